@@ -1,0 +1,22 @@
+//! pbx: a single-binary SIP/RTP PBX.
+//!
+//! Module map (see `DESIGN.md` in the shared docs for the architecture):
+//! - [`config`]: `pbx.toml` loading, `${VAR}` substitution, validation with file:line:col errors.
+//! - [`sip`]: sans-IO SIP core: message parsing, transactions (RFC 3261 §17), digest auth, registrar rules.
+//! - [`sdp`]: sans-IO SDP offer/answer for audio legs.
+//! - [`media`]: sans-IO media engine: RTP, G.711, jitter buffer, RFC 4733 DTMF, prompt playback.
+//! - [`transport`]: edge: UDP sockets carrying SIP.
+//! - [`location`]: edge: address-of-record -> contact bindings store, persisted.
+//! - [`router`]: edge: dispatch of incoming SIP requests to the registrar, OPTIONS and calls.
+//! - [`server`]: edge: start-up, task supervision and shutdown.
+//! - [`control`]: edge: admin HTTP API used by `pbx ctl`.
+
+pub mod config;
+pub mod control;
+pub mod location;
+pub mod media;
+pub mod router;
+pub mod sdp;
+pub mod server;
+pub mod sip;
+pub mod transport;

@@ -1,0 +1,1 @@
+//! ITU-T G.711 mu-law and A-law.

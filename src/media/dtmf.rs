@@ -1,0 +1,1 @@
+//! RFC 4733 telephone-event (DTMF) receive and send.

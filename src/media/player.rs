@@ -1,0 +1,1 @@
+//! Prompt player: streams a sound as 20 ms frames.

@@ -1,0 +1,1 @@
+//! RTP port allocation inside the configured range.

@@ -1,0 +1,1 @@
+//! RTP header view and builder (RFC 3550 §5.1).

@@ -1,0 +1,1 @@
+//! Per-leg RTP session.

@@ -1,0 +1,1 @@
+//! HTTP digest authentication (RFC 2617, RFC 7616).

@@ -1,0 +1,1 @@
+//! SIP message parsing and building: the only module that touches rsip.

@@ -1,0 +1,7 @@
+//! The SIP core (sans-IO): RFC 3261 message handling, transactions, digest authentication and
+//! registrar rules. Nothing here touches a socket or a clock; the edge feeds it.
+
+pub mod auth;
+pub mod message;
+pub mod registrar;
+pub mod transaction;

@@ -1,0 +1,1 @@
+//! RFC 3261 §10.3 REGISTER processing rules.
