@@ -6,6 +6,7 @@ pub mod dtmf;
 pub mod jitter;
 pub mod player;
 pub mod ports;
+pub mod prompts;
 pub mod rtp;
 pub mod session;
 pub mod wav;

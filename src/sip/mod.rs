@@ -3,5 +3,6 @@
 
 pub mod auth;
 pub mod message;
+pub mod method;
 pub mod registrar;
 pub mod transaction;
