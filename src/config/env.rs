@@ -71,9 +71,7 @@ fn substitute_line(
             None => (inner, None),
         };
         let valid_name = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
             && !name.as_bytes()[0].is_ascii_digit();
         if !valid_name {
             return Err(SubstError::Malformed { at });

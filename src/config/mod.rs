@@ -332,7 +332,9 @@ impl Config {
             if endpoint.codecs.is_empty() {
                 return Err(invalid(
                     endpoint.user.span(),
-                    format!("endpoint `{user}` allows no codecs; expected at least one of PCMU, PCMA"),
+                    format!(
+                        "endpoint `{user}` allows no codecs; expected at least one of PCMU, PCMA"
+                    ),
                 ));
             }
             if endpoint.max_contacts == 0 {

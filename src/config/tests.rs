@@ -17,7 +17,11 @@ fn shipped_default_parses_with_two_endpoints() {
     let config = Config::parse(Path::new(EMBEDDED_NAME), DEFAULT_CONFIG, no_env).unwrap();
     assert_eq!(config.sip.bind, "0.0.0.0:5060".parse().unwrap());
     assert!(config.sip.external_address.is_none());
-    let users: Vec<_> = config.endpoints.iter().map(|e| e.user.get_ref().as_str()).collect();
+    let users: Vec<_> = config
+        .endpoints
+        .iter()
+        .map(|e| e.user.get_ref().as_str())
+        .collect();
     assert_eq!(users, ["6001", "6002"]);
     assert_eq!(
         config.endpoint("6001").unwrap().password.get_ref(),
@@ -98,9 +102,8 @@ fn duplicate_endpoint_points_at_second_user() {
 
 #[test]
 fn unknown_codec_is_rejected_with_line() {
-    let text = format!(
-        "{MINIMAL}[[endpoint]]\nuser = \"6001\"\npassword = \"a\"\ncodecs = [\"G729\"]\n"
-    );
+    let text =
+        format!("{MINIMAL}[[endpoint]]\nuser = \"6001\"\npassword = \"a\"\ncodecs = [\"G729\"]\n");
     let err = parse(&text).unwrap_err();
     let text = err.to_string();
     assert!(text.starts_with("test.toml:6:"), "{text}");

@@ -1,1 +1,610 @@
-//! SIP message parsing and building: the only module that touches rsip.
+//! SIP message parsing and building (RFC 3261 §7, §18.3, §20).
+//!
+//! A parsed [`SipMessage`] keeps the datagram and byte ranges of its parts, so reading a header
+//! does not copy. Header names are normalised once (case, compact forms of §7.3.3); typed views
+//! of values live in [`super::header`]. Structural problems that still leave a usable Via are
+//! reported by [`SipMessage::defect`], so the edge can answer `400` with a precise reason phrase
+//! instead of dropping the request.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::ops::Range;
+
+use bytes::Bytes;
+
+use super::header::{split_list, CSeq, NameAddr, Via};
+use super::method::Method;
+
+/// Header names the PBX reads, normalised from full and compact forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderName {
+    /// Via / v
+    Via,
+    /// From / f
+    From,
+    /// To / t
+    To,
+    /// Call-ID / i
+    CallId,
+    /// CSeq
+    CSeq,
+    /// Contact / m
+    Contact,
+    /// Expires
+    Expires,
+    /// Max-Forwards
+    MaxForwards,
+    /// Content-Length / l
+    ContentLength,
+    /// Content-Type / c
+    ContentType,
+    /// Authorization
+    Authorization,
+    /// Proxy-Authorization
+    ProxyAuthorization,
+    /// User-Agent
+    UserAgent,
+    /// Route
+    Route,
+    /// Record-Route
+    RecordRoute,
+    /// Supported / k
+    Supported,
+    /// Require
+    Require,
+    /// WWW-Authenticate
+    WwwAuthenticate,
+    /// Proxy-Authenticate
+    ProxyAuthenticate,
+    /// Any other header; look it up by name.
+    Other,
+}
+
+impl HeaderName {
+    fn classify(name: &str) -> HeaderName {
+        const TABLE: [(&str, Option<&str>, HeaderName); 19] = [
+            ("Via", Some("v"), HeaderName::Via),
+            ("From", Some("f"), HeaderName::From),
+            ("To", Some("t"), HeaderName::To),
+            ("Call-ID", Some("i"), HeaderName::CallId),
+            ("CSeq", None, HeaderName::CSeq),
+            ("Contact", Some("m"), HeaderName::Contact),
+            ("Expires", None, HeaderName::Expires),
+            ("Max-Forwards", None, HeaderName::MaxForwards),
+            ("Content-Length", Some("l"), HeaderName::ContentLength),
+            ("Content-Type", Some("c"), HeaderName::ContentType),
+            ("Authorization", None, HeaderName::Authorization),
+            ("Proxy-Authorization", None, HeaderName::ProxyAuthorization),
+            ("User-Agent", None, HeaderName::UserAgent),
+            ("Route", None, HeaderName::Route),
+            ("Record-Route", None, HeaderName::RecordRoute),
+            ("Supported", Some("k"), HeaderName::Supported),
+            ("Require", None, HeaderName::Require),
+            ("WWW-Authenticate", None, HeaderName::WwwAuthenticate),
+            ("Proxy-Authenticate", None, HeaderName::ProxyAuthenticate),
+        ];
+        TABLE
+            .iter()
+            .find(|(full, compact, _)| {
+                full.eq_ignore_ascii_case(name)
+                    || compact.is_some_and(|c| c.eq_ignore_ascii_case(name))
+            })
+            .map_or(HeaderName::Other, |(_, _, h)| *h)
+    }
+}
+
+/// Why a datagram is not a usable SIP message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The datagram is empty or only whitespace (keep-alive CRLFs, RFC 5626 §3.5.1).
+    #[error("empty datagram")]
+    Empty,
+    /// The header section is not valid UTF-8.
+    #[error("header section is not UTF-8")]
+    NotUtf8,
+    /// No blank line ends the header section.
+    #[error("no end of headers")]
+    Unterminated,
+    /// The first line is neither a request line nor a status line.
+    #[error("bad start line")]
+    StartLine,
+    /// The SIP version is not SIP/2.0.
+    #[error("unsupported SIP version")]
+    Version,
+    /// A header line has no colon.
+    #[error("malformed header line {0}")]
+    HeaderLine(usize),
+    /// A mandatory header is missing.
+    #[error("missing {0} header")]
+    Missing(&'static str),
+    /// A header value does not parse.
+    #[error("malformed {0} header")]
+    Malformed(&'static str),
+    /// Content-Length promises more bytes than the datagram carries (§18.3).
+    #[error("Content-Length exceeds body")]
+    BodyTruncated,
+    /// CSeq method differs from the request line's.
+    #[error("CSeq method does not match request method")]
+    CSeqMethod,
+}
+
+#[derive(Debug, Clone)]
+enum StartLine {
+    Request { method: Method, uri: Range<usize> },
+    Response { status: u16, reason: Range<usize> },
+}
+
+#[derive(Debug, Clone)]
+struct HeaderField {
+    name: HeaderName,
+    raw_name: Range<usize>,
+    value: Range<usize>,
+}
+
+/// A parsed SIP request or response, borrowing nothing: it owns the datagram.
+#[derive(Debug, Clone)]
+pub struct SipMessage {
+    raw: Bytes,
+    start: StartLine,
+    headers: Vec<HeaderField>,
+    body: Range<usize>,
+    defect: Option<ParseError>,
+}
+
+impl SipMessage {
+    /// Parses a datagram. Hard errors mean nothing can be answered; softer problems are kept in
+    /// [`SipMessage::defect`].
+    pub fn parse(raw: Bytes) -> Result<SipMessage, ParseError> {
+        let data: &[u8] = &raw;
+        let leading = data.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if leading == data.len() {
+            return Err(ParseError::Empty);
+        }
+        let (head_end, body_start) = find_head_end(data).ok_or(ParseError::Unterminated)?;
+        let head = std::str::from_utf8(&data[..head_end]).map_err(|_| ParseError::NotUtf8)?;
+        let mut lines = LineIter::new(head, leading);
+        let (first, first_range) = lines.next().ok_or(ParseError::StartLine)?;
+        let start = parse_start_line(first, first_range.start)?;
+        let mut headers = Vec::with_capacity(16);
+        let mut defect = None;
+        for (index, (line, range)) in lines.enumerate() {
+            let Some(colon) = line.find(':') else {
+                defect.get_or_insert(ParseError::HeaderLine(index + 2));
+                continue;
+            };
+            let name = line[..colon].trim();
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                defect.get_or_insert(ParseError::HeaderLine(index + 2));
+                continue;
+            }
+            let value = &line[colon + 1..];
+            let value_start = range.start + colon + 1 + (value.len() - value.trim_start().len());
+            let value_end = range.start + colon + 1 + value.trim_end().len();
+            headers.push(HeaderField {
+                name: HeaderName::classify(name),
+                raw_name: range.start..range.start + name.len(),
+                value: value_start..value_end.max(value_start),
+            });
+        }
+        let mut msg = SipMessage {
+            body: body_start..data.len(),
+            raw: raw.clone(),
+            start,
+            headers,
+            defect,
+        };
+        match msg
+            .header(HeaderName::ContentLength)
+            .map(str::parse::<usize>)
+        {
+            Some(Ok(len)) if len > msg.body.len() => {
+                msg.defect.get_or_insert(ParseError::BodyTruncated);
+            }
+            Some(Ok(len)) => msg.body.end = msg.body.start + len,
+            Some(Err(_)) => {
+                msg.defect
+                    .get_or_insert(ParseError::Malformed("Content-Length"));
+            }
+            None => {}
+        }
+        if msg.defect.is_none() {
+            msg.defect = msg.check_mandatory().err();
+        }
+        Ok(msg)
+    }
+
+    fn check_mandatory(&self) -> Result<(), ParseError> {
+        self.top_via()?;
+        let call_id = self
+            .header(HeaderName::CallId)
+            .ok_or(ParseError::Missing("Call-ID"))?;
+        if call_id.is_empty() {
+            return Err(ParseError::Malformed("Call-ID"));
+        }
+        for (name, label) in [(HeaderName::From, "From"), (HeaderName::To, "To")] {
+            let value = self.header(name).ok_or(ParseError::Missing(label))?;
+            NameAddr::parse(value).map_err(|_| ParseError::Malformed(label))?;
+        }
+        let cseq = self.cseq()?;
+        if let Some(method) = self.method() {
+            if method != cseq.method && method != Method::Unknown {
+                return Err(ParseError::CSeqMethod);
+            }
+        }
+        Ok(())
+    }
+
+    /// The first problem found that makes the message unusable although it could be answered.
+    pub fn defect(&self) -> Option<&ParseError> {
+        self.defect.as_ref()
+    }
+
+    /// The whole datagram.
+    pub fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+
+    fn text(&self, range: &Range<usize>) -> &str {
+        // The header section was validated as UTF-8 and ranges fall on char boundaries.
+        std::str::from_utf8(&self.raw[range.clone()]).unwrap_or_default()
+    }
+
+    /// The request method, `None` for a response.
+    pub fn method(&self) -> Option<Method> {
+        match &self.start {
+            StartLine::Request { method, .. } => Some(*method),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// The request method token as written (useful for `Unknown` methods).
+    pub fn method_token(&self) -> Option<&str> {
+        match &self.start {
+            StartLine::Request { uri, .. } => {
+                let line_start = self.raw[..uri.start]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                self.text(&(line_start..uri.start))
+                    .split_whitespace()
+                    .next()
+            }
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// The Request-URI, `None` for a response.
+    pub fn request_uri(&self) -> Option<&str> {
+        match &self.start {
+            StartLine::Request { uri, .. } => Some(self.text(uri)),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// The status code, `None` for a request.
+    pub fn status(&self) -> Option<u16> {
+        match &self.start {
+            StartLine::Response { status, .. } => Some(*status),
+            StartLine::Request { .. } => None,
+        }
+    }
+
+    /// The reason phrase of a response.
+    pub fn reason(&self) -> Option<&str> {
+        match &self.start {
+            StartLine::Response { reason, .. } => Some(self.text(reason)),
+            StartLine::Request { .. } => None,
+        }
+    }
+
+    /// The first value of a header, as written (a comma list is not split).
+    pub fn header(&self, name: HeaderName) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| self.text(&h.value))
+    }
+
+    /// Every value of a header, comma lists split (for Via, Contact, Route...).
+    pub fn header_values(&self, name: HeaderName) -> impl Iterator<Item = &str> {
+        self.headers
+            .iter()
+            .filter(move |h| h.name == name)
+            .flat_map(|h| split_list(self.text(&h.value)))
+    }
+
+    /// The first value of a header not in [`HeaderName`], looked up case-insensitively.
+    pub fn other_header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| {
+                h.name == HeaderName::Other && self.text(&h.raw_name).eq_ignore_ascii_case(name)
+            })
+            .map(|h| self.text(&h.value))
+    }
+
+    /// The topmost Via.
+    pub fn top_via(&self) -> Result<Via<'_>, ParseError> {
+        let value = self
+            .header_values(HeaderName::Via)
+            .next()
+            .ok_or(ParseError::Missing("Via"))?;
+        Via::parse(value).map_err(|_| ParseError::Malformed("Via"))
+    }
+
+    /// The Call-ID.
+    pub fn call_id(&self) -> Option<&str> {
+        self.header(HeaderName::CallId)
+    }
+
+    /// The CSeq.
+    pub fn cseq(&self) -> Result<CSeq, ParseError> {
+        let value = self
+            .header(HeaderName::CSeq)
+            .ok_or(ParseError::Missing("CSeq"))?;
+        CSeq::parse(value).map_err(|_| ParseError::Malformed("CSeq"))
+    }
+
+    /// The From header.
+    pub fn from_header(&self) -> Result<NameAddr<'_>, ParseError> {
+        let value = self
+            .header(HeaderName::From)
+            .ok_or(ParseError::Missing("From"))?;
+        NameAddr::parse(value).map_err(|_| ParseError::Malformed("From"))
+    }
+
+    /// The To header.
+    pub fn to_header(&self) -> Result<NameAddr<'_>, ParseError> {
+        let value = self
+            .header(HeaderName::To)
+            .ok_or(ParseError::Missing("To"))?;
+        NameAddr::parse(value).map_err(|_| ParseError::Malformed("To"))
+    }
+
+    /// The Expires header as seconds, `Err` when present but not a number.
+    pub fn expires(&self) -> Result<Option<u32>, ParseError> {
+        self.header(HeaderName::Expires)
+            .map(|v| parse_delta_seconds(v).ok_or(ParseError::Malformed("Expires")))
+            .transpose()
+    }
+
+    /// The message body (exactly Content-Length bytes when given).
+    pub fn body(&self) -> &[u8] {
+        &self.raw[self.body.clone()]
+    }
+}
+
+/// Parses delta-seconds (§25.1), saturating values beyond 2^32-1 as §20.19 allows.
+pub fn parse_delta_seconds(value: &str) -> Option<u32> {
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(
+        value
+            .parse::<u64>()
+            .map_or(u32::MAX, |v| v.min(u32::MAX as u64) as u32),
+    )
+}
+
+fn find_head_end(data: &[u8]) -> Option<(usize, usize)> {
+    if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+        return Some((i, i + 4));
+    }
+    data.windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|i| (i, i + 2))
+}
+
+/// Iterates logical header lines (folded continuation lines joined by range, RFC 3261 §7.3.1).
+/// A folded header yields its first physical line plus continuations as one range only when
+/// they are contiguous; since folding replaces CRLF+WSP by a space semantically, the joined
+/// range keeps the CRLF, which the typed parsers treat as whitespace.
+struct LineIter<'a> {
+    head: &'a str,
+    pos: usize,
+}
+
+impl<'a> LineIter<'a> {
+    fn new(head: &'a str, pos: usize) -> Self {
+        LineIter { head, pos }
+    }
+}
+
+impl<'a> Iterator for LineIter<'a> {
+    type Item = (&'a str, Range<usize>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.head.len() {
+            return None;
+        }
+        let start = self.pos;
+        let bytes = self.head.as_bytes();
+        let mut end = start;
+        loop {
+            match self.head[end..].find('\n') {
+                Some(i) => {
+                    let nl = end + i;
+                    let continues = bytes.get(nl + 1).is_some_and(|&b| b == b' ' || b == b'\t');
+                    if continues {
+                        end = nl + 1;
+                        continue;
+                    }
+                    self.pos = nl + 1;
+                    end = nl;
+                    break;
+                }
+                None => {
+                    self.pos = self.head.len();
+                    end = self.head.len();
+                    break;
+                }
+            }
+        }
+        let line_end = if end > start && bytes[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
+        Some((&self.head[start..line_end], start..line_end))
+    }
+}
+
+fn parse_start_line(line: &str, offset: usize) -> Result<StartLine, ParseError> {
+    if let Some(rest) = line.strip_prefix("SIP/") {
+        let mut parts = rest.splitn(3, ' ');
+        if parts.next() != Some("2.0") {
+            return Err(ParseError::Version);
+        }
+        let code = parts.next().ok_or(ParseError::StartLine)?;
+        let status: u16 = code.parse().map_err(|_| ParseError::StartLine)?;
+        if !(100..=699).contains(&status) || code.len() != 3 {
+            return Err(ParseError::StartLine);
+        }
+        let reason_start = offset + 4 + 3 + 1 + 3 + 1;
+        let reason = reason_start.min(offset + line.len())..offset + line.len();
+        return Ok(StartLine::Response { status, reason });
+    }
+    let mut parts = line.split(' ');
+    let (Some(method), Some(uri), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ParseError::StartLine);
+    };
+    if method.is_empty()
+        || !method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
+    {
+        return Err(ParseError::StartLine);
+    }
+    if !version.starts_with("SIP/") {
+        return Err(ParseError::StartLine);
+    }
+    if version != "SIP/2.0" {
+        return Err(ParseError::Version);
+    }
+    if uri.is_empty() || !uri.contains(':') {
+        return Err(ParseError::StartLine);
+    }
+    let uri_start = offset + method.len() + 1;
+    Ok(StartLine::Request {
+        method: Method::from_token(method),
+        uri: uri_start..uri_start + uri.len(),
+    })
+}
+
+/// Builds the text of a SIP message header by header; the body and Content-Length come last.
+#[derive(Debug)]
+pub struct MessageWriter {
+    text: String,
+}
+
+impl MessageWriter {
+    /// Starts a request with its request line.
+    pub fn request(method: Method, uri: &str) -> MessageWriter {
+        let mut text = String::with_capacity(512);
+        let _ = write!(text, "{method} {uri} SIP/2.0\r\n");
+        MessageWriter { text }
+    }
+
+    /// Starts a response to `request`, copying Via (with RFC 3581 received/rport filled from
+    /// `source`), From, To (adding `to_tag` unless one is present), Call-ID and CSeq as
+    /// RFC 3261 §8.2.6.2 requires.
+    pub fn response(
+        request: &SipMessage,
+        status: u16,
+        reason: &str,
+        to_tag: Option<&str>,
+        source: SocketAddr,
+    ) -> MessageWriter {
+        let mut text = String::with_capacity(512);
+        let _ = write!(text, "SIP/2.0 {status} {reason}\r\n");
+        for (index, via) in request.header_values(HeaderName::Via).enumerate() {
+            text.push_str("Via: ");
+            if index == 0 {
+                write_top_via(&mut text, via, source);
+            } else {
+                text.push_str(via);
+            }
+            text.push_str("\r\n");
+        }
+        if let Some(from) = request.header(HeaderName::From) {
+            let _ = write!(text, "From: {from}\r\n");
+        }
+        if let Some(to) = request.header(HeaderName::To) {
+            let has_tag = NameAddr::parse(to).ok().and_then(|t| t.tag()).is_some();
+            match to_tag {
+                Some(tag) if !has_tag && status > 100 => {
+                    let _ = write!(text, "To: {to};tag={tag}\r\n");
+                }
+                _ => {
+                    let _ = write!(text, "To: {to}\r\n");
+                }
+            }
+        }
+        if let Some(call_id) = request.call_id() {
+            let _ = write!(text, "Call-ID: {call_id}\r\n");
+        }
+        if let Some(cseq) = request.header(HeaderName::CSeq) {
+            let _ = write!(text, "CSeq: {cseq}\r\n");
+        }
+        MessageWriter { text }
+    }
+
+    /// Appends one header line.
+    pub fn header(mut self, name: &str, value: impl std::fmt::Display) -> MessageWriter {
+        let _ = write!(self.text, "{name}: {value}\r\n");
+        self
+    }
+
+    /// Finishes with no body.
+    pub fn finish(self) -> Bytes {
+        self.finish_with_body(None, &[])
+    }
+
+    /// Finishes with a body of the given Content-Type (`None` with an empty body).
+    pub fn finish_with_body(mut self, content_type: Option<&str>, body: &[u8]) -> Bytes {
+        if let Some(content_type) = content_type {
+            let _ = write!(self.text, "Content-Type: {content_type}\r\n");
+        }
+        let _ = write!(self.text, "Content-Length: {}\r\n\r\n", body.len());
+        let mut bytes = self.text.into_bytes();
+        bytes.extend_from_slice(body);
+        Bytes::from(bytes)
+    }
+}
+
+fn write_top_via(text: &mut String, via: &str, source: SocketAddr) {
+    let Ok(parsed) = Via::parse(via) else {
+        text.push_str(via);
+        return;
+    };
+    let head_len = via.len() - parsed.params().len();
+    text.push_str(via[..head_len].trim_end());
+    let source_ip = source.ip().to_string();
+    let host = parsed.host.trim_start_matches('[').trim_end_matches(']');
+    let wants_rport = parsed.rport().is_some();
+    for (name, value) in super::header::params(parsed.params()) {
+        if name.eq_ignore_ascii_case("received") || name.eq_ignore_ascii_case("rport") {
+            continue;
+        }
+        match value {
+            Some(v) => {
+                let _ = write!(text, ";{name}={v}");
+            }
+            None => {
+                let _ = write!(text, ";{name}");
+            }
+        }
+    }
+    if host != source_ip || wants_rport {
+        let _ = write!(text, ";received={source_ip}");
+    }
+    if wants_rport {
+        let _ = write!(text, ";rport={}", source.port());
+    }
+}
+
+#[cfg(test)]
+mod tests;
