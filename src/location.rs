@@ -1,1 +1,408 @@
-//! location (edge).
+//! The location service: address-of-record -> registered contacts, shared by the registrar
+//! (writes), call routing (reads), qualify (reachability) and the admin API (reads). Kamailio's
+//! usrloc plays this role. Bindings are saved to a JSON file on change so they survive a
+//! restart; expiry is stored as wall-clock time and honoured on load.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use crate::sip::registrar::{self, Binding, ExpiryPolicy, RegisterError, RegisterRequest};
+
+/// Whether a contact answers OPTIONS pings (qualify).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum Reachability {
+    /// Not pinged yet.
+    Unknown,
+    /// Answered the last ping.
+    Reachable {
+        /// Round-trip time of the last ping in milliseconds.
+        rtt_ms: u64,
+    },
+    /// Did not answer the last ping.
+    Unreachable,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    binding: Binding,
+    reachability: Reachability,
+}
+
+/// One registration as the operator sees it (`GET /api/registrations`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RegistrationView {
+    /// Address-of-record user, e.g. `6001`.
+    pub aor: String,
+    /// Registered contact URI.
+    pub contact: String,
+    /// Where the REGISTER came from and where requests are sent.
+    pub source: SocketAddr,
+    /// The phone's User-Agent.
+    pub user_agent: Option<String>,
+    /// Seconds until the binding lapses.
+    pub expires_in: u32,
+    /// Whether the contact differs from the source (phone behind NAT).
+    pub natted: bool,
+    /// Qualify result: `unknown`, `reachable` or `unreachable`.
+    pub reachability: String,
+    /// Last qualify round trip in milliseconds.
+    pub rtt_ms: Option<u64>,
+}
+
+/// Why the bindings file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum LocationError {
+    /// Reading or writing the file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The bindings file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file exists but is not a bindings file.
+    #[error("{path}: not a bindings file: {source}")]
+    Format {
+        /// The bindings file.
+        path: PathBuf,
+        /// The JSON error.
+        source: serde_json::Error,
+    },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredBinding {
+    aor: String,
+    contact: String,
+    source: SocketAddr,
+    call_id: String,
+    cseq: u32,
+    expires_unix: u64,
+    user_agent: Option<String>,
+}
+
+/// Clonable handle to the shared location store. The lock is never held across `.await`.
+#[derive(Debug, Clone, Default)]
+pub struct Location {
+    aors: Arc<Mutex<HashMap<String, Vec<Entry>>>>,
+    changed: Arc<Notify>,
+}
+
+impl Location {
+    /// An empty store.
+    pub fn new() -> Location {
+        Location::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Vec<Entry>>> {
+        self.aors
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Applies a REGISTER for `aor` and returns the bindings to list in the 200 response.
+    pub fn register(
+        &self,
+        aor: &str,
+        policy: ExpiryPolicy,
+        max_contacts: usize,
+        request: &RegisterRequest,
+        now: Instant,
+    ) -> Result<Vec<Binding>, RegisterError> {
+        let mut aors = self.lock();
+        let current: Vec<Binding> = aors
+            .get(aor)
+            .map(|entries| entries.iter().map(|e| e.binding.clone()).collect())
+            .unwrap_or_default();
+        let updated = registrar::apply(policy, max_contacts, &current, request, now)?;
+        let modified = updated != current;
+        let old = aors.remove(aor).unwrap_or_default();
+        let entries: Vec<Entry> = updated
+            .iter()
+            .map(|binding| Entry {
+                reachability: old
+                    .iter()
+                    .find(|e| {
+                        e.binding.contact == binding.contact && e.binding.source == binding.source
+                    })
+                    .map_or(Reachability::Unknown, |e| e.reachability),
+                binding: binding.clone(),
+            })
+            .collect();
+        if !entries.is_empty() {
+            aors.insert(aor.to_string(), entries);
+        }
+        drop(aors);
+        if modified {
+            self.changed.notify_one();
+        }
+        Ok(updated)
+    }
+
+    /// The live bindings of `aor`, for routing a call to it.
+    pub fn contacts(&self, aor: &str, now: Instant) -> Vec<Binding> {
+        self.lock()
+            .get(aor)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|e| e.binding.expires_at > now)
+                    .map(|e| e.binding.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every live binding as `(aor, binding)`, for qualify.
+    pub fn all_bindings(&self, now: Instant) -> Vec<(String, Binding)> {
+        self.lock()
+            .iter()
+            .flat_map(|(aor, entries)| {
+                entries
+                    .iter()
+                    .filter(move |e| e.binding.expires_at > now)
+                    .map(move |e| (aor.clone(), e.binding.clone()))
+            })
+            .collect()
+    }
+
+    /// Every live binding as the operator sees it, sorted by AOR and contact.
+    pub fn views(&self, now: Instant) -> Vec<RegistrationView> {
+        let mut views: Vec<RegistrationView> = self
+            .lock()
+            .iter()
+            .flat_map(|(aor, entries)| {
+                entries
+                    .iter()
+                    .filter(|e| e.binding.expires_at > now)
+                    .map(|e| {
+                        let (reachability, rtt_ms) = match e.reachability {
+                            Reachability::Unknown => ("unknown", None),
+                            Reachability::Reachable { rtt_ms } => ("reachable", Some(rtt_ms)),
+                            Reachability::Unreachable => ("unreachable", None),
+                        };
+                        RegistrationView {
+                            aor: aor.clone(),
+                            contact: e.binding.contact.clone(),
+                            source: e.binding.source,
+                            user_agent: e.binding.user_agent.clone(),
+                            expires_in: e.binding.expires_in(now),
+                            natted: e.binding.is_natted(),
+                            reachability: reachability.to_string(),
+                            rtt_ms,
+                        }
+                    })
+            })
+            .collect();
+        views.sort_by(|a, b| (&a.aor, &a.contact).cmp(&(&b.aor, &b.contact)));
+        views
+    }
+
+    /// Records a qualify result for the binding of `aor` at `contact`.
+    pub fn set_reachability(&self, aor: &str, contact: &str, reachability: Reachability) {
+        if let Some(entry) = self
+            .lock()
+            .get_mut(aor)
+            .and_then(|entries| entries.iter_mut().find(|e| e.binding.contact == contact))
+        {
+            entry.reachability = reachability;
+        }
+    }
+
+    /// Drops lapsed bindings; returns how many went.
+    pub fn sweep(&self, now: Instant) -> usize {
+        let mut aors = self.lock();
+        let mut removed = 0;
+        aors.retain(|_, entries| {
+            let before = entries.len();
+            entries.retain(|e| e.binding.expires_at > now);
+            removed += before - entries.len();
+            !entries.is_empty()
+        });
+        drop(aors);
+        if removed > 0 {
+            self.changed.notify_one();
+        }
+        removed
+    }
+
+    /// Number of live bindings.
+    pub fn len(&self) -> usize {
+        self.lock().values().map(Vec::len).sum()
+    }
+
+    /// Whether no binding is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Resolves when the bindings changed since the last call (for the persistence task).
+    pub async fn changed(&self) {
+        self.changed.notified().await
+    }
+
+    /// Writes the live bindings to `path` atomically (temporary file, then rename).
+    pub fn save(&self, path: &Path, now: Instant, wall: SystemTime) -> Result<(), LocationError> {
+        let wall_now = wall
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let stored: Vec<StoredBinding> = self
+            .all_bindings(now)
+            .into_iter()
+            .map(|(aor, b)| StoredBinding {
+                expires_unix: wall_now + u64::from(b.expires_in(now)),
+                aor,
+                contact: b.contact,
+                source: b.source,
+                call_id: b.call_id,
+                cseq: b.cseq,
+                user_agent: b.user_agent,
+            })
+            .collect();
+        let io_err = |source| LocationError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let json = serde_json::to_vec_pretty(&stored).map_err(|source| LocationError::Format {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        std::fs::write(&tmp, json).map_err(io_err)?;
+        std::fs::rename(&tmp, path).map_err(io_err)
+    }
+
+    /// Loads bindings saved by [`Location::save`]; lapsed ones are skipped and a missing file
+    /// gives an empty store.
+    pub fn load(path: &Path, now: Instant, wall: SystemTime) -> Result<Location, LocationError> {
+        let location = Location::new();
+        let data = match std::fs::read(path) {
+            Ok(data) => data,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(location),
+            Err(source) => {
+                return Err(LocationError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let stored: Vec<StoredBinding> =
+            serde_json::from_slice(&data).map_err(|source| LocationError::Format {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let wall_now = wall
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        {
+            let mut aors = location.lock();
+            for s in stored {
+                let Some(left) = s.expires_unix.checked_sub(wall_now).filter(|&l| l > 0) else {
+                    continue;
+                };
+                aors.entry(s.aor).or_default().push(Entry {
+                    binding: Binding {
+                        contact: s.contact,
+                        source: s.source,
+                        call_id: s.call_id,
+                        cseq: s.cseq,
+                        expires_at: now + Duration::from_secs(left),
+                        user_agent: s.user_agent,
+                    },
+                    reachability: Reachability::Unknown,
+                });
+            }
+        }
+        Ok(location)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::registrar::{ContactSpec, RegisterAction};
+
+    const POLICY: ExpiryPolicy = ExpiryPolicy {
+        min: 60,
+        max: 3600,
+        default: 600,
+    };
+
+    fn request(uri: &str) -> RegisterRequest {
+        RegisterRequest {
+            action: RegisterAction::Update(vec![ContactSpec {
+                uri: uri.into(),
+                expires: None,
+            }]),
+            expires_header: None,
+            call_id: "c".into(),
+            cseq: 1,
+            source: "127.0.0.1:5070".parse().unwrap(),
+            user_agent: None,
+        }
+    }
+
+    #[test]
+    fn save_and_load_keep_remaining_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bindings.json");
+        let now = Instant::now();
+        let wall = SystemTime::now();
+        let location = Location::new();
+        location
+            .register("6001", POLICY, 3, &request("sip:6001@127.0.0.1:5070"), now)
+            .unwrap();
+        location.save(&path, now, wall).unwrap();
+        let later_wall = wall + Duration::from_secs(100);
+        let restored = Location::load(&path, now, later_wall).unwrap();
+        let views = restored.views(now);
+        assert_eq!(views.len(), 1);
+        assert_eq!(views[0].aor, "6001");
+        assert!(
+            (499..=501).contains(&views[0].expires_in),
+            "{}",
+            views[0].expires_in
+        );
+        let much_later = wall + Duration::from_secs(700);
+        assert!(Location::load(&path, now, much_later).unwrap().is_empty());
+    }
+
+    #[test]
+    fn missing_file_is_empty_and_garbage_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("none.json");
+        assert!(Location::load(&path, Instant::now(), SystemTime::now())
+            .unwrap()
+            .is_empty());
+        std::fs::write(&path, "not json").unwrap();
+        let err = Location::load(&path, Instant::now(), SystemTime::now()).unwrap_err();
+        assert!(err.to_string().contains("not a bindings file"));
+    }
+
+    #[test]
+    fn sweep_and_reachability() {
+        let now = Instant::now();
+        let location = Location::new();
+        location
+            .register("6001", POLICY, 3, &request("sip:6001@127.0.0.1:5070"), now)
+            .unwrap();
+        location.set_reachability(
+            "6001",
+            "sip:6001@127.0.0.1:5070",
+            Reachability::Reachable { rtt_ms: 3 },
+        );
+        assert_eq!(location.views(now)[0].reachability, "reachable");
+        assert_eq!(location.sweep(now + Duration::from_secs(601)), 1);
+        assert!(location.is_empty());
+    }
+}
