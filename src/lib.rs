@@ -7,6 +7,7 @@
 //! - [`media`]: sans-IO media engine: RTP, G.711, jitter buffer, RFC 4733 DTMF, prompt playback.
 //! - [`transport`]: edge: UDP sockets carrying SIP.
 //! - [`location`]: edge: address-of-record -> contact bindings store, persisted.
+//! - [`registration`]: edge: answers REGISTER (digest auth, binding rules, response).
 //! - [`router`]: edge: dispatch of incoming SIP requests to the registrar, OPTIONS and calls.
 //! - [`server`]: edge: start-up, task supervision and shutdown.
 //! - [`control`]: edge: admin HTTP API used by `pbx ctl`.
@@ -15,6 +16,7 @@ pub mod config;
 pub mod control;
 pub mod location;
 pub mod media;
+pub mod registration;
 pub mod router;
 pub mod sdp;
 pub mod server;

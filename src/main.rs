@@ -1,1 +1,191 @@
-fn main() {}
+//! The `pbx` command: runs the PBX, checks configs and talks to a running PBX (`pbx ctl`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use pbx::config::Config;
+use pbx::control::client::{CtlClient, CtlError, DEFAULT_API_URL};
+
+#[derive(Debug, Parser)]
+#[command(name = "pbx", version, about = "A single-binary SIP/RTP PBX")]
+struct Cli {
+    /// Log filter: error, warn, info, debug, trace, or a tracing filter such as `pbx=debug`.
+    #[arg(long, global = true, env = "PBX_LOG_LEVEL", default_value = "info")]
+    log_level: String,
+    /// Log format.
+    #[arg(long, global = true, env = "PBX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the PBX (the default when no command is given).
+    Run {
+        /// Config file; without it the embedded default config is used.
+        #[arg(long, short, env = "PBX_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Check a config file (the embedded default without FILE) and print OK or the errors.
+    CheckConfig {
+        /// The file to check.
+        file: Option<PathBuf>,
+    },
+    /// Talk to a running PBX over its admin API.
+    Ctl {
+        /// Admin API base URL.
+        #[arg(long, env = "PBX_API", default_value = DEFAULT_API_URL)]
+        api: String,
+        /// Print JSON for scripts instead of tables.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        command: CtlCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CtlCommand {
+    /// Registered contacts: AOR, contact, source address, user agent, expiry, reachability.
+    Registrations,
+    /// Whether the PBX is up (exit code 0) or not (3).
+    Health,
+    /// Server and client versions.
+    Version,
+    /// SIP transport counters.
+    Stats,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => run(&cli, None),
+        Some(Command::Run { ref config }) => run(&cli, config.clone()),
+        Some(Command::CheckConfig { file }) => check_config(file),
+        Some(Command::Ctl {
+            api,
+            json,
+            command,
+        }) => ctl(&api, json, command),
+    }
+}
+
+fn init_tracing(cli: &Cli) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_level)
+        .map_err(|e| format!("invalid --log-level `{}`: {e}", cli.log_level))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout);
+    match cli.log_format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+    Ok(())
+}
+
+fn run(cli: &Cli, config_path: Option<PathBuf>) -> ExitCode {
+    if let Err(e) = init_tracing(cli) {
+        eprintln!("pbx: {e}");
+        return ExitCode::from(2);
+    }
+    let config = match Config::load(config_path.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("pbx: refusing to start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pbx: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async {
+        let shutdown = CancellationToken::new();
+        let signal_token = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown requested");
+            signal_token.cancel();
+        });
+        match pbx::server::run(config, shutdown).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("pbx: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+fn check_config(file: Option<PathBuf>) -> ExitCode {
+    match Config::load(file.as_deref()) {
+        Ok(config) => {
+            let name = file.map_or_else(
+                || pbx::config::EMBEDDED_NAME.to_string(),
+                |f| f.display().to_string(),
+            );
+            println!(
+                "{name}: OK ({} endpoint(s), SIP on {})",
+                config.endpoints.len(),
+                config.sip.bind
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
+    let client = CtlClient::new(api);
+    let result = match command {
+        CtlCommand::Registrations => client.registrations(),
+        CtlCommand::Health => client.health(),
+        CtlCommand::Version => client.version(),
+        CtlCommand::Stats => client.stats(),
+    };
+    match result {
+        Ok(output) => {
+            print!("{}", output.render(json));
+            ExitCode::SUCCESS
+        }
+        Err(e) => report_ctl_error(&e),
+    }
+}
+
+fn report_ctl_error(e: &CtlError) -> ExitCode {
+    eprintln!("pbx ctl: {e}");
+    ExitCode::from(e.exit_code() as u8)
+}

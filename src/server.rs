@@ -1,1 +1,233 @@
-//! server (edge).
+//! Start-up and shutdown (edge): binds the sockets, loads saved registrations, spawns the
+//! long-lived tasks into one `JoinSet` under one `CancellationToken`, and on shutdown stops
+//! them and saves the bindings.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket as StdUdpSocket};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::BytesMut;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::control::api::{self, ApiState};
+use crate::location::{Location, LocationError};
+use crate::registration::Registration;
+use crate::router::{Router, RouterSettings};
+use crate::transport::udp::UdpTransport;
+use crate::transport::TransportStats;
+
+/// How often lapsed bindings are swept.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
+/// Bindings changes are saved at most this often (a registration storm writes once).
+const SAVE_COALESCE: Duration = Duration::from_secs(1);
+
+/// Why the server could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The SIP socket could not be bound.
+    #[error("cannot bind SIP on {addr}: {source}")]
+    SipBind {
+        /// The configured address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The admin API socket could not be bound.
+    #[error("cannot bind the admin API on {addr}: {source}")]
+    ApiBind {
+        /// The configured address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Saved registrations could not be loaded.
+    #[error("cannot load saved registrations: {0}")]
+    Location(#[from] LocationError),
+}
+
+/// Runs the PBX until `shutdown` is cancelled.
+pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServerError> {
+    let started = Instant::now();
+    let persist = config
+        .registrar
+        .persist_file
+        .clone()
+        .filter(|p| !p.as_os_str().is_empty());
+    let location = match &persist {
+        Some(path) => Location::load(path, Instant::now(), SystemTime::now())?,
+        None => Location::new(),
+    };
+    if !location.is_empty() {
+        tracing::info!(bindings = location.len(), "restored saved registrations");
+    }
+    let stats = Arc::new(TransportStats::default());
+    let transport = UdpTransport::bind(config.sip.bind, stats.clone())
+        .await
+        .map_err(|source| ServerError::SipBind {
+            addr: config.sip.bind,
+            source,
+        })?;
+    let api_listener = tokio::net::TcpListener::bind(config.api.bind)
+        .await
+        .map_err(|source| ServerError::ApiBind {
+            addr: config.api.bind,
+            source,
+        })?;
+    let advertised = SocketAddr::new(advertised_ip(&config), transport.local_addr().port());
+    tracing::info!(sip = %transport.local_addr(), %advertised, api = %config.api.bind, endpoints = config.endpoints.len(), "pbx started");
+
+    let router = Router::new(
+        RouterSettings {
+            advertised,
+            user_agent: config.sip.user_agent.clone(),
+            max_message_size: config.sip.max_message_size,
+        },
+        Registration::new(&config, location.clone()),
+        location.clone(),
+        stats.clone(),
+    );
+    let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
+
+    let mut tasks = JoinSet::new();
+    tasks.spawn(sip_loop(transport, router, qualify_every, shutdown.clone()));
+    tasks.spawn(sweep_loop(location.clone(), shutdown.clone()));
+    if let Some(path) = persist.clone() {
+        tasks.spawn(save_loop(location.clone(), path, shutdown.clone()));
+    }
+    let app = api::router(ApiState {
+        location: location.clone(),
+        transport: stats,
+        started,
+    });
+    let api_shutdown = shutdown.clone();
+    tasks.spawn(async move {
+        let served = axum::serve(api_listener, app)
+            .with_graceful_shutdown(async move { api_shutdown.cancelled().await })
+            .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "admin API stopped");
+        }
+    });
+
+    shutdown.cancelled().await;
+    while tasks.join_next().await.is_some() {}
+    if let Some(path) = persist {
+        if let Err(error) = location.save(&path, Instant::now(), SystemTime::now()) {
+            tracing::error!(%error, "saving registrations at shutdown failed");
+        }
+    }
+    tracing::info!("pbx stopped");
+    Ok(())
+}
+
+/// The address to advertise: `external_address`, else the bind address, else the address of
+/// the interface holding the default route (found without sending anything), else loopback.
+fn advertised_ip(config: &Config) -> IpAddr {
+    if let Some(external) = &config.sip.external_address {
+        return *external.get_ref();
+    }
+    let bind = config.sip.bind.ip();
+    let ip = if bind.is_unspecified() {
+        default_route_ip().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    } else {
+        bind
+    };
+    if is_private(ip) {
+        tracing::warn!(%ip, "advertising a private address and [sip] external_address is unset: phones outside this network (or outside docker) will get one-way or no audio; set EXTERNAL_IP");
+    }
+    ip
+}
+
+fn default_route_ip() -> Option<IpAddr> {
+    // connect() on UDP only selects a route and source address; no packet is sent.
+    let socket = StdUdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    socket.local_addr().ok().map(|a| a.ip())
+}
+
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+async fn sip_loop(
+    transport: UdpTransport,
+    mut router: Router,
+    qualify_every: Duration,
+    shutdown: CancellationToken,
+) {
+    let mut buf = BytesMut::with_capacity(65_536);
+    let mut qualify = (!qualify_every.is_zero()).then(|| {
+        let mut interval = tokio::time::interval(qualify_every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval
+    });
+    loop {
+        let deadline = router.poll_timeout();
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            received = transport.recv(&mut buf) => match received {
+                Ok((data, source)) => router.handle_datagram(data, source, Instant::now()),
+                Err(error) => tracing::debug!(%error, "SIP receive error"),
+            },
+            _ = sleep_until(deadline) => router.handle_timeout(Instant::now()),
+            _ = tick(&mut qualify) => router.qualify(Instant::now()),
+        }
+        while let Some((to, data)) = router.poll_transmit() {
+            transport.send(&data, to);
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+async fn sweep_loop(location: Location, shutdown: CancellationToken) {
+    let mut interval = tokio::time::interval(SWEEP_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = interval.tick() => {
+                let removed = location.sweep(Instant::now());
+                if removed > 0 {
+                    tracing::info!(removed, "expired registrations removed");
+                }
+            }
+        }
+    }
+}
+
+async fn save_loop(location: Location, path: PathBuf, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = location.changed() => {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(SAVE_COALESCE) => {}
+                }
+                if let Err(error) = location.save(&path, Instant::now(), SystemTime::now()) {
+                    tracing::error!(%error, "saving registrations failed");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! `pbx ctl`: the operator's client of the admin API. Exit codes scripts can trust:
+//! 0 success, 1 the pbx answered with an error, 3 the pbx could not be reached.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+
+use super::api::{Health, Stats};
+use super::table;
+use crate::location::RegistrationView;
+
+/// Default admin API address, matching `[api] bind`'s default.
+pub const DEFAULT_API_URL: &str = "http://127.0.0.1:8088";
+
+/// Why a ctl command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CtlError {
+    /// Nothing answered at the API address.
+    #[error("cannot reach the pbx admin API at {url}: {reason}. Is pbx running, and is --api (or PBX_API) the [api] bind address?")]
+    Unreachable {
+        /// The API base URL.
+        url: String,
+        /// The connection error.
+        reason: String,
+    },
+    /// The API answered with an error status.
+    #[error("the pbx answered {status} for {path}: {body}")]
+    Status {
+        /// The request path.
+        path: String,
+        /// HTTP status.
+        status: u16,
+        /// Response body.
+        body: String,
+    },
+    /// The answer was not the expected JSON (version mismatch between ctl and server).
+    #[error("unexpected answer from {path}: {reason}")]
+    Decode {
+        /// The request path.
+        path: String,
+        /// The decoding error.
+        reason: String,
+    },
+}
+
+impl CtlError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CtlError::Unreachable { .. } => 3,
+            CtlError::Status { .. } | CtlError::Decode { .. } => 1,
+        }
+    }
+}
+
+/// A client of one pbx's admin API.
+#[derive(Debug, Clone)]
+pub struct CtlClient {
+    base: String,
+    agent: ureq::Agent,
+}
+
+/// A command's result, printable as a table or as JSON.
+pub struct Output {
+    json: serde_json::Value,
+    text: String,
+}
+
+impl Output {
+    /// Renders for people or, with `json`, for scripts.
+    pub fn render(&self, json: bool) -> String {
+        if json {
+            serde_json::to_string_pretty(&self.json).unwrap_or_default() + "\n"
+        } else {
+            self.text.clone()
+        }
+    }
+}
+
+impl fmt::Debug for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl CtlClient {
+    /// A client for the API at `base` (e.g. `http://127.0.0.1:8088`).
+    pub fn new(base: &str) -> CtlClient {
+        CtlClient {
+            base: base.trim_end_matches('/').to_string(),
+            agent: ureq::AgentBuilder::new()
+                .timeout(std::time::Duration::from_secs(5))
+                .build(),
+        }
+    }
+
+    fn get<T: DeserializeOwned + serde::Serialize>(&self, path: &str) -> Result<(T, serde_json::Value), CtlError> {
+        let url = format!("{}{}", self.base, path);
+        let response = match self.agent.get(&url).call() {
+            Ok(response) => response,
+            Err(ureq::Error::Status(status, response)) => {
+                return Err(CtlError::Status {
+                    path: path.into(),
+                    status,
+                    body: response.into_string().unwrap_or_default(),
+                })
+            }
+            Err(ureq::Error::Transport(t)) => {
+                return Err(CtlError::Unreachable {
+                    url: self.base.clone(),
+                    reason: t.to_string(),
+                })
+            }
+        };
+        let value: serde_json::Value = response.into_json().map_err(|e| CtlError::Decode {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
+        let typed = serde_json::from_value(value.clone()).map_err(|e| CtlError::Decode {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
+        Ok((typed, value))
+    }
+
+    /// `pbx ctl registrations`: the operator's `pjsip show aors`.
+    pub fn registrations(&self) -> Result<Output, CtlError> {
+        let (views, json): (Vec<RegistrationView>, _) = self.get("/api/registrations")?;
+        let rows: Vec<Vec<String>> = views
+            .iter()
+            .map(|v| {
+                vec![
+                    v.aor.clone(),
+                    v.contact.clone(),
+                    v.source.to_string(),
+                    v.user_agent.clone().unwrap_or_else(|| "-".into()),
+                    format!("{}s", v.expires_in),
+                    match v.rtt_ms {
+                        Some(rtt) => format!("{} ({rtt} ms)", v.reachability),
+                        None => v.reachability.clone(),
+                    },
+                ]
+            })
+            .collect();
+        let mut text = table::render(
+            &["AOR", "CONTACT", "SOURCE", "USER AGENT", "EXPIRES IN", "STATUS"],
+            &rows,
+        );
+        text.push_str(&format!("{} registered contact(s)\n", views.len()));
+        Ok(Output { json, text })
+    }
+
+    /// `pbx ctl health`.
+    pub fn health(&self) -> Result<Output, CtlError> {
+        let (health, json): (Health, _) = self.get("/api/health")?;
+        let text = format!(
+            "{} (pbx {}, up {} s)\n",
+            health.status, health.version, health.uptime_secs
+        );
+        Ok(Output { json, text })
+    }
+
+    /// `pbx ctl version`: the server's version next to this client's.
+    pub fn version(&self) -> Result<Output, CtlError> {
+        let (value, json): (serde_json::Value, _) = self.get("/api/version")?;
+        let server = value["version"].as_str().unwrap_or("unknown");
+        let text = format!(
+            "pbx server {server}, ctl {}\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        Ok(Output { json, text })
+    }
+
+    /// `pbx ctl stats`: transport counters.
+    pub fn stats(&self) -> Result<Output, CtlError> {
+        let (stats, json): (Stats, _) = self.get("/api/stats")?;
+        let s = stats.sip;
+        let rows = vec![
+            vec!["sip received".into(), s.received.to_string()],
+            vec!["sip sent".into(), s.sent.to_string()],
+            vec!["sip send errors".into(), s.send_errors.to_string()],
+            vec!["dropped oversized".into(), s.dropped_oversized.to_string()],
+            vec!["dropped unparsable".into(), s.dropped_unparsable.to_string()],
+            vec!["answered 400".into(), s.bad_requests.to_string()],
+            vec!["keep-alives".into(), s.keepalives.to_string()],
+            vec!["registrations".into(), stats.registrations.to_string()],
+        ];
+        Ok(Output {
+            json,
+            text: table::render(&["COUNTER", "VALUE"], &rows),
+        })
+    }
+}

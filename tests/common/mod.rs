@@ -1,0 +1,398 @@
+//! Shared helpers for the integration tests: start the real `pbx` binary on loopback with a
+//! generated config, wait for it, talk to its admin API, and run real peers (SIPp, baresip).
+#![allow(dead_code)] // each test binary uses a different subset of these helpers
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Finds a free UDP port on 127.0.0.1 whose TCP twin is free too (SIPp and baresip bind both).
+pub fn free_port() -> u16 {
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if port < 30000 && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A free TCP port for the admin API.
+pub fn free_tcp_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Fails (never skips) when a peer program is missing, with the command that installs it.
+pub fn require_program(name: &str) -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!("`{name}` is not installed; the README's test command installs it (apt-get install sip-tester baresip-core sox)")
+    })
+}
+
+/// A running pbx with its own config, data directory and ports, stopped on drop.
+pub struct Pbx {
+    child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub sip: SocketAddr,
+    pub api: String,
+    pub config_path: PathBuf,
+    pub log_path: PathBuf,
+}
+
+/// Options for [`Pbx::start`].
+#[derive(Clone)]
+pub struct PbxOptions {
+    /// Extra TOML appended to the generated config.
+    pub extra_config: String,
+    /// Registrar section override.
+    pub registrar: String,
+    /// Reuse this data directory (restart tests).
+    pub sip_port: Option<u16>,
+}
+
+impl Default for PbxOptions {
+    fn default() -> Self {
+        PbxOptions {
+            extra_config: String::new(),
+            registrar: "min_expires = 60\nmax_expires = 3600\ndefault_expires = 600\nqualify_interval_secs = 30\n".into(),
+            sip_port: None,
+        }
+    }
+}
+
+pub const PASSWORD: &str = "unsecurepassword";
+
+impl Pbx {
+    /// Starts the pbx with two endpoints 6001 and 6002 on free loopback ports.
+    pub fn start() -> Pbx {
+        Pbx::start_with(PbxOptions::default())
+    }
+
+    /// Starts the pbx with `options`.
+    pub fn start_with(options: PbxOptions) -> Pbx {
+        let dir = tempfile::tempdir().unwrap();
+        Pbx::start_in(dir, options)
+    }
+
+    /// Starts the pbx in an existing directory (its saved registrations are loaded).
+    pub fn start_in(dir: tempfile::TempDir, options: PbxOptions) -> Pbx {
+        let sip_port = options.sip_port.unwrap_or_else(free_port);
+        let api_port = free_tcp_port();
+        let rtp_base = 40000 + (sip_port % 500) * 40;
+        let config = format!(
+            "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nrealm = \"pbx\"\n\n\
+             [rtp]\nport_min = {rtp_base}\nport_max = {}\n\n\
+             [registrar]\n{}persist_file = \"{}\"\n\n\
+             [api]\nbind = \"127.0.0.1:{api_port}\"\n\n\
+             [[endpoint]]\nuser = \"6001\"\npassword = \"{PASSWORD}\"\n\n\
+             [[endpoint]]\nuser = \"6002\"\npassword = \"{PASSWORD}\"\n\n{}",
+            rtp_base + 39,
+            options.registrar,
+            dir.path().join("registrations.json").display(),
+            options.extra_config
+        );
+        let config_path = dir.path().join("pbx.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let log_path = dir.path().join("pbx.log");
+        let log = std::fs::File::create(&log_path).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_pbx"))
+            .args(["--log-level", "debug", "run", "--config"])
+            .arg(&config_path)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start pbx");
+        let mut pbx = Pbx {
+            child: Some(child),
+            dir,
+            sip: SocketAddr::from(([127, 0, 0, 1], sip_port)),
+            api: format!("http://127.0.0.1:{api_port}"),
+            config_path,
+            log_path,
+        };
+        pbx.wait_ready();
+        pbx
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.get("/api/health").is_ok() {
+                return;
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("pbx exited with {status}:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("pbx did not become ready:\n{}", self.log());
+    }
+
+    /// GETs an admin API path and parses the JSON.
+    pub fn get(&self, path: &str) -> Result<serde_json::Value, String> {
+        let response = ureq::get(&format!("{}{path}", self.api))
+            .timeout(Duration::from_secs(5))
+            .call()
+            .map_err(|e| e.to_string())?;
+        response.into_json().map_err(|e| e.to_string())
+    }
+
+    /// The registrations the admin API lists.
+    pub fn registrations(&self) -> Vec<serde_json::Value> {
+        self.get("/api/registrations")
+            .unwrap()
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Runs `pbx ctl ARGS` against this pbx.
+    pub fn ctl(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_pbx"))
+            .args(["ctl", "--api", &self.api])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// The pbx's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Stops the pbx with SIGTERM and waits, returning its data directory for a restart.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        self.terminate();
+        let dir = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Pbx {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+/// Path of a fixture file.
+pub fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+}
+
+/// Result of a SIPp run: its output and the final statistics row.
+pub struct SippRun {
+    pub output: Output,
+    pub successful: u64,
+    pub failed: u64,
+    pub stdout: String,
+}
+
+/// Runs SIPp in the foreground with `scenario` against `target`, bounded by `-timeout`.
+pub fn sipp(scenario: &Path, target: SocketAddr, extra: &[&str]) -> SippRun {
+    require_program("sipp");
+    let dir = tempfile::tempdir().unwrap();
+    let stats = dir.path().join("stats.csv");
+    let port = free_port();
+    let output = Command::new("sipp")
+        .arg(target.to_string())
+        .arg("-sf")
+        .arg(scenario)
+        .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-nostdin", "-trace_stat", "-fd", "1", "-timeout", "60s"])
+        .arg("-stf")
+        .arg(&stats)
+        .args(extra)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sipp");
+    let csv = std::fs::read_to_string(&stats).unwrap_or_default();
+    let (successful, failed) = last_row_counts(&csv);
+    SippRun {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+        output,
+        successful,
+        failed,
+    }
+}
+
+fn last_row_counts(csv: &str) -> (u64, u64) {
+    let mut lines = csv.lines().filter(|l| !l.trim().is_empty());
+    let Some(header) = lines.next() else {
+        return (0, 0);
+    };
+    let Some(last) = lines.last() else {
+        return (0, 0);
+    };
+    let names: Vec<&str> = header.split(';').collect();
+    let values: Vec<&str> = last.split(';').collect();
+    let get = |name: &str| {
+        names
+            .iter()
+            .position(|n| *n == name)
+            .and_then(|i| values.get(i))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (get("SuccessfulCall(C)"), get("FailedCall(C)"))
+}
+
+/// Sends raw datagrams from a fresh socket and collects what comes back within `wait`.
+pub fn exchange(target: SocketAddr, datagrams: &[&[u8]], wait: Duration) -> Vec<String> {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    for d in datagrams {
+        socket.send_to(d, target).unwrap();
+    }
+    let mut replies = Vec::new();
+    let deadline = Instant::now() + wait;
+    let mut buf = [0u8; 65536];
+    while Instant::now() < deadline {
+        if let Ok((n, _)) = socket.recv_from(&mut buf) {
+            replies.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    replies
+}
+
+/// Writes `text` to a file in `dir` and returns its path.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    let mut f = std::fs::File::create(&path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    path
+}
+
+/// A baresip softphone on loopback, driven by its config directory; killed on drop.
+pub struct Baresip {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+/// What a [`Baresip`] phone does.
+pub struct BaresipOptions<'a> {
+    /// Account user (also the digest username).
+    pub user: &'a str,
+    /// Digest password.
+    pub password: &'a str,
+    /// Extra account parameters, e.g. `;answermode=auto;audio_codecs=PCMA/8000/1`.
+    pub account_params: &'a str,
+    /// WAV file the phone sends as its microphone (silence when `None`).
+    pub audio_source: Option<&'a Path>,
+    /// Commands executed at start, e.g. `/dial 8000`.
+    pub commands: &'a [&'a str],
+}
+
+impl Baresip {
+    /// Starts baresip registering to `pbx`. What it hears is recorded under `dir/dump`.
+    pub fn start(pbx: SocketAddr, options: BaresipOptions<'_>) -> Baresip {
+        let program = require_program("baresip");
+        let dir = tempfile::tempdir().unwrap();
+        let port = loop {
+            let p = free_port();
+            if TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+                break p;
+            }
+        };
+        let dump = dir.path().join("dump");
+        std::fs::create_dir_all(&dump).unwrap();
+        let source = match options.audio_source {
+            Some(path) => format!("aufile,{}", path.display()),
+            None => "ausine,0".into(),
+        };
+        let config = format!(
+            "poll_method\tepoll\n\
+             sip_listen\t127.0.0.1:{port}\n\
+             net_interface\t127.0.0.1\n\
+             audio_player\taufile,/dev/null\n\
+             audio_source\t{source}\n\
+             audio_alert\taufile,/dev/null\n\
+             module_path\t/usr/lib/baresip/modules\n\
+             module\tg711.so\n\
+             module\taufile.so\n\
+             module\tausine.so\n\
+             module\tsndfile.so\n\
+             snd_path\t{}\n\
+             module_app\taccount.so\n\
+             module_app\tmenu.so\n\
+             rtp_ports\t{}-{}\n",
+            dump.display(),
+            port + 100,
+            port + 140,
+        );
+        write_file(dir.path(), "config", &config);
+        let account = format!(
+            "<sip:{user}@{pbx};transport=udp>;auth_pass={password};regint=600{params}\n",
+            user = options.user,
+            password = options.password,
+            params = options.account_params
+        );
+        write_file(dir.path(), "accounts", &account);
+        write_file(dir.path(), "contacts", "");
+        let log = std::fs::File::create(dir.path().join("baresip.log")).unwrap();
+        let mut command = Command::new(program);
+        command.arg("-f").arg(dir.path());
+        for c in options.commands {
+            command.args(["-e", c]);
+        }
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start baresip");
+        Baresip { child, dir, port }
+    }
+
+    /// baresip's own log.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("baresip.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` every 100 ms until it is true or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    check()
+}
