@@ -1,1 +1,665 @@
-//! RFC 3261 §17 transaction: table.
+//! The transaction table of one transport: matching (RFC 3261 §17.1.3, §17.2.3) and timers.
+//!
+//! > "When the transport layer in the server receives a request, it first checks to see if
+//! > there is a server transaction whose branch ID, sent-by and method match ..." (§17.2.3)
+//!
+//! The UDP edge owns one [`TransactionTable`]. For each parsed request it calls
+//! [`TransactionTable::on_request`], which absorbs retransmissions and ACKs for non-2xx
+//! responses and creates the server transaction for a new request before the TU sees it; the
+//! TU answers with [`TransactionTable::respond`]. Outgoing requests go through
+//! [`TransactionTable::send_request`], their responses through
+//! [`TransactionTable::on_response`]. The edge drains [`TransactionTable::poll_transmit`],
+//! sleeps until [`TransactionTable::poll_timeout`], calls [`TransactionTable::handle_timeout`]
+//! and forwards [`TransactionTable::poll_event`] to the TU. Terminated transactions are
+//! removed at once; deadlines live in a binary heap with lazy deletion (`deadlines.rs`).
+//!
+//! Server and client transactions live in separate maps, so a request that loops back to
+//! this PBX with its own branch does not match the client transaction that sent it.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::client::ClientTransaction;
+use super::client_invite::ClientInviteTransaction;
+use super::deadlines::{Deadlines, Scheduled, Side};
+use super::server::ServerTransaction;
+use super::server_invite::ServerInviteTransaction;
+use super::{
+    Reliability, ResponseDisposition, Timers, Transaction, TransactionError, TransactionEvent,
+    TransactionKey,
+};
+use crate::sip::method::Method;
+
+/// How an incoming request relates to the existing server transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestMatch {
+    /// A new request: its server transaction now exists and the TU must answer it.
+    New,
+    /// A retransmission, absorbed; any response to re-send is queued for transmit.
+    Retransmission,
+    /// An ACK for a non-2xx final response, absorbed by its INVITE server transaction.
+    AckMatched,
+    /// An ACK no transaction absorbs (an ACK for a 2xx): it goes to the TU / dialog core.
+    AckUnmatched,
+}
+
+/// What the table tells the TU on its own initiative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableEvent {
+    /// Timer B or F: the request got no final response; the TU acts as on a 408.
+    ClientTimeout(TransactionKey),
+    /// Timer H: the non-2xx final response to this INVITE was never acknowledged.
+    ServerNoAck(TransactionKey),
+}
+
+/// A server transaction of either kind.
+#[derive(Debug)]
+enum Server {
+    Invite(ServerInviteTransaction),
+    NonInvite(ServerTransaction),
+}
+
+/// A client transaction of either kind.
+#[derive(Debug)]
+enum Client {
+    Invite(ClientInviteTransaction),
+    NonInvite(ClientTransaction),
+}
+
+/// Access to the machine behind either kind, for the shared [`Transaction`] calls.
+trait AsTransaction {
+    fn machine(&mut self) -> &mut dyn Transaction;
+}
+
+impl AsTransaction for Server {
+    fn machine(&mut self) -> &mut dyn Transaction {
+        match self {
+            Server::Invite(tx) => tx,
+            Server::NonInvite(tx) => tx,
+        }
+    }
+}
+
+impl AsTransaction for Client {
+    fn machine(&mut self) -> &mut dyn Transaction {
+        match self {
+            Client::Invite(tx) => tx,
+            Client::NonInvite(tx) => tx,
+        }
+    }
+}
+
+/// A transaction with the peer it talks to and the deadline the heap knows it by.
+#[derive(Debug)]
+struct Entry<M> {
+    remote: SocketAddr,
+    kind: M,
+    deadline: Option<Instant>,
+}
+
+impl<M> Entry<M> {
+    /// A fresh entry, not yet known to the deadline heap.
+    fn new(remote: SocketAddr, kind: M) -> Self {
+        Entry {
+            remote,
+            kind,
+            deadline: None,
+        }
+    }
+}
+
+/// The outputs shared by all transactions: wire queue, TU events and deadlines.
+#[derive(Debug, Default)]
+struct Outputs {
+    transmit: VecDeque<(SocketAddr, Bytes)>,
+    events: VecDeque<TableEvent>,
+    deadlines: Deadlines,
+}
+
+/// Collects what `key`'s machine produced, removes it if terminated, and records a changed
+/// deadline.
+fn settle<M: AsTransaction>(
+    map: &mut HashMap<TransactionKey, Entry<M>>,
+    out: &mut Outputs,
+    key: &TransactionKey,
+    side: Side,
+) {
+    let Some(entry) = map.get_mut(key) else {
+        return;
+    };
+    let tx = entry.kind.machine();
+    while let Some(bytes) = tx.poll_transmit() {
+        out.transmit.push_back((entry.remote, bytes));
+    }
+    if let Some(event) = tx.poll_event() {
+        out.events.push_back(match event {
+            TransactionEvent::RequestTimeout => TableEvent::ClientTimeout(key.clone()),
+            TransactionEvent::AckTimeout => TableEvent::ServerNoAck(key.clone()),
+        });
+    }
+    if tx.is_terminated() {
+        map.remove(key);
+        return;
+    }
+    let next = tx.poll_timeout();
+    if next != entry.deadline {
+        entry.deadline = next;
+        if let Some(at) = next {
+            out.deadlines.push(at, side, key.clone());
+        }
+    }
+}
+
+/// All server and client transactions of one transport, keyed by [`TransactionKey`].
+#[derive(Debug)]
+pub struct TransactionTable {
+    reliability: Reliability,
+    timers: Timers,
+    servers: HashMap<TransactionKey, Entry<Server>>,
+    clients: HashMap<TransactionKey, Entry<Client>>,
+    out: Outputs,
+    /// Reused buffer of deadlines due in one [`TransactionTable::handle_timeout`] call.
+    due: Vec<Scheduled>,
+}
+
+impl TransactionTable {
+    /// An empty table for a transport of the given reliability.
+    pub fn new(reliability: Reliability, timers: Timers) -> Self {
+        TransactionTable {
+            reliability,
+            timers,
+            servers: HashMap::new(),
+            clients: HashMap::new(),
+            out: Outputs::default(),
+            due: Vec::new(),
+        }
+    }
+
+    /// Matches a request from `remote`. `key` is `TransactionKey::for_request(branch, method)`
+    /// (plus sent-by) and `method` the request's own method, which tells an ACK from an INVITE.
+    /// A new request (never an ACK) gets its server transaction here.
+    pub fn on_request(
+        &mut self,
+        key: &TransactionKey,
+        method: Method,
+        remote: SocketAddr,
+        now: Instant,
+    ) -> RequestMatch {
+        if method == Method::Ack {
+            let absorbed = match self.servers.get_mut(key) {
+                Some(Entry {
+                    kind: Server::Invite(tx),
+                    ..
+                }) => tx.handle_ack(now),
+                _ => false,
+            };
+            if !absorbed {
+                return RequestMatch::AckUnmatched;
+            }
+            settle(&mut self.servers, &mut self.out, key, Side::Server);
+            return RequestMatch::AckMatched;
+        }
+        if let Some(entry) = self.servers.get_mut(key) {
+            match &mut entry.kind {
+                Server::Invite(tx) => tx.handle_request(),
+                Server::NonInvite(tx) => tx.handle_request(),
+            }
+            settle(&mut self.servers, &mut self.out, key, Side::Server);
+            return RequestMatch::Retransmission;
+        }
+        let kind = if key.method == Method::Invite {
+            Server::Invite(ServerInviteTransaction::new(self.reliability, self.timers))
+        } else {
+            Server::NonInvite(ServerTransaction::new(self.reliability, self.timers))
+        };
+        self.servers.insert(key.clone(), Entry::new(remote, kind));
+        RequestMatch::New
+    }
+
+    /// True while the INVITE server transaction `key` has sent nothing: the TU owes a
+    /// 100 (Trying) unless it answers within 200 ms (§17.2.1).
+    pub fn owes_trying(&self, key: &TransactionKey) -> bool {
+        matches!(
+            self.servers.get(key),
+            Some(Entry { kind: Server::Invite(tx), .. }) if tx.owes_trying()
+        )
+    }
+
+    /// The TU's response with `status` to the server transaction `key`, queued for transmit.
+    pub fn respond(
+        &mut self,
+        key: &TransactionKey,
+        status: u16,
+        response: Bytes,
+        now: Instant,
+    ) -> Result<(), TransactionError> {
+        let entry = self
+            .servers
+            .get_mut(key)
+            .ok_or(TransactionError::NoTransaction)?;
+        match &mut entry.kind {
+            Server::Invite(tx) => tx.send_response(status, response, now)?,
+            Server::NonInvite(tx) => tx.send_response(status, response, now)?,
+        }
+        settle(&mut self.servers, &mut self.out, key, Side::Server);
+        Ok(())
+    }
+
+    /// Starts a client transaction sending `request` to `remote`; an INVITE transaction when
+    /// `key.method` is INVITE. ACKs are never sent through here: an ACK for a 2xx is not a
+    /// transaction and an ACK for a non-2xx goes through [`Self::send_ack`].
+    pub fn send_request(
+        &mut self,
+        key: &TransactionKey,
+        remote: SocketAddr,
+        request: Bytes,
+        now: Instant,
+    ) -> Result<(), TransactionError> {
+        if self.clients.contains_key(key) {
+            return Err(TransactionError::DuplicateKey);
+        }
+        let (r, t) = (self.reliability, self.timers);
+        let kind = if key.method == Method::Invite {
+            Client::Invite(ClientInviteTransaction::new(request, r, t, now))
+        } else {
+            Client::NonInvite(ClientTransaction::new(request, r, t, now))
+        };
+        self.clients.insert(key.clone(), Entry::new(remote, kind));
+        settle(&mut self.clients, &mut self.out, key, Side::Client);
+        Ok(())
+    }
+
+    /// Matches a response (top Via branch, CSeq method) to its client transaction. On
+    /// [`ResponseDisposition::DeliverAndAck`] the caller builds the ACK from
+    /// [`Self::invite_request`] and the response and calls [`Self::send_ack`] before the next
+    /// [`Self::handle_timeout`]; on `NoTransaction` it drops the stray response.
+    pub fn on_response(
+        &mut self,
+        key: &TransactionKey,
+        status: u16,
+        now: Instant,
+    ) -> ResponseDisposition {
+        let Some(entry) = self.clients.get_mut(key) else {
+            return ResponseDisposition::NoTransaction;
+        };
+        let disposition = match &mut entry.kind {
+            Client::Invite(tx) => tx.handle_response(status, now),
+            Client::NonInvite(tx) => tx.handle_response(status, now),
+        };
+        settle(&mut self.clients, &mut self.out, key, Side::Client);
+        disposition
+    }
+
+    /// The INVITE sent by client transaction `key`, to build the ACK from (§17.1.1.3).
+    pub fn invite_request(&self, key: &TransactionKey) -> Option<&Bytes> {
+        match self.clients.get(key) {
+            Some(Entry {
+                kind: Client::Invite(tx),
+                ..
+            }) => Some(tx.request()),
+            _ => None,
+        }
+    }
+
+    /// Hands the ACK for a 3xx-6xx response to INVITE client transaction `key`.
+    pub fn send_ack(&mut self, key: &TransactionKey, ack: Bytes) -> Result<(), TransactionError> {
+        let entry = self
+            .clients
+            .get_mut(key)
+            .ok_or(TransactionError::NoTransaction)?;
+        match &mut entry.kind {
+            Client::Invite(tx) => tx.send_ack(ack)?,
+            Client::NonInvite(_) => return Err(TransactionError::AckNotExpected),
+        }
+        settle(&mut self.clients, &mut self.out, key, Side::Client);
+        Ok(())
+    }
+
+    /// Destroys client transaction `key` without further ado: for an INVITE still without a
+    /// final response 64*T1 after its CANCEL (§9.1). Returns whether it existed.
+    pub fn abandon_client(&mut self, key: &TransactionKey) -> bool {
+        self.clients.remove(key).is_some()
+    }
+
+    /// The next datagram to send and its destination, oldest first.
+    pub fn poll_transmit(&mut self) -> Option<(SocketAddr, Bytes)> {
+        self.out.transmit.pop_front()
+    }
+
+    /// The earliest deadline of any transaction; [`Self::handle_timeout`] is due then.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        while let Some(top) = self.out.deadlines.peek() {
+            if self.is_current(top) {
+                return Some(top.at);
+            }
+            self.out.deadlines.pop();
+        }
+        None
+    }
+
+    /// Fires every timer due at `now`. Deadlines the machines set at or before `now` while
+    /// doing so are left for the next call, so one call always finishes.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let mut due = std::mem::take(&mut self.due);
+        self.out.deadlines.pop_due(now, &mut due);
+        for item in due.drain(..) {
+            if !self.is_current(&item) {
+                continue;
+            }
+            match item.side {
+                Side::Server => {
+                    if let Some(entry) = self.servers.get_mut(&item.key) {
+                        entry.kind.machine().handle_timeout(now);
+                    }
+                    settle(&mut self.servers, &mut self.out, &item.key, Side::Server);
+                }
+                Side::Client => {
+                    if let Some(entry) = self.clients.get_mut(&item.key) {
+                        entry.kind.machine().handle_timeout(now);
+                    }
+                    settle(&mut self.clients, &mut self.out, &item.key, Side::Client);
+                }
+            }
+        }
+        self.due = due;
+    }
+
+    /// The next event for the TU.
+    pub fn poll_event(&mut self) -> Option<TableEvent> {
+        self.out.events.pop_front()
+    }
+
+    /// How many transactions are alive (server and client).
+    pub fn len(&self) -> usize {
+        self.servers.len() + self.clients.len()
+    }
+
+    /// True when no transaction is alive.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True when the heap entry still names a live transaction with that deadline.
+    fn is_current(&self, item: &Scheduled) -> bool {
+        let deadline = match item.side {
+            Side::Server => self.servers.get(&item.key).map(|e| e.deadline),
+            Side::Client => self.clients.get(&item.key).map(|e| e.deadline),
+        };
+        deadline == Some(Some(item.at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use RequestMatch as RM;
+    use ResponseDisposition as RD;
+
+    const MS: Duration = Duration::from_millis(1);
+    const INV: Method = Method::Invite;
+    const ACK: Method = Method::Ack;
+    const REG: Method = Method::Register;
+
+    fn peer() -> SocketAddr {
+        SocketAddr::from(([192, 0, 2, 10], 5060))
+    }
+
+    fn b(text: &'static str) -> Bytes {
+        Bytes::from_static(text.as_bytes())
+    }
+
+    /// A server-side key (with sent-by).
+    fn sk(branch: &str, method: Method) -> TransactionKey {
+        TransactionKey::for_request(branch, method).with_sent_by("192.0.2.10:5060")
+    }
+
+    /// A client-side key.
+    fn ck(branch: &str, method: Method) -> TransactionKey {
+        TransactionKey::for_request(branch, method)
+    }
+
+    fn udp() -> TransactionTable {
+        TransactionTable::new(Reliability::Unreliable, Timers::default())
+    }
+
+    fn req(t: &mut TransactionTable, k: &TransactionKey, m: Method, now: Instant) -> RequestMatch {
+        t.on_request(k, m, peer(), now)
+    }
+
+    /// Drains the wire queue, checking every datagram goes to the peer.
+    fn sent(t: &mut TransactionTable) -> Vec<Bytes> {
+        std::iter::from_fn(|| t.poll_transmit())
+            .map(|(to, bytes)| {
+                assert_eq!(to, peer());
+                bytes
+            })
+            .collect()
+    }
+
+    /// Runs every timer to the end; returns how many datagrams were sent meanwhile.
+    fn run_all(t: &mut TransactionTable) -> usize {
+        let (mut count, mut last) = (0, None);
+        while let Some(at) = t.poll_timeout() {
+            assert!(last.is_none_or(|l| l <= at), "deadlines go backwards");
+            last = Some(at);
+            t.handle_timeout(at);
+            count += sent(t).len();
+        }
+        count
+    }
+
+    #[test]
+    fn retransmitted_register_gets_the_stored_response() {
+        let (t0, mut t) = (Instant::now(), udp());
+        let k = sk("z9hG4bKreg", REG);
+        assert_eq!(req(&mut t, &k, REG, t0), RM::New);
+        assert_eq!(req(&mut t, &k, REG, t0), RM::Retransmission);
+        assert!(sent(&mut t).is_empty());
+        t.respond(&k, 200, b("200 OK"), t0).unwrap();
+        assert_eq!(sent(&mut t), [b("200 OK")]);
+        assert_eq!(req(&mut t, &k, REG, t0), RM::Retransmission);
+        assert_eq!(sent(&mut t), [b("200 OK")]);
+        assert_eq!(t.poll_timeout(), Some(t0 + 32_000 * MS));
+        assert_eq!(run_all(&mut t), 0);
+        assert!(t.is_empty());
+        assert_eq!(req(&mut t, &k, REG, t0), RM::New);
+    }
+
+    #[test]
+    fn ack_for_non_2xx_is_absorbed_and_others_go_to_the_tu() {
+        let (t0, mut t) = (Instant::now(), udp());
+        let (k, ack) = (sk("z9hG4bKinv", INV), sk("z9hG4bKinv", ACK));
+        assert_eq!(req(&mut t, &k, INV, t0), RM::New);
+        assert!(t.owes_trying(&k));
+        assert_eq!(req(&mut t, &ack, ACK, t0), RM::AckUnmatched);
+        t.respond(&k, 100, b("100"), t0).unwrap();
+        assert!(!t.owes_trying(&k));
+        t.respond(&k, 486, b("486"), t0).unwrap();
+        assert_eq!(sent(&mut t), [b("100"), b("486")]);
+        t.handle_timeout(t0 + 500 * MS);
+        assert_eq!(sent(&mut t), [b("486")]);
+        assert_eq!(req(&mut t, &ack, ACK, t0 + 600 * MS), RM::AckMatched);
+        assert_eq!(req(&mut t, &ack, ACK, t0 + 700 * MS), RM::AckMatched);
+        let stray = sk("z9hG4bKother", ACK);
+        assert_eq!(req(&mut t, &stray, ACK, t0), RM::AckUnmatched);
+        assert_eq!(t.poll_timeout(), Some(t0 + 5600 * MS));
+        assert_eq!(run_all(&mut t), 0);
+        assert!(t.is_empty());
+        assert_eq!(t.poll_event(), None);
+    }
+
+    #[test]
+    fn accepted_invite_absorbs_retransmissions_and_passes_the_2xx_ack_on() {
+        let (t0, mut t) = (Instant::now(), udp());
+        let (k, ack) = (sk("z9hG4bKok", INV), sk("z9hG4bKok", ACK));
+        req(&mut t, &k, INV, t0);
+        t.respond(&k, 200, b("200"), t0).unwrap();
+        assert_eq!(sent(&mut t), [b("200")]);
+        assert_eq!(req(&mut t, &k, INV, t0), RM::Retransmission);
+        assert!(sent(&mut t).is_empty());
+        assert_eq!(req(&mut t, &ack, ACK, t0), RM::AckUnmatched);
+        assert_eq!(run_all(&mut t), 0);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn unacknowledged_final_reports_server_no_ack() {
+        let (t0, mut t) = (Instant::now(), udp());
+        let k = sk("z9hG4bKnoack", INV);
+        req(&mut t, &k, INV, t0);
+        t.respond(&k, 404, b("404"), t0).unwrap();
+        assert_eq!(sent(&mut t), [b("404")]);
+        assert_eq!(run_all(&mut t), 10);
+        assert_eq!(t.poll_event(), Some(TableEvent::ServerNoAck(k.clone())));
+        assert_eq!(t.poll_event(), None);
+        assert!(t.is_empty());
+        let late = t.respond(&k, 404, b("404"), t0);
+        assert_eq!(late, Err(TransactionError::NoTransaction));
+    }
+
+    #[test]
+    fn cancel_is_its_own_transaction_beside_the_invite() {
+        let (t0, mut t) = (Instant::now(), udp());
+        let (invite, cancel) = (sk("z9hG4bKc", INV), sk("z9hG4bKc", Method::Cancel));
+        assert_eq!(req(&mut t, &invite, INV, t0), RM::New);
+        assert_eq!(req(&mut t, &cancel, Method::Cancel, t0), RM::New);
+        assert_eq!(t.len(), 2);
+        t.respond(&cancel.cancelled_invite(), 487, b("487"), t0)
+            .unwrap();
+        t.respond(&cancel, 200, b("200 CANCEL"), t0).unwrap();
+        assert_eq!(sent(&mut t), [b("487"), b("200 CANCEL")]);
+        let again = req(&mut t, &cancel, Method::Cancel, t0);
+        assert_eq!(again, RM::Retransmission);
+        assert_eq!(sent(&mut t), [b("200 CANCEL")]);
+        let ack = sk("z9hG4bKc", ACK);
+        assert_eq!(req(&mut t, &ack, ACK, t0), RM::AckMatched);
+        run_all(&mut t);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn client_invite_rejected_is_acked_and_cleaned_up() {
+        let (t0, mut t) = (Instant::now(), udp());
+        let k = ck("z9hG4bKout", INV);
+        t.send_request(&k, peer(), b("INVITE"), t0).unwrap();
+        let dup = t.send_request(&k, peer(), b("INVITE"), t0);
+        assert_eq!(dup, Err(TransactionError::DuplicateKey));
+        assert_eq!(sent(&mut t), [b("INVITE")]);
+        let stray = ck("z9hG4bKstray", INV);
+        assert_eq!(t.on_response(&stray, 200, t0), RD::NoTransaction);
+        assert_eq!(t.on_response(&k, 486, t0), RD::DeliverAndAck);
+        assert_eq!(t.invite_request(&k), Some(&b("INVITE")));
+        t.send_ack(&k, b("ACK")).unwrap();
+        assert_eq!(sent(&mut t), [b("ACK")]);
+        assert_eq!(t.on_response(&k, 486, t0 + MS), RD::Absorb);
+        assert_eq!(sent(&mut t), [b("ACK")]);
+        assert_eq!(run_all(&mut t), 0);
+        assert!(t.is_empty());
+        let late = t.send_ack(&k, b("ACK"));
+        assert_eq!(late, Err(TransactionError::NoTransaction));
+    }
+
+    #[test]
+    fn client_2xx_retransmissions_reach_the_tu() {
+        let (t0, mut t) = (Instant::now(), udp());
+        let k = ck("z9hG4bK2xx", INV);
+        t.send_request(&k, peer(), b("INVITE"), t0).unwrap();
+        assert_eq!(sent(&mut t), [b("INVITE")]);
+        assert_eq!(t.on_response(&k, 200, t0), RD::Deliver);
+        assert_eq!(t.on_response(&k, 200, t0 + MS), RD::Deliver);
+        assert_eq!(t.poll_timeout(), Some(t0 + 32_000 * MS));
+        assert_eq!(run_all(&mut t), 0);
+        assert!(t.is_empty());
+        assert_eq!(t.on_response(&k, 200, t0), RD::NoTransaction);
+    }
+
+    #[test]
+    fn client_timeout_is_reported_and_options_takes_no_ack() {
+        let (t0, mut t) = (Instant::now(), udp());
+        let k = ck("z9hG4bKopt", Method::Options);
+        t.send_request(&k, peer(), b("OPTIONS"), t0).unwrap();
+        assert_eq!(t.invite_request(&k), None);
+        let ack = t.send_ack(&k, b("ACK"));
+        assert_eq!(ack, Err(TransactionError::AckNotExpected));
+        assert_eq!(run_all(&mut t), 1 + 10);
+        assert_eq!(t.poll_event(), Some(TableEvent::ClientTimeout(k)));
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn looped_request_does_not_match_our_client_transaction() {
+        let (t0, mut t) = (Instant::now(), udp());
+        let k = ck("z9hG4bKloop", Method::Options);
+        t.send_request(&k, peer(), b("OPTIONS"), t0).unwrap();
+        assert_eq!(req(&mut t, &k, Method::Options, t0), RM::New);
+        assert_eq!(t.len(), 2);
+        assert!(t.abandon_client(&k));
+        assert!(!t.abandon_client(&k));
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn reliable_transport_cleans_up_without_lingering() {
+        let t0 = Instant::now();
+        let mut t = TransactionTable::new(Reliability::Reliable, Timers::default());
+        let srv = sk("z9hG4bKr1", Method::Bye);
+        req(&mut t, &srv, Method::Bye, t0);
+        t.respond(&srv, 200, b("200"), t0).unwrap();
+        assert!(t.is_empty());
+        let cli = ck("z9hG4bKr2", INV);
+        t.send_request(&cli, peer(), b("INVITE"), t0).unwrap();
+        assert_eq!(t.on_response(&cli, 503, t0), RD::DeliverAndAck);
+        t.send_ack(&cli, b("ACK")).unwrap();
+        assert_eq!(t.poll_timeout(), Some(t0));
+        t.handle_timeout(t0);
+        assert!(t.is_empty());
+        assert_eq!(sent(&mut t), [b("200"), b("INVITE"), b("ACK")]);
+    }
+
+    #[test]
+    fn ten_thousand_transactions_all_drain() {
+        let (t0, mut t) = (Instant::now(), udp());
+        for i in 0..10_000u32 {
+            let (at, branch) = (t0 + MS * (i % 1000), format!("z9hG4bK{i}"));
+            match i % 4 {
+                0 => {
+                    let k = sk(&branch, REG);
+                    req(&mut t, &k, REG, at);
+                    t.respond(&k, 200, b("200"), at).unwrap();
+                }
+                1 => {
+                    let k = sk(&branch, INV);
+                    req(&mut t, &k, INV, at);
+                    t.respond(&k, 486, b("486"), at).unwrap();
+                }
+                2 => {
+                    let k = ck(&branch, INV);
+                    t.send_request(&k, peer(), b("INV"), at).unwrap();
+                    t.on_response(&k, 180, at);
+                }
+                _ => {
+                    let k = ck(&branch, Method::Options);
+                    t.send_request(&k, peer(), b("OPT"), at).unwrap();
+                }
+            }
+        }
+        assert_eq!(t.len(), 10_000);
+        sent(&mut t);
+        run_all(&mut t);
+        assert_eq!(
+            t.len(),
+            2500,
+            "client INVITEs in Proceeding wait for the TU"
+        );
+        for i in (2..10_000u32).step_by(4) {
+            assert!(t.abandon_client(&ck(&format!("z9hG4bK{i}"), INV)));
+        }
+        assert!(t.is_empty());
+        assert_eq!(t.poll_timeout(), None);
+        assert_eq!(std::iter::from_fn(|| t.poll_event()).count(), 5000);
+    }
+}
