@@ -90,7 +90,10 @@ impl Algorithm {
 /// Computes the digest `response` (lowercase hex), RFC 7616 §3.4.1. `qop` is `Some((nc, cnonce))`
 /// for `qop=auth`, `None` for the RFC 2069 form. `MD5-sess` without `qop` (undefined by the RFCs and
 /// refused by the parsers) hashes an empty cnonce.
-#[allow(clippy::too_many_arguments)] // the eight RFC 7616 §3.4.1 inputs; a struct would only rename them
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the eight RFC 7616 §3.4.1 inputs; a struct would only rename them"
+)]
 pub fn compute_response(
     algorithm: Algorithm,
     username: &str,
@@ -153,9 +156,7 @@ impl DigestChallenge {
             opaque: params.get("opaque").map(str::to_owned),
             algorithm: params.algorithm(qop_auth)?,
             qop_auth,
-            stale: params
-                .get("stale")
-                .is_some_and(|s| s.eq_ignore_ascii_case("true")),
+            stale: params.get("stale").is_some_and(is_true),
         })
     }
 
@@ -256,8 +257,7 @@ impl DigestCredentials {
             return Err(AuthError::MissingParam("cnonce"));
         }
         let response = params.required("response")?.to_ascii_lowercase();
-        if response.len() != algorithm.hex_len() || !response.bytes().all(|b| b.is_ascii_hexdigit())
-        {
+        if response.len() != algorithm.hex_len() || !is_lhex(&response) {
             return Err(AuthError::InvalidResponse);
         }
         Ok(DigestCredentials {
@@ -330,6 +330,8 @@ const DUMMY_PASSWORD: &str = "\u{0}unknown-user\u{0}";
 
 /// Server side: issues nonces and verifies credentials for one realm (`MD5`, `qop=auth` offered).
 ///
+/// The MAC secret and the `opaque` value are random per instance, so nonces issued before a
+/// restart come back as [`RejectReason::UnknownNonce`] and the caller simply challenges again.
 /// Credentials without `qop` (RFC 2069 form, some old phones) are accepted; they carry no `nc`, so
 /// a captured request can be replayed until its nonce expires. A flood of challenges evicts live
 /// nonces early; their owners then get [`Verdict::Stale`] and retry, they are not locked out.
@@ -378,11 +380,8 @@ impl ServerAuth {
     /// Sweeps expired nonces and evicts the oldest when the table is full.
     pub fn challenge(&mut self, now: Instant, stale: bool) -> DigestChallenge {
         while let Some(id) = self.order.front() {
-            let age = self
-                .live
-                .get(id)
-                .map(|s| now.saturating_duration_since(s.0));
-            if age.is_some_and(|a| a < self.nonce_lifetime) && self.live.len() < self.max_nonces {
+            let live = self.live.get(id).is_some_and(|s| self.is_live(s.0, now));
+            if live && self.live.len() < self.max_nonces {
                 break;
             }
             self.live.remove(id);
@@ -448,18 +447,22 @@ impl ServerAuth {
         if !matches {
             return Verdict::Rejected(WrongPassword);
         }
-        let lifetime = self.nonce_lifetime;
-        let live = self.live.get_mut(&id);
-        let Some(state) = live.filter(|s| now.saturating_duration_since(s.0) < lifetime) else {
+        let state = self.live.get(&id).copied();
+        let Some((issued, highest_nc)) = state.filter(|s| self.is_live(s.0, now)) else {
             return Verdict::Stale;
         };
         if let Some((nc, _)) = qop {
-            if nc <= state.1 {
+            if nc <= highest_nc {
                 return Verdict::Rejected(ReplayedNonceCount);
             }
-            state.1 = nc;
+            self.live.insert(id, (issued, nc));
         }
         Verdict::Authenticated
+    }
+
+    /// Whether a nonce issued at `issued` is still within its lifetime at `now`.
+    fn is_live(&self, issued: Instant, now: Instant) -> bool {
+        now.saturating_duration_since(issued) < self.nonce_lifetime
     }
 
     /// First 64 bits of HMAC-MD5(secret, id).
@@ -561,6 +564,11 @@ fn unquote(s: &str) -> Result<(String, &str), AuthError> {
     Err(AuthError::UnterminatedQuote)
 }
 
+/// Whether a boolean param value is `true` (any case; RFC 3261 examples write `stale=FALSE`).
+fn is_true(s: &str) -> bool {
+    s.eq_ignore_ascii_case("true")
+}
+
 /// Whether `s` is lowercase hex only (RFC 7616 `LHEX`).
 fn is_lhex(s: &str) -> bool {
     s.bytes()
@@ -576,12 +584,12 @@ fn parse_nc(s: &str) -> Result<u32, AuthError> {
 
 /// Renders `Digest name=value, ...` for the present values; `true` quotes (escaping `"` and `\`).
 fn render(params: &[(&str, Option<&str>, bool)]) -> String {
-    let mut out = String::from("Digest ");
+    let mut out = String::from("Digest");
+    let mut sep = " ";
     for (name, value, quoted) in params {
         let Some(value) = value else { continue };
-        if !out.ends_with(' ') {
-            out.push_str(", ");
-        }
+        out.push_str(sep);
+        sep = ", ";
         out.push_str(name);
         out.push('=');
         if *quoted {
@@ -697,11 +705,8 @@ mod tests {
              username=\"6001\",  uri=\"sip:127.0.0.1\", \
              response=\"0123456789ABCDEF0123456789abcdef\", cnonce=\"Xy9\", nc=0000000a, qop=auth",
         );
-        assert_eq!(
-            (linphone.uri.as_str(), linphone.nc),
-            ("sip:127.0.0.1", Some(10))
-        );
-        assert_eq!(linphone.response, HEX32);
+        assert_eq!((linphone.nc, linphone.response.as_str()), (Some(10), HEX32));
+        assert_eq!(linphone.uri, "sip:127.0.0.1");
         let zoiper = parse_creds(&format!(
             "digest username=\"6001\",realm=\"pbx\",nonce=\"abc123\",\
              uri=\"sip:127.0.0.1;transport=UDP\",response=\"{HEX32}\",cnonce=\"Xy9\",\
@@ -709,8 +714,8 @@ mod tests {
         ));
         assert_eq!(zoiper.uri, "sip:127.0.0.1;transport=UDP");
         assert_eq!(
-            (zoiper.nc, zoiper.opaque.as_deref()),
-            (Some(1), Some("0pq"))
+            (zoiper.nc, zoiper.cnonce.as_deref()),
+            (Some(1), Some("Xy9"))
         );
         let old = parse_creds(&format!(
             "Digest username=\"6001\", realm=\"pbx\", nonce=\"n\", uri=\"sip:pbx\", response={HEX32}"
@@ -724,10 +729,10 @@ mod tests {
         let ch = DigestChallenge::parse(text).unwrap();
         assert_eq!((ch.realm.as_str(), ch.nonce.as_str()), ("a \"b\\", "xyz"));
         assert!(ch.stale && !ch.qop_auth);
-        let opaque = Some("o".to_owned());
+        let (opaque, qop_auth) = (Some("o".to_owned()), true);
         let ch = DigestChallenge {
             opaque,
-            qop_auth: true,
+            qop_auth,
             ..ch
         };
         let text = ch.to_header_value();
@@ -740,6 +745,7 @@ mod tests {
     fn parse_errors() {
         use AuthError::*;
         let sha = || UnsupportedAlgorithm("SHA-256".into());
+        let (int, sess) = (UnsupportedQop("auth-int".into()), MissingParam("qop"));
         let challenges = [
             ("Basic realm=\"x\"", NotDigest),
             ("Digest realm=\"x, nonce=y", UnterminatedQuote),
@@ -749,14 +755,8 @@ mod tests {
             ("Digest nonce=y", MissingParam("realm")),
             ("Digest realm=x, Realm=y", DuplicateParam("Realm".into())),
             ("Digest realm=x, nonce=y, algorithm=SHA-256", sha()),
-            (
-                "Digest realm=x, nonce=y, qop=auth-int",
-                UnsupportedQop("auth-int".into()),
-            ),
-            (
-                "Digest realm=x, nonce=y, algorithm=MD5-sess",
-                MissingParam("qop"),
-            ),
+            ("Digest realm=x, nonce=y, qop=auth-int", int),
+            ("Digest realm=x, nonce=y, algorithm=MD5-sess", sess),
         ];
         for (text, want) in challenges {
             assert_eq!(DigestChallenge::parse(text), Err(want), "{text}");
@@ -813,11 +813,8 @@ mod tests {
         ];
         for (i, (nc, password, now, want)) in steps.into_iter().enumerate() {
             let creds = reg(&ch, "secret", nc);
-            assert_eq!(
-                server.verify(&creds, "REGISTER", password, now),
-                want,
-                "step {i}"
-            );
+            let got = server.verify(&creds, "REGISTER", password, now);
+            assert_eq!(got, want, "step {i}");
         }
         let invite = server.verify(&reg(&ch, "secret", 9), "INVITE", Some("secret"), at);
         assert_eq!(invite, Rejected(WrongPassword));
@@ -825,47 +822,48 @@ mod tests {
 
     #[test]
     fn verify_refuses_foreign_or_inconsistent_credentials() {
+        use Algorithm::Md5Sess;
         let (mut server, t0, ch) = server();
         let flipped = if ch.nonce.starts_with('0') { "1" } else { "0" };
         let forged = format!("{flipped}{}", &ch.nonce[1..]);
-        let foreign = ServerAuth::new("pbx", LIFETIME, 16)
-            .challenge(t0, false)
-            .nonce;
+        let foreign = ServerAuth::new("pbx", LIFETIME, 16).challenge(t0, true);
         let with = |f: &dyn Fn(&mut DigestChallenge)| {
             let mut c = ch.clone();
             f(&mut c);
             reg(&c, "pw", 1)
         };
         let rfc2069 = with(&|c| (c.qop_auth, c.opaque) = (false, None));
+        let no_nc = DigestCredentials {
+            nc: None,
+            ..rfc2069.clone()
+        };
+        let no_nc = DigestCredentials {
+            qop_auth: true,
+            ..no_nc
+        };
         let steps = [
             (with(&|c| c.nonce = forged.clone()), Rejected(UnknownNonce)),
-            (with(&|c| c.nonce = foreign.clone()), Rejected(UnknownNonce)),
+            (
+                with(&|c| c.nonce = foreign.nonce.clone()),
+                Rejected(UnknownNonce),
+            ),
             (with(&|c| c.nonce = "zz".into()), Rejected(UnknownNonce)),
             (with(&|c| c.realm = "other".into()), Rejected(RealmMismatch)),
             (
-                with(&|c| c.opaque = Some("x".into())),
+                with(&|c| c.opaque = foreign.opaque.clone()),
                 Rejected(OpaqueMismatch),
             ),
             (
-                with(&|c| c.algorithm = Algorithm::Md5Sess),
+                with(&|c| c.algorithm = Md5Sess),
                 Rejected(UnsupportedAlgorithm),
             ),
-            (
-                DigestCredentials {
-                    nc: None,
-                    ..with(&|_| ())
-                },
-                Rejected(IncompleteQop),
-            ),
+            (no_nc, Rejected(IncompleteQop)),
             (rfc2069.clone(), Authenticated),
             (rfc2069, Authenticated),
         ];
         for (i, (creds, want)) in steps.into_iter().enumerate() {
-            assert_eq!(
-                server.verify(&creds, "REGISTER", Some("pw"), t0),
-                want,
-                "step {i}"
-            );
+            let got = server.verify(&creds, "REGISTER", Some("pw"), t0);
+            assert_eq!(got, want, "step {i}");
         }
     }
 
@@ -875,8 +873,8 @@ mod tests {
         let t0 = Instant::now();
         let issued = [(); 3].map(|_| server.challenge(t0, false));
         assert_eq!(server.live_nonces(), 2);
-        let verdicts =
-            issued.map(|ch| server.verify(&reg(&ch, "pw", 1), "REGISTER", Some("pw"), t0));
+        let mut verify = |ch| server.verify(&reg(&ch, "pw", 1), "REGISTER", Some("pw"), t0);
+        let verdicts = issued.map(&mut verify);
         assert_eq!(verdicts, [Stale, Authenticated, Authenticated]);
         let mut big = ServerAuth::new("pbx", LIFETIME, 100);
         for i in 0..10 {
