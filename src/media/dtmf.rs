@@ -14,10 +14,10 @@
 //! |     event     |E|R| volume    |          duration             |
 //! ```
 //!
-//! §2.5.1.2: "the RTP timestamp ... MUST be set to the start time of the event" and stays the
-//! same in every update, so the timestamp identifies the event: same timestamp, same event; a new
-//! timestamp, a new event. §2.5.1.4: "the final packet for each event ... SHOULD be sent a total
-//! of three times", which the receiver must collapse into one press.
+//! §2.5.1.2: every packet of an event carries the event's start as its RTP timestamp, so the
+//! timestamp identifies the event: same timestamp, same event; a new timestamp, a new event.
+//! §2.5.1.4: the final packet "SHOULD be sent a total of three times", which the receiver must
+//! collapse into one press.
 
 /// Length of one event block (RFC 4733 §2.3).
 pub const EVENT_PAYLOAD_LEN: usize = 4;
