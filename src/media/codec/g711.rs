@@ -263,8 +263,16 @@ const fn build_ulaw_to_alaw() -> [u8; 256] {
     let mut code = 0;
     while code < 256 {
         let positive = code & 0x80 != 0;
-        let mu_mask = if positive { ULAW_POSITIVE } else { ULAW_NEGATIVE };
-        let a_mask = if positive { ALAW_POSITIVE } else { ALAW_NEGATIVE };
+        let mu_mask = if positive {
+            ULAW_POSITIVE
+        } else {
+            ULAW_NEGATIVE
+        };
+        let a_mask = if positive {
+            ALAW_POSITIVE
+        } else {
+            ALAW_NEGATIVE
+        };
         let mu_number = (code as u8 ^ mu_mask) as usize;
         table[code] = (TABLE_3_MU_TO_A[mu_number] - 1) ^ a_mask;
         code += 1;
@@ -278,8 +286,16 @@ const fn build_alaw_to_ulaw() -> [u8; 256] {
     let mut code = 0;
     while code < 256 {
         let positive = code & 0x80 != 0;
-        let a_mask = if positive { ALAW_POSITIVE } else { ALAW_NEGATIVE };
-        let mu_mask = if positive { ULAW_POSITIVE } else { ULAW_NEGATIVE };
+        let a_mask = if positive {
+            ALAW_POSITIVE
+        } else {
+            ALAW_NEGATIVE
+        };
+        let mu_mask = if positive {
+            ULAW_POSITIVE
+        } else {
+            ULAW_NEGATIVE
+        };
         let a_index = (code as u8 ^ a_mask) as usize;
         table[code] = TABLE_4_A_TO_MU[a_index] ^ mu_mask;
         code += 1;
@@ -347,24 +363,43 @@ mod tests {
     /// Lower decision values of the 128 intervals of one polarity, from each segment's
     /// start and step as given in Tables 1 and 2/G.711.
     fn decision_values(starts: [i32; 8], steps: [i32; 8]) -> Vec<i32> {
-        (0..128).map(|n| (starts[n / 16] + steps[n / 16] * (n % 16) as i32).max(0)).collect()
+        (0..128)
+            .map(|n| (starts[n / 16] + steps[n / 16] * (n % 16) as i32).max(0))
+            .collect()
     }
 
     /// Encodes by searching the standard's decision values: the character number is the
     /// interval holding the magnitude, where sample `v` stands for `[v, v+1)`.
     fn encode_by_search(value: i32, decisions: &[i32], positive: u8, negative: u8) -> u8 {
-        let (magnitude, mask) = if value < 0 { (-value - 1, negative) } else { (value, positive) };
+        let (magnitude, mask) = if value < 0 {
+            (-value - 1, negative)
+        } else {
+            (value, positive)
+        };
         let number = decisions.partition_point(|&d| d <= magnitude) - 1;
         number as u8 ^ mask
     }
 
     #[test]
     fn decodes_the_anchor_code_words() {
-        let ulaw = [(0x00, -32124), (0x7F, 0), (0x80, 32124), (0xFF, 0), (0xFE, 8), (0x7E, -8)];
+        let ulaw = [
+            (0x00, -32124),
+            (0x7F, 0),
+            (0x80, 32124),
+            (0xFF, 0),
+            (0xFE, 8),
+            (0x7E, -8),
+        ];
         for (code, value) in ulaw {
             assert_eq!(ulaw_to_linear(code), value, "mu-law {code:#04x}");
         }
-        let alaw = [(0xD5, 8), (0x55, -8), (0x2A, -32256), (0xAA, 32256), (0xD4, 24)];
+        let alaw = [
+            (0xD5, 8),
+            (0x55, -8),
+            (0x2A, -32256),
+            (0xAA, 32256),
+            (0xD4, 24),
+        ];
         for (code, value) in alaw {
             assert_eq!(alaw_to_linear(code), value, "A-law {code:#04x}");
         }
@@ -373,8 +408,16 @@ mod tests {
     #[test]
     fn decodes_all_256_code_words_like_the_sun_reference() {
         for code in 0..=255u8 {
-            assert_eq!(ulaw_to_linear(code), sun_ulaw2linear(code), "mu-law {code:#04x}");
-            assert_eq!(alaw_to_linear(code), sun_alaw2linear(code), "A-law {code:#04x}");
+            assert_eq!(
+                ulaw_to_linear(code),
+                sun_ulaw2linear(code),
+                "mu-law {code:#04x}"
+            );
+            assert_eq!(
+                alaw_to_linear(code),
+                sun_alaw2linear(code),
+                "A-law {code:#04x}"
+            );
         }
     }
 
@@ -390,9 +433,17 @@ mod tests {
         );
         for x in all_samples() {
             let v14 = (i32::from(x) >> 2).clamp(-8159, 8158);
-            assert_eq!(linear_to_ulaw(x), encode_by_search(v14, &mu, 0xFF, 0x7F), "mu {x}");
+            assert_eq!(
+                linear_to_ulaw(x),
+                encode_by_search(v14, &mu, 0xFF, 0x7F),
+                "mu {x}"
+            );
             let v13 = i32::from(x) >> 3;
-            assert_eq!(linear_to_alaw(x), encode_by_search(v13, &a, 0xD5, 0x55), "A {x}");
+            assert_eq!(
+                linear_to_alaw(x),
+                encode_by_search(v13, &a, 0xD5, 0x55),
+                "A {x}"
+            );
         }
     }
 
@@ -417,7 +468,11 @@ mod tests {
     fn decode_then_encode_returns_the_code_word() {
         for code in 0..=255u8 {
             let mu_expected = if code == 0x7F { 0xFF } else { code };
-            assert_eq!(linear_to_ulaw(ulaw_to_linear(code)), mu_expected, "{code:#04x}");
+            assert_eq!(
+                linear_to_ulaw(ulaw_to_linear(code)),
+                mu_expected,
+                "{code:#04x}"
+            );
             assert_eq!(linear_to_alaw(alaw_to_linear(code)), code, "{code:#04x}");
         }
     }
@@ -444,11 +499,23 @@ mod tests {
         // mu number 80 is code 0xFF ^ 80; A number 81 is code (81 - 1) ^ 0xD5.
         assert_eq!(ulaw_to_alaw(0xFF ^ 80), 80 ^ 0xD5);
         assert_eq!(alaw_to_ulaw(79 ^ 0xD5), 0xFF ^ 79);
-        let anchors = [(0xFF, 0xD5), (0x7F, 0x55), (0x80, 0xAA), (0x00, 0x2A), (0xFE, 0xD5)];
+        let anchors = [
+            (0xFF, 0xD5),
+            (0x7F, 0x55),
+            (0x80, 0xAA),
+            (0x00, 0x2A),
+            (0xFE, 0xD5),
+        ];
         for (mu, a) in anchors {
             assert_eq!(ulaw_to_alaw(mu), a, "mu {mu:#04x}");
         }
-        let anchors = [(0xD5, 0xFE), (0x55, 0x7E), (0xAA, 0x80), (0x2A, 0x00), (0xD4, 0xFC)];
+        let anchors = [
+            (0xD5, 0xFE),
+            (0x55, 0x7E),
+            (0xAA, 0x80),
+            (0x2A, 0x00),
+            (0xD4, 0xFC),
+        ];
         for (a, mu) in anchors {
             assert_eq!(alaw_to_ulaw(a), mu, "A {a:#04x}");
         }
@@ -458,13 +525,20 @@ mod tests {
     fn conversion_tables_are_the_level_aligned_nearest_except_the_amendment() {
         // Overload: mu-law 8159 (x4) at +3.17 dBm0, A-law 4096 (x8) at +3.14 dBm0.
         let mu_to_a = 32768.0 / 32636.0 * 10f64.powf(0.03 / 20.0);
-        let mu: Vec<f64> = (0..128u8).map(|n| f64::from(ulaw_to_linear(0xFF ^ n))).collect();
-        let a: Vec<f64> = (0..128u8).map(|n| f64::from(alaw_to_linear(0xD5 ^ n))).collect();
+        let mu: Vec<f64> = (0..128u8)
+            .map(|n| f64::from(ulaw_to_linear(0xFF ^ n)))
+            .collect();
+        let a: Vec<f64> = (0..128u8)
+            .map(|n| f64::from(alaw_to_linear(0xD5 ^ n)))
+            .collect();
         let nearest = |value: f64, to: &[f64]| {
             let mut by_distance: Vec<usize> = (0..128).collect();
             by_distance.sort_by(|&i, &j| (to[i] - value).abs().total_cmp(&(to[j] - value).abs()));
             let (best, second) = (by_distance[0], by_distance[1]);
-            assert!((to[best] - value).abs() < (to[second] - value).abs(), "tie at {value}");
+            assert!(
+                (to[best] - value).abs() < (to[second] - value).abs(),
+                "tie at {value}"
+            );
             best as u8
         };
         for n in 0..128u8 {
@@ -479,8 +553,16 @@ mod tests {
             };
             assert_eq!(alaw_to_ulaw(0xD5 ^ n) ^ 0xFF, expected, "A index {n}");
         }
-        assert_eq!(nearest(mu[80] * mu_to_a, &a), 79, "amended mu-80 was optimum A-80");
-        assert_eq!(nearest(a[79] / mu_to_a, &mu), 80, "amended A-80 was optimum mu-80");
+        assert_eq!(
+            nearest(mu[80] * mu_to_a, &a),
+            79,
+            "amended mu-80 was optimum A-80"
+        );
+        assert_eq!(
+            nearest(a[79] / mu_to_a, &mu),
+            80,
+            "amended A-80 was optimum mu-80"
+        );
     }
 
     #[test]
@@ -489,7 +571,11 @@ mod tests {
             assert_eq!(ulaw_to_alaw(code ^ 0x80), ulaw_to_alaw(code) ^ 0x80);
             assert_eq!(alaw_to_ulaw(code ^ 0x80), alaw_to_ulaw(code) ^ 0x80);
             let back = ulaw_to_alaw(alaw_to_ulaw(code));
-            assert_eq!(back & 0xFE, code & 0xFE, "A {code:#04x} came back as {back:#04x}");
+            assert_eq!(
+                back & 0xFE,
+                code & 0xFE,
+                "A {code:#04x} came back as {back:#04x}"
+            );
         }
     }
 

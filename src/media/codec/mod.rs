@@ -215,7 +215,10 @@ mod tests {
             let mut decoded = [0i16; 160];
             assert_eq!(codec.decode(&payload, &mut decoded), Ok(160));
             for (a, b) in pcm.iter().zip(&decoded) {
-                assert!((i32::from(*a) - i32::from(*b)).abs() <= 512, "{kind:?}: {a} -> {b}");
+                assert!(
+                    (i32::from(*a) - i32::from(*b)).abs() <= 512,
+                    "{kind:?}: {a} -> {b}"
+                );
             }
         }
     }
@@ -224,11 +227,17 @@ mod tests {
     fn encode_and_decode_refuse_short_buffers_without_writing() {
         let mut codec = codec_for(CodecKind::Pcma);
         let mut payload = [0xEEu8; 100];
-        let err = CodecError::OutputTooSmall { needed: 160, available: 100 };
+        let err = CodecError::OutputTooSmall {
+            needed: 160,
+            available: 100,
+        };
         assert_eq!(codec.encode(&tone_frame(), &mut payload), Err(err));
         assert!(payload.iter().all(|&b| b == 0xEE));
         let mut pcm = [7i16; 10];
-        let err = CodecError::OutputTooSmall { needed: 20, available: 10 };
+        let err = CodecError::OutputTooSmall {
+            needed: 20,
+            available: 10,
+        };
         assert_eq!(codec.decode(&[0xD5; 20], &mut pcm), Err(err));
         assert_eq!(pcm, [7; 10]);
     }
@@ -236,7 +245,9 @@ mod tests {
     #[test]
     fn transcoder_uses_the_g711_conversion_tables() {
         let mut payload = [0u8; 160];
-        codec_for(CodecKind::Pcmu).encode(&tone_frame(), &mut payload).unwrap();
+        codec_for(CodecKind::Pcmu)
+            .encode(&tone_frame(), &mut payload)
+            .unwrap();
         let mut to_alaw = Transcoder::new(CodecKind::Pcmu, CodecKind::Pcma);
         assert!(!to_alaw.is_identity());
         let mut alaw = [0u8; 200];
@@ -253,11 +264,17 @@ mod tests {
     fn identity_transcoder_copies_and_checks_room() {
         let mut same = Transcoder::new(CodecKind::Pcma, CodecKind::Pcma);
         assert!(same.is_identity());
-        assert_eq!((same.from_kind(), same.to_kind()), (CodecKind::Pcma, CodecKind::Pcma));
+        assert_eq!(
+            (same.from_kind(), same.to_kind()),
+            (CodecKind::Pcma, CodecKind::Pcma)
+        );
         let mut out = [0u8; 4];
         assert_eq!(same.transcode(&[1, 2, 3], &mut out), Ok(3));
         assert_eq!(out, [1, 2, 3, 0]);
-        let err = CodecError::OutputTooSmall { needed: 5, available: 4 };
+        let err = CodecError::OutputTooSmall {
+            needed: 5,
+            available: 4,
+        };
         assert_eq!(same.transcode(&[9; 5], &mut out), Err(err));
     }
 }
