@@ -340,7 +340,7 @@ fn parse_fmt(name: &str, body: &[u8]) -> Result<Encoding, WavError> {
 fn decode(name: &str, encoding: Encoding, body: &[u8]) -> Result<Vec<i16>, WavError> {
     match encoding {
         Encoding::Pcm16 => {
-            if body.len() % 2 != 0 {
+            if !body.len().is_multiple_of(2) {
                 return Err(WavError::PartialSample {
                     name: name.to_owned(),
                     size: body.len(),

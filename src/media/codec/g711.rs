@@ -21,8 +21,9 @@
 //!   A-law +3.14 dBm0) and pick the nearest quantized value, except two entries amended for
 //!   A-mu-A transparency ("mu-80 is converted to A-81 instead of A-80, and A-80 is converted to
 //!   mu-79 instead of mu-80"). Decoding to 16 bits and re-encoding gives a different code for
-//!   19 of the 128 positive mu-law codes (mu 48, 49, 64, 80..=95) and 17 positive A-law codes
-//!   (A 79..=95), and is asymmetric for negative ones.
+//!   19 of the 128 positive mu-law codes (mu-48, mu-49, mu-64, mu-80..=mu-95) and 17 positive
+//!   A-law codes (A-80..=A-96; the standard numbers mu-law characters from 0 and A-law ones
+//!   from 1), and is asymmetric for negative ones.
 
 /// mu-law decode table: code word -> 16-bit linear sample.
 static ULAW_DECODE: [i16; 256] = build_ulaw_decode();
