@@ -383,42 +383,18 @@ mod tests {
 
     #[test]
     fn decodes_the_anchor_code_words() {
-        let ulaw = [
-            (0x00, -32124),
-            (0x7F, 0),
-            (0x80, 32124),
-            (0xFF, 0),
-            (0xFE, 8),
-            (0x7E, -8),
-        ];
-        for (code, value) in ulaw {
-            assert_eq!(ulaw_to_linear(code), value, "mu-law {code:#04x}");
-        }
-        let alaw = [
-            (0xD5, 8),
-            (0x55, -8),
-            (0x2A, -32256),
-            (0xAA, 32256),
-            (0xD4, 24),
-        ];
-        for (code, value) in alaw {
-            assert_eq!(alaw_to_linear(code), value, "A-law {code:#04x}");
-        }
+        let codes = [0x00, 0x7F, 0x80, 0xFF, 0xFE, 0x7E];
+        assert_eq!(codes.map(ulaw_to_linear), [-32124, 0, 32124, 0, 8, -8]);
+        let codes = [0xD5, 0x55, 0x2A, 0xAA, 0xD4];
+        assert_eq!(codes.map(alaw_to_linear), [8, -8, -32256, 32256, 24]);
     }
 
     #[test]
     fn decodes_all_256_code_words_like_the_sun_reference() {
         for code in 0..=255u8 {
-            assert_eq!(
-                ulaw_to_linear(code),
-                sun_ulaw2linear(code),
-                "mu-law {code:#04x}"
-            );
-            assert_eq!(
-                alaw_to_linear(code),
-                sun_alaw2linear(code),
-                "A-law {code:#04x}"
-            );
+            let ours = (ulaw_to_linear(code), alaw_to_linear(code));
+            let sun = (sun_ulaw2linear(code), sun_alaw2linear(code));
+            assert_eq!(ours, sun, "code {code:#04x}");
         }
     }
 
