@@ -1,1 +1,334 @@
-//! Prompt player: streams a sound as 20 ms frames.
+//! Prompt player: streams one or more sounds as 20 ms frames paced on the caller's clock.
+//!
+//! Sits between the prompt library (which hands out [`Sound`]s) and a leg's RTP sender, which
+//! encodes each frame and sends it (RFC 3551 §4.5.14: "the default packetization interval is
+//! 20 ms" for G.711, i.e. 160 samples at 8 kHz). `Playback(a&b)` plays its sounds back to back:
+//! a frame may hold the end of one sound and the start of the next, and only the very last
+//! frame is padded with silence.
+//!
+//! Sans-IO: the caller passes `now` in, waits until [`Player::poll_timeout`], then calls
+//! [`Player::next_frame`]. Frame `n` is due at `start + n * 20 ms`, computed from the start
+//! rather than from the previous frame, so pacing never drifts. A caller that polls late gets
+//! the missed frames back to back, up to [`MAX_CATCH_UP_FRAMES`] of them; frames older than that
+//! are skipped (their audio is dropped, the timestamps move on), so the far end hears the
+//! prompt in step with real time instead of a long burst after a stall.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::wav::{Sound, SAMPLE_RATE};
+
+/// Samples in one frame: 20 ms at 8 kHz.
+pub const FRAME_SAMPLES: usize = 160;
+/// The time one frame covers.
+pub const FRAME_DURATION: Duration = Duration::from_millis(20);
+/// How many overdue frames a late caller gets back to back (100 ms of audio) before older
+/// ones are skipped; enough to ride out a scheduling hiccup without bursting seconds of audio.
+pub const MAX_CATCH_UP_FRAMES: u64 = 5;
+
+/// [`FRAME_DURATION`] in nanoseconds, for exact `start + n * 20 ms` arithmetic.
+const FRAME_NANOS: u64 = 20_000_000;
+
+/// What [`Player::next_frame`] produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// Sample clock of the frame's first sample, counted from the player's start (wraps like an
+    /// RTP timestamp; add the stream's random base).
+    pub timestamp_samples: u32,
+    /// The frame's number: it was due at `start + index * 20 ms`.
+    pub index: u64,
+    /// How many samples are audio; the rest of the frame (at the end) is silence.
+    pub audio_samples: usize,
+    /// Frames skipped just before this one because the caller polled too late.
+    pub skipped_frames: u64,
+}
+
+/// Streams a list of sounds as paced 20 ms frames.
+#[derive(Debug, Clone)]
+pub struct Player {
+    sounds: Vec<Arc<Sound>>,
+    start: Instant,
+    /// Number of the next frame to produce.
+    next_index: u64,
+    /// The sound being played, an index into `sounds`.
+    sound: usize,
+    /// The next sample within that sound.
+    offset: usize,
+    /// Audio samples consumed so far, skipped ones included.
+    consumed: u64,
+    finished: bool,
+}
+
+impl Player {
+    /// A player for `sounds` in order, whose first frame is due at `start`.
+    pub fn new(sounds: Vec<Arc<Sound>>, start: Instant) -> Player {
+        let mut player = Player {
+            sounds,
+            start,
+            next_index: 0,
+            sound: 0,
+            offset: 0,
+            consumed: 0,
+            finished: false,
+        };
+        player.skip_exhausted_sounds();
+        player.finished = player.sound >= player.sounds.len();
+        player
+    }
+
+    /// When the next frame is due, or `None` once playback is over.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.finished {
+            return None;
+        }
+        self.due(self.next_index)
+    }
+
+    /// Writes the next frame into `out` if one is due at `now`. Returns `None` when no frame is
+    /// due yet or when playback is over ([`Player::is_finished`] tells which).
+    pub fn next_frame(
+        &mut self,
+        now: Instant,
+        out: &mut [i16; FRAME_SAMPLES],
+    ) -> Option<FrameInfo> {
+        if self.finished {
+            return None;
+        }
+        let due = self.due(self.next_index)?;
+        let late = now.checked_duration_since(due)?;
+        let late_frames =
+            u64::try_from(late.as_nanos() / u128::from(FRAME_NANOS)).unwrap_or(u64::MAX);
+        let skipped_frames = late_frames.saturating_sub(MAX_CATCH_UP_FRAMES);
+        if skipped_frames > 0 {
+            self.next_index = self.next_index.saturating_add(skipped_frames);
+            self.advance(skipped_frames.saturating_mul(FRAME_SAMPLES as u64));
+            if self.sound >= self.sounds.len() {
+                self.finished = true;
+                return None;
+            }
+        }
+        let audio_samples = self.fill(out);
+        let index = self.next_index;
+        self.next_index += 1;
+        self.finished = self.sound >= self.sounds.len();
+        Some(FrameInfo {
+            timestamp_samples: index.wrapping_mul(FRAME_SAMPLES as u64) as u32,
+            index,
+            audio_samples,
+            skipped_frames,
+        })
+    }
+
+    /// How much audio has been played (or skipped) so far.
+    pub fn position(&self) -> Duration {
+        Duration::from_nanos(
+            self.consumed
+                .saturating_mul(1_000_000_000 / u64::from(SAMPLE_RATE)),
+        )
+    }
+
+    /// True once every sound has been played or [`Player::stop`] was called.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Ends playback now, e.g. when a digit interrupts `Background` or `WaitExten`.
+    pub fn stop(&mut self) {
+        self.finished = true;
+    }
+
+    /// When frame `index` is due; `None` only if that instant is not representable.
+    fn due(&self, index: u64) -> Option<Instant> {
+        self.start
+            .checked_add(Duration::from_nanos(index.checked_mul(FRAME_NANOS)?))
+    }
+
+    /// Copies up to one frame of audio into `out`, pads the rest with silence and returns the
+    /// number of audio samples.
+    fn fill(&mut self, out: &mut [i16; FRAME_SAMPLES]) -> usize {
+        let mut written = 0;
+        while written < FRAME_SAMPLES {
+            let Some(sound) = self.sounds.get(self.sound) else {
+                break;
+            };
+            let rest = sound.samples().get(self.offset..).unwrap_or_default();
+            let n = rest.len().min(FRAME_SAMPLES - written);
+            out[written..written + n].copy_from_slice(&rest[..n]);
+            written += n;
+            self.offset += n;
+            self.consumed += n as u64;
+            self.skip_exhausted_sounds();
+        }
+        out[written..].fill(0);
+        written
+    }
+
+    /// Drops `samples` samples of audio without playing them.
+    fn advance(&mut self, mut samples: u64) {
+        while samples > 0 {
+            let Some(sound) = self.sounds.get(self.sound) else {
+                break;
+            };
+            let left = sound.samples().len().saturating_sub(self.offset);
+            let n = usize::try_from(samples).map_or(left, |s| s.min(left));
+            self.offset += n;
+            self.consumed += n as u64;
+            samples -= n as u64;
+            self.skip_exhausted_sounds();
+        }
+    }
+
+    /// Moves past sounds that have no samples left.
+    fn skip_exhausted_sounds(&mut self) {
+        while self
+            .sounds
+            .get(self.sound)
+            .is_some_and(|s| self.offset >= s.samples().len())
+        {
+            self.sound += 1;
+            self.offset = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sound(value: i16, len: usize) -> Arc<Sound> {
+        Arc::new(Sound::new(format!("{value}x{len}"), vec![value; len]))
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// Calls `next_frame` at `now` until it returns `None`, collecting the frames.
+    fn drain(player: &mut Player, now: Instant) -> Vec<FrameInfo> {
+        let mut out = [0; FRAME_SAMPLES];
+        std::iter::from_fn(|| player.next_frame(now, &mut out)).collect()
+    }
+
+    #[test]
+    fn sixty_seconds_of_jittery_polling_do_not_drift() {
+        let start = Instant::now();
+        let mut player = Player::new(vec![sound(1, 61 * 8000)], start);
+        let mut out = [0; FRAME_SAMPLES];
+        for n in 0..3000u64 {
+            let due = player.poll_timeout().unwrap();
+            assert_eq!(due, start + ms(20 * n));
+            let now = due + ms(n * 7 % 5); // the caller wakes up 0..4 ms late
+            let frame = player.next_frame(now, &mut out).unwrap();
+            let media_time = Duration::from_secs_f64(f64::from(frame.timestamp_samples) / 8000.0);
+            let clock = now - start;
+            assert!(
+                clock >= media_time && clock - media_time < FRAME_DURATION,
+                "frame {n}"
+            );
+            assert_eq!(
+                (frame.index, frame.skipped_frames, frame.audio_samples),
+                (n, 0, 160)
+            );
+        }
+        assert_eq!(player.poll_timeout(), Some(start + Duration::from_secs(60)));
+        assert_eq!(player.position(), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn early_polls_produce_nothing_and_consume_nothing() {
+        let start = Instant::now() + ms(1000);
+        let mut player = Player::new(vec![sound(3, 1000)], start);
+        assert!(drain(&mut player, start - ms(1)).is_empty());
+        assert_eq!(drain(&mut player, start).len(), 1);
+        assert!(drain(&mut player, start + ms(19)).is_empty());
+        assert!(!player.is_finished());
+        assert_eq!(player.position(), ms(20));
+    }
+
+    #[test]
+    fn a_late_caller_gets_the_missed_frames_back_to_back() {
+        let start = Instant::now();
+        let mut player = Player::new(vec![sound(1, 8000)], start);
+        assert_eq!(drain(&mut player, start).len(), 1);
+        let frames = drain(&mut player, start + ms(85));
+        let indices: Vec<u64> = frames.iter().map(|f| f.index).collect();
+        assert_eq!(indices, [1, 2, 3, 4]);
+        assert!(frames.iter().all(|f| f.skipped_frames == 0));
+        assert_eq!(frames[3].timestamp_samples, 640);
+        assert_eq!(player.poll_timeout(), Some(start + ms(100)));
+    }
+
+    #[test]
+    fn a_very_late_caller_skips_all_but_the_catch_up_window() {
+        let start = Instant::now();
+        let mut player = Player::new(vec![sound(1, 16000)], start);
+        assert_eq!(drain(&mut player, start).len(), 1);
+        let frames = drain(&mut player, start + ms(1003));
+        // Frames 1..=50 were due: 1..=44 are skipped, the five overdue ones 45..=49 and the
+        // current one, 50, are sent.
+        let indices: Vec<u64> = frames.iter().map(|f| f.index).collect();
+        assert_eq!(indices, (45..=50).collect::<Vec<_>>());
+        assert_eq!(frames[0].skipped_frames, 44);
+        assert_eq!(frames[0].timestamp_samples, 45 * 160);
+        assert!(frames[1..].iter().all(|f| f.skipped_frames == 0));
+        assert_eq!(player.poll_timeout(), Some(start + ms(1020)));
+        assert_eq!(player.position(), ms(1020));
+    }
+
+    #[test]
+    fn skipping_past_the_end_finishes() {
+        let start = Instant::now();
+        let mut player = Player::new(vec![sound(1, 800)], start);
+        assert!(drain(&mut player, start + Duration::from_secs(5)).is_empty());
+        assert!(player.is_finished());
+        assert_eq!(player.poll_timeout(), None);
+    }
+
+    #[test]
+    fn sounds_play_back_to_back_and_only_the_last_frame_is_padded() {
+        let start = Instant::now();
+        let sounds = vec![sound(1, 250), sound(9, 0), sound(2, 100)];
+        let mut player = Player::new(sounds, start);
+        let mut out = [7; FRAME_SAMPLES];
+        let first = player.next_frame(start, &mut out).unwrap();
+        assert_eq!((first.audio_samples, out), (160, [1; FRAME_SAMPLES]));
+        let second = player.next_frame(start + ms(20), &mut out).unwrap();
+        assert_eq!(second.audio_samples, 160);
+        assert!(out[..90].iter().all(|&s| s == 1) && out[90..].iter().all(|&s| s == 2));
+        assert!(!player.is_finished());
+        let last = player.next_frame(start + ms(40), &mut out).unwrap();
+        assert_eq!((last.audio_samples, last.timestamp_samples), (30, 320));
+        assert!(out[..30].iter().all(|&s| s == 2) && out[30..].iter().all(|&s| s == 0));
+        assert!(player.is_finished());
+        assert_eq!(player.poll_timeout(), None);
+        assert_eq!(player.next_frame(start + ms(60), &mut out), None);
+        assert_eq!(player.position(), Duration::from_micros(350 * 125));
+    }
+
+    #[test]
+    fn a_sound_ending_on_a_frame_boundary_adds_no_silent_frame() {
+        let start = Instant::now();
+        let mut player = Player::new(vec![sound(5, 320)], start);
+        let frames = drain(&mut player, start + ms(40));
+        assert_eq!(frames.len(), 2);
+        assert!(frames.iter().all(|f| f.audio_samples == 160));
+        assert!(player.is_finished());
+    }
+
+    #[test]
+    fn stop_interrupts_and_empty_lists_are_finished_at_once() {
+        let start = Instant::now();
+        let mut player = Player::new(vec![sound(1, 8000)], start);
+        assert_eq!(drain(&mut player, start).len(), 1);
+        player.stop();
+        assert!(player.is_finished());
+        assert_eq!(player.poll_timeout(), None);
+        assert!(drain(&mut player, start + ms(200)).is_empty());
+        assert_eq!(player.position(), ms(20));
+        for sounds in [vec![], vec![sound(1, 0), sound(2, 0)]] {
+            let mut empty = Player::new(sounds, start);
+            assert!(empty.is_finished() && empty.poll_timeout().is_none());
+            assert!(drain(&mut empty, start).is_empty());
+        }
+    }
+}
