@@ -1,5 +1,6 @@
 //! The `pbx` command: runs the PBX, checks configs and talks to a running PBX (`pbx ctl`).
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -74,11 +75,7 @@ fn main() -> ExitCode {
         None => run(&cli, None),
         Some(Command::Run { ref config }) => run(&cli, config.clone()),
         Some(Command::CheckConfig { file }) => check_config(file),
-        Some(Command::Ctl {
-            api,
-            json,
-            command,
-        }) => ctl(&api, json, command),
+        Some(Command::Ctl { api, json, command }) => ctl(&api, json, command),
     }
 }
 
@@ -87,6 +84,7 @@ fn init_tracing(cli: &Cli) -> Result<(), String> {
         .map_err(|e| format!("invalid --log-level `{}`: {e}", cli.log_level))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal())
         .with_writer(std::io::stdout);
     match cli.log_format {
         LogFormat::Pretty => builder.init(),

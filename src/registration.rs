@@ -66,7 +66,11 @@ impl Registration {
         let reg = &config.registrar;
         Registration {
             accounts,
-            auth: ServerAuth::new(config.sip.realm.clone(), config.nonce_lifetime(), MAX_NONCES),
+            auth: ServerAuth::new(
+                config.sip.realm.clone(),
+                config.nonce_lifetime(),
+                MAX_NONCES,
+            ),
             policy: ExpiryPolicy {
                 min: *reg.min_expires.get_ref(),
                 max: *reg.max_expires.get_ref(),
@@ -95,7 +99,7 @@ impl Registration {
         let method = request.method_token().unwrap_or_default();
         let mut stale = false;
         let credentials = request
-            .header_values(header)
+            .header_occurrences(header)
             .find_map(|value| DigestCredentials::parse(value).ok());
         if let Some(credentials) = credentials {
             let password = self
@@ -107,10 +111,11 @@ impl Registration {
                     return AuthOutcome::Authenticated(credentials.username);
                 }
                 Verdict::Stale => stale = true,
+                Verdict::Rejected(RejectReason::UnknownNonce) => {
+                    tracing::debug!(%source, user = %credentials.username, "nonce not issued by this instance: new challenge");
+                }
                 Verdict::Rejected(reason) => {
-                    if !matches!(reason, RejectReason::UnknownNonce) {
-                        tracing::warn!(%source, user = %credentials.username, ?reason, %method, "authentication failed");
-                    }
+                    tracing::warn!(%source, user = %credentials.username, ?reason, %method, "authentication failed");
                 }
             }
         }
@@ -129,7 +134,12 @@ impl Registration {
     }
 
     /// Answers a REGISTER: challenge, apply, or refuse. Returns the response to send.
-    pub fn handle_register(&mut self, request: &SipMessage, source: SocketAddr, now: Instant) -> Bytes {
+    pub fn handle_register(
+        &mut self,
+        request: &SipMessage,
+        source: SocketAddr,
+        now: Instant,
+    ) -> Bytes {
         let user = match self.authenticate(request, source, false, now) {
             AuthOutcome::Challenge(response) => return response,
             AuthOutcome::Authenticated(user) => user,
@@ -154,9 +164,17 @@ impl Registration {
             Ok(bindings) => {
                 let contacts: Vec<(&str, String)> = bindings
                     .iter()
-                    .map(|b| ("Contact", format!("<{}>;expires={}", b.contact, b.expires_in(now))))
+                    .map(|b| {
+                        (
+                            "Contact",
+                            format!("<{}>;expires={}", b.contact, b.expires_in(now)),
+                        )
+                    })
                     .collect();
-                if matches!(register.action, RegisterAction::Update(_) | RegisterAction::RemoveAll) {
+                if matches!(
+                    register.action,
+                    RegisterAction::Update(_) | RegisterAction::RemoveAll
+                ) {
                     tracing::info!(aor = %user, %source, contacts = bindings.len(), "registered");
                 }
                 self.reply(request, source, 200, &contacts)

@@ -117,7 +117,11 @@ impl Router {
                 "rfc2543:{}:{}:{}",
                 request.call_id().unwrap_or_default(),
                 request.cseq().map(|c| c.seq).unwrap_or_default(),
-                request.from_header().ok().and_then(|f| f.tag()).unwrap_or_default()
+                request
+                    .from_header()
+                    .ok()
+                    .and_then(|f| f.tag())
+                    .unwrap_or_default()
             ),
         };
         let sent_by = match via.port {
@@ -161,7 +165,8 @@ impl Router {
             ),
             Method::Bye | Method::Cancel => (
                 481,
-                self.response(request, 481, reason_phrase(481), source).finish(),
+                self.response(request, 481, reason_phrase(481), source)
+                    .finish(),
             ),
             Method::Unknown => (
                 501,
@@ -197,7 +202,8 @@ impl Router {
     }
 
     fn handle_response(&mut self, response: &SipMessage, now: Instant) {
-        let (Ok(via), Ok(cseq), Some(status)) = (response.top_via(), response.cseq(), response.status())
+        let (Ok(via), Ok(cseq), Some(status)) =
+            (response.top_via(), response.cseq(), response.status())
         else {
             TransportStats::bump(&self.stats.dropped_unparsable);
             return;
@@ -212,10 +218,14 @@ impl Router {
         }
         if status >= 200 {
             if let Some(ping) = self.pings.remove(&key) {
-                self.pinging.remove(&(ping.aor.clone(), ping.contact.clone()));
+                self.pinging
+                    .remove(&(ping.aor.clone(), ping.contact.clone()));
                 let rtt_ms = now.saturating_duration_since(ping.sent).as_millis() as u64;
-                self.location
-                    .set_reachability(&ping.aor, &ping.contact, Reachability::Reachable { rtt_ms });
+                self.location.set_reachability(
+                    &ping.aor,
+                    &ping.contact,
+                    Reachability::Reachable { rtt_ms },
+                );
             }
         }
     }
@@ -271,10 +281,14 @@ impl Router {
             match event {
                 TableEvent::ClientTimeout(key) => {
                     if let Some(ping) = self.pings.remove(&key) {
-                        self.pinging.remove(&(ping.aor.clone(), ping.contact.clone()));
+                        self.pinging
+                            .remove(&(ping.aor.clone(), ping.contact.clone()));
                         tracing::warn!(aor = %ping.aor, contact = %ping.contact, "contact did not answer OPTIONS: unreachable");
-                        self.location
-                            .set_reachability(&ping.aor, &ping.contact, Reachability::Unreachable);
+                        self.location.set_reachability(
+                            &ping.aor,
+                            &ping.contact,
+                            Reachability::Unreachable,
+                        );
                     }
                 }
                 TableEvent::ServerNoAck(key) => {

@@ -21,7 +21,12 @@ fn baresip_registers_and_ctl_lists_it() {
         },
     );
     let registered = wait_until(Duration::from_secs(15), || !pbx.registrations().is_empty());
-    assert!(registered, "baresip did not register\n{}\n{}", phone.log(), pbx.log());
+    assert!(
+        registered,
+        "baresip did not register\n{}\n{}",
+        phone.log(),
+        pbx.log()
+    );
 
     let out = pbx.ctl(&["registrations"]);
     assert!(out.status.success(), "{out:?}");
@@ -32,7 +37,10 @@ fn baresip_registers_and_ctl_lists_it() {
     assert!(header.contains("USER AGENT"), "{table}");
     let row = lines.next().unwrap();
     assert!(row.starts_with("6001 "), "{table}");
-    assert!(row.contains(&format!("127.0.0.1:{}", phone.port)), "{table}");
+    assert!(
+        row.contains(&format!("127.0.0.1:{}", phone.port)),
+        "{table}"
+    );
     assert!(row.to_lowercase().contains("baresip"), "{table}");
 
     let json = pbx.ctl(&["--json", "registrations"]);

@@ -33,7 +33,10 @@ fn bad_config_is_reported_with_position_by_check_and_run() {
     let out = pbx(&["check-config", path]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("{path}:6:12: rtp port range is inverted")), "{err}");
+    assert!(
+        err.contains(&format!("{path}:6:12: rtp port range is inverted")),
+        "{err}"
+    );
 
     let out = pbx(&["run", "--config", path]);
     assert_eq!(out.status.code(), Some(1));
@@ -54,5 +57,8 @@ fn missing_environment_variable_is_named() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(":2:9: environment variable PBX_TEST_SURELY_UNSET is not set"), "{err}");
+    assert!(
+        err.contains(":2:9: environment variable PBX_TEST_SURELY_UNSET is not set"),
+        "{err}"
+    );
 }

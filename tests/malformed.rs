@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use common::{exchange, fixture, sipp, Pbx};
 
-const GOOD: &str = "OPTIONS sip:pbx SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKmal{n};rport\r\n\
+const GOOD: &str =
+    "OPTIONS sip:pbx SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKmal{n};rport\r\n\
 From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:pbx>\r\nCall-ID: malformed-{n}\r\nCSeq: 1 OPTIONS\r\n\
 Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
 
@@ -20,16 +21,36 @@ fn good(n: usize) -> String {
 fn bad_requests_get_400_with_a_reason() {
     let pbx = Pbx::start();
     let cases = [
-        (good(1).replace("Call-ID: malformed-1\r\n", ""), "missing Call-ID header"),
-        (good(2).replace("Content-Length: 0", "Content-Length: 999999"), "Content-Length exceeds body"),
-        (good(3).replace("Max-Forwards: 70", "garbage line without colon"), "malformed header line"),
-        (good(4).replace("CSeq: 1 OPTIONS", "CSeq: one OPTIONS"), "malformed CSeq header"),
+        (
+            good(1).replace("Call-ID: malformed-1\r\n", ""),
+            "missing Call-ID header",
+        ),
+        (
+            good(2).replace("Content-Length: 0", "Content-Length: 999999"),
+            "Content-Length exceeds body",
+        ),
+        (
+            good(3).replace("Max-Forwards: 70", "garbage line without colon"),
+            "malformed header line",
+        ),
+        (
+            good(4).replace("CSeq: 1 OPTIONS", "CSeq: one OPTIONS"),
+            "malformed CSeq header",
+        ),
     ];
     for (datagram, reason) in cases {
         let replies = exchange(pbx.sip, &[datagram.as_bytes()], Duration::from_millis(700));
         assert_eq!(replies.len(), 1, "{datagram}\n{replies:?}");
-        assert!(replies[0].starts_with("SIP/2.0 400 Bad Request"), "{}", replies[0]);
-        assert!(replies[0].lines().next().unwrap().contains(reason), "{}", replies[0]);
+        assert!(
+            replies[0].starts_with("SIP/2.0 400 Bad Request"),
+            "{}",
+            replies[0]
+        );
+        assert!(
+            replies[0].lines().next().unwrap().contains(reason),
+            "{}",
+            replies[0]
+        );
     }
 }
 
@@ -58,12 +79,24 @@ fn noise_is_dropped_and_the_server_keeps_answering() {
         b"OPTIONS sip:pbx SIP/2.0\r\nFrom: <sip:a@b>;tag=1\r\n\r\n",
     ];
     let replies = exchange(pbx.sip, &datagrams, Duration::from_millis(700));
-    assert!(replies.is_empty(), "unanswerable datagrams were answered: {replies:?}");
+    assert!(
+        replies.is_empty(),
+        "unanswerable datagrams were answered: {replies:?}"
+    );
     let run = sipp(&fixture("sipp/options.xml"), pbx.sip, &["-m", "1"]);
-    assert_eq!((run.successful, run.failed), (1, 0), "{}\n{}", run.stdout, pbx.log());
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
     let stats = pbx.get("/api/stats").unwrap();
     assert_eq!(stats["sip"]["dropped_oversized"], 1, "{stats}");
-    assert!(stats["sip"]["dropped_unparsable"].as_u64().unwrap() >= 6, "{stats}");
+    assert!(
+        stats["sip"]["dropped_unparsable"].as_u64().unwrap() >= 6,
+        "{stats}"
+    );
 }
 
 #[test]
@@ -80,9 +113,19 @@ fn options_lists_capabilities_and_unknown_methods_get_501() {
 
     let unknown = good(8).replace("OPTIONS", "FROBNICATE");
     let replies = exchange(pbx.sip, &[unknown.as_bytes()], Duration::from_millis(500));
-    assert!(replies[0].starts_with("SIP/2.0 501 Not Implemented"), "{replies:?}");
+    assert!(
+        replies[0].starts_with("SIP/2.0 501 Not Implemented"),
+        "{replies:?}"
+    );
     let unsupported = good(9).replace("OPTIONS", "SUBSCRIBE");
-    let replies = exchange(pbx.sip, &[unsupported.as_bytes()], Duration::from_millis(500));
-    assert!(replies[0].starts_with("SIP/2.0 405 Method Not Allowed"), "{replies:?}");
+    let replies = exchange(
+        pbx.sip,
+        &[unsupported.as_bytes()],
+        Duration::from_millis(500),
+    );
+    assert!(
+        replies[0].starts_with("SIP/2.0 405 Method Not Allowed"),
+        "{replies:?}"
+    );
     assert!(replies[0].contains("\r\nAllow: "), "{replies:?}");
 }

@@ -20,14 +20,23 @@ fn sipp_registers_with_digest_and_binding_is_listed() {
         pbx.sip,
         &["-s", "6001", "-au", "6001", "-ap", PASSWORD, "-m", "1"],
     );
-    assert_eq!((run.successful, run.failed), (1, 0), "{}\n{}", run.stdout, pbx.log());
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
     let regs = pbx.registrations();
     assert_eq!(regs.len(), 1, "{regs:?}");
     assert_eq!(regs[0]["aor"], "6001");
     assert_eq!(regs[0]["user_agent"], "SIPp register test");
     let expires = regs[0]["expires_in"].as_u64().unwrap();
     assert!((590..=600).contains(&expires), "{expires}");
-    assert!(regs[0]["contact"].as_str().unwrap().starts_with("sip:6001@127.0.0.1:"));
+    assert!(regs[0]["contact"]
+        .as_str()
+        .unwrap()
+        .starts_with("sip:6001@127.0.0.1:"));
 }
 
 #[test]
@@ -36,7 +45,16 @@ fn wrong_password_gets_a_fresh_challenge_never_200() {
     let run = sipp(
         &fixture("sipp/register_wrong_password.xml"),
         pbx.sip,
-        &["-s", "6001", "-au", "6001", "-ap", "not-the-password", "-m", "3"],
+        &[
+            "-s",
+            "6001",
+            "-au",
+            "6001",
+            "-ap",
+            "not-the-password",
+            "-m",
+            "3",
+        ],
     );
     assert_eq!((run.successful, run.failed), (3, 0), "{}", run.stdout);
     let unknown = sipp(
@@ -44,13 +62,20 @@ fn wrong_password_gets_a_fresh_challenge_never_200() {
         pbx.sip,
         &["-s", "7777", "-au", "7777", "-ap", PASSWORD, "-m", "1"],
     );
-    assert_eq!((unknown.successful, unknown.failed), (1, 0), "{}", unknown.stdout);
+    assert_eq!(
+        (unknown.successful, unknown.failed),
+        (1, 0),
+        "{}",
+        unknown.stdout
+    );
     assert!(pbx.registrations().is_empty());
     assert!(pbx.log().contains("authentication failed"), "{}", pbx.log());
 }
 
 fn register_text(branch: &str, cseq: u32, port: u16, auth: Option<&str>) -> String {
-    let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
+    let auth = auth
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
     format!(
         "REGISTER sip:127.0.0.1 SIP/2.0\r\n\
          Via: SIP/2.0/UDP 127.0.0.1:{port};branch={branch};rport\r\n\
@@ -70,15 +95,29 @@ fn recv(socket: &UdpSocket) -> SipMessage {
 fn retransmitted_register_is_answered_from_the_transaction() {
     let pbx = Pbx::start();
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
     let port = socket.local_addr().unwrap().port();
 
-    socket.send_to(register_text("z9hG4bKfirst", 1, port, None).as_bytes(), pbx.sip).unwrap();
+    socket
+        .send_to(
+            register_text("z9hG4bKfirst", 1, port, None).as_bytes(),
+            pbx.sip,
+        )
+        .unwrap();
     let challenge = recv(&socket);
     assert_eq!(challenge.status(), Some(401));
-    let challenge = DigestChallenge::parse(challenge.header(HeaderName::WwwAuthenticate).unwrap()).unwrap();
-    let credentials = challenge.answer("REGISTER", "sip:127.0.0.1", "6002", PASSWORD, "0a4f113b", 1);
-    let authorized = register_text("z9hG4bKsecond", 2, port, Some(&credentials.to_header_value()));
+    let challenge =
+        DigestChallenge::parse(challenge.header(HeaderName::WwwAuthenticate).unwrap()).unwrap();
+    let credentials =
+        challenge.answer("REGISTER", "sip:127.0.0.1", "6002", PASSWORD, "0a4f113b", 1);
+    let authorized = register_text(
+        "z9hG4bKsecond",
+        2,
+        port,
+        Some(&credentials.to_header_value()),
+    );
 
     socket.send_to(authorized.as_bytes(), pbx.sip).unwrap();
     let first = recv(&socket);
@@ -91,7 +130,9 @@ fn retransmitted_register_is_answered_from_the_transaction() {
     assert_eq!(pbx.registrations().len(), 1);
 
     // A new transaction replaying the same credentials is refused (nonce count replay).
-    let replay = authorized.replace("z9hG4bKsecond", "z9hG4bKthird").replace("CSeq: 2", "CSeq: 3");
+    let replay = authorized
+        .replace("z9hG4bKsecond", "z9hG4bKthird")
+        .replace("CSeq: 2", "CSeq: 3");
     socket.send_to(replay.as_bytes(), pbx.sip).unwrap();
     assert_eq!(recv(&socket).status(), Some(401));
 }

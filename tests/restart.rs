@@ -32,5 +32,8 @@ fn bindings_survive_a_restart() {
     assert_eq!(after[0]["aor"], "6002");
     assert_eq!(after[0]["contact"], before[0]["contact"]);
     let left = after[0]["expires_in"].as_u64().unwrap();
-    assert!(left > 500 && left <= before[0]["expires_in"].as_u64().unwrap(), "{left}");
+    assert!(
+        left > 500 && left <= before[0]["expires_in"].as_u64().unwrap(),
+        "{left}"
+    );
 }

@@ -94,7 +94,10 @@ impl CtlClient {
         }
     }
 
-    fn get<T: DeserializeOwned + serde::Serialize>(&self, path: &str) -> Result<(T, serde_json::Value), CtlError> {
+    fn get<T: DeserializeOwned + serde::Serialize>(
+        &self,
+        path: &str,
+    ) -> Result<(T, serde_json::Value), CtlError> {
         let url = format!("{}{}", self.base, path);
         let response = match self.agent.get(&url).call() {
             Ok(response) => response,
@@ -143,7 +146,14 @@ impl CtlClient {
             })
             .collect();
         let mut text = table::render(
-            &["AOR", "CONTACT", "SOURCE", "USER AGENT", "EXPIRES IN", "STATUS"],
+            &[
+                "AOR",
+                "CONTACT",
+                "SOURCE",
+                "USER AGENT",
+                "EXPIRES IN",
+                "STATUS",
+            ],
             &rows,
         );
         text.push_str(&format!("{} registered contact(s)\n", views.len()));
@@ -164,10 +174,7 @@ impl CtlClient {
     pub fn version(&self) -> Result<Output, CtlError> {
         let (value, json): (serde_json::Value, _) = self.get("/api/version")?;
         let server = value["version"].as_str().unwrap_or("unknown");
-        let text = format!(
-            "pbx server {server}, ctl {}\n",
-            env!("CARGO_PKG_VERSION")
-        );
+        let text = format!("pbx server {server}, ctl {}\n", env!("CARGO_PKG_VERSION"));
         Ok(Output { json, text })
     }
 
@@ -180,7 +187,10 @@ impl CtlClient {
             vec!["sip sent".into(), s.sent.to_string()],
             vec!["sip send errors".into(), s.send_errors.to_string()],
             vec!["dropped oversized".into(), s.dropped_oversized.to_string()],
-            vec!["dropped unparsable".into(), s.dropped_unparsable.to_string()],
+            vec![
+                "dropped unparsable".into(),
+                s.dropped_unparsable.to_string(),
+            ],
             vec!["answered 400".into(), s.bad_requests.to_string()],
             vec!["keep-alives".into(), s.keepalives.to_string()],
             vec!["registrations".into(), stats.registrations.to_string()],

@@ -35,7 +35,10 @@ mod tests {
     fn columns_are_aligned() {
         let out = super::render(
             &["AOR", "CONTACT"],
-            &[vec!["6001".into(), "sip:6001@10.0.0.5".into()], vec!["60022".into(), "x".into()]],
+            &[
+                vec!["6001".into(), "sip:6001@10.0.0.5".into()],
+                vec!["60022".into(), "x".into()],
+            ],
         );
         assert_eq!(out, "AOR    CONTACT\n6001   sip:6001@10.0.0.5\n60022  x\n");
     }

@@ -305,6 +305,15 @@ impl SipMessage {
             .map(|h| self.text(&h.value))
     }
 
+    /// Every occurrence of a header, unsplit: for headers whose values contain commas but are
+    /// not lists (Authorization, WWW-Authenticate...).
+    pub fn header_occurrences(&self, name: HeaderName) -> impl Iterator<Item = &str> {
+        self.headers
+            .iter()
+            .filter(move |h| h.name == name)
+            .map(|h| self.text(&h.value))
+    }
+
     /// Every value of a header, comma lists split (for Via, Contact, Route...).
     pub fn header_values(&self, name: HeaderName) -> impl Iterator<Item = &str> {
         self.headers

@@ -8,20 +8,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// Finds a free UDP port on 127.0.0.1 whose TCP twin is free too (SIPp and baresip bind both).
+/// Finds a free UDP port on 127.0.0.1 in 20000-29999 (below the kernel's ephemeral range and
+/// away from the pbx's RTP ranges) whose TCP twin is free too (SIPp and baresip bind both).
 pub fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if port < 30000 && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+    for _ in 0..1000 {
+        let port = 20000 + (rand::random::<u16>() % 10000);
+        let udp_free = UdpSocket::bind(("127.0.0.1", port)).is_ok();
+        if udp_free && TcpListener::bind(("127.0.0.1", port)).is_ok() {
             return port;
         }
     }
+    panic!("no free port found in 20000-29999");
 }
 
 /// A free TCP port for the admin API.
 pub fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Fails (never skips) when a peer program is missing, with the command that installs it.
@@ -53,7 +59,7 @@ pub struct PbxOptions {
     pub extra_config: String,
     /// Registrar section override.
     pub registrar: String,
-    /// Reuse this data directory (restart tests).
+    /// SIP port to bind instead of a fresh one (restart tests).
     pub sip_port: Option<u16>,
 }
 
@@ -248,7 +254,7 @@ fn last_row_counts(csv: &str) -> (u64, u64) {
     let Some(header) = lines.next() else {
         return (0, 0);
     };
-    let Some(last) = lines.last() else {
+    let Some(last) = lines.next_back() else {
         return (0, 0);
     };
     let names: Vec<&str> = header.split(';').collect();
@@ -267,7 +273,9 @@ fn last_row_counts(csv: &str) -> (u64, u64) {
 /// Sends raw datagrams from a fresh socket and collects what comes back within `wait`.
 pub fn exchange(target: SocketAddr, datagrams: &[&[u8]], wait: Duration) -> Vec<String> {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
     for d in datagrams {
         socket.send_to(d, target).unwrap();
     }
