@@ -1,15 +1,18 @@
 //! A real softphone (baresip) registers as 6001 with its password, and the operator sees it
-//! with `pbx ctl registrations`.
+//! with `pbx ctl registrations`, including whether it answers the PBX's OPTIONS pings.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{wait_until, Baresip, BaresipOptions, Pbx, PASSWORD};
+use common::{wait_until, Baresip, BaresipOptions, Pbx, PbxOptions, PASSWORD};
 
 #[test]
 fn baresip_registers_and_ctl_lists_it() {
-    let pbx = Pbx::start();
+    let pbx = Pbx::start_with(PbxOptions {
+        registrar: "min_expires = 60\nmax_expires = 3600\ndefault_expires = 600\nqualify_interval_secs = 1\n".into(),
+        ..PbxOptions::default()
+    });
     let phone = Baresip::start(
         pbx.sip,
         BaresipOptions {
@@ -28,6 +31,12 @@ fn baresip_registers_and_ctl_lists_it() {
         pbx.log()
     );
 
+    // Qualify: the PBX pings the phone with OPTIONS and records that it answers.
+    let reachable = wait_until(Duration::from_secs(10), || {
+        pbx.registrations()[0]["reachability"] == "reachable"
+    });
+    assert!(reachable, "{:?}\n{}", pbx.registrations(), pbx.log());
+
     let out = pbx.ctl(&["registrations"]);
     assert!(out.status.success(), "{out:?}");
     let table = String::from_utf8_lossy(&out.stdout);
@@ -42,6 +51,7 @@ fn baresip_registers_and_ctl_lists_it() {
         "{table}"
     );
     assert!(row.to_lowercase().contains("baresip"), "{table}");
+    assert!(row.contains("reachable ("), "{table}");
 
     let json = pbx.ctl(&["--json", "registrations"]);
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
