@@ -18,16 +18,21 @@
 //! timestamp identifies the event: same timestamp, same event; a new timestamp, a new event.
 //! §2.5.1.4: the final packet "SHOULD be sent a total of three times", which the receiver must
 //! collapse into one press.
+//!
+//! Parts: the payload and digit types stay here; `receiver` holds [`DtmfReceiver`] (end-bit
+//! dedupe, lost ends), `sender` holds [`DtmfSender`] (one digit's packet sequence).
+
+mod receiver;
+mod sender;
+
+pub use receiver::DtmfReceiver;
+pub use sender::{DtmfPacket, DtmfSender};
 
 /// Length of one event block (RFC 4733 §2.3).
 pub const EVENT_PAYLOAD_LEN: usize = 4;
 
 /// Suggested [`DtmfReceiver::new`] timeout: 200 ms at 8 kHz, four missed 50 ms updates.
 pub const DEFAULT_END_TIMEOUT_SAMPLES: u32 = 1600;
-
-/// A packet whose timestamp lies less than this many samples before the current event's belongs
-/// to an earlier event (late or reordered) and is dropped rather than taken as a new press.
-const STALE_WINDOW_SAMPLES: u32 = 1 << 20;
 
 /// Errors from reading a telephone-event payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -165,225 +170,6 @@ pub struct DtmfPress {
     pub digit: DtmfDigit,
     /// Total duration in samples of the telephone-event clock (long events may exceed 16 bits).
     pub duration_samples: u32,
-}
-
-/// The event the receiver is tracking.
-#[derive(Debug, Clone, Copy)]
-struct Event {
-    digit: DtmfDigit,
-    /// RTP timestamp of the current segment (§2.5.1.3: long events restart it every 0xFFFF).
-    segment_ts: u32,
-    /// Duration of the segment, the largest seen so far.
-    segment_duration: u16,
-    /// Summed durations of the completed earlier segments.
-    earlier_segments: u32,
-    ended: bool,
-    reported: bool,
-}
-
-impl Event {
-    fn press(&self) -> DtmfPress {
-        DtmfPress {
-            digit: self.digit,
-            duration_samples: self
-                .earlier_segments
-                .saturating_add(u32::from(self.segment_duration)),
-        }
-    }
-
-    /// Applies one update; reports the press once, at the first end seen.
-    fn update(&mut self, duration: u16, end: bool) -> Option<DtmfPress> {
-        if self.reported {
-            return None;
-        }
-        self.segment_duration = self.segment_duration.max(duration);
-        self.ended |= end;
-        self.reported = self.ended;
-        self.ended.then(|| self.press())
-    }
-}
-
-/// Turns received telephone-event packets into key presses, one per press.
-///
-/// Packets are matched to events by RTP timestamp (§2.5.1.2), so redundant updates and the
-/// three end packets collapse into one press, a lost start packet does not matter, and a press
-/// whose end packets were lost is completed by the next event's first packet (new timestamp).
-///
-/// A press whose end packets were all lost and that no other event follows is completed by
-/// [`finish_pending`](Self::finish_pending). Time is the RTP timestamp rather than a wall clock:
-/// the caller passes the current time on the telephone-event clock (the timestamp of the latest
-/// audio packet from the same source, or its own media clock), which keeps this type free of
-/// `Instant` and lets it judge "late" in the units the sender used. [`flush`](Self::flush)
-/// reports a pending press unconditionally, for teardown.
-///
-/// Payload types and SSRC are the RTP session's business; on an SSRC change it should start a
-/// new receiver, since a new source's timestamps are unrelated.
-#[derive(Debug, Clone)]
-pub struct DtmfReceiver {
-    current: Option<Event>,
-    end_timeout: u32,
-}
-
-impl DtmfReceiver {
-    /// A receiver that gives up on an event's end `end_timeout_samples` after its last known
-    /// duration (see [`DEFAULT_END_TIMEOUT_SAMPLES`]).
-    pub fn new(end_timeout_samples: u32) -> DtmfReceiver {
-        DtmfReceiver {
-            current: None,
-            end_timeout: end_timeout_samples,
-        }
-    }
-
-    /// Handles one telephone-event packet; returns a press when one completes.
-    ///
-    /// `marker` tells a new event (set on its first packet) from the next segment of a long
-    /// event (§2.5.1.3: a new timestamp without the marker, contiguous with the last segment).
-    pub fn handle_event(
-        &mut self,
-        rtp_timestamp: u32,
-        marker: bool,
-        payload: &[u8],
-    ) -> Result<Option<DtmfPress>, DtmfError> {
-        let block = EventPayload::parse(payload)?;
-        let digit =
-            DtmfDigit::from_event(block.event).ok_or(DtmfError::NotDtmf { event: block.event })?;
-        if let Some(cur) = self.current.as_mut() {
-            if rtp_timestamp == cur.segment_ts {
-                return Ok(cur.update(block.duration, block.end));
-            }
-            if cur.segment_ts.wrapping_sub(rtp_timestamp) < STALE_WINDOW_SAMPLES {
-                return Ok(None);
-            }
-            let contiguous =
-                rtp_timestamp.wrapping_sub(cur.segment_ts) == u32::from(cur.segment_duration);
-            if !marker && !cur.ended && cur.digit == digit && contiguous {
-                cur.earlier_segments = cur.press().duration_samples;
-                cur.segment_ts = rtp_timestamp;
-                cur.segment_duration = 0;
-                return Ok(cur.update(block.duration, block.end));
-            }
-        }
-        let previous = self.current.take().filter(|e| !e.reported);
-        let mut event = Event {
-            digit,
-            segment_ts: rtp_timestamp,
-            segment_duration: block.duration,
-            earlier_segments: 0,
-            ended: block.end,
-            reported: false,
-        };
-        let press = match previous {
-            Some(lost_end) => Some(lost_end.press()),
-            None => event.update(block.duration, block.end),
-        };
-        self.current = Some(event);
-        Ok(press)
-    }
-
-    /// Reports the pending press if its end is overdue at `now_timestamp` (RTP timestamp on the
-    /// telephone-event clock), or if it has ended but was held back behind an earlier press.
-    pub fn finish_pending(&mut self, now_timestamp: u32) -> Option<DtmfPress> {
-        let cur = self.current.as_mut().filter(|e| !e.reported)?;
-        let elapsed = now_timestamp.wrapping_sub(cur.segment_ts);
-        let deadline = u32::from(cur.segment_duration).saturating_add(self.end_timeout);
-        let overdue = elapsed < 1 << 31 && elapsed >= deadline;
-        if !(cur.ended || overdue) {
-            return None;
-        }
-        cur.reported = true;
-        Some(cur.press())
-    }
-
-    /// Reports the pending press, if any, whatever the time (call teardown).
-    pub fn flush(&mut self) -> Option<DtmfPress> {
-        let cur = self.current.as_mut().filter(|e| !e.reported)?;
-        cur.reported = true;
-        Some(cur.press())
-    }
-}
-
-/// One packet produced by [`DtmfSender`]; the RTP session adds sequence number and SSRC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DtmfPacket {
-    /// RTP marker bit: set on the first packet of the event only.
-    pub marker: bool,
-    /// RTP timestamp: the event's start, the same for every packet of the event.
-    pub timestamp: u32,
-    /// Bytes written to the payload buffer (always [`EVENT_PAYLOAD_LEN`]).
-    pub payload_len: usize,
-    /// The E bit is set (the last three packets).
-    pub is_end: bool,
-}
-
-/// Produces the RFC 4733 packet sequence for one digit: an update every packet interval with a
-/// growing duration, the first with the marker bit, then the final duration three times with the
-/// E bit (§2.5.1.4). The RTP timestamp stays at `start_timestamp` for the whole event (§2.5.1.2),
-/// while the RTP session keeps advancing the sequence number. Durations fit in 16 bits, so one
-/// press lasts at most 65535 samples (8.2 s at 8 kHz); no segmenting is done.
-#[derive(Debug, Clone)]
-pub struct DtmfSender {
-    digit: DtmfDigit,
-    duration: u16,
-    volume: u8,
-    timestamp: u32,
-    interval: u32,
-    packets_sent: u32,
-    ends_sent: u8,
-}
-
-/// Number of times the final packet is sent (RFC 4733 §2.5.1.4).
-const END_REPEATS: u8 = 3;
-
-impl DtmfSender {
-    /// A sender for one press of `digit` lasting `duration_samples`, at `volume` -dBm0 (capped
-    /// at 63), starting at RTP timestamp `start_timestamp`, one packet every `interval_samples`
-    /// (160 for 20 ms at 8 kHz; 0 is taken as 1).
-    pub fn new(
-        digit: DtmfDigit,
-        duration_samples: u16,
-        volume: u8,
-        start_timestamp: u32,
-        interval_samples: u32,
-    ) -> DtmfSender {
-        DtmfSender {
-            digit,
-            duration: duration_samples,
-            volume: volume.min(0x3f),
-            timestamp: start_timestamp,
-            interval: interval_samples.max(1),
-            packets_sent: 0,
-            ends_sent: 0,
-        }
-    }
-
-    /// Writes the next payload into `out` and describes the packet; `None` once the three end
-    /// packets have been produced. Call once per packet interval.
-    pub fn next_payload(&mut self, out: &mut [u8; EVENT_PAYLOAD_LEN]) -> Option<DtmfPacket> {
-        if self.ends_sent == END_REPEATS {
-            return None;
-        }
-        let elapsed = self
-            .interval
-            .saturating_mul(self.packets_sent.saturating_add(1));
-        let duration = u16::try_from(elapsed).map_or(self.duration, |d| d.min(self.duration));
-        let is_end = duration == self.duration;
-        EventPayload {
-            event: self.digit.event_code(),
-            end: is_end,
-            volume: self.volume,
-            duration,
-        }
-        .write(out);
-        let marker = self.packets_sent == 0;
-        self.packets_sent = self.packets_sent.saturating_add(1);
-        self.ends_sent += u8::from(is_end);
-        Some(DtmfPacket {
-            marker,
-            timestamp: self.timestamp,
-            payload_len: EVENT_PAYLOAD_LEN,
-            is_end,
-        })
-    }
 }
 
 #[cfg(test)]
