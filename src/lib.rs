@@ -1,6 +1,7 @@
 //! pbx: a single-binary SIP/RTP PBX.
 //!
 //! Module map (see `DESIGN.md` in the shared docs for the architecture):
+//! - [`call`]: edge: one task per call: the UAS leg, its media and its dialplan run.
 //! - [`config`]: `pbx.toml` loading, `${VAR}` substitution, validation with file:line:col errors.
 //! - [`sip`]: sans-IO SIP core: message parsing, transactions (RFC 3261 §17), digest auth, registrar rules.
 //! - [`sdp`]: sans-IO SDP offer/answer for audio legs.
@@ -12,8 +13,10 @@
 //! - [`server`]: edge: start-up, task supervision and shutdown.
 //! - [`control`]: edge: admin HTTP API used by `pbx ctl`.
 
+pub mod call;
 pub mod config;
 pub mod control;
+pub mod dialplan;
 pub mod location;
 pub mod media;
 pub mod registration;

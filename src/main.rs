@@ -65,8 +65,26 @@ enum CtlCommand {
     Health,
     /// Server and client versions.
     Version,
-    /// SIP transport counters.
+    /// SIP, call and port counters.
     Stats,
+    /// Live calls: id, from, to, state, duration, codec, packets, loss, jitter.
+    Calls,
+    /// Show or reload the dialplan.
+    Dialplan {
+        #[command(subcommand)]
+        command: DialplanCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DialplanCommand {
+    /// List the dialplan, or one context.
+    Show {
+        /// The context to list.
+        context: Option<String>,
+    },
+    /// Re-read the dialplan file for new calls; calls in progress keep theirs.
+    Reload,
 }
 
 fn main() -> ExitCode {
@@ -148,6 +166,17 @@ async fn wait_for_signal() {
 fn check_config(file: Option<PathBuf>) -> ExitCode {
     match Config::load(file.as_deref()) {
         Ok(config) => {
+            let dialplan = match config.dialplan.file() {
+                Some(path) => pbx::dialplan::Dialplan::load(path),
+                None => pbx::dialplan::Dialplan::parse(
+                    std::path::Path::new("<embedded config/dialplan.toml>"),
+                    pbx::dialplan::DEFAULT_DIALPLAN,
+                ),
+            };
+            if let Err(e) = dialplan {
+                eprintln!("{e}");
+                return ExitCode::from(1);
+            }
             let name = file.map_or_else(
                 || pbx::config::EMBEDDED_NAME.to_string(),
                 |f| f.display().to_string(),
@@ -173,6 +202,13 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
         CtlCommand::Health => client.health(),
         CtlCommand::Version => client.version(),
         CtlCommand::Stats => client.stats(),
+        CtlCommand::Calls => client.calls(),
+        CtlCommand::Dialplan {
+            command: DialplanCommand::Show { context },
+        } => client.dialplan_show(context.as_deref()),
+        CtlCommand::Dialplan {
+            command: DialplanCommand::Reload,
+        } => client.dialplan_reload(),
     };
     match result {
         Ok(output) => {

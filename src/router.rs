@@ -4,12 +4,21 @@
 //! everything else -> 405/501/481. Responses to our own requests (qualify pings) come back
 //! through the table. What must be sent is drained with [`Router::poll_transmit`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::call::registry::CallRegistry;
+use crate::call::routes::CallRoutes;
+use crate::call::task::CallSetup;
+use crate::call::{CallEvent, SipCommand, CALL_EVENT_CAPACITY};
+use crate::media::codec::CodecKind;
+use crate::registration::AuthOutcome;
+use crate::sip::dialog::DialogId;
 
 use crate::location::{Location, Reachability};
 use crate::registration::{random_tag, Registration};
@@ -20,7 +29,16 @@ use crate::sip::transaction::{Reliability, ResponseDisposition, Timers, Transact
 use crate::transport::TransportStats;
 
 /// Methods this PBX handles, for Allow headers.
-pub const ALLOW: &str = "REGISTER, OPTIONS";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER";
+
+/// What the router knows of an endpoint to start its calls.
+#[derive(Debug, Clone)]
+pub struct EndpointProfile {
+    /// The dialplan context its calls start in.
+    pub context: String,
+    /// Its allowed codecs, by preference.
+    pub codecs: Vec<CodecKind>,
+}
 
 /// An OPTIONS ping in flight to a registered contact.
 #[derive(Debug, Clone)]
@@ -43,6 +61,11 @@ pub struct Router {
     max_message_size: usize,
     pings: HashMap<TransactionKey, QualifyPing>,
     pinging: HashSet<(String, String)>,
+    endpoints: HashMap<String, EndpointProfile>,
+    calls: CallRoutes,
+    registry: CallRegistry,
+    new_calls: VecDeque<CallSetup>,
+    direct: VecDeque<(SocketAddr, Bytes)>,
 }
 
 /// Settings the router needs besides its collaborators.
@@ -54,6 +77,8 @@ pub struct RouterSettings {
     pub user_agent: String,
     /// Largest datagram accepted.
     pub max_message_size: usize,
+    /// Endpoints by user.
+    pub endpoints: HashMap<String, EndpointProfile>,
 }
 
 impl Router {
@@ -63,6 +88,7 @@ impl Router {
         registration: Registration,
         location: Location,
         stats: Arc<TransportStats>,
+        registry: CallRegistry,
     ) -> Router {
         Router {
             transactions: TransactionTable::new(Reliability::Unreliable, Timers::default()),
@@ -74,6 +100,11 @@ impl Router {
             max_message_size: settings.max_message_size,
             pings: HashMap::new(),
             pinging: HashSet::new(),
+            endpoints: settings.endpoints,
+            calls: CallRoutes::default(),
+            registry,
+            new_calls: VecDeque::new(),
+            direct: VecDeque::new(),
         }
     }
 
@@ -133,7 +164,23 @@ impl Router {
             RequestMatch::New => {}
             RequestMatch::Retransmission | RequestMatch::AckMatched => return,
             RequestMatch::AckUnmatched => {
-                tracing::debug!(%source, "ACK outside any transaction or dialog ignored");
+                let call =
+                    DialogId::of_incoming_request(request).and_then(|d| self.calls.by_dialog(&d));
+                match call {
+                    Some(call) => {
+                        self.calls.deliver(
+                            call,
+                            CallEvent::Request {
+                                request: request.clone(),
+                                key: None,
+                                source,
+                            },
+                        );
+                    }
+                    None => {
+                        tracing::debug!(%source, "ACK outside any transaction or dialog ignored")
+                    }
+                }
                 return;
             }
         }
@@ -145,7 +192,20 @@ impl Router {
             self.respond(&key, 400, response, now);
             return;
         }
+        let in_dialog = request.to_header().ok().and_then(|t| t.tag()).is_some();
+        if in_dialog && method != Method::Cancel && method != Method::Register {
+            self.route_in_dialog(request, key, source, now);
+            return;
+        }
         let (status, response) = match method {
+            Method::Invite => {
+                self.new_invite(request, key, source, now);
+                return;
+            }
+            Method::Cancel => {
+                self.cancel(request, key, source, now);
+                return;
+            }
             Method::Register => {
                 let response = self.registration.handle_register(request, source, now);
                 let status = SipMessage::parse(response.clone())
@@ -163,7 +223,7 @@ impl Router {
                     .header("Supported", "")
                     .finish(),
             ),
-            Method::Bye | Method::Cancel => (
+            Method::Bye => (
                 481,
                 self.response(request, 481, reason_phrase(481), source)
                     .finish(),
@@ -182,6 +242,172 @@ impl Router {
             ),
         };
         self.respond(&key, status, response, now);
+    }
+
+    /// An INVITE outside any dialog: authenticate (407), then hand it to a new call task.
+    fn new_invite(
+        &mut self,
+        request: &SipMessage,
+        key: TransactionKey,
+        source: SocketAddr,
+        now: Instant,
+    ) {
+        let user = match self.registration.authenticate(request, source, true, now) {
+            AuthOutcome::Challenge(response) => {
+                self.respond(&key, 407, response, now);
+                return;
+            }
+            AuthOutcome::Authenticated(user) => user,
+        };
+        let Some(profile) = self.endpoints.get(&user).cloned() else {
+            let response = self
+                .response(request, 403, reason_phrase(403), source)
+                .finish();
+            self.respond(&key, 403, response, now);
+            return;
+        };
+        let trying = MessageWriter::response(request, 100, "Trying", None, source).finish();
+        self.respond(&key, 100, trying, now);
+        let local_tag = random_tag();
+        let Some(dialog) = request
+            .from_header()
+            .ok()
+            .and_then(|f| f.tag().map(str::to_string))
+            .zip(request.call_id().map(str::to_string))
+            .map(|(remote_tag, call_id)| DialogId {
+                call_id,
+                local_tag: local_tag.clone(),
+                remote_tag,
+            })
+        else {
+            let response = self
+                .response(request, 400, "Bad Request (missing From tag)", source)
+                .finish();
+            self.respond(&key, 400, response, now);
+            return;
+        };
+        let id = self.registry.next_id();
+        let (events, receiver) = mpsc::channel(CALL_EVENT_CAPACITY);
+        self.calls.insert(id, events, dialog, key.clone());
+        self.new_calls.push_back(CallSetup {
+            id,
+            invite: request.clone(),
+            key,
+            source,
+            local_tag,
+            caller: user,
+            context: profile.context,
+            codecs: profile.codecs,
+            events: receiver,
+        });
+    }
+
+    /// CANCEL (RFC 3261 §9.2): 200 to the CANCEL, and the call answers 487 to its INVITE.
+    fn cancel(
+        &mut self,
+        request: &SipMessage,
+        key: TransactionKey,
+        source: SocketAddr,
+        now: Instant,
+    ) {
+        match self.calls.by_invite(&key.cancelled_invite()) {
+            Some(call) => {
+                let response = self.response(request, 200, "OK", source).finish();
+                self.respond(&key, 200, response, now);
+                self.calls.deliver(call, CallEvent::Cancelled);
+            }
+            None => {
+                let response = self
+                    .response(request, 481, reason_phrase(481), source)
+                    .finish();
+                self.respond(&key, 481, response, now);
+            }
+        }
+    }
+
+    fn route_in_dialog(
+        &mut self,
+        request: &SipMessage,
+        key: TransactionKey,
+        source: SocketAddr,
+        now: Instant,
+    ) {
+        let call = DialogId::of_incoming_request(request).and_then(|d| self.calls.by_dialog(&d));
+        let delivered = call.is_some_and(|call| {
+            self.calls.deliver(
+                call,
+                CallEvent::Request {
+                    request: request.clone(),
+                    key: Some(key.clone()),
+                    source,
+                },
+            )
+        });
+        if !delivered {
+            let response = self
+                .response(request, 481, reason_phrase(481), source)
+                .finish();
+            self.respond(&key, 481, response, now);
+        }
+    }
+
+    /// Carries out a command from a call task.
+    pub fn handle_command(&mut self, command: SipCommand, now: Instant) {
+        match command {
+            SipCommand::Respond {
+                key,
+                status,
+                response,
+                to,
+            } => {
+                if self
+                    .transactions
+                    .respond(&key, status, response.clone(), now)
+                    .is_err()
+                    && status >= 200
+                {
+                    // A 2xx retransmitted after its transaction ended (RFC 6026 timer L).
+                    self.direct.push_back((to, response));
+                }
+            }
+            SipCommand::Request {
+                key,
+                to,
+                request,
+                call,
+            } => {
+                if self
+                    .transactions
+                    .send_request(&key, to, request, now)
+                    .is_ok()
+                {
+                    self.calls.own_request(key, call);
+                }
+            }
+            SipCommand::Ended { call } => self.calls.remove(call),
+        }
+    }
+
+    /// The next call to start, for the SIP task to spawn.
+    pub fn poll_new_call(&mut self) -> Option<CallSetup> {
+        self.new_calls.pop_front()
+    }
+
+    /// Asks every live call to hang up (shutdown).
+    pub fn hangup_all(&mut self) {
+        for call in self.calls.ids() {
+            self.calls.deliver(call, CallEvent::Hangup);
+        }
+    }
+
+    /// Asks one call to hang up (`pbx ctl hangup`); false when no such call.
+    pub fn hangup(&mut self, call: crate::call::CallId) -> bool {
+        self.calls.deliver(call, CallEvent::Hangup)
+    }
+
+    /// Calls routed by the SIP task (for leak checks).
+    pub fn routed_calls(&self) -> usize {
+        self.calls.len()
     }
 
     fn response(
@@ -215,6 +441,11 @@ impl Router {
         match self.transactions.on_response(&key, status, now) {
             ResponseDisposition::Deliver | ResponseDisposition::DeliverAndAck => {}
             ResponseDisposition::Absorb | ResponseDisposition::NoTransaction => return,
+        }
+        if let Some(call) = self.calls.request_owner(&key, status >= 200) {
+            self.calls
+                .deliver(call, CallEvent::Response(response.clone()));
+            return;
         }
         if status >= 200 {
             if let Some(ping) = self.pings.remove(&key) {
@@ -280,6 +511,10 @@ impl Router {
         while let Some(event) = self.transactions.poll_event() {
             match event {
                 TableEvent::ClientTimeout(key) => {
+                    if let Some(call) = self.calls.request_owner(&key, true) {
+                        self.calls
+                            .deliver(call, CallEvent::RequestTimeout(key.clone()));
+                    }
                     if let Some(ping) = self.pings.remove(&key) {
                         self.pinging
                             .remove(&(ping.aor.clone(), ping.contact.clone()));
@@ -300,7 +535,9 @@ impl Router {
 
     /// The next message to send and where.
     pub fn poll_transmit(&mut self) -> Option<(SocketAddr, Bytes)> {
-        self.transactions.poll_transmit()
+        self.direct
+            .pop_front()
+            .or_else(|| self.transactions.poll_transmit())
     }
 
     /// Live transactions (for leak checks).

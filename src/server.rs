@@ -11,11 +11,20 @@ use bytes::BytesMut;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use tokio::sync::mpsc;
+
+use crate::call::dialplan_handle::{DialplanHandle, DialplanSource};
+use crate::call::registry::CallRegistry;
+use crate::call::task::{self as call_task, CallShared};
+use crate::call::{SipCommand, SIP_COMMAND_CAPACITY};
 use crate::config::Config;
 use crate::control::api::{self, ApiState};
+use crate::dialplan::DialplanError;
 use crate::location::{Location, LocationError};
+use crate::media::ports::{PortError, PortPool};
+use crate::media::prompts::PromptLibrary;
 use crate::registration::Registration;
-use crate::router::{Router, RouterSettings};
+use crate::router::{EndpointProfile, Router, RouterSettings};
 use crate::transport::udp::UdpTransport;
 use crate::transport::TransportStats;
 
@@ -23,6 +32,8 @@ use crate::transport::TransportStats;
 const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
 /// Bindings changes are saved at most this often (a registration storm writes once).
 const SAVE_COALESCE: Duration = Duration::from_secs(1);
+/// How long shutdown waits for calls to hang up before abandoning them.
+const CALL_DRAIN: Duration = Duration::from_secs(3);
 
 /// Why the server could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +57,12 @@ pub enum ServerError {
     /// Saved registrations could not be loaded.
     #[error("cannot load saved registrations: {0}")]
     Location(#[from] LocationError),
+    /// The dialplan could not be loaded.
+    #[error("{0}")]
+    Dialplan(#[from] DialplanError),
+    /// The RTP port range is unusable.
+    #[error("{0}")]
+    Ports(#[from] PortError),
 }
 
 /// Runs the PBX until `shutdown` is cancelled.
@@ -76,23 +93,72 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             addr: config.api.bind,
             source,
         })?;
+    let dialplan = DialplanHandle::load(match config.dialplan.file() {
+        Some(path) => DialplanSource::File(path.to_path_buf()),
+        None => DialplanSource::Embedded,
+    })?;
+    let ports = PortPool::new(
+        *config.rtp.port_min.get_ref(),
+        *config.rtp.port_max.get_ref(),
+    )?;
     let advertised = SocketAddr::new(advertised_ip(&config), transport.local_addr().port());
-    tracing::info!(sip = %transport.local_addr(), %advertised, api = %config.api.bind, endpoints = config.endpoints.len(), "pbx started");
+    tracing::info!(sip = %transport.local_addr(), %advertised, api = %config.api.bind, endpoints = config.endpoints.len(), rtp = %format!("{}-{}", config.rtp.port_min.get_ref(), config.rtp.port_max.get_ref()), "pbx started");
 
+    let registry = CallRegistry::new();
+    let endpoints = config
+        .endpoints
+        .iter()
+        .map(|e| {
+            (
+                e.user.get_ref().clone(),
+                EndpointProfile {
+                    context: e.context.clone(),
+                    codecs: e.codecs.clone(),
+                },
+            )
+        })
+        .collect();
     let router = Router::new(
         RouterSettings {
             advertised,
             user_agent: config.sip.user_agent.clone(),
             max_message_size: config.sip.max_message_size,
+            endpoints,
         },
         Registration::new(&config, location.clone()),
         location.clone(),
         stats.clone(),
+        registry.clone(),
     );
+    let (commands, command_rx) = mpsc::channel(SIP_COMMAND_CAPACITY);
+    let call_shared = CallShared {
+        commands,
+        ports: ports.clone(),
+        prompts: Arc::new(PromptLibrary::new(
+            config.dialplan.sounds_dir().map(Into::into),
+        )),
+        dialplan: dialplan.clone(),
+        registry: registry.clone(),
+        sip_address: advertised,
+        rtp_bind: config.sip.bind.ip(),
+        media_address: advertised.ip(),
+        user_agent: config.sip.user_agent.clone(),
+        rtp_timeout: Duration::from_secs(config.rtp.inactivity_timeout_secs),
+    };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
 
     let mut tasks = JoinSet::new();
-    tasks.spawn(sip_loop(transport, router, qualify_every, shutdown.clone()));
+    tasks.spawn(sip_loop(
+        SipLoop {
+            transport,
+            router,
+            commands: command_rx,
+            calls: call_shared,
+            qualify_every,
+        },
+        shutdown.clone(),
+    ));
+    tasks.spawn(reload_on_sighup(dialplan.clone(), shutdown.clone()));
     tasks.spawn(sweep_loop(location.clone(), shutdown.clone()));
     if let Some(path) = persist.clone() {
         tasks.spawn(save_loop(location.clone(), path, shutdown.clone()));
@@ -101,6 +167,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         location: location.clone(),
         transport: stats,
         started,
+        calls: registry,
+        ports,
+        dialplan,
     });
     let api_shutdown = shutdown.clone();
     tasks.spawn(async move {
@@ -155,31 +224,88 @@ fn is_private(ip: IpAddr) -> bool {
     }
 }
 
-async fn sip_loop(
+/// What the SIP task owns.
+struct SipLoop {
     transport: UdpTransport,
-    mut router: Router,
+    router: Router,
+    commands: mpsc::Receiver<SipCommand>,
+    calls: CallShared,
     qualify_every: Duration,
-    shutdown: CancellationToken,
-) {
+}
+
+/// The SIP task: datagrams, transaction timers, commands from calls, qualify; spawns and reaps
+/// call tasks. On shutdown it asks every call to hang up and lets them finish briefly.
+async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
+    let SipLoop {
+        transport,
+        mut router,
+        mut commands,
+        calls: shared,
+        qualify_every,
+    } = state;
     let mut buf = BytesMut::with_capacity(65_536);
+    let mut call_tasks = JoinSet::new();
     let mut qualify = (!qualify_every.is_zero()).then(|| {
         let mut interval = tokio::time::interval(qualify_every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         interval
     });
+    let mut drain_until: Option<Instant> = None;
     loop {
         let deadline = router.poll_timeout();
         tokio::select! {
-            _ = shutdown.cancelled() => break,
+            _ = shutdown.cancelled(), if drain_until.is_none() => {
+                router.hangup_all();
+                drain_until = Some(Instant::now() + CALL_DRAIN);
+            }
+            _ = sleep_until(drain_until), if drain_until.is_some() => break,
             received = transport.recv(&mut buf) => match received {
                 Ok((data, source)) => router.handle_datagram(data, source, Instant::now()),
                 Err(error) => tracing::debug!(%error, "SIP receive error"),
             },
+            Some(command) = commands.recv() => {
+                router.handle_command(command, Instant::now());
+                while let Ok(command) = commands.try_recv() {
+                    router.handle_command(command, Instant::now());
+                }
+            }
+            Some(ended) = call_tasks.join_next(), if !call_tasks.is_empty() => {
+                if let Err(error) = ended {
+                    tracing::error!(%error, "call task failed");
+                }
+            }
             _ = sleep_until(deadline) => router.handle_timeout(Instant::now()),
-            _ = tick(&mut qualify) => router.qualify(Instant::now()),
+            _ = tick(&mut qualify), if drain_until.is_none() => router.qualify(Instant::now()),
+        }
+        while let Some(setup) = router.poll_new_call() {
+            call_tasks.spawn(call_task::run(shared.clone(), setup));
         }
         while let Some((to, data)) = router.poll_transmit() {
             transport.send(&data, to);
+        }
+        if drain_until.is_some() && call_tasks.is_empty() {
+            break;
+        }
+    }
+    while let Some((to, data)) = router.poll_transmit() {
+        transport.send(&data, to);
+    }
+    call_tasks.shutdown().await;
+}
+
+/// Reloads the dialplan on SIGHUP, keeping the old one when the new one has errors.
+async fn reload_on_sighup(dialplan: DialplanHandle, shutdown: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = hangups.recv() => match dialplan.reload() {
+                Ok(_) => tracing::info!("dialplan reloaded (SIGHUP)"),
+                Err(error) => tracing::error!(%error, "dialplan reload failed; keeping the current dialplan"),
+            },
         }
     }
 }

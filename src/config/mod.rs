@@ -40,6 +40,9 @@ pub struct Config {
     /// Admin HTTP API.
     #[serde(default)]
     pub api: ApiConfig,
+    /// Dialplan file and prompts.
+    #[serde(default)]
+    pub dialplan: DialplanConfig,
     /// Local SIP accounts (phones).
     #[serde(default, rename = "endpoint")]
     pub endpoints: Vec<EndpointConfig>,
@@ -107,6 +110,33 @@ pub struct ApiConfig {
     /// Address of the admin API; keep it on loopback unless protected otherwise.
     #[serde(default = "default_api_bind")]
     pub bind: SocketAddr,
+}
+
+/// `[dialplan]`: where the dialplan and the prompts come from.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialplanConfig {
+    /// Dialplan TOML file; empty uses the embedded demo dialplan.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// Directory whose `<name>.wav` files override the built-in prompts; empty uses only the
+    /// built-in ones.
+    #[serde(default)]
+    pub sounds_dir: Option<PathBuf>,
+}
+
+impl DialplanConfig {
+    /// The dialplan file, `None` when unset or empty.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref().filter(|p| !p.as_os_str().is_empty())
+    }
+
+    /// The prompt override directory, `None` when unset or empty.
+    pub fn sounds_dir(&self) -> Option<&Path> {
+        self.sounds_dir
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty())
+    }
 }
 
 /// `[[endpoint]]`: one local SIP account.

@@ -3,12 +3,16 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use crate::call::dialplan_handle::DialplanHandle;
+use crate::call::registry::{CallRegistry, CallView};
 use crate::location::{Location, RegistrationView};
+use crate::media::ports::PortPool;
 use crate::transport::{TransportStats, TransportStatsView};
 
 /// What the API handlers read.
@@ -20,6 +24,12 @@ pub struct ApiState {
     pub transport: Arc<TransportStats>,
     /// When the server started, for uptime.
     pub started: Instant,
+    /// Live calls.
+    pub calls: CallRegistry,
+    /// RTP ports.
+    pub ports: PortPool,
+    /// The current dialplan.
+    pub dialplan: DialplanHandle,
 }
 
 /// `GET /api/health`.
@@ -40,6 +50,26 @@ pub struct Stats {
     pub sip: TransportStatsView,
     /// Live registered contacts.
     pub registrations: usize,
+    /// Calls in progress.
+    pub calls_active: usize,
+    /// Calls since start.
+    pub calls_total: u64,
+    /// RTP ports leased.
+    pub rtp_ports_in_use: usize,
+}
+
+/// `GET /api/dialplan?context=NAME`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DialplanQuery {
+    /// Only this context.
+    pub context: Option<String>,
+}
+
+/// A dialplan listing or reload result.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DialplanText {
+    /// The listing, or the reload outcome.
+    pub text: String,
 }
 
 /// Builds the API router.
@@ -49,6 +79,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/version", get(version))
         .route("/api/registrations", get(registrations))
         .route("/api/stats", get(stats))
+        .route("/api/calls", get(calls))
+        .route("/api/dialplan", get(dialplan_show))
+        .route("/api/dialplan/reload", post(dialplan_reload))
         .with_state(state)
 }
 
@@ -72,5 +105,44 @@ async fn stats(State(state): State<ApiState>) -> Json<Stats> {
     Json(Stats {
         sip: state.transport.view(),
         registrations: state.location.len(),
+        calls_active: state.calls.active(),
+        calls_total: state.calls.total(),
+        rtp_ports_in_use: state.ports.in_use(),
     })
+}
+
+async fn calls(State(state): State<ApiState>) -> Json<Vec<CallView>> {
+    Json(state.calls.views(Instant::now()))
+}
+
+async fn dialplan_show(
+    State(state): State<ApiState>,
+    Query(query): Query<DialplanQuery>,
+) -> Result<Json<DialplanText>, (StatusCode, String)> {
+    state
+        .dialplan
+        .current()
+        .describe(query.context.as_deref())
+        .map(|text| Json(DialplanText { text }))
+        .map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))
+}
+
+async fn dialplan_reload(
+    State(state): State<ApiState>,
+) -> Result<Json<DialplanText>, (StatusCode, String)> {
+    match state.dialplan.reload() {
+        Ok(dialplan) => {
+            tracing::info!("dialplan reloaded (API)");
+            Ok(Json(DialplanText {
+                text: format!(
+                    "dialplan reloaded: {} context(s)",
+                    dialplan.context_names().count()
+                ),
+            }))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "dialplan reload failed; keeping the current dialplan");
+            Err((StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
+        }
+    }
 }

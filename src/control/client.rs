@@ -5,8 +5,10 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 
+use super::api::DialplanText;
 use super::api::{Health, Stats};
 use super::table;
+use crate::call::registry::CallView;
 use crate::location::RegistrationView;
 
 /// Default admin API address, matching `[api] bind`'s default.
@@ -94,12 +96,20 @@ impl CtlClient {
         }
     }
 
-    fn get<T: DeserializeOwned + serde::Serialize>(
+    fn get<T: DeserializeOwned>(&self, path: &str) -> Result<(T, serde_json::Value), CtlError> {
+        self.call(self.agent.get(&format!("{}{}", self.base, path)), path)
+    }
+
+    fn post<T: DeserializeOwned>(&self, path: &str) -> Result<(T, serde_json::Value), CtlError> {
+        self.call(self.agent.post(&format!("{}{}", self.base, path)), path)
+    }
+
+    fn call<T: DeserializeOwned>(
         &self,
+        request: ureq::Request,
         path: &str,
     ) -> Result<(T, serde_json::Value), CtlError> {
-        let url = format!("{}{}", self.base, path);
-        let response = match self.agent.get(&url).call() {
+        let response = match request.call() {
             Ok(response) => response,
             Err(ureq::Error::Status(status, response)) => {
                 return Err(CtlError::Status {
@@ -178,6 +188,65 @@ impl CtlClient {
         Ok(Output { json, text })
     }
 
+    /// `pbx ctl calls`: live calls.
+    pub fn calls(&self) -> Result<Output, CtlError> {
+        let (calls, json): (Vec<CallView>, _) = self.get("/api/calls")?;
+        let rows: Vec<Vec<String>> = calls
+            .iter()
+            .map(|c| {
+                vec![
+                    c.id.to_string(),
+                    c.from.clone(),
+                    c.to.clone(),
+                    c.state.clone(),
+                    format!("{}s", c.duration_secs),
+                    c.codec.clone().unwrap_or_else(|| "-".into()),
+                    format!("{}/{}", c.packets_in, c.packets_out),
+                    c.lost.to_string(),
+                    format!("{:.1}", c.jitter_ms),
+                ]
+            })
+            .collect();
+        let mut text = table::render(
+            &[
+                "ID",
+                "FROM",
+                "TO",
+                "STATE",
+                "DURATION",
+                "CODEC",
+                "PKTS IN/OUT",
+                "LOST",
+                "JITTER MS",
+            ],
+            &rows,
+        );
+        text.push_str(&format!("{} active call(s)\n", calls.len()));
+        Ok(Output { json, text })
+    }
+
+    /// `pbx ctl dialplan show [context]`.
+    pub fn dialplan_show(&self, context: Option<&str>) -> Result<Output, CtlError> {
+        let path = match context {
+            Some(c) => format!("/api/dialplan?context={c}"),
+            None => "/api/dialplan".into(),
+        };
+        let (listing, json): (DialplanText, _) = self.get(&path)?;
+        Ok(Output {
+            json,
+            text: listing.text,
+        })
+    }
+
+    /// `pbx ctl dialplan reload`.
+    pub fn dialplan_reload(&self) -> Result<Output, CtlError> {
+        let (outcome, json): (DialplanText, _) = self.post("/api/dialplan/reload")?;
+        Ok(Output {
+            json,
+            text: outcome.text + "\n",
+        })
+    }
+
     /// `pbx ctl stats`: transport counters.
     pub fn stats(&self) -> Result<Output, CtlError> {
         let (stats, json): (Stats, _) = self.get("/api/stats")?;
@@ -194,6 +263,12 @@ impl CtlClient {
             vec!["answered 400".into(), s.bad_requests.to_string()],
             vec!["keep-alives".into(), s.keepalives.to_string()],
             vec!["registrations".into(), stats.registrations.to_string()],
+            vec!["calls active".into(), stats.calls_active.to_string()],
+            vec!["calls total".into(), stats.calls_total.to_string()],
+            vec![
+                "rtp ports in use".into(),
+                stats.rtp_ports_in_use.to_string(),
+            ],
         ];
         Ok(Output {
             json,

@@ -404,3 +404,179 @@ pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
     }
     check()
 }
+
+/// One RTP packet the test's media socket received.
+#[derive(Debug, Clone)]
+pub struct RtpReceived {
+    /// When it arrived.
+    pub at: Instant,
+    /// Payload type.
+    pub payload_type: u8,
+    /// Marker bit.
+    pub marker: bool,
+    /// RTP timestamp.
+    pub timestamp: u32,
+    /// Payload bytes.
+    pub payload: Vec<u8>,
+}
+
+/// The test's own RTP endpoint: a UDP socket on loopback whose port goes into the SDP of a
+/// SIPp call; it records every packet and can send RTP back to where packets came from.
+pub struct RtpPeer {
+    socket: UdpSocket,
+    pub port: u16,
+    received: std::sync::Arc<std::sync::Mutex<Vec<RtpReceived>>>,
+    last_source: std::sync::Arc<std::sync::Mutex<Option<SocketAddr>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RtpPeer {
+    /// Binds a free port and starts recording.
+    pub fn start() -> RtpPeer {
+        let socket = loop {
+            let port = free_port();
+            if port.is_multiple_of(2) {
+                if let Ok(s) = UdpSocket::bind(("127.0.0.1", port)) {
+                    break s;
+                }
+            }
+        };
+        socket
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let last_source = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = {
+            let socket = socket.try_clone().unwrap();
+            let (received, last_source, stop) =
+                (received.clone(), last_source.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 2048];
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                        continue;
+                    };
+                    if n < 12 || buf[0] >> 6 != 2 {
+                        continue;
+                    }
+                    *last_source.lock().unwrap() = Some(from);
+                    received.lock().unwrap().push(RtpReceived {
+                        at: Instant::now(),
+                        payload_type: buf[1] & 0x7f,
+                        marker: buf[1] & 0x80 != 0,
+                        timestamp: u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]),
+                        payload: buf[12..n].to_vec(),
+                    });
+                }
+            })
+        };
+        RtpPeer {
+            socket,
+            port,
+            received,
+            last_source,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Packets received so far.
+    pub fn packets(&self) -> Vec<RtpReceived> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `count` packets arrived (or `timeout`).
+    pub fn wait_packets(&self, count: usize, timeout: Duration) -> bool {
+        wait_until(timeout, || self.received.lock().unwrap().len() >= count)
+    }
+
+    /// Sends the RTP packets of a pcap file (as SIPp's `dtmf_2833_*.pcap`) to the address RTP
+    /// came from, paced as recorded, with payload type `pt`.
+    pub fn send_pcap(&self, pcap: &Path, pt: u8) {
+        let to = self
+            .last_source
+            .lock()
+            .unwrap()
+            .expect("no RTP received yet to answer to");
+        let mut previous: Option<Duration> = None;
+        for (at, mut packet) in read_pcap_udp_payloads(pcap) {
+            if let Some(prev) = previous {
+                std::thread::sleep(at.saturating_sub(prev));
+            }
+            previous = Some(at);
+            packet[1] = (packet[1] & 0x80) | (pt & 0x7f);
+            self.socket.send_to(&packet, to).unwrap();
+        }
+    }
+}
+
+impl Drop for RtpPeer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Reads a classic little-endian pcap of Ethernet/IPv4/UDP frames: (time offset, UDP payload).
+pub fn read_pcap_udp_payloads(path: &Path) -> Vec<(Duration, Vec<u8>)> {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        &data[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "not a little-endian pcap"
+    );
+    let u32_at =
+        |at: usize| u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]);
+    let mut out = Vec::new();
+    let mut offset = 24;
+    let mut first: Option<Duration> = None;
+    while offset + 16 <= data.len() {
+        let at = Duration::new(u64::from(u32_at(offset)), u32_at(offset + 4) * 1000);
+        let len = u32_at(offset + 8) as usize;
+        let frame = &data[offset + 16..offset + 16 + len];
+        offset += 16 + len;
+        let ip = 14;
+        let udp = ip + usize::from(frame[ip] & 0x0f) * 4;
+        let start = *first.get_or_insert(at);
+        out.push((at - start, frame[udp + 8..].to_vec()));
+    }
+    out
+}
+
+/// The mu-law bytes of a prompt under `sounds/en/`, as the PBX sends it.
+pub fn prompt_ulaw(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("sounds/en/{name}.wav"));
+    let sound =
+        pbx::media::wav::Sound::from_wav_bytes(name, &std::fs::read(&path).unwrap()).unwrap();
+    sound
+        .samples()
+        .iter()
+        .map(|&s| pbx::media::codec::g711::linear_to_ulaw(s))
+        .collect()
+}
+
+/// Where `needle` (its first `len - 160` bytes: the last frame is padded) starts in `haystack`.
+pub fn find_prompt(haystack: &[u8], prompt: &[u8]) -> Option<usize> {
+    let needle = &prompt[..prompt.len().saturating_sub(160).max(160).min(prompt.len())];
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// RMS level in dBFS of mu-law audio.
+pub fn ulaw_rms_dbfs(payload: &[u8]) -> f64 {
+    if payload.is_empty() {
+        return f64::NEG_INFINITY;
+    }
+    let sum: f64 = payload
+        .iter()
+        .map(|&b| {
+            let s = f64::from(pbx::media::codec::g711::ulaw_to_linear(b));
+            s * s
+        })
+        .sum();
+    20.0 * ((sum / payload.len() as f64).sqrt() / 32768.0).log10()
+}

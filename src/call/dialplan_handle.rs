@@ -1,0 +1,60 @@
+//! The current dialplan, swappable at run time (`pbx ctl dialplan reload`, SIGHUP). New calls
+//! take the dialplan current when they start and keep it to their end, so a reload never
+//! changes a call in progress; a reload that fails keeps the old dialplan.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use crate::dialplan::{Dialplan, DialplanError, DEFAULT_DIALPLAN};
+
+/// Where the dialplan comes from.
+#[derive(Debug, Clone)]
+pub enum DialplanSource {
+    /// The demo dialplan embedded in the binary.
+    Embedded,
+    /// A file, re-read on reload.
+    File(PathBuf),
+}
+
+/// Clonable handle to the current dialplan.
+#[derive(Debug, Clone)]
+pub struct DialplanHandle {
+    current: Arc<RwLock<Arc<Dialplan>>>,
+    source: DialplanSource,
+}
+
+impl DialplanHandle {
+    /// Loads the dialplan from `source`.
+    pub fn load(source: DialplanSource) -> Result<DialplanHandle, DialplanError> {
+        let dialplan = read(&source)?;
+        Ok(DialplanHandle {
+            current: Arc::new(RwLock::new(Arc::new(dialplan))),
+            source,
+        })
+    }
+
+    /// The dialplan new calls use now.
+    pub fn current(&self) -> Arc<Dialplan> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Re-reads the source and swaps it in; on error the current dialplan stays.
+    pub fn reload(&self) -> Result<Arc<Dialplan>, DialplanError> {
+        let dialplan = Arc::new(read(&self.source)?);
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = dialplan.clone();
+        Ok(dialplan)
+    }
+}
+
+fn read(source: &DialplanSource) -> Result<Dialplan, DialplanError> {
+    match source {
+        DialplanSource::Embedded => Dialplan::parse(
+            std::path::Path::new("<embedded config/dialplan.toml>"),
+            DEFAULT_DIALPLAN,
+        ),
+        DialplanSource::File(path) => Dialplan::load(path),
+    }
+}

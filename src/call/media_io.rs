@@ -1,0 +1,293 @@
+//! One leg's media I/O (edge): the RTP socket on a leased port, and the sans-IO pieces it
+//! drives: the [`RtpSession`] (sequence, timestamps, latching, stats), the codec, the RFC 4733
+//! receiver, the prompt [`Player`] and echo. Per packet nothing is allocated: buffers live in
+//! the leg and sends are non-blocking (`try_send_to`; RTP is lossy by nature).
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
+
+use crate::media::codec::{codec_for, AnyCodec, Codec};
+use crate::media::dtmf::{DtmfReceiver, DEFAULT_END_TIMEOUT_SAMPLES};
+use crate::media::player::{Player, FRAME_SAMPLES};
+use crate::media::ports::{PortError, PortLease, PortPool};
+use crate::media::rtp::PayloadType;
+use crate::media::session::{RecvError, RtpSession, SessionConfig, SessionEvent, SessionStats};
+use crate::media::wav::Sound;
+use crate::sdp::negotiate::Negotiated;
+
+/// Ports tried before giving up when leased ports turn out to be bound by another program.
+const BIND_ATTEMPTS: usize = 16;
+/// Largest RTP datagram handled; larger ones are truncated by the kernel and rejected.
+const RTP_BUFFER: usize = 2048;
+
+/// Why a leg's media could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// No RTP port is free in the configured range (the call is answered 503).
+    #[error(transparent)]
+    Ports(#[from] PortError),
+    /// Binding the leased port failed for a reason other than "in use".
+    #[error("cannot bind RTP port {port}: {source}")]
+    Bind {
+        /// The port.
+        port: u16,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The negotiated payload type is not a valid RTP payload type.
+    #[error("invalid negotiated payload type {0}")]
+    PayloadType(u8),
+}
+
+/// Something the call task must react to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// A DTMF key press (RFC 4733) ended.
+    Digit(char),
+    /// The current playback reached its end.
+    PlaybackDone,
+    /// No RTP arrived for the inactivity timeout.
+    Inactive,
+}
+
+/// Binds a UDP socket on a leased even port of `pool` on `ip`.
+pub async fn open_socket(
+    pool: &PortPool,
+    ip: IpAddr,
+) -> Result<(UdpSocket, PortLease), MediaError> {
+    let mut lease = pool.lease()?;
+    for _ in 0..BIND_ATTEMPTS {
+        match UdpSocket::bind(SocketAddr::new(ip, lease.port())).await {
+            Ok(socket) => return Ok((socket, lease)),
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => lease = lease.retry()?,
+            Err(source) => {
+                return Err(MediaError::Bind {
+                    port: lease.port(),
+                    source,
+                })
+            }
+        }
+    }
+    Err(MediaError::Bind {
+        port: lease.port(),
+        source: io::Error::from(io::ErrorKind::AddrInUse),
+    })
+}
+
+/// A leg's media: socket, session, codec, DTMF, playback and echo.
+pub struct MediaLeg {
+    socket: UdpSocket,
+    lease: PortLease,
+    session: RtpSession,
+    negotiated: Negotiated,
+    codec: AnyCodec,
+    codec_pt: PayloadType,
+    event_pt: Option<PayloadType>,
+    dtmf: DtmfReceiver,
+    player: Option<Player>,
+    echo: bool,
+    recv_buf: Box<[u8; RTP_BUFFER]>,
+    send_buf: Box<[u8; RTP_BUFFER]>,
+    pcm: [i16; FRAME_SAMPLES],
+    encoded: [u8; FRAME_SAMPLES],
+}
+
+impl std::fmt::Debug for MediaLeg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaLeg")
+            .field("port", &self.lease.port())
+            .field("negotiated", &self.negotiated)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MediaLeg {
+    /// Starts the leg's media on `socket` with what offer/answer `negotiated`.
+    pub fn new(
+        socket: UdpSocket,
+        lease: PortLease,
+        negotiated: Negotiated,
+        inactivity_timeout: Duration,
+        now: Instant,
+    ) -> Result<MediaLeg, MediaError> {
+        let codec_pt = PayloadType::new(negotiated.payload_type)
+            .map_err(|_| MediaError::PayloadType(negotiated.payload_type))?;
+        let event_pt = negotiated
+            .telephone_event_pt
+            .map(|pt| PayloadType::new(pt).map_err(|_| MediaError::PayloadType(pt)))
+            .transpose()?;
+        let clock = NonZeroU32::new(negotiated.codec.clock_rate()).unwrap_or(NonZeroU32::MIN);
+        let mut config = SessionConfig::new(codec_pt, clock, &mut rand::thread_rng());
+        config.remote = negotiated.remote;
+        config.event_pt = event_pt;
+        config.inactivity_timeout = inactivity_timeout;
+        Ok(MediaLeg {
+            socket,
+            lease,
+            session: RtpSession::new(config, now),
+            codec: codec_for(negotiated.codec),
+            negotiated,
+            codec_pt,
+            event_pt,
+            dtmf: DtmfReceiver::new(DEFAULT_END_TIMEOUT_SAMPLES),
+            player: None,
+            echo: false,
+            recv_buf: Box::new([0; RTP_BUFFER]),
+            send_buf: Box::new([0; RTP_BUFFER]),
+            pcm: [0; FRAME_SAMPLES],
+            encoded: [0; FRAME_SAMPLES],
+        })
+    }
+
+    /// The local RTP port.
+    pub fn port(&self) -> u16 {
+        self.lease.port()
+    }
+
+    /// The negotiated media.
+    pub fn negotiated(&self) -> &Negotiated {
+        &self.negotiated
+    }
+
+    /// RTP statistics so far.
+    pub fn stats(&self) -> SessionStats {
+        self.session.stats()
+    }
+
+    /// Applies a renegotiation (re-INVITE: hold, unhold, new address).
+    pub fn renegotiate(&mut self, negotiated: Negotiated) {
+        if let Some(remote) = negotiated.remote {
+            self.session.set_remote_from_sdp(remote);
+        }
+        self.negotiated.direction = negotiated.direction;
+        self.negotiated.remote = negotiated.remote.or(self.negotiated.remote);
+    }
+
+    /// Starts playing `sounds` now, replacing any current playback.
+    pub fn play(&mut self, sounds: Vec<Arc<Sound>>, now: Instant) {
+        self.player = Some(Player::new(sounds, now));
+    }
+
+    /// Stops the current playback.
+    pub fn stop_playback(&mut self) {
+        self.player = None;
+    }
+
+    /// Turns media loopback (the Echo app) on or off.
+    pub fn set_echo(&mut self, echo: bool) {
+        self.echo = echo;
+    }
+
+    /// When [`MediaLeg::handle_timeout`] must next run.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let player = self.player.as_ref().and_then(Player::poll_timeout);
+        let session = self.session.poll_timeout();
+        match (player, session) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Sends due playback frames and reports playback end or media inactivity.
+    pub fn handle_timeout(&mut self, now: Instant) -> Option<MediaEvent> {
+        self.session.handle_timeout(now);
+        if let Some(SessionEvent::Inactive { .. }) = self.session.poll_event() {
+            return Some(MediaEvent::Inactive);
+        }
+        let mut finished = false;
+        while let Some(player) = self.player.as_mut() {
+            if player.next_frame(now, &mut self.pcm).is_none() {
+                finished = player.is_finished();
+                break;
+            }
+            self.send_frame(now);
+        }
+        if finished {
+            self.player = None;
+            return Some(MediaEvent::PlaybackDone);
+        }
+        None
+    }
+
+    fn send_frame(&mut self, now: Instant) {
+        let Some(remote) = self.session.remote() else {
+            return;
+        };
+        if !self.negotiated.direction.sends() {
+            return;
+        }
+        let Ok(len) = self.codec.encode(&self.pcm, &mut self.encoded) else {
+            return;
+        };
+        let written = self.session.write_packet(
+            self.codec_pt,
+            FRAME_SAMPLES as u32,
+            false,
+            &self.encoded[..len],
+            &mut self.send_buf[..],
+            now,
+        );
+        if let Ok(n) = written {
+            let _ = self.socket.try_send_to(&self.send_buf[..n], remote);
+        }
+    }
+
+    /// Waits for the next RTP datagram.
+    pub async fn recv(&mut self) -> io::Result<(usize, SocketAddr)> {
+        self.socket.recv_from(&mut self.recv_buf[..]).await
+    }
+
+    /// Accounts a received datagram of `len` bytes from `from`: DTMF digits come out, echo
+    /// sends the audio back.
+    pub fn handle_datagram(
+        &mut self,
+        len: usize,
+        from: SocketAddr,
+        now: Instant,
+    ) -> Option<MediaEvent> {
+        let len = len.min(RTP_BUFFER);
+        let received = match self.session.handle_packet(from, &self.recv_buf[..len], now) {
+            Ok(received) => received,
+            Err(RecvError::Rtcp { .. }) => return None,
+            Err(error) => {
+                tracing::trace!(%from, %error, "RTP packet rejected");
+                return None;
+            }
+        };
+        if received.duplicate {
+            return None;
+        }
+        let packet = received.packet;
+        if Some(packet.payload_type()) == self.event_pt {
+            let press = self
+                .dtmf
+                .handle_event(packet.timestamp().0, packet.marker(), packet.payload())
+                .ok()
+                .flatten();
+            return press.map(|p| MediaEvent::Digit(p.digit.as_char()));
+        }
+        if self.echo && packet.payload_type() == self.codec_pt {
+            self.echo_back(len, now);
+        }
+        None
+    }
+
+    fn echo_back(&mut self, len: usize, now: Instant) {
+        let Some(remote) = self.session.remote() else {
+            return;
+        };
+        self.send_buf[..len].copy_from_slice(&self.recv_buf[..len]);
+        if self
+            .session
+            .forward_packet(&mut self.send_buf[..len], self.codec_pt, now)
+            .is_ok()
+        {
+            let _ = self.socket.try_send_to(&self.send_buf[..len], remote);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Calls (edge): one tokio task per call owns its leg (dialog, media session, dialplan run).
+//! The SIP task and the call tasks talk only through the typed messages below, over bounded
+//! channels; no lock guards call state.
+
+pub mod dialplan_handle;
+pub mod media_io;
+pub mod registry;
+pub mod routes;
+pub mod task;
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+
+use crate::sip::message::SipMessage;
+use crate::sip::transaction::TransactionKey;
+
+/// Events one call task can have queued. When full, the SIP task drops the in-dialog request
+/// (the peer retransmits it) and logs it: a call that far behind is stuck anyway.
+pub const CALL_EVENT_CAPACITY: usize = 32;
+
+/// Commands all call tasks can have queued for the SIP task. When full, call tasks wait: the
+/// SIP task is the bottleneck then and back-pressure is the right answer.
+pub const SIP_COMMAND_CAPACITY: usize = 4096;
+
+/// A call's id, unique within the process (for logs, the API and routing).
+pub type CallId = u64;
+
+/// What the SIP task tells a call task.
+#[derive(Debug)]
+pub enum CallEvent {
+    /// An in-dialog request (BYE, re-INVITE, ACK, INFO, OPTIONS...). `key` is its server
+    /// transaction (`None` for an ACK to our 2xx, which has none).
+    Request {
+        /// The request.
+        request: SipMessage,
+        /// Its server transaction, to respond with.
+        key: Option<TransactionKey>,
+        /// Where it came from.
+        source: SocketAddr,
+    },
+    /// The caller sent CANCEL for the INVITE (already answered 200 by the SIP task).
+    Cancelled,
+    /// A response to a request the call sent.
+    Response(SipMessage),
+    /// A request the call sent got no final response (timer B/F): treat as 408.
+    RequestTimeout(TransactionKey),
+    /// The operator asked to hang up (`pbx ctl hangup`) or the server is shutting down.
+    Hangup,
+}
+
+/// What a call task asks the SIP task to do.
+#[derive(Debug)]
+pub enum SipCommand {
+    /// Send a response through the server transaction `key`; when the transaction is gone
+    /// (a 2xx retransmitted after timer L), send it directly to `to`.
+    Respond {
+        /// The server transaction.
+        key: TransactionKey,
+        /// The status code.
+        status: u16,
+        /// The serialized response.
+        response: Bytes,
+        /// The address responses go to.
+        to: SocketAddr,
+    },
+    /// Send a request in a new client transaction; its responses come back as
+    /// [`CallEvent::Response`].
+    Request {
+        /// The client transaction's key.
+        key: TransactionKey,
+        /// Where to send it.
+        to: SocketAddr,
+        /// The serialized request.
+        request: Bytes,
+        /// The call that owns it.
+        call: CallId,
+    },
+    /// The call ended: forget its routes.
+    Ended {
+        /// The call.
+        call: CallId,
+    },
+}

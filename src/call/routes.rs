@@ -1,0 +1,113 @@
+//! Routing of SIP traffic to call tasks, owned by the SIP task: dialog id -> call, INVITE
+//! transaction -> call (for CANCEL), our client transactions -> call (for responses), and each
+//! call's event channel. Sans-IO apart from non-blocking channel sends.
+
+use std::collections::HashMap;
+
+use tokio::sync::mpsc::{self, error::TrySendError};
+
+use super::{CallEvent, CallId};
+use crate::sip::dialog::DialogId;
+use crate::sip::transaction::TransactionKey;
+
+#[derive(Debug)]
+struct Route {
+    events: mpsc::Sender<CallEvent>,
+    dialog: DialogId,
+    invite: TransactionKey,
+}
+
+/// The SIP task's map of live calls.
+#[derive(Debug, Default)]
+pub struct CallRoutes {
+    calls: HashMap<CallId, Route>,
+    dialogs: HashMap<DialogId, CallId>,
+    invites: HashMap<TransactionKey, CallId>,
+    requests: HashMap<TransactionKey, CallId>,
+}
+
+impl CallRoutes {
+    /// Adds a call reachable by its dialog and INVITE transaction.
+    pub fn insert(
+        &mut self,
+        call: CallId,
+        events: mpsc::Sender<CallEvent>,
+        dialog: DialogId,
+        invite: TransactionKey,
+    ) {
+        self.dialogs.insert(dialog.clone(), call);
+        self.invites.insert(invite.clone(), call);
+        self.calls.insert(
+            call,
+            Route {
+                events,
+                dialog,
+                invite,
+            },
+        );
+    }
+
+    /// Forgets a call and its routes.
+    pub fn remove(&mut self, call: CallId) {
+        if let Some(route) = self.calls.remove(&call) {
+            self.dialogs.remove(&route.dialog);
+            self.invites.remove(&route.invite);
+        }
+        self.requests.retain(|_, owner| *owner != call);
+    }
+
+    /// The call a dialog belongs to.
+    pub fn by_dialog(&self, dialog: &DialogId) -> Option<CallId> {
+        self.dialogs.get(dialog).copied()
+    }
+
+    /// The call whose INVITE server transaction is `invite`.
+    pub fn by_invite(&self, invite: &TransactionKey) -> Option<CallId> {
+        self.invites.get(invite).copied()
+    }
+
+    /// Records that `call` owns client transaction `key`.
+    pub fn own_request(&mut self, key: TransactionKey, call: CallId) {
+        self.requests.insert(key, call);
+    }
+
+    /// The owner of client transaction `key`; `done` forgets it (final response or timeout).
+    pub fn request_owner(&mut self, key: &TransactionKey, done: bool) -> Option<CallId> {
+        if done {
+            self.requests.remove(key)
+        } else {
+            self.requests.get(key).copied()
+        }
+    }
+
+    /// Delivers `event` to `call` without waiting; false when the call is gone or its queue
+    /// is full (the event is dropped and logged; a peer retransmits requests).
+    pub fn deliver(&self, call: CallId, event: CallEvent) -> bool {
+        let Some(route) = self.calls.get(&call) else {
+            return false;
+        };
+        match route.events.try_send(event) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                tracing::warn!(call, "call event queue full: event dropped");
+                false
+            }
+            Err(TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Every live call's id.
+    pub fn ids(&self) -> Vec<CallId> {
+        self.calls.keys().copied().collect()
+    }
+
+    /// Number of routed calls.
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Whether no call is routed.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+}
