@@ -18,7 +18,7 @@ use crate::call::task::CallSetup;
 use crate::call::{CallEvent, SipCommand, CALL_EVENT_CAPACITY};
 use crate::media::codec::CodecKind;
 use crate::registration::AuthOutcome;
-use crate::sip::dialog::DialogId;
+use crate::sip::dialog::{ack_for_failure, DialogId};
 
 use crate::location::{Location, Reachability};
 use crate::registration::{random_tag, Registration};
@@ -384,6 +384,12 @@ impl Router {
                     self.calls.own_request(key, call);
                 }
             }
+            SipCommand::Send { to, message } => self.direct.push_back((to, message)),
+            SipCommand::Route {
+                call,
+                call_id,
+                local_tag,
+            } => self.calls.route_local(call, call_id, local_tag),
             SipCommand::Ended { call } => self.calls.remove(call),
         }
     }
@@ -439,10 +445,25 @@ impl Router {
         };
         let key = TransactionKey::for_request(branch, cseq.method);
         match self.transactions.on_response(&key, status, now) {
-            ResponseDisposition::Deliver | ResponseDisposition::DeliverAndAck => {}
+            ResponseDisposition::Deliver => {}
+            ResponseDisposition::DeliverAndAck => {
+                let ack = self
+                    .transactions
+                    .invite_request(&key)
+                    .and_then(|invite| SipMessage::parse(invite.clone()).ok())
+                    .and_then(|invite| ack_for_failure(&invite, response));
+                if let Some(ack) = ack {
+                    if let Err(error) = self.transactions.send_ack(&key, ack) {
+                        tracing::warn!(?key, %error, "ACK for a failure response not sent");
+                    }
+                }
+            }
             ResponseDisposition::Absorb | ResponseDisposition::NoTransaction => return,
         }
-        if let Some(call) = self.calls.request_owner(&key, status >= 200) {
+        // An INVITE's 2xx may come again (retransmissions, forks): its owner ACKs each one, so
+        // the route stays until the call ends.
+        let done = status >= 300 || (status >= 200 && cseq.method != Method::Invite);
+        if let Some(call) = self.calls.request_owner(&key, done) {
             self.calls
                 .deliver(call, CallEvent::Response(response.clone()));
             return;

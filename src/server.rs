@@ -105,7 +105,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     tracing::info!(sip = %transport.local_addr(), %advertised, api = %config.api.bind, endpoints = config.endpoints.len(), rtp = %format!("{}-{}", config.rtp.port_min.get_ref(), config.rtp.port_max.get_ref()), "pbx started");
 
     let registry = CallRegistry::new();
-    let endpoints = config
+    let endpoints: std::collections::HashMap<String, EndpointProfile> = config
         .endpoints
         .iter()
         .map(|e| {
@@ -123,7 +123,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             advertised,
             user_agent: config.sip.user_agent.clone(),
             max_message_size: config.sip.max_message_size,
-            endpoints,
+            endpoints: endpoints.clone(),
         },
         Registration::new(&config, location.clone()),
         location.clone(),
@@ -139,6 +139,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         )),
         dialplan: dialplan.clone(),
         registry: registry.clone(),
+        location: location.clone(),
+        endpoints: Arc::new(endpoints),
         sip_address: advertised,
         rtp_bind: config.sip.bind.ip(),
         media_address: advertised.ip(),

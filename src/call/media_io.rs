@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 
-use crate::media::codec::{codec_for, AnyCodec, Codec};
+use crate::media::codec::{codec_for, AnyCodec, Codec, Transcoder};
 use crate::media::dtmf::{DtmfReceiver, DEFAULT_END_TIMEOUT_SAMPLES};
 use crate::media::player::{Player, FRAME_SAMPLES};
 use crate::media::ports::{PortError, PortLease, PortPool};
@@ -275,6 +275,64 @@ impl MediaLeg {
             self.echo_back(len, now);
         }
         None
+    }
+
+    /// Relays the datagram just received on this leg (`len` bytes from `from`) to leg `to`
+    /// (the B2BUA bridge). Same codec: the packet is moved into `to`'s stream in place
+    /// (SSRC, sequence, timestamp rewritten), never decoded. Different G.711 laws: the payload
+    /// is converted by the direct mu-law/A-law tables. RFC 4733 events go across with `to`'s
+    /// negotiated payload type, or are dropped when `to` did not negotiate telephone-event.
+    /// Timing is kept as received: the far end's jitter buffer absorbs network jitter once.
+    pub fn relay(&mut self, len: usize, from: SocketAddr, now: Instant, to: &mut MediaLeg) {
+        let len = len.min(RTP_BUFFER);
+        let Ok(received) = self.session.handle_packet(from, &self.recv_buf[..len], now) else {
+            return;
+        };
+        if received.duplicate {
+            return;
+        }
+        let (Some(remote), true) = (to.session.remote(), to.negotiated.direction.sends()) else {
+            return;
+        };
+        let packet = received.packet;
+        let pt = packet.payload_type();
+        let target_pt = if Some(pt) == self.event_pt {
+            match to.event_pt {
+                Some(event_pt) => event_pt,
+                None => return,
+            }
+        } else if pt == self.codec_pt {
+            to.codec_pt
+        } else {
+            return;
+        };
+        if pt == self.codec_pt && self.negotiated.codec != to.negotiated.codec {
+            let mut transcoder = Transcoder::new(self.negotiated.codec, to.negotiated.codec);
+            let Ok(n) = transcoder.transcode(packet.payload(), &mut to.send_buf[RTP_BUFFER / 2..])
+            else {
+                return;
+            };
+            let (header, payload) = to.send_buf.split_at_mut(RTP_BUFFER / 2);
+            if let Ok(written) = to.session.write_packet(
+                target_pt,
+                n as u32,
+                packet.marker(),
+                &payload[..n],
+                header,
+                now,
+            ) {
+                let _ = to.socket.try_send_to(&header[..written], remote);
+            }
+            return;
+        }
+        to.send_buf[..len].copy_from_slice(&self.recv_buf[..len]);
+        if to
+            .session
+            .forward_packet(&mut to.send_buf[..len], target_pt, now)
+            .is_ok()
+        {
+            let _ = to.socket.try_send_to(&to.send_buf[..len], remote);
+        }
     }
 
     fn echo_back(&mut self, len: usize, now: Instant) {

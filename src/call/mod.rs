@@ -2,6 +2,7 @@
 //! The SIP task and the call tasks talk only through the typed messages below, over bounded
 //! channels; no lock guards call state.
 
+pub mod b2bua;
 pub mod dialplan_handle;
 pub mod media_io;
 pub mod registry;
@@ -75,6 +76,23 @@ pub enum SipCommand {
         request: Bytes,
         /// The call that owns it.
         call: CallId,
+    },
+    /// Send a message outside any transaction (the ACK for a 2xx, RFC 3261 §13.2.2.4).
+    Send {
+        /// Where to send it.
+        to: SocketAddr,
+        /// The serialized message.
+        message: Bytes,
+    },
+    /// Route in-dialog requests with this Call-ID and our tag to `call` (an outgoing leg's
+    /// dialog, whose remote tag is not known yet).
+    Route {
+        /// The call that owns the leg.
+        call: CallId,
+        /// The leg's Call-ID.
+        call_id: String,
+        /// Our tag on the leg.
+        local_tag: String,
     },
     /// The call ended: forget its routes.
     Ended {

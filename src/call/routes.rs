@@ -24,6 +24,7 @@ pub struct CallRoutes {
     dialogs: HashMap<DialogId, CallId>,
     invites: HashMap<TransactionKey, CallId>,
     requests: HashMap<TransactionKey, CallId>,
+    locals: HashMap<(String, String), CallId>,
 }
 
 impl CallRoutes {
@@ -54,11 +55,23 @@ impl CallRoutes {
             self.invites.remove(&route.invite);
         }
         self.requests.retain(|_, owner| *owner != call);
+        self.locals.retain(|_, owner| *owner != call);
+    }
+
+    /// Routes requests of an outgoing leg's dialog (Call-ID, our tag) to `call`.
+    pub fn route_local(&mut self, call: CallId, call_id: String, local_tag: String) {
+        if self.calls.contains_key(&call) {
+            self.locals.insert((call_id, local_tag), call);
+        }
     }
 
     /// The call a dialog belongs to.
     pub fn by_dialog(&self, dialog: &DialogId) -> Option<CallId> {
-        self.dialogs.get(dialog).copied()
+        self.dialogs.get(dialog).copied().or_else(|| {
+            self.locals
+                .get(&(dialog.call_id.clone(), dialog.local_tag.clone()))
+                .copied()
+        })
     }
 
     /// The call whose INVITE server transaction is `invite`.

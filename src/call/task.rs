@@ -13,7 +13,7 @@ use super::dialplan_handle::DialplanHandle;
 use super::media_io::{open_socket, MediaError, MediaEvent, MediaLeg};
 use super::registry::{CallGuard, CallRegistry};
 use super::{CallEvent, CallId, SipCommand};
-use crate::dialplan::interp::{Action, CallInfo, DialStatus, Event, Interpreter, RunError};
+use crate::dialplan::interp::{Action, CallInfo, Event, Interpreter, RunError};
 use crate::media::codec::CodecKind;
 use crate::media::ports::{PortError, PortPool};
 use crate::media::prompts::PromptLibrary;
@@ -42,6 +42,10 @@ pub struct CallShared {
     pub registry: CallRegistry,
     /// Our SIP address, for Contact and Via.
     pub sip_address: SocketAddr,
+    /// Registered contacts, for Dial.
+    pub location: crate::location::Location,
+    /// Endpoint profiles, for the codecs offered to a dialled endpoint.
+    pub endpoints: Arc<std::collections::HashMap<String, crate::router::EndpointProfile>>,
     /// The address RTP sockets bind to.
     pub rtp_bind: IpAddr,
     /// The address advertised in SDP.
@@ -77,12 +81,12 @@ pub struct CallSetup {
 
 /// A 2xx being retransmitted until its ACK (RFC 3261 §13.3.1.4).
 #[derive(Debug)]
-struct PendingAck {
+pub(super) struct PendingAck {
     key: TransactionKey,
     response: Bytes,
-    next: Instant,
+    pub(super) next: Instant,
     interval: Duration,
-    give_up: Instant,
+    pub(super) give_up: Instant,
 }
 
 /// What a media wait is waiting for.
@@ -120,26 +124,29 @@ fn exten_of(invite: &SipMessage) -> String {
         .unwrap_or_default()
 }
 
-struct Call {
-    shared: CallShared,
-    id: CallId,
-    invite: SipMessage,
-    key: TransactionKey,
-    source: SocketAddr,
-    local_tag: String,
-    dialog: Dialog,
-    events: mpsc::Receiver<CallEvent>,
-    media: MediaLeg,
-    local_media: LocalMedia,
-    answer_sdp: String,
-    interpreter: Interpreter,
-    guard: CallGuard,
-    answered: bool,
-    early_media: bool,
-    final_sent: bool,
-    hung_up: bool,
-    pending_ack: Option<PendingAck>,
-    last_stats: Instant,
+/// One call's state, shared with the Dial implementation in [`super::b2bua`].
+pub(super) struct Call {
+    pub(super) shared: CallShared,
+    pub(super) id: CallId,
+    pub(super) invite: SipMessage,
+    pub(super) key: TransactionKey,
+    pub(super) source: SocketAddr,
+    pub(super) local_tag: String,
+    pub(super) dialog: Dialog,
+    pub(super) events: mpsc::Receiver<CallEvent>,
+    pub(super) media: MediaLeg,
+    pub(super) local_media: LocalMedia,
+    pub(super) answer_sdp: String,
+    pub(super) interpreter: Interpreter,
+    pub(super) guard: CallGuard,
+    pub(super) answered: bool,
+    pub(super) early_media: bool,
+    pub(super) final_sent: bool,
+    pub(super) hung_up: bool,
+    pub(super) pending_ack: Option<PendingAck>,
+    pub(super) last_stats: Instant,
+    pub(super) caller: String,
+    pub(super) caller_name: String,
 }
 
 impl Call {
@@ -265,7 +272,7 @@ impl Call {
             context: context.clone(),
             exten: exten.clone(),
             caller_num: caller.clone(),
-            caller_name,
+            caller_name: caller_name.clone(),
         };
         let interpreter = match Interpreter::new(shared.dialplan.current(), info, |name: &str| {
             std::env::var(name).ok()
@@ -302,6 +309,8 @@ impl Call {
             hung_up: false,
             pending_ack: None,
             last_stats: Instant::now(),
+            caller,
+            caller_name,
         })
     }
 
@@ -350,18 +359,9 @@ impl Call {
                     self.media.set_echo(false);
                     event
                 }
-                Action::Dial { targets, .. } => {
-                    tracing::info!(
-                        call = self.id,
-                        ?targets,
-                        "Dial is not available yet: CHANUNAVAIL"
-                    );
-                    if self.hung_up {
-                        Event::Hangup
-                    } else {
-                        Event::DialResult(DialStatus::ChanUnavail)
-                    }
-                }
+                Action::Dial {
+                    targets, timeout, ..
+                } => self.dial(targets, timeout).await,
                 Action::Hangup { cause } => {
                     self.hangup(cause).await;
                     Event::Hangup
@@ -372,7 +372,7 @@ impl Call {
     }
 
     /// Answers with 200 and our SDP unless already answered.
-    async fn answer(&mut self) {
+    pub(super) async fn answer(&mut self) {
         if self.answered || self.final_sent || self.hung_up {
             return;
         }
@@ -402,7 +402,7 @@ impl Call {
         }
     }
 
-    async fn provisional(&mut self, status: u16, with_sdp: bool) {
+    pub(super) async fn provisional(&mut self, status: u16, with_sdp: bool) {
         let response = self.response_to_invite(status, with_sdp);
         self.send_response(self.key.clone(), status, response).await;
     }
@@ -433,7 +433,7 @@ impl Call {
         }
     }
 
-    async fn send_response(&self, key: TransactionKey, status: u16, response: Bytes) {
+    pub(super) async fn send_response(&self, key: TransactionKey, status: u16, response: Bytes) {
         let _ = self
             .shared
             .commands
@@ -531,7 +531,7 @@ impl Call {
         }
     }
 
-    async fn on_timers(&mut self, now: Instant) {
+    pub(super) async fn on_timers(&mut self, now: Instant) {
         if now >= self.last_stats + Duration::from_secs(1) {
             self.last_stats = now;
             let stats = self.media.stats();
@@ -560,7 +560,7 @@ impl Call {
     }
 
     /// Handles a SIP event; returns a digit received by SIP INFO.
-    async fn on_sip_event(&mut self, event: CallEvent) -> Option<char> {
+    pub(super) async fn on_sip_event(&mut self, event: CallEvent) -> Option<char> {
         match event {
             CallEvent::Request {
                 request,
@@ -585,7 +585,7 @@ impl Call {
         }
     }
 
-    async fn on_request(
+    pub(super) async fn on_request(
         &mut self,
         request: SipMessage,
         key: Option<TransactionKey>,
@@ -627,7 +627,7 @@ impl Call {
         }
     }
 
-    async fn reply(
+    pub(super) async fn reply(
         &self,
         request: &SipMessage,
         key: TransactionKey,
@@ -707,7 +707,7 @@ impl Call {
     }
 
     /// Ends the call from our side: BYE when answered, a final error response otherwise.
-    async fn hangup(&mut self, cause: Option<u16>) {
+    pub(super) async fn hangup(&mut self, cause: Option<u16>) {
         if self.hung_up {
             return;
         }
@@ -809,7 +809,7 @@ pub fn cause_to_status(cause: Option<u16>) -> u16 {
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
+pub(super) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at.into()).await,
         None => std::future::pending().await,

@@ -100,6 +100,56 @@ impl Dialog {
         })
     }
 
+    /// An early dialog for an INVITE we send as UAC (§12.1.2): `from` and `to` are the header
+    /// values (our `from` carries `local_tag`), `target` is the Request-URI. The peer's tag,
+    /// Contact and route set arrive with its 2xx ([`Dialog::confirm_uac`]).
+    pub fn new_uac(call_id: &str, local_tag: &str, from: &str, to: &str, target: &str) -> Dialog {
+        Dialog {
+            id: DialogId {
+                call_id: call_id.to_string(),
+                local_tag: local_tag.to_string(),
+                remote_tag: String::new(),
+            },
+            local_header: from.to_string(),
+            remote_header: to.to_string(),
+            remote_target: target.to_string(),
+            route_set: Vec::new(),
+            local_cseq: rand_cseq(),
+            remote_cseq: 0,
+        }
+    }
+
+    /// Completes a UAC dialog from the 2xx that established it (§12.1.2): the peer's tag,
+    /// its Contact as remote target, and the Record-Route set reversed.
+    pub fn confirm_uac(&mut self, response: &SipMessage) {
+        if let Ok(to) = response.to_header() {
+            if let Some(tag) = to.tag() {
+                self.id.remote_tag = tag.to_string();
+            }
+        }
+        if let Some(to) = response.header(HeaderName::To) {
+            self.remote_header = to.to_string();
+        }
+        if let Some(contact) = response
+            .header_values(HeaderName::Contact)
+            .next()
+            .and_then(|c| NameAddr::parse(c).ok())
+        {
+            self.remote_target = contact.uri.to_string();
+        }
+        let mut routes: Vec<String> = response
+            .header_values(HeaderName::RecordRoute)
+            .map(str::to_string)
+            .collect();
+        routes.reverse();
+        self.route_set = routes;
+    }
+
+    /// The CSeq number of the last request we sent (the INVITE an ACK or CANCEL refers to).
+    pub fn local_cseq(&self) -> u32 {
+        self.local_cseq
+    }
+
     /// The dialog's id.
     pub fn id(&self) -> &DialogId {
         &self.id
@@ -159,6 +209,25 @@ impl Dialog {
         }
         writer
     }
+}
+
+/// The ACK for a non-2xx final response to `invite` (RFC 3261 §17.1.1.3): same Request-URI,
+/// top Via, From, Call-ID and CSeq number as the INVITE, the response's To (with its tag).
+pub fn ack_for_failure(invite: &SipMessage, response: &SipMessage) -> Option<bytes::Bytes> {
+    let uri = invite.request_uri()?;
+    let via = invite.header_values(HeaderName::Via).next()?;
+    let cseq = invite.cseq().ok()?;
+    let mut writer = MessageWriter::request(Method::Ack, uri)
+        .header("Via", via)
+        .header("Max-Forwards", 70)
+        .header("From", invite.header(HeaderName::From)?)
+        .header("To", response.header(HeaderName::To)?)
+        .header("Call-ID", invite.call_id()?)
+        .header("CSeq", format!("{} ACK", cseq.seq));
+    for route in invite.header_values(HeaderName::Route) {
+        writer = writer.header("Route", route);
+    }
+    Some(writer.finish())
 }
 
 /// An in-dialog request that breaks CSeq ordering.
@@ -230,6 +299,43 @@ Contact: <sip:6001@10.0.0.5:5062;transport=udp>\r\nRecord-Route: <sip:proxy;lr>\
         );
         assert_eq!(dialog.accept_request(&bye), Ok(()));
         assert_eq!(dialog.accept_request(&bye), Err(DialogOrder::OutOfOrder));
+    }
+
+    #[test]
+    fn uac_dialog_confirms_from_2xx_and_acks_failures() {
+        let mut dialog = Dialog::new_uac(
+            "b1",
+            "mine",
+            "<sip:6001@pbx>;tag=mine",
+            "<sip:6002@pbx>",
+            "sip:6002@10.0.0.7:5070",
+        );
+        let via: SocketAddr = "192.0.2.1:5060".parse().unwrap();
+        let invite =
+            SipMessage::parse(dialog.request(Method::Invite, via, "z9hG4bKinv").finish()).unwrap();
+        assert_eq!(invite.request_uri(), Some("sip:6002@10.0.0.7:5070"));
+        let ok = parse(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKinv\r\nFrom: <sip:6001@pbx>;tag=mine\r\n\
+             To: <sip:6002@pbx>;tag=theirs\r\nCall-ID: b1\r\nCSeq: 1 INVITE\r\nContact: <sip:6002@10.0.0.7:5071>\r\n\
+             Record-Route: <sip:p1;lr>, <sip:p2;lr>\r\n\r\n",
+        );
+        dialog.confirm_uac(&ok);
+        assert_eq!(dialog.id().remote_tag, "theirs");
+        let ack =
+            SipMessage::parse(dialog.request(Method::Ack, via, "z9hG4bKack").finish()).unwrap();
+        assert_eq!(ack.request_uri(), Some("sip:6002@10.0.0.7:5071"));
+        assert_eq!(ack.cseq().unwrap().seq, invite.cseq().unwrap().seq);
+        assert_eq!(
+            ack.header_values(HeaderName::Route).collect::<Vec<_>>(),
+            ["<sip:p2;lr>", "<sip:p1;lr>"]
+        );
+
+        let busy = parse(&String::from_utf8_lossy(ok.raw()).replace("200 OK", "486 Busy Here"));
+        let ack = SipMessage::parse(ack_for_failure(&invite, &busy).unwrap()).unwrap();
+        assert_eq!(ack.method(), Some(Method::Ack));
+        assert_eq!(ack.top_via().unwrap().branch(), Some("z9hG4bKinv"));
+        assert_eq!(ack.to_header().unwrap().tag(), Some("theirs"));
+        assert_eq!(ack.request_uri(), invite.request_uri());
     }
 
     #[test]

@@ -1,0 +1,493 @@
+//! Dial: the B2BUA half of a call (RFC 3261 §13 as UAC, RFC 7092 B2BUA roles). The call task
+//! forks an INVITE to every registered contact of the dialled endpoints, each outgoing leg with
+//! its own dialog and RTP port (the PBX anchors media for NAT and docker), relays ringing to
+//! the caller, takes the first 2xx and CANCELs the other branches, answers the caller and then
+//! bridges the two legs' media until one side hangs up.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
+
+use super::media_io::{open_socket, MediaEvent, MediaLeg};
+use super::task::{sleep_until, Call};
+use super::{CallEvent, SipCommand};
+use crate::dialplan::interp::{DialStatus, DialTarget, Event};
+use crate::media::codec::CodecKind;
+use crate::media::ports::PortLease;
+use crate::registration::random_tag;
+use crate::sdp::negotiate::{self, Direction, LocalMedia};
+use crate::sip::dialog::{Dialog, DialogId};
+use crate::sip::message::SipMessage;
+use crate::sip::method::Method;
+use crate::sip::registrar::Binding;
+use crate::sip::transaction::TransactionKey;
+
+/// Where an outgoing leg stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LegState {
+    /// INVITE sent, nothing or 100 back.
+    Calling,
+    /// 180/183 received.
+    Ringing,
+    /// Final failure response (or timeout as 408).
+    Failed(u16),
+    /// CANCEL or BYE sent by us.
+    Abandoned,
+}
+
+/// One outgoing leg while it rings.
+struct OutLeg {
+    user: String,
+    key: TransactionKey,
+    branch: String,
+    dialog: Dialog,
+    to: SocketAddr,
+    offer: LocalMedia,
+    socket: Option<(UdpSocket, PortLease)>,
+    state: LegState,
+}
+
+/// The answered outgoing leg, bridged to the caller.
+struct Bridged {
+    dialog: Dialog,
+    to: SocketAddr,
+    key: TransactionKey,
+    ack: bytes::Bytes,
+    media: MediaLeg,
+}
+
+impl Call {
+    /// Runs `Dial(targets, timeout)`: returns `DialResult` with the outcome, or `Hangup` when
+    /// the caller went away.
+    pub(super) async fn dial(&mut self, targets: Vec<DialTarget>, timeout: Duration) -> Event {
+        if self.hung_up {
+            return Event::Hangup;
+        }
+        let now = Instant::now();
+        let mut legs = Vec::new();
+        for target in targets {
+            match target {
+                DialTarget::Endpoint(user) => {
+                    for binding in self.shared.location.contacts(&user, now) {
+                        match self.start_leg(&user, &binding).await {
+                            Some(leg) => legs.push(leg),
+                            None => continue,
+                        }
+                    }
+                }
+                DialTarget::Trunk { trunk, number } => {
+                    tracing::info!(call = self.id, %trunk, %number, "trunks are not configured: CHANUNAVAIL");
+                }
+            }
+        }
+        if legs.is_empty() {
+            tracing::info!(
+                call = self.id,
+                "Dial: nobody to call (not registered): CHANUNAVAIL"
+            );
+            return Event::DialResult(DialStatus::ChanUnavail);
+        }
+        let deadline = now + timeout;
+        let winner = loop {
+            if self.hung_up {
+                self.abandon(&mut legs).await;
+                return Event::Hangup;
+            }
+            if legs
+                .iter()
+                .all(|l| matches!(l.state, LegState::Failed(_) | LegState::Abandoned))
+            {
+                let status = dial_status(&legs);
+                tracing::info!(call = self.id, ?status, "Dial failed");
+                return Event::DialResult(status);
+            }
+            tokio::select! {
+                event = self.events.recv() => match event {
+                    None => self.hung_up = true,
+                    Some(CallEvent::Response(response)) => {
+                        if let Some(answered) = self.on_leg_response(&mut legs, &response).await {
+                            break answered;
+                        }
+                    }
+                    Some(CallEvent::RequestTimeout(key)) => {
+                        if let Some(leg) = legs.iter_mut().find(|l| l.key == key) {
+                            leg.state = LegState::Failed(408);
+                        }
+                    }
+                    Some(event) => {
+                        self.on_sip_event(event).await;
+                    }
+                },
+                _ = sleep_until(Some(deadline)) => {
+                    tracing::info!(call = self.id, "Dial timed out: cancelling");
+                    self.abandon(&mut legs).await;
+                    return Event::DialResult(DialStatus::NoAnswer);
+                }
+            }
+        };
+        let (winner, response) = winner;
+        let answer = legs.remove(winner);
+        self.abandon(&mut legs).await;
+        match self.connect(answer, response).await {
+            Some(bridged) => self.bridge(bridged).await,
+            None => Event::DialResult(DialStatus::Congestion),
+        }
+    }
+
+    /// Sends the INVITE of a new outgoing leg to `binding`.
+    async fn start_leg(&mut self, user: &str, binding: &Binding) -> Option<OutLeg> {
+        let opened = match open_socket(&self.shared.ports, self.shared.rtp_bind).await {
+            Ok(opened) => opened,
+            Err(error) => {
+                tracing::warn!(call = self.id, %error, "no RTP port for an outgoing leg");
+                return None;
+            }
+        };
+        let sip = self.shared.sip_address;
+        let allowed = self
+            .shared
+            .endpoints
+            .get(user)
+            .map(|p| p.codecs.clone())
+            .unwrap_or_else(|| vec![CodecKind::Pcmu, CodecKind::Pcma]);
+        let offer = LocalMedia {
+            address: self.shared.media_address,
+            port: opened.1.port(),
+            session_id: rand::random::<u32>() as u64,
+            session_version: 1,
+            codecs: prefer(self.media.negotiated().codec, &allowed),
+            telephone_event: true,
+            ptime_ms: 20,
+            direction: Direction::SendRecv,
+        };
+        let local_tag = random_tag();
+        let call_id = format!("{}@{}", random_tag(), sip.ip());
+        let from = format!(
+            "\"{}\" <sip:{}@{}>;tag={local_tag}",
+            self.caller_name.replace('"', ""),
+            self.caller,
+            sip
+        );
+        let to = format!("<sip:{user}@{sip}>");
+        let mut dialog = Dialog::new_uac(&call_id, &local_tag, &from, &to, &binding.contact);
+        let branch = format!("z9hG4bK{}", random_tag());
+        let sdp = negotiate::offer(&offer);
+        let invite = dialog
+            .request(Method::Invite, sip, &branch)
+            .header("Contact", format!("<sip:{}@{}>", self.caller, sip))
+            .header("Allow", super::task::ALLOW)
+            .header("User-Agent", &self.shared.user_agent)
+            .finish_with_body(Some("application/sdp"), sdp.as_bytes());
+        let key = TransactionKey::for_request(&branch, Method::Invite);
+        let commands = &self.shared.commands;
+        let _ = commands
+            .send(SipCommand::Route {
+                call: self.id,
+                call_id,
+                local_tag,
+            })
+            .await;
+        let _ = commands
+            .send(SipCommand::Request {
+                key: key.clone(),
+                to: binding.source,
+                request: invite,
+                call: self.id,
+            })
+            .await;
+        tracing::info!(call = self.id, %user, contact = %binding.contact, to = %binding.source, "Dial: INVITE sent");
+        Some(OutLeg {
+            user: user.to_string(),
+            key,
+            branch,
+            dialog,
+            to: binding.source,
+            offer,
+            socket: Some(opened),
+            state: LegState::Calling,
+        })
+    }
+
+    /// Handles a response on one of the ringing legs; returns the leg that answered and its 2xx.
+    async fn on_leg_response(
+        &mut self,
+        legs: &mut [OutLeg],
+        response: &SipMessage,
+    ) -> Option<(usize, SipMessage)> {
+        let call_id = response.call_id()?;
+        let index = legs.iter().position(|l| l.dialog.id().call_id == call_id)?;
+        let status = response.status()?;
+        let leg = &mut legs[index];
+        match status {
+            100 => None,
+            101..=199 => {
+                if leg.state == LegState::Calling {
+                    leg.state = LegState::Ringing;
+                    if !self.final_sent && !self.answered {
+                        self.provisional(180, false).await;
+                    }
+                }
+                None
+            }
+            200..=299 => {
+                leg.dialog.confirm_uac(response);
+                if leg.state == LegState::Abandoned {
+                    // A branch that answered after we gave up on it: ACK and release it.
+                    self.ack_and_bye(&mut leg.dialog, leg.to).await;
+                    return None;
+                }
+                Some((index, response.clone()))
+            }
+            _ => {
+                tracing::info!(call = self.id, user = %leg.user, status, "Dial branch failed");
+                leg.state = LegState::Failed(status);
+                None
+            }
+        }
+    }
+
+    /// ACKs the winning 2xx, answers the caller and starts the outgoing leg's media.
+    async fn connect(&mut self, leg: OutLeg, response: SipMessage) -> Option<Bridged> {
+        let OutLeg {
+            mut dialog,
+            to,
+            offer,
+            socket,
+            key,
+            user,
+            ..
+        } = leg;
+        let ack = dialog
+            .request(
+                Method::Ack,
+                self.shared.sip_address,
+                &format!("z9hG4bK{}", random_tag()),
+            )
+            .finish();
+        let _ = self
+            .shared
+            .commands
+            .send(SipCommand::Send {
+                to,
+                message: ack.clone(),
+            })
+            .await;
+        let body = std::str::from_utf8(response.body()).unwrap_or_default();
+        let negotiated = match negotiate::parse_answer(&offer, body) {
+            Ok(negotiated) => negotiated,
+            Err(error) => {
+                tracing::warn!(call = self.id, %error, "callee's SDP answer unusable: hanging up the branch");
+                self.bye(&mut dialog, to).await;
+                return None;
+            }
+        };
+        let (socket, lease) = socket?;
+        let media = MediaLeg::new(
+            socket,
+            lease,
+            negotiated,
+            self.shared.rtp_timeout,
+            Instant::now(),
+        )
+        .ok()?;
+        self.answer().await;
+        self.guard
+            .update(|v| v.state = format!("bridged to {user}"));
+        tracing::info!(call = self.id, %user, codec_in = self.media.negotiated().codec.encoding_name(), codec_out = negotiated.codec.encoding_name(), "Dial answered: bridging");
+        Some(Bridged {
+            dialog,
+            to,
+            key,
+            ack,
+            media,
+        })
+    }
+
+    /// Relays media between the caller and the answered leg until one side hangs up.
+    async fn bridge(&mut self, mut leg: Bridged) -> Event {
+        loop {
+            if self.hung_up {
+                self.bye(&mut leg.dialog, leg.to).await;
+                return Event::Hangup;
+            }
+            let deadline = [
+                self.media.poll_timeout(),
+                leg.media.poll_timeout(),
+                self.pending_ack.as_ref().map(|p| p.next.min(p.give_up)),
+                Some(self.last_stats + Duration::from_secs(1)),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            tokio::select! {
+                received = self.media.recv() => {
+                    if let Ok((len, from)) = received {
+                        self.media.relay(len, from, Instant::now(), &mut leg.media);
+                    }
+                }
+                received = leg.media.recv() => {
+                    if let Ok((len, from)) = received {
+                        leg.media.relay(len, from, Instant::now(), &mut self.media);
+                    }
+                }
+                event = self.events.recv() => match event {
+                    None => self.hung_up = true,
+                    Some(CallEvent::Request { request, key, source }) => {
+                        let from_callee = DialogId::of_incoming_request(&request)
+                            .is_some_and(|id| id.call_id == leg.dialog.id().call_id);
+                        if from_callee {
+                            if let Some(ended) = self.on_callee_request(&mut leg, request, key, source).await {
+                                return ended;
+                            }
+                        } else {
+                            self.on_request(request, key, source).await;
+                        }
+                    }
+                    Some(CallEvent::Response(response)) => {
+                        let retransmitted_2xx = response.call_id() == Some(leg.dialog.id().call_id.as_str())
+                            && response.status().is_some_and(|s| (200..300).contains(&s))
+                            && response.cseq().is_ok_and(|c| c.method == Method::Invite);
+                        if retransmitted_2xx {
+                            let _ = self.shared.commands.send(SipCommand::Send { to: leg.to, message: leg.ack.clone() }).await;
+                        }
+                    }
+                    Some(event) => {
+                        self.on_sip_event(event).await;
+                    }
+                },
+                _ = sleep_until(deadline) => {
+                    let now = Instant::now();
+                    self.on_timers(now).await;
+                    let inactive = self.media.handle_timeout(now) == Some(MediaEvent::Inactive)
+                        || leg.media.handle_timeout(now) == Some(MediaEvent::Inactive);
+                    if inactive {
+                        tracing::warn!(call = self.id, "no RTP on a bridged leg: hanging up both");
+                        self.bye(&mut leg.dialog, leg.to).await;
+                        self.hangup(None).await;
+                        return Event::Hangup;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A request from the callee inside the bridged dialog; `Some` ends the bridge.
+    async fn on_callee_request(
+        &mut self,
+        leg: &mut Bridged,
+        request: SipMessage,
+        key: Option<TransactionKey>,
+        source: SocketAddr,
+    ) -> Option<Event> {
+        let key = key?;
+        let _ = leg.key;
+        match request.method() {
+            Some(Method::Bye) => {
+                self.reply(&request, key, 200, source).await;
+                tracing::info!(call = self.id, "callee hung up");
+                self.hangup(None).await;
+                Some(Event::DialResult(DialStatus::Answer))
+            }
+            Some(Method::Options) | Some(Method::Info) => {
+                self.reply(&request, key, 200, source).await;
+                None
+            }
+            _ => {
+                // Hold/unhold passthrough is not implemented: refuse renegotiation from the
+                // callee side so media keeps its current shape.
+                self.reply(&request, key, 488, source).await;
+                None
+            }
+        }
+    }
+
+    /// CANCELs ringing legs.
+    async fn abandon(&mut self, legs: &mut [OutLeg]) {
+        for leg in legs.iter_mut() {
+            if matches!(leg.state, LegState::Calling | LegState::Ringing) {
+                let cancel = leg
+                    .dialog
+                    .request(Method::Cancel, self.shared.sip_address, &leg.branch)
+                    .finish();
+                let _ = self
+                    .shared
+                    .commands
+                    .send(SipCommand::Request {
+                        key: TransactionKey::for_request(&leg.branch, Method::Cancel),
+                        to: leg.to,
+                        request: cancel,
+                        call: self.id,
+                    })
+                    .await;
+                leg.state = LegState::Abandoned;
+            }
+        }
+    }
+
+    async fn ack_and_bye(&mut self, dialog: &mut Dialog, to: SocketAddr) {
+        let ack = dialog
+            .request(
+                Method::Ack,
+                self.shared.sip_address,
+                &format!("z9hG4bK{}", random_tag()),
+            )
+            .finish();
+        let _ = self
+            .shared
+            .commands
+            .send(SipCommand::Send { to, message: ack })
+            .await;
+        self.bye(dialog, to).await;
+    }
+
+    async fn bye(&mut self, dialog: &mut Dialog, to: SocketAddr) {
+        let branch = format!("z9hG4bK{}", random_tag());
+        let bye = dialog
+            .request(Method::Bye, self.shared.sip_address, &branch)
+            .header("User-Agent", &self.shared.user_agent)
+            .finish();
+        let _ = self
+            .shared
+            .commands
+            .send(SipCommand::Request {
+                key: TransactionKey::for_request(&branch, Method::Bye),
+                to,
+                request: bye,
+                call: self.id,
+            })
+            .await;
+    }
+}
+
+/// `preferred` first (no transcoding when the callee accepts the caller's codec), then the
+/// callee's allowed codecs.
+fn prefer(preferred: CodecKind, allowed: &[CodecKind]) -> Vec<CodecKind> {
+    let mut codecs: Vec<CodecKind> = allowed
+        .iter()
+        .copied()
+        .filter(|c| *c == preferred)
+        .collect();
+    codecs.extend(allowed.iter().copied().filter(|c| *c != preferred));
+    codecs
+}
+
+/// DIALSTATUS when every branch failed, from the most telling response (Asterisk's mapping).
+fn dial_status(legs: &[OutLeg]) -> DialStatus {
+    let statuses: Vec<u16> = legs
+        .iter()
+        .filter_map(|l| match l.state {
+            LegState::Failed(status) => Some(status),
+            _ => None,
+        })
+        .collect();
+    if statuses.iter().any(|s| matches!(s, 486 | 600)) {
+        DialStatus::Busy
+    } else if statuses.iter().any(|s| matches!(s, 408 | 480 | 487 | 603)) {
+        DialStatus::NoAnswer
+    } else if statuses.is_empty() {
+        DialStatus::Cancel
+    } else {
+        DialStatus::Congestion
+    }
+}
