@@ -69,6 +69,11 @@ enum CtlCommand {
     Stats,
     /// Live calls: id, from, to, state, duration, codec, packets, loss, jitter.
     Calls,
+    /// Hang up a call by its id (see `calls`).
+    Hangup {
+        /// The call id.
+        call: u64,
+    },
     /// Show or reload the dialplan.
     Dialplan {
         #[command(subcommand)]
@@ -203,6 +208,7 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
         CtlCommand::Version => client.version(),
         CtlCommand::Stats => client.stats(),
         CtlCommand::Calls => client.calls(),
+        CtlCommand::Hangup { call } => client.hangup(call),
         CtlCommand::Dialplan {
             command: DialplanCommand::Show { context },
         } => client.dialplan_show(context.as_deref()),

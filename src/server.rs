@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use crate::call::dialplan_handle::{DialplanHandle, DialplanSource};
 use crate::call::registry::CallRegistry;
 use crate::call::task::{self as call_task, CallShared};
-use crate::call::{SipCommand, SIP_COMMAND_CAPACITY};
+use crate::call::{ControlCommand, SipCommand, CONTROL_CAPACITY, SIP_COMMAND_CAPACITY};
 use crate::config::Config;
 use crate::control::api::{self, ApiState};
 use crate::dialplan::DialplanError;
@@ -131,6 +131,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         registry.clone(),
     );
     let (commands, command_rx) = mpsc::channel(SIP_COMMAND_CAPACITY);
+    let (control, control_rx) = mpsc::channel(CONTROL_CAPACITY);
     let call_shared = CallShared {
         commands,
         ports: ports.clone(),
@@ -155,6 +156,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             transport,
             router,
             commands: command_rx,
+            control: control_rx,
             calls: call_shared,
             qualify_every,
         },
@@ -172,6 +174,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         calls: registry,
         ports,
         dialplan,
+        control,
     });
     let api_shutdown = shutdown.clone();
     tasks.spawn(async move {
@@ -231,6 +234,7 @@ struct SipLoop {
     transport: UdpTransport,
     router: Router,
     commands: mpsc::Receiver<SipCommand>,
+    control: mpsc::Receiver<ControlCommand>,
     calls: CallShared,
     qualify_every: Duration,
 }
@@ -242,6 +246,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
         transport,
         mut router,
         mut commands,
+        mut control,
         calls: shared,
         qualify_every,
     } = state;
@@ -271,6 +276,11 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
                     router.handle_command(command, Instant::now());
                 }
             }
+            Some(command) = control.recv() => match command {
+                ControlCommand::Hangup { call, reply } => {
+                    let _ = reply.send(router.hangup(call));
+                }
+            },
             Some(ended) = call_tasks.join_next(), if !call_tasks.is_empty() => {
                 if let Err(error) = ended {
                     tracing::error!(%error, "call task failed");

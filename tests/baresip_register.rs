@@ -21,6 +21,7 @@ fn baresip_registers_and_ctl_lists_it() {
             account_params: "",
             audio_source: None,
             commands: &[],
+            quit_after_secs: None,
         },
     );
     let registered = wait_until(Duration::from_secs(15), || !pbx.registrations().is_empty());

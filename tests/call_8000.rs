@@ -90,6 +90,7 @@ fn baresip_calling_8000_records_speech_of_the_right_length() {
             account_params: "",
             audio_source: None,
             commands: &["/dial 8000"],
+            quit_after_secs: None,
         },
     );
     let ended = wait_until(Duration::from_secs(20), || {

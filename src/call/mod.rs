@@ -24,6 +24,22 @@ pub const CALL_EVENT_CAPACITY: usize = 32;
 /// SIP task is the bottleneck then and back-pressure is the right answer.
 pub const SIP_COMMAND_CAPACITY: usize = 4096;
 
+/// Operator commands queued for the SIP task (from the admin API). When full, the API answers
+/// 503 and the operator retries.
+pub const CONTROL_CAPACITY: usize = 64;
+
+/// An operator's command for the SIP task.
+#[derive(Debug)]
+pub enum ControlCommand {
+    /// Hang up call `call`; the reply says whether it existed.
+    Hangup {
+        /// The call.
+        call: CallId,
+        /// Answered with whether the call was found.
+        reply: tokio::sync::oneshot::Sender<bool>,
+    },
+}
+
 /// A call's id, unique within the process (for logs, the API and routing).
 pub type CallId = u64;
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::call::dialplan_handle::DialplanHandle;
 use crate::call::registry::{CallRegistry, CallView};
+use crate::call::{CallId, ControlCommand};
 use crate::location::{Location, RegistrationView};
 use crate::media::ports::PortPool;
 use crate::transport::{TransportStats, TransportStatsView};
@@ -30,6 +31,8 @@ pub struct ApiState {
     pub ports: PortPool,
     /// The current dialplan.
     pub dialplan: DialplanHandle,
+    /// Commands to the SIP task.
+    pub control: tokio::sync::mpsc::Sender<ControlCommand>,
 }
 
 /// `GET /api/health`.
@@ -65,9 +68,9 @@ pub struct DialplanQuery {
     pub context: Option<String>,
 }
 
-/// A dialplan listing or reload result.
+/// A human-readable answer: a dialplan listing, or the outcome of a reload or hangup.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct DialplanText {
+pub struct TextReply {
     /// The listing, or the reload outcome.
     pub text: String,
 }
@@ -80,6 +83,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/registrations", get(registrations))
         .route("/api/stats", get(stats))
         .route("/api/calls", get(calls))
+        .route("/api/calls/{id}/hangup", post(hangup))
         .route("/api/dialplan", get(dialplan_show))
         .route("/api/dialplan/reload", post(dialplan_reload))
         .with_state(state)
@@ -115,25 +119,47 @@ async fn calls(State(state): State<ApiState>) -> Json<Vec<CallView>> {
     Json(state.calls.views(Instant::now()))
 }
 
+async fn hangup(
+    State(state): State<ApiState>,
+    Path(id): Path<CallId>,
+) -> Result<Json<TextReply>, (StatusCode, String)> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    state
+        .control
+        .try_send(ControlCommand::Hangup { call: id, reply })
+        .map_err(|_| {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the SIP task is busy; retry".to_string(),
+            )
+        })?;
+    match answer.await {
+        Ok(true) => Ok(Json(TextReply {
+            text: format!("call {id} hung up"),
+        })),
+        _ => Err((StatusCode::NOT_FOUND, format!("no call {id}"))),
+    }
+}
+
 async fn dialplan_show(
     State(state): State<ApiState>,
     Query(query): Query<DialplanQuery>,
-) -> Result<Json<DialplanText>, (StatusCode, String)> {
+) -> Result<Json<TextReply>, (StatusCode, String)> {
     state
         .dialplan
         .current()
         .describe(query.context.as_deref())
-        .map(|text| Json(DialplanText { text }))
+        .map(|text| Json(TextReply { text }))
         .map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))
 }
 
 async fn dialplan_reload(
     State(state): State<ApiState>,
-) -> Result<Json<DialplanText>, (StatusCode, String)> {
+) -> Result<Json<TextReply>, (StatusCode, String)> {
     match state.dialplan.reload() {
         Ok(dialplan) => {
             tracing::info!("dialplan reloaded (API)");
-            Ok(Json(DialplanText {
+            Ok(Json(TextReply {
                 text: format!(
                     "dialplan reloaded: {} context(s)",
                     dialplan.context_names().count()

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 
-use super::api::DialplanText;
+use super::api::TextReply;
 use super::api::{Health, Stats};
 use super::table;
 use crate::call::registry::CallView;
@@ -231,16 +231,25 @@ impl CtlClient {
             Some(c) => format!("/api/dialplan?context={c}"),
             None => "/api/dialplan".into(),
         };
-        let (listing, json): (DialplanText, _) = self.get(&path)?;
+        let (listing, json): (TextReply, _) = self.get(&path)?;
         Ok(Output {
             json,
             text: listing.text,
         })
     }
 
+    /// `pbx ctl hangup CALL`.
+    pub fn hangup(&self, call: u64) -> Result<Output, CtlError> {
+        let (outcome, json): (TextReply, _) = self.post(&format!("/api/calls/{call}/hangup"))?;
+        Ok(Output {
+            json,
+            text: outcome.text + "\n",
+        })
+    }
+
     /// `pbx ctl dialplan reload`.
     pub fn dialplan_reload(&self) -> Result<Output, CtlError> {
-        let (outcome, json): (DialplanText, _) = self.post("/api/dialplan/reload")?;
+        let (outcome, json): (TextReply, _) = self.post("/api/dialplan/reload")?;
         Ok(Output {
             json,
             text: outcome.text + "\n",

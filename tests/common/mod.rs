@@ -317,6 +317,8 @@ pub struct BaresipOptions<'a> {
     pub audio_source: Option<&'a Path>,
     /// Commands executed at start, e.g. `/dial 8000`.
     pub commands: &'a [&'a str],
+    /// Quit (hanging up any call with BYE) after this many seconds.
+    pub quit_after_secs: Option<u32>,
 }
 
 impl Baresip {
@@ -371,6 +373,9 @@ impl Baresip {
         for c in options.commands {
             command.args(["-e", c]);
         }
+        if let Some(secs) = options.quit_after_secs {
+            command.args(["-t", &secs.to_string()]);
+        }
         let child = command
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
@@ -378,6 +383,11 @@ impl Baresip {
             .spawn()
             .expect("start baresip");
         Baresip { child, dir, port }
+    }
+
+    /// Waits for the phone to quit by itself; false on timeout.
+    pub fn wait_exit(&mut self, timeout: Duration) -> bool {
+        wait_until(timeout, || matches!(self.child.try_wait(), Ok(Some(_))))
     }
 
     /// baresip's own log.
@@ -579,4 +589,85 @@ pub fn ulaw_rms_dbfs(payload: &[u8]) -> f64 {
         })
         .sum();
     20.0 * ((sum / payload.len() as f64).sqrt() / 32768.0).log10()
+}
+
+/// Writes a 30 s sine tone of `freq` Hz (8 kHz mono 16-bit WAV) with sox into `dir`.
+pub fn tone_file(dir: &Path, freq: u32) -> PathBuf {
+    let path = dir.join(format!("tone-{freq}.wav"));
+    let status = Command::new(require_program("sox"))
+        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+        .arg(&path)
+        .args(["synth", "30", "sine", &freq.to_string(), "vol", "0.5"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    path
+}
+
+/// Mono 16-bit samples and sample rate of a PCM WAV file (baresip's recordings).
+pub fn read_wav(path: &Path) -> (Vec<i16>, u32) {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&data[..4], b"RIFF", "{} is not a WAV", path.display());
+    let mut offset = 12;
+    let mut rate = 0;
+    let mut channels = 1;
+    while offset + 8 <= data.len() {
+        let id = &data[offset..offset + 4];
+        let mut len = u32::from_le_bytes(data[offset + 4..offset + 8].try_into().unwrap()) as usize;
+        if id == b"data" && (len == 0 || offset + 8 + len > data.len()) {
+            // A recorder stopped before finalising its header: the data runs to the end.
+            len = data.len() - offset - 8;
+        }
+        let body = &data[offset + 8..(offset + 8 + len).min(data.len())];
+        if id == b"fmt " {
+            channels = u16::from_le_bytes([body[2], body[3]]) as usize;
+            rate = u32::from_le_bytes(body[4..8].try_into().unwrap());
+        } else if id == b"data" {
+            let samples = body
+                .chunks_exact(2 * channels)
+                .map(|c| i16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            return (samples, rate);
+        }
+        offset += 8 + len + (len & 1);
+    }
+    panic!("{}: no data chunk", path.display());
+}
+
+/// Goertzel power of `freq` in `samples` (normalised by length), for tone checks.
+pub fn tone_power(samples: &[i16], rate: u32, freq: f64) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * freq / f64::from(rate);
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    for &x in samples {
+        let s0 = f64::from(x) / 32768.0 + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (samples.len().max(1) as f64).powi(2)
+}
+
+/// The fraction of 100 ms windows of `samples` in which `freq` dominates `other`.
+pub fn tone_share(samples: &[i16], rate: u32, freq: f64, other: f64) -> f64 {
+    let window = (rate / 10) as usize;
+    let windows: Vec<&[i16]> = samples.chunks_exact(window).collect();
+    if windows.is_empty() {
+        return 0.0;
+    }
+    let hits = windows
+        .iter()
+        .filter(|w| {
+            let (p, q) = (tone_power(w, rate, freq), tone_power(w, rate, other));
+            p > 10.0 * q && p > 1e-4
+        })
+        .count();
+    hits as f64 / windows.len() as f64
+}
+
+/// The path of the recording of what a baresip phone heard (`dump-*-dec.wav`).
+pub fn heard_recording(phone: &Baresip) -> Option<PathBuf> {
+    std::fs::read_dir(phone.dir.path().join("dump"))
+        .ok()?
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
 }
