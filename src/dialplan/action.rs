@@ -1,0 +1,134 @@
+//! The interface between the call task and the dialplan [`Interpreter`](super::Interpreter):
+//! where a call enters ([`CallInfo`]), what the task must do ([`Action`]), what it reports back
+//! ([`Event`]), and how a Dial ended ([`DialStatus`], Asterisk's `${DIALSTATUS}`).
+
+use std::time::Duration;
+
+use super::apps::dial::DialTarget;
+
+/// Where a call enters the dialplan and who placed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallInfo {
+    /// The starting context (the endpoint's or trunk's).
+    pub context: String,
+    /// The dialled extension (Request-URI user part).
+    pub exten: String,
+    /// Caller number, `${CALLERID(num)}`.
+    pub caller_num: String,
+    /// Caller display name, `${CALLERID(name)}`.
+    pub caller_name: String,
+}
+
+/// What the call task must do now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Answer the call (200 OK); answered by `Done`.
+    Answer,
+    /// Send 180 Ringing; answered by `Done`.
+    Ringing,
+    /// Send 183 Session Progress (early media); answered by `Done`.
+    Progress,
+    /// Play prompts in order; answered by `PlaybackDone`, or `Digit` when interruptible (the
+    /// task stops the playback), or `Hangup`.
+    Play {
+        /// Sound names for the prompt library.
+        sounds: Vec<String>,
+        /// Whether a digit stops the playback and is reported.
+        interruptible: bool,
+    },
+    /// Wait for one digit; answered by `Digit`, `Timeout` or `Hangup`.
+    WaitDigit {
+        /// How long to wait.
+        timeout: Duration,
+    },
+    /// Wait, ignoring digits; answered by `Timeout` or `Hangup`.
+    Wait {
+        /// How long to wait.
+        duration: Duration,
+    },
+    /// Loop media back to the caller until `Hangup`.
+    Echo,
+    /// Call the targets and bridge the first to answer; answered by `DialResult` (after the
+    /// bridged call ends, for `Answer`) or `Hangup`.
+    Dial {
+        /// Rung at once.
+        targets: Vec<DialTarget>,
+        /// Ring time.
+        timeout: Duration,
+        /// Dial options as written (`g` is handled here).
+        options: String,
+    },
+    /// Hang up with an optional Q.850 cause; answered by `Hangup`.
+    Hangup {
+        /// Q.850 cause code.
+        cause: Option<u16>,
+    },
+    /// Nothing more to do for this call.
+    Finished,
+}
+
+/// What happened, as reported by the call task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The call entered the dialplan: the first event.
+    Started,
+    /// Answer, Ringing or Progress done.
+    Done,
+    /// Every prompt of a Play was played.
+    PlaybackDone,
+    /// A DTMF digit: `0`-`9`, `*`, `#`, `A`-`D`.
+    Digit(char),
+    /// A WaitDigit or Wait ran out.
+    Timeout,
+    /// How a Dial ended.
+    DialResult(DialStatus),
+    /// The caller hung up, or the hangup the interpreter asked for is done.
+    Hangup,
+}
+
+/// How a Dial ended; stored in `${DIALSTATUS}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialStatus {
+    /// A target answered and the bridged call has ended.
+    Answer,
+    /// Busy everywhere.
+    Busy,
+    /// Nobody answered within the timeout.
+    NoAnswer,
+    /// The caller gave up.
+    Cancel,
+    /// The network could not complete the call.
+    Congestion,
+    /// No target could be reached (not registered, unknown, trunk down).
+    ChanUnavail,
+}
+
+impl DialStatus {
+    /// The `${DIALSTATUS}` value, as in Asterisk.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DialStatus::Answer => "ANSWER",
+            DialStatus::Busy => "BUSY",
+            DialStatus::NoAnswer => "NOANSWER",
+            DialStatus::Cancel => "CANCEL",
+            DialStatus::Congestion => "CONGESTION",
+            DialStatus::ChanUnavail => "CHANUNAVAIL",
+        }
+    }
+}
+
+/// Why a call cannot enter the dialplan (the call layer answers 404).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// The starting context does not exist.
+    #[error("no such context: {0}")]
+    NoSuchContext(String),
+    /// Nothing in the starting context matches the dialled extension.
+    #[error("no extension {exten:?} in context {context:?}")]
+    NoSuchExtension {
+        /// The context.
+        context: String,
+        /// The dialled extension.
+        exten: String,
+    },
+}

@@ -1,0 +1,648 @@
+//! The dialplan interpreter for one call: a state machine with no I/O and no clock.
+//!
+//! The call task feeds it [`Event`]s through [`Interpreter::resume`] (first `Event::Started`)
+//! and carries out the [`Action`] it returns, then reports how that ended. Steps that need no
+//! media (Goto, GotoIf, Set, NoOp, Log, Answer on an answered call) run inline. Semantics
+//! follow Asterisk's `pbx.c`:
+//! - Running off the end of an extension hangs up (Asterisk's `autofallthrough=yes`).
+//! - Digits pressed during `Background` or `WaitExten` dial an extension of the current
+//!   context: each further digit is awaited for [`DIGIT_TIMEOUT`] (Asterisk's
+//!   `TIMEOUT(digit)`, 5 s). As soon as the digits match an extension and no longer extension
+//!   could match, the call jumps there (step 1, `${EXTEN}` = the digits). When the digit
+//!   timeout expires it jumps to the matching extension, if any; digits that match nothing go
+//!   to the `i` extension (with `${INVALID_EXTEN}` set), or hang up when there is none.
+//! - `WaitExten` with no digit in time goes to the `t` extension, or hangs up.
+//! - [`Event::Hangup`] at any point runs the `h` extension of the current context, if there
+//!   is one; there the task answers every media action with `Event::Hangup` at once and the
+//!   steps simply go on. Then [`Action::Finished`].
+//! - `i`, `t` and `h` are looked up by exact name only, so a catch-all `_.` is not mistaken
+//!   for them (a known Asterisk pitfall).
+//! - [`MAX_INLINE_STEPS`] steps in a row without waiting on the task (a `Goto` loop) hang up
+//!   with a warning instead of spinning; in `h`, the limit counts every step.
+//!
+//! An event the current action does not expect (a digit during `Playback`, `Timeout` during
+//! `Dial`) is ignored: `resume` returns the current action again, unchanged, and the task goes
+//! on with it. [`Interpreter::wants_digits`] tells the task when digits matter.
+
+mod digits;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::action::{Action, CallInfo, DialStatus, Event, RunError};
+use super::apps::goto::Jump;
+use super::apps::read::ReadRequest;
+use super::apps::Outcome;
+use super::model::{Dialplan, Location, ResolveError};
+use super::vars::CallCtx;
+pub use digits::DIGIT_TIMEOUT;
+
+/// Steps run in a row without any action that waits on the task before the call is hung up.
+pub const MAX_INLINE_STEPS: u32 = 10_000;
+
+/// A media outcome that may need the call answered first.
+#[derive(Debug, Clone, PartialEq)]
+enum Media {
+    Play { sounds: Vec<String>, menu: bool },
+    Read(ReadRequest),
+}
+
+/// What the interpreter waits for.
+#[derive(Debug, Clone, PartialEq)]
+enum Waiting {
+    Start,
+    Signal { answer: bool },
+    AnswerFirst(Media),
+    Play,
+    Menu,
+    WaitExten,
+    Collect(String),
+    ReadPrompt(ReadRequest),
+    ReadDigits(ReadRequest, String),
+    Wait,
+    Echo,
+    Dial { go_on: bool },
+    HangingUp,
+    Finished,
+}
+
+/// The dialplan interpreter for one call. `Send`, so the call task can own it.
+#[derive(Debug)]
+pub struct Interpreter {
+    dialplan: Arc<Dialplan>,
+    ctx: CallCtx,
+    pos: Location,
+    waiting: Waiting,
+    last: Action,
+    answered: bool,
+    in_h: bool,
+    inline_steps: u32,
+}
+
+impl Interpreter {
+    /// Places a call at its starting extension; `env` answers `${env:NAME}`.
+    pub fn new(
+        dialplan: Arc<Dialplan>,
+        call: CallInfo,
+        env: impl Fn(&str) -> Option<String> + Send + 'static,
+    ) -> Result<Interpreter, RunError> {
+        let context = dialplan
+            .context(&call.context)
+            .ok_or_else(|| RunError::NoSuchContext(call.context.clone()))?;
+        let ext = context
+            .position(&call.exten)
+            .ok_or_else(|| RunError::NoSuchExtension {
+                context: call.context.clone(),
+                exten: call.exten.clone(),
+            })?;
+        let pos = Location {
+            context: call.context.clone(),
+            exten: call.exten.clone(),
+            ext,
+            step: 0,
+        };
+        let ctx = CallCtx::new(
+            call.context,
+            call.exten,
+            call.caller_num,
+            call.caller_name,
+            Box::new(env),
+        );
+        Ok(Interpreter {
+            dialplan,
+            ctx,
+            pos,
+            waiting: Waiting::Start,
+            last: Action::Finished,
+            answered: false,
+            in_h: false,
+            inline_steps: 0,
+        })
+    }
+
+    /// Reports what happened and returns what to do next (see the module documentation).
+    /// Before the call has started, any event but `Hangup` counts as `Started`.
+    pub fn resume(&mut self, event: Event) -> Action {
+        let action = self.handle(event);
+        self.last = action.clone();
+        action
+    }
+
+    /// A variable's value: built-in (`EXTEN`, `CALLERID(num)`, ...), `env:NAME`, or set.
+    pub fn get_var(&self, name: &str) -> Option<String> {
+        self.ctx.get(name)
+    }
+
+    /// Variables set so far (Set, `DIALSTATUS`, `READSTATUS`, Read's targets, ...).
+    pub fn variables(&self) -> &BTreeMap<String, String> {
+        self.ctx.variables()
+    }
+
+    /// Where the call is: context, `${EXTEN}` and the 1-based step.
+    pub fn location(&self) -> (&str, &str, usize) {
+        (&self.pos.context, &self.pos.exten, self.pos.step + 1)
+    }
+
+    /// Whether digits pressed now would be used (menu prompt, digit wait, Read).
+    pub fn wants_digits(&self) -> bool {
+        matches!(
+            self.waiting,
+            Waiting::Menu
+                | Waiting::WaitExten
+                | Waiting::Collect(_)
+                | Waiting::ReadPrompt(_)
+                | Waiting::ReadDigits(..)
+        )
+    }
+
+    /// Whether the call has nothing more to do.
+    pub fn is_finished(&self) -> bool {
+        self.waiting == Waiting::Finished
+    }
+
+    fn handle(&mut self, event: Event) -> Action {
+        let waiting = std::mem::replace(&mut self.waiting, Waiting::Finished);
+        match (waiting, event) {
+            (Waiting::Finished, _) => Action::Finished,
+            (w, Event::Hangup) => self.hung_up(w),
+            (Waiting::Start, _) => self.run(),
+            (Waiting::Signal { answer }, Event::Done) => {
+                self.answered |= answer;
+                self.next()
+            }
+            (Waiting::AnswerFirst(media), Event::Done) => {
+                self.answered = true;
+                self.media(media, false)
+            }
+            (Waiting::Play | Waiting::Menu, Event::PlaybackDone) => self.next(),
+            (Waiting::Wait, Event::Timeout) => self.next(),
+            (Waiting::Menu | Waiting::WaitExten, Event::Digit(d)) => self.collect(String::new(), d),
+            (Waiting::WaitExten, Event::Timeout) => self.timed_out(),
+            (Waiting::Collect(digits), Event::Digit(d)) => self.collect(digits, d),
+            (Waiting::Collect(digits), Event::Timeout) => self.collected(digits, true),
+            (Waiting::ReadPrompt(req), Event::PlaybackDone) => self.read_wait(req, String::new()),
+            (Waiting::ReadPrompt(req), Event::Digit(d)) => self.read_digit(req, String::new(), d),
+            (Waiting::ReadDigits(req, got), Event::Digit(d)) => self.read_digit(req, got, d),
+            (Waiting::ReadDigits(req, got), Event::Timeout) => self.read_done(req, got, false),
+            (Waiting::Dial { go_on }, Event::DialResult(status)) => {
+                self.ctx.set("DIALSTATUS", status.as_str().to_owned());
+                if status == DialStatus::Answer {
+                    self.answered = true;
+                    if !go_on {
+                        return self.hang_up(None);
+                    }
+                }
+                self.next()
+            }
+            (w, event) => {
+                tracing::debug!(?event, "dialplan: event not expected now, ignored");
+                self.waiting = w;
+                self.last.clone()
+            }
+        }
+    }
+
+    /// The caller hung up, or the hangup we asked for is done: run `h`, then finish.
+    fn hung_up(&mut self, was: Waiting) -> Action {
+        if self.in_h {
+            return self.next();
+        }
+        match was {
+            Waiting::Dial { .. } => self.ctx.set("DIALSTATUS", "CANCEL".to_owned()),
+            Waiting::ReadPrompt(_) | Waiting::ReadDigits(..) => {
+                self.ctx.set("READSTATUS", "HANGUP".to_owned())
+            }
+            _ => {}
+        }
+        self.in_h = true;
+        self.inline_steps = 0;
+        let h = self
+            .dialplan
+            .context(&self.pos.context)
+            .and_then(|c| c.exact("h"));
+        match h {
+            Some(ext) => {
+                self.move_to(self.pos.context.clone(), "h", ext);
+                self.run()
+            }
+            None => self.finish(),
+        }
+    }
+
+    fn finish(&mut self) -> Action {
+        self.waiting = Waiting::Finished;
+        Action::Finished
+    }
+
+    fn hang_up(&mut self, cause: Option<u16>) -> Action {
+        if self.in_h {
+            return self.finish();
+        }
+        self.waiting = Waiting::HangingUp;
+        Action::Hangup { cause }
+    }
+
+    fn move_to(&mut self, context: String, exten: &str, ext: usize) {
+        self.ctx.set_location(&context, exten);
+        self.pos = Location {
+            context,
+            exten: exten.to_owned(),
+            ext,
+            step: 0,
+        };
+    }
+
+    fn next(&mut self) -> Action {
+        self.pos.step += 1;
+        self.run()
+    }
+
+    /// Runs steps from the current one until one needs the task.
+    fn run(&mut self) -> Action {
+        let dialplan = Arc::clone(&self.dialplan);
+        loop {
+            self.inline_steps += 1;
+            if self.inline_steps > MAX_INLINE_STEPS {
+                tracing::warn!(
+                    context = %self.pos.context,
+                    exten = %self.pos.exten,
+                    step = self.pos.step + 1,
+                    "dialplan: {MAX_INLINE_STEPS} steps without waiting for anything, hanging up"
+                );
+                return self.hang_up(None);
+            }
+            let Some(step) = dialplan.step(&self.pos) else {
+                return self.hang_up(None);
+            };
+            let action = match step.app().run(&mut self.ctx) {
+                Outcome::Next => {
+                    self.pos.step += 1;
+                    continue;
+                }
+                Outcome::Goto(jump) => match self.jump(&jump) {
+                    Some(action) => return action,
+                    None => continue,
+                },
+                Outcome::Answer if self.answered => {
+                    self.pos.step += 1;
+                    continue;
+                }
+                Outcome::Answer => self.signal(Action::Answer, true),
+                Outcome::Ringing => self.signal(Action::Ringing, false),
+                Outcome::Progress => self.signal(Action::Progress, false),
+                Outcome::Hangup(cause) => return self.hang_up(cause),
+                Outcome::Play {
+                    sounds,
+                    menu,
+                    answer,
+                } => self.media(Media::Play { sounds, menu }, answer),
+                Outcome::Read(req) => self.media(Media::Read(req), true),
+                Outcome::WaitExten(timeout) => {
+                    self.waiting = Waiting::WaitExten;
+                    Action::WaitDigit { timeout }
+                }
+                Outcome::Wait(duration) => {
+                    self.waiting = Waiting::Wait;
+                    Action::Wait { duration }
+                }
+                Outcome::Echo => {
+                    self.waiting = Waiting::Echo;
+                    Action::Echo
+                }
+                Outcome::Dial {
+                    targets,
+                    timeout,
+                    options,
+                } => {
+                    self.waiting = Waiting::Dial {
+                        go_on: options.contains('g'),
+                    };
+                    Action::Dial {
+                        targets,
+                        timeout,
+                        options,
+                    }
+                }
+            };
+            if !self.in_h {
+                self.inline_steps = 0;
+            }
+            return action;
+        }
+    }
+
+    fn signal(&mut self, action: Action, answer: bool) -> Action {
+        self.waiting = Waiting::Signal { answer };
+        action
+    }
+
+    /// Starts playback or Read, answering first when asked and needed (never in `h`: the call
+    /// is already gone).
+    fn media(&mut self, media: Media, answer: bool) -> Action {
+        if answer && !self.answered && !self.in_h {
+            self.waiting = Waiting::AnswerFirst(media);
+            return Action::Answer;
+        }
+        match media {
+            Media::Play { sounds, menu } => {
+                self.waiting = if menu { Waiting::Menu } else { Waiting::Play };
+                Action::Play {
+                    sounds,
+                    interruptible: menu,
+                }
+            }
+            Media::Read(req) if req.prompts.is_empty() => self.read_wait(req, String::new()),
+            Media::Read(req) => {
+                let sounds = req.prompts.clone();
+                self.waiting = Waiting::ReadPrompt(req);
+                Action::Play {
+                    sounds,
+                    interruptible: true,
+                }
+            }
+        }
+    }
+
+    /// Moves to a jump's destination; `Some(action)` when the call must stop instead.
+    fn jump(&mut self, jump: &Jump) -> Option<Action> {
+        match self.dialplan.resolve(&self.pos, jump) {
+            Ok(to) => {
+                self.move_to(to.context, &to.exten, to.ext);
+                self.pos.step = to.step;
+                None
+            }
+            Err(ResolveError::NoSuchExtension { context, exten }) => {
+                tracing::warn!(%context, %exten, "dialplan: Goto to a missing extension");
+                self.ctx.set("INVALID_EXTEN", exten);
+                (!self.enter_special(context, "i")).then(|| self.hang_up(None))
+            }
+            Err(e) => {
+                tracing::warn!(context = %self.pos.context, "dialplan: Goto failed: {e}");
+                Some(self.hang_up(None))
+            }
+        }
+    }
+
+    /// Moves to special extension `name` (`i`, `t`) of `context`, if it has one.
+    fn enter_special(&mut self, context: String, name: &str) -> bool {
+        match self.dialplan.context(&context).and_then(|c| c.exact(name)) {
+            Some(ext) => {
+                self.move_to(context, name, ext);
+                true
+            }
+            None => {
+                tracing::debug!(%context, "dialplan: no {name} extension, hanging up");
+                false
+            }
+        }
+    }
+
+    /// WaitExten ran out: the `t` extension, or hang up.
+    fn timed_out(&mut self) -> Action {
+        if self.enter_special(self.pos.context.clone(), "t") {
+            self.run()
+        } else {
+            self.hang_up(None)
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::dialplan::DialTarget;
+    use std::path::Path;
+    use std::time::Duration;
+
+    const PLAN: &str = r#"
+[context.menu]
+"s"   = ["Background(ivr-menu)", "WaitExten(3)"]
+"1"   = ["Playback(one)"]
+"12"  = ["Playback(twelve)"]
+"_5X" = ["Playback(fifty-${EXTEN:1})"]
+"i"   = ["Playback(invalid-option)", "Goto(s,1)"]
+"dyn" = ["Goto(${NOPE}7,1)"]
+
+[context.bare]
+"s"    = ["WaitExten(2)"]
+"8000" = ["Answer()", "Playback(hello-world)", "Hangup()"]
+"fall" = ["Answer()", "Answer()"]
+"wait" = ["Wait(1.5)", "Ringing()", "Progress()", "Hangup()"]
+
+[context.flow]
+"labels" = ["Goto(there)", "Playback(no)", "there: Playback(a,noanswer)", "Goto(6)", "NoOp()", "Playback(b,noanswer)"]
+"cond"   = ["GotoIf($[${env:X} > 3]?big:small)", "small: Playback(small,noanswer)", "Hangup()", "big: Playback(big,noanswer)"]
+"_999X." = ["Set(N=${EXTEN:3})", "Playback(n-${N}&c-${CALLERID(num)}&${env:X},noanswer)"]
+"dial"   = ["Dial(endpoint/6001&trunk/p/${CALLERID(num)}, 20, T)", "GotoIf($[${DIALSTATUS} = BUSY]?busy)", "Playback(failed)", "busy: Hangup(17)"]
+"dialg"  = ["Dial(endpoint/6001,,g)", "Playback(after)"]
+"loop"   = ["NoOp(spin)", "Goto(1)"]
+"read"   = ["Read(PIN,enter-pin,4,3)", "Playback(pin-${PIN})"]
+"echo"   = ["Echo()"]
+"dyn"    = ["Goto(nowhere${NOPE},s,1)"]
+"h"      = ["Playback(bye)", "Set(CLEANED=yes)"]
+
+[context.hloop]
+"s" = ["Hangup()"]
+"h" = ["NoOp()", "Goto(1)"]
+"#;
+
+    fn start_with(context: &str, exten: &str, x: &'static str) -> Interpreter {
+        let plan = Arc::new(Dialplan::parse(Path::new("t.toml"), PLAN).unwrap());
+        let call = CallInfo {
+            context: context.into(),
+            exten: exten.into(),
+            caller_num: "6001".into(),
+            caller_name: "Alice".into(),
+        };
+        Interpreter::new(plan, call, move |n: &str| (n == "X").then(|| x.to_owned())).unwrap()
+    }
+
+    pub(crate) fn start(context: &str, exten: &str) -> Interpreter {
+        start_with(context, exten, "5")
+    }
+
+    pub(crate) fn play(sounds: &[&str], interruptible: bool) -> Action {
+        Action::Play {
+            sounds: sounds.iter().map(|s| s.to_string()).collect(),
+            interruptible,
+        }
+    }
+
+    pub(crate) fn wait_digit(secs: u64) -> Action {
+        Action::WaitDigit {
+            timeout: Duration::from_secs(secs),
+        }
+    }
+
+    pub(crate) const HANGUP: Action = Action::Hangup { cause: None };
+
+    #[test]
+    fn answer_play_hangup() {
+        let mut c = start("bare", "8000");
+        assert_eq!(c.resume(Event::Started), Action::Answer);
+        assert_eq!(c.resume(Event::Done), play(&["hello-world"], false));
+        assert_eq!(c.resume(Event::PlaybackDone), HANGUP);
+        assert_eq!(c.resume(Event::Hangup), Action::Finished);
+        assert!(c.is_finished());
+        assert_eq!(c.resume(Event::Digit('1')), Action::Finished);
+    }
+
+    #[test]
+    fn goto_by_label_and_number() {
+        let mut c = start("flow", "labels");
+        assert_eq!(c.resume(Event::Started), play(&["a"], false));
+        assert_eq!(c.location(), ("flow", "labels", 3));
+        assert_eq!(c.resume(Event::PlaybackDone), play(&["b"], false));
+        assert_eq!(c.resume(Event::PlaybackDone), HANGUP);
+    }
+
+    #[test]
+    fn goto_if_expressions() {
+        assert_eq!(
+            start_with("flow", "cond", "5").resume(Event::Started),
+            play(&["big"], false)
+        );
+        let mut small = start_with("flow", "cond", "1");
+        assert_eq!(small.resume(Event::Started), play(&["small"], false));
+        assert_eq!(small.resume(Event::PlaybackDone), HANGUP);
+    }
+
+    #[test]
+    fn set_and_substitution() {
+        let mut c = start("flow", "9995551234");
+        let expected = play(&["n-5551234", "c-6001", "5"], false);
+        assert_eq!(c.resume(Event::Started), expected);
+        assert_eq!(c.get_var("N").as_deref(), Some("5551234"));
+        assert_eq!(c.variables().len(), 1);
+    }
+
+    #[test]
+    fn dial_and_dialstatus() {
+        let mut c = start("flow", "dial");
+        let dial = Action::Dial {
+            targets: vec![
+                DialTarget::Endpoint("6001".into()),
+                DialTarget::Trunk {
+                    trunk: "p".into(),
+                    number: "6001".into(),
+                },
+            ],
+            timeout: Duration::from_secs(20),
+            options: "T".into(),
+        };
+        assert_eq!(c.resume(Event::Started), dial);
+        assert_eq!(
+            c.resume(Event::Timeout),
+            dial,
+            "unexpected: same action again"
+        );
+        let busy = Event::DialResult(DialStatus::Busy);
+        assert_eq!(c.resume(busy), Action::Hangup { cause: Some(17) });
+        assert_eq!(c.get_var("DIALSTATUS").as_deref(), Some("BUSY"));
+
+        let mut c = start("flow", "dial");
+        c.resume(Event::Started);
+        let no_answer = Event::DialResult(DialStatus::NoAnswer);
+        assert_eq!(c.resume(no_answer), Action::Answer);
+        assert_eq!(c.resume(Event::Done), play(&["failed"], false));
+
+        let mut c = start("flow", "dial");
+        c.resume(Event::Started);
+        let answered = Event::DialResult(DialStatus::Answer);
+        assert_eq!(c.resume(answered), HANGUP, "no g: the call is over");
+
+        let mut c = start("flow", "dialg");
+        c.resume(Event::Started);
+        assert_eq!(
+            c.resume(answered),
+            play(&["after"], false),
+            "g: go on, answered"
+        );
+
+        let mut c = start("flow", "dial");
+        c.resume(Event::Started);
+        assert_eq!(c.resume(Event::Hangup), play(&["bye"], false), "h runs");
+        assert_eq!(c.get_var("DIALSTATUS").as_deref(), Some("CANCEL"));
+    }
+
+    #[test]
+    fn hangup_runs_h() {
+        let mut c = start("flow", "echo");
+        assert_eq!(c.resume(Event::Started), Action::Echo);
+        assert_eq!(c.resume(Event::Digit('5')), Action::Echo);
+        assert_eq!(c.resume(Event::Hangup), play(&["bye"], false));
+        assert_eq!(c.location(), ("flow", "h", 1));
+        assert_eq!(
+            c.resume(Event::Hangup),
+            Action::Finished,
+            "media in h ends at once"
+        );
+        assert_eq!(c.get_var("CLEANED").as_deref(), Some("yes"));
+    }
+
+    #[test]
+    fn runaway_loops_hang_up() {
+        let mut c = start("flow", "loop");
+        assert_eq!(c.resume(Event::Started), HANGUP);
+        assert_eq!(c.resume(Event::Hangup), play(&["bye"], false));
+        let mut c = start("hloop", "s");
+        assert_eq!(c.resume(Event::Started), HANGUP);
+        assert_eq!(
+            c.resume(Event::Hangup),
+            Action::Finished,
+            "a loop in h ends too"
+        );
+    }
+
+    #[test]
+    fn run_time_goto_failures() {
+        let mut c = start("menu", "dyn");
+        assert_eq!(c.resume(Event::Started), Action::Answer);
+        assert_eq!(c.resume(Event::Done), play(&["invalid-option"], false));
+        assert_eq!(c.get_var("INVALID_EXTEN").as_deref(), Some("7"));
+        let mut c = start("flow", "dyn");
+        assert_eq!(c.resume(Event::Started), HANGUP, "no such context");
+    }
+
+    #[test]
+    fn signals_waits_and_fall_through() {
+        let mut c = start("bare", "wait");
+        let wait = Action::Wait {
+            duration: Duration::from_millis(1500),
+        };
+        assert_eq!(c.resume(Event::Started), wait);
+        assert_eq!(c.resume(Event::Digit('1')), wait, "digits ignored");
+        assert!(!c.wants_digits());
+        assert_eq!(c.resume(Event::Timeout), Action::Ringing);
+        assert_eq!(c.resume(Event::Done), Action::Progress);
+        assert_eq!(c.resume(Event::Done), HANGUP);
+        let mut c = start("bare", "fall");
+        assert_eq!(c.resume(Event::Started), Action::Answer);
+        assert_eq!(
+            c.resume(Event::Done),
+            HANGUP,
+            "second Answer inline, then the end"
+        );
+    }
+
+    #[test]
+    fn entry_errors() {
+        fn owned_by_a_task<T: Send + 'static>() {}
+        owned_by_a_task::<Interpreter>();
+        let plan = Arc::new(Dialplan::parse(Path::new("t.toml"), PLAN).unwrap());
+        let call = |context: &str, exten: &str| CallInfo {
+            context: context.into(),
+            exten: exten.into(),
+            caller_num: String::new(),
+            caller_name: String::new(),
+        };
+        let err = Interpreter::new(plan.clone(), call("bare", "7777"), |_: &str| None);
+        let expected = RunError::NoSuchExtension {
+            context: "bare".into(),
+            exten: "7777".into(),
+        };
+        assert_eq!(err.unwrap_err(), expected);
+        let err = Interpreter::new(plan, call("nope", "1"), |_: &str| None);
+        assert_eq!(err.unwrap_err(), RunError::NoSuchContext("nope".into()));
+    }
+}
