@@ -103,7 +103,14 @@ fn main() -> ExitCode {
 }
 
 fn init_tracing(cli: &Cli) -> Result<(), String> {
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_level)
+    // webrtc-sdp logs every SDP attribute it does not model (a=tool, a=minptime...) as a
+    // warning; those are normal in real offers, so keep its noise down unless asked for.
+    let directives = if cli.log_level.contains("webrtc_sdp") {
+        cli.log_level.clone()
+    } else {
+        format!("{},webrtc_sdp=error", cli.log_level)
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
         .map_err(|e| format!("invalid --log-level `{}`: {e}", cli.log_level))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

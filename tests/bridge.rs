@@ -112,7 +112,7 @@ fn unregistered_callee_gets_the_not_available_prompt() {
         "-inf",
         csv.to_str().unwrap(),
         "-key",
-        "media_port",
+        "rtp_port",
         &port,
     ];
     let run = sipp(&fixture("sipp/uac_call.xml"), pbx.sip, &args);

@@ -24,7 +24,7 @@ fn call_args<'a>(exten: &'a str, media_port: &'a str, csv: &'a str) -> Vec<&'a s
         "-inf",
         csv,
         "-key",
-        "media_port",
+        "rtp_port",
         media_port,
     ]
 }
@@ -82,7 +82,7 @@ fn sipp_caller_hears_hello_world_then_the_pbx_hangs_up() {
 #[test]
 fn baresip_calling_8000_records_speech_of_the_right_length() {
     let pbx = Pbx::start();
-    let phone = Baresip::start(
+    let mut phone = Baresip::start(
         pbx.sip,
         BaresipOptions {
             user: "6001",
@@ -90,7 +90,7 @@ fn baresip_calling_8000_records_speech_of_the_right_length() {
             account_params: "",
             audio_source: None,
             commands: &["/dial 8000"],
-            quit_after_secs: None,
+            quit_after_secs: Some(6),
         },
     );
     let ended = wait_until(Duration::from_secs(20), || {

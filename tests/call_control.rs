@@ -46,7 +46,7 @@ fn call(pbx: &Pbx, scenario: &str, exten: &str, media_port: u16, extra: &[&str])
         "-inf",
         csv.to_str().unwrap(),
         "-key",
-        "media_port",
+        "rtp_port",
         &port,
     ];
     args.extend_from_slice(extra);

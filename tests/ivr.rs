@@ -37,7 +37,7 @@ fn ivr_call(digit: Option<char>) -> (SippRun, Vec<RtpReceived>, Pbx) {
             "-inf",
             csv.to_str().unwrap(),
             "-key",
-            "media_port",
+            "rtp_port",
             &port,
         ];
         sipp(&fixture("sipp/uac_call.xml"), target, &args)

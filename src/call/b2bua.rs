@@ -12,7 +12,7 @@ use tokio::net::UdpSocket;
 use super::media_io::{open_socket, MediaEvent, MediaLeg};
 use super::task::{sleep_until, Call};
 use super::{CallEvent, SipCommand};
-use crate::dialplan::interp::{DialStatus, DialTarget, Event};
+use crate::dialplan::{DialStatus, DialTarget, Event};
 use crate::media::codec::CodecKind;
 use crate::media::ports::PortLease;
 use crate::registration::random_tag;

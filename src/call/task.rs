@@ -13,7 +13,7 @@ use super::dialplan_handle::DialplanHandle;
 use super::media_io::{open_socket, MediaError, MediaEvent, MediaLeg};
 use super::registry::{CallGuard, CallRegistry};
 use super::{CallEvent, CallId, SipCommand};
-use crate::dialplan::interp::{Action, CallInfo, Event, Interpreter, RunError};
+use crate::dialplan::{Action, CallInfo, Event, Interpreter, RunError};
 use crate::media::codec::CodecKind;
 use crate::media::ports::{PortError, PortPool};
 use crate::media::prompts::PromptLibrary;

@@ -162,7 +162,7 @@ async fn dialplan_reload(
             Ok(Json(TextReply {
                 text: format!(
                     "dialplan reloaded: {} context(s)",
-                    dialplan.context_names().count()
+                    dialplan.context_names().len()
                 ),
             }))
         }

@@ -84,7 +84,7 @@ impl Interpreter {
     pub fn new(
         dialplan: Arc<Dialplan>,
         call: CallInfo,
-        env: impl Fn(&str) -> Option<String> + Send + 'static,
+        env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
     ) -> Result<Interpreter, RunError> {
         let context = dialplan
             .context(&call.context)

@@ -24,7 +24,7 @@ use std::fmt;
 use super::expr;
 
 /// How the call reads `${env:NAME}`: given by the call layer so tests stay deterministic.
-pub type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send>;
+pub type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// Why a step argument's `${...}` or `$[...]` was refused at load.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

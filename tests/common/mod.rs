@@ -336,7 +336,18 @@ impl Baresip {
         std::fs::create_dir_all(&dump).unwrap();
         let source = match options.audio_source {
             Some(path) => format!("aufile,{}", path.display()),
-            None => "ausine,0".into(),
+            None => {
+                // baresip's ausine runs at 48 kHz only; an 8 kHz silence file works everywhere.
+                let silence = dir.path().join("silence.wav");
+                let status = Command::new(require_program("sox"))
+                    .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+                    .arg(&silence)
+                    .args(["trim", "0", "30"])
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+                format!("aufile,{}", silence.display())
+            }
         };
         let config = format!(
             "poll_method\tepoll\n\
@@ -348,7 +359,6 @@ impl Baresip {
              module_path\t/usr/lib/baresip/modules\n\
              module\tg711.so\n\
              module\taufile.so\n\
-             module\tausine.so\n\
              module\tsndfile.so\n\
              snd_path\t{}\n\
              module_app\taccount.so\n\
