@@ -27,4 +27,4 @@ fi
 export CI="${CI:-true}"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
-cargo test --all-targets
+cargo test --all-targets --no-fail-fast

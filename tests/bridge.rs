@@ -12,7 +12,7 @@ use common::{
     Baresip, BaresipOptions, Pbx, RtpPeer, PASSWORD,
 };
 
-fn two_way_call(caller_params: &str, callee_params: &str) {
+fn two_way_call(caller_params: &str, callee_params: &str) -> Pbx {
     let pbx = Pbx::start();
     let tones = tempfile::tempdir().unwrap();
     let (low, high) = (tone_file(tones.path(), 440), tone_file(tones.path(), 1000));
@@ -82,16 +82,27 @@ fn two_way_call(caller_params: &str, callee_params: &str) {
         samples.len() / rate as usize,
         pbx.log()
     );
+    pbx
 }
 
 #[test]
 fn same_codec_call_carries_both_tones() {
-    two_way_call("", "");
+    let pbx = two_way_call("", "");
+    assert!(
+        pbx.log().contains("codec_in=\"PCMU\" codec_out=\"PCMU\""),
+        "{}",
+        pbx.log()
+    );
 }
 
 #[test]
 fn mulaw_to_alaw_call_is_transcoded_both_ways() {
-    two_way_call(";audio_codecs=PCMU/8000/1", ";audio_codecs=PCMA/8000/1");
+    let pbx = two_way_call(";audio_codecs=PCMU/8000/1", ";audio_codecs=PCMA/8000/1");
+    assert!(
+        pbx.log().contains("codec_in=\"PCMU\" codec_out=\"PCMA\""),
+        "{}",
+        pbx.log()
+    );
 }
 
 #[test]

@@ -13,18 +13,7 @@ use common::{
 
 fn call_args<'a>(exten: &'a str, media_port: &'a str, csv: &'a str) -> Vec<&'a str> {
     vec![
-        "-s",
-        exten,
-        "-au",
-        "6001",
-        "-ap",
-        PASSWORD,
-        "-m",
-        "1",
-        "-inf",
-        csv,
-        "-key",
-        "rtp_port",
+        "-s", exten, "-au", "6001", "-ap", PASSWORD, "-m", "1", "-inf", csv, "-key", "rtp_port",
         media_port,
     ]
 }
@@ -103,6 +92,8 @@ fn baresip_calling_8000_records_speech_of_the_right_length() {
         phone.log(),
         pbx.log()
     );
+    // baresip finalises its recording when it quits.
+    assert!(phone.wait_exit(Duration::from_secs(10)), "{}", phone.log());
     let dump = std::fs::read_dir(phone.dir.path().join("dump"))
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -78,7 +78,10 @@ fn unauthenticated_invite_gets_407_and_no_media() {
     );
     let replies = exchange(pbx.sip, &[invite.as_bytes()], Duration::from_millis(1500));
     // Without an ACK the 407 is retransmitted (timer G): the same response, nothing else.
-    assert!(!replies.is_empty() && replies.iter().all(|r| r == &replies[0]), "{replies:?}");
+    assert!(
+        !replies.is_empty() && replies.iter().all(|r| r == &replies[0]),
+        "{replies:?}"
+    );
     assert!(
         replies[0].starts_with("SIP/2.0 407 Proxy Authentication Required"),
         "{}",
