@@ -106,7 +106,10 @@ fn options_lists_capabilities_and_unknown_methods_get_501() {
     assert_eq!(replies.len(), 1);
     let reply = &replies[0];
     assert!(reply.starts_with("SIP/2.0 200 OK"), "{reply}");
-    assert!(reply.contains("\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER\r\n"), "{reply}");
+    assert!(
+        reply.contains("\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER\r\n"),
+        "{reply}"
+    );
     assert!(reply.contains("\r\nAccept: application/sdp"), "{reply}");
     assert!(reply.contains("\r\nSupported:"), "{reply}");
     assert!(reply.contains(";received=127.0.0.1;rport="), "{reply}");
