@@ -145,3 +145,74 @@ fn unregistered_callee_gets_the_not_available_prompt() {
         pbx.log()
     );
 }
+
+#[test]
+fn hold_stops_media_towards_the_holder_and_unhold_resumes_it() {
+    let pbx = Pbx::start();
+    let tones = tempfile::tempdir().unwrap();
+    let high = tone_file(tones.path(), 1000);
+    let _callee = Baresip::start(
+        pbx.sip,
+        BaresipOptions {
+            user: "6002",
+            password: PASSWORD,
+            account_params: ";answermode=auto",
+            audio_source: Some(&high),
+            commands: &[],
+            quit_after_secs: Some(20),
+        },
+    );
+    assert!(wait_until(Duration::from_secs(15), || !pbx
+        .registrations()
+        .is_empty()));
+    let media = RtpPeer::start();
+    let port = media.port.to_string();
+    let csv = fixture("sipp/caller_6001.csv");
+    let args = [
+        "-s",
+        "6002",
+        "-au",
+        "6001",
+        "-ap",
+        PASSWORD,
+        "-m",
+        "1",
+        "-d",
+        "1500",
+        "-inf",
+        csv.to_str().unwrap(),
+        "-key",
+        "rtp_port",
+        &port,
+    ];
+    let run = sipp(&fixture("sipp/uac_hold.xml"), pbx.sip, &args);
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    let arrivals: Vec<_> = media
+        .packets()
+        .iter()
+        .filter(|p| p.payload_type == 0)
+        .map(|p| p.at)
+        .collect();
+    let (gap_index, gap) = arrivals
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| (i, w[1].duration_since(w[0])))
+        .max_by_key(|(_, d)| *d)
+        .expect("no audio reached the caller");
+    assert!(
+        gap >= Duration::from_millis(1000),
+        "no silence while on hold: longest gap {gap:?}"
+    );
+    let after = arrivals.len() - gap_index - 1;
+    assert!(
+        after >= 25,
+        "media did not resume after unhold ({after} packets)"
+    );
+    assert!(pbx.log().contains("re-INVITE answered"), "{}", pbx.log());
+}

@@ -51,8 +51,8 @@ struct OutLeg {
 /// The answered outgoing leg, bridged to the caller.
 struct Bridged {
     dialog: Dialog,
+    local: LocalMedia,
     to: SocketAddr,
-    key: TransactionKey,
     ack: bytes::Bytes,
     media: MediaLeg,
 }
@@ -252,9 +252,8 @@ impl Call {
         let OutLeg {
             mut dialog,
             to,
-            offer,
+            mut offer,
             socket,
-            key,
             user,
             ..
         } = leg;
@@ -274,6 +273,7 @@ impl Call {
             })
             .await;
         let body = std::str::from_utf8(response.body()).unwrap_or_default();
+        offer.session_version += 1;
         let negotiated = match negotiate::parse_answer(&offer, body) {
             Ok(negotiated) => negotiated,
             Err(error) => {
@@ -297,8 +297,8 @@ impl Call {
         tracing::info!(call = self.id, %user, codec_in = self.media.negotiated().codec.encoding_name(), codec_out = negotiated.codec.encoding_name(), "Dial answered: bridging");
         Some(Bridged {
             dialog,
+            local: offer,
             to,
-            key,
             ack,
             media,
         })
@@ -381,7 +381,6 @@ impl Call {
         source: SocketAddr,
     ) -> Option<Event> {
         let key = key?;
-        let _ = leg.key;
         match request.method() {
             Some(Method::Bye) => {
                 self.reply(&request, key, 200, source).await;
@@ -393,12 +392,51 @@ impl Call {
                 self.reply(&request, key, 200, source).await;
                 None
             }
-            _ => {
-                // Hold/unhold passthrough is not implemented: refuse renegotiation from the
-                // callee side so media keeps its current shape.
-                self.reply(&request, key, 488, source).await;
+            Some(Method::Invite) => {
+                self.callee_reinvite(leg, &request, key, source).await;
                 None
             }
+            _ => {
+                self.reply(&request, key, 405, source).await;
+                None
+            }
+        }
+    }
+
+    /// Answers the callee's re-INVITE (hold, unhold, refresh) from this leg's media state. The
+    /// caller's leg is not renegotiated: media towards a holding side simply stops.
+    async fn callee_reinvite(
+        &mut self,
+        leg: &mut Bridged,
+        request: &SipMessage,
+        key: TransactionKey,
+        source: SocketAddr,
+    ) {
+        let body = std::str::from_utf8(request.body()).unwrap_or_default();
+        let answered = negotiate::parse_offer(body).and_then(|offer| {
+            leg.local.session_version += 1;
+            negotiate::answer(&offer, &leg.local)
+        });
+        match answered {
+            Ok((sdp, negotiated)) => {
+                tracing::info!(call = self.id, direction = ?negotiated.direction, "callee re-INVITE answered");
+                leg.media.renegotiate(negotiated);
+                let response = crate::sip::message::MessageWriter::response(
+                    request,
+                    200,
+                    "OK",
+                    Some(&leg.dialog.id().local_tag),
+                    source,
+                )
+                .header(
+                    "Contact",
+                    format!("<sip:{}@{}>", self.caller, self.shared.sip_address),
+                )
+                .header("Allow", super::task::ALLOW)
+                .finish_with_body(Some("application/sdp"), sdp.as_bytes());
+                self.send_response(key, 200, response).await;
+            }
+            Err(_) => self.reply(request, key, 488, source).await,
         }
     }
 
