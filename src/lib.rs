@@ -14,6 +14,8 @@
 //! - [`server`]: edge: start-up, task supervision and shutdown.
 //! - [`control`]: edge: admin HTTP API used by `pbx ctl`.
 
+#![warn(missing_docs)]
+
 pub mod call;
 pub mod config;
 pub mod control;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 
 use super::media_io::{open_socket, MediaEvent, MediaLeg};
-use super::task::{sleep_until, Call};
+use super::task::{send_bye, sleep_until, Call};
 use super::{CallEvent, SipCommand};
 use crate::dialplan::{DialStatus, DialTarget, Event};
 use crate::media::codec::CodecKind;
@@ -257,21 +257,7 @@ impl Call {
             user,
             ..
         } = leg;
-        let ack = dialog
-            .request(
-                Method::Ack,
-                self.shared.sip_address,
-                &format!("z9hG4bK{}", random_tag()),
-            )
-            .finish();
-        let _ = self
-            .shared
-            .commands
-            .send(SipCommand::Send {
-                to,
-                message: ack.clone(),
-            })
-            .await;
+        let ack = self.ack(&mut dialog, to).await;
         let body = std::str::from_utf8(response.body()).unwrap_or_default();
         offer.session_version += 1;
         let negotiated = match negotiate::parse_answer(&offer, body) {
@@ -463,38 +449,29 @@ impl Call {
         }
     }
 
-    async fn ack_and_bye(&mut self, dialog: &mut Dialog, to: SocketAddr) {
+    /// Sends the ACK for a 2xx on `dialog` (no transaction, §13.2.2.4) and returns it for
+    /// retransmitted 2xx.
+    async fn ack(&mut self, dialog: &mut Dialog, to: SocketAddr) -> bytes::Bytes {
+        let branch = format!("z9hG4bK{}", random_tag());
         let ack = dialog
-            .request(
-                Method::Ack,
-                self.shared.sip_address,
-                &format!("z9hG4bK{}", random_tag()),
-            )
+            .request(Method::Ack, self.shared.sip_address, &branch)
             .finish();
+        let message = ack.clone();
         let _ = self
             .shared
             .commands
-            .send(SipCommand::Send { to, message: ack })
+            .send(SipCommand::Send { to, message })
             .await;
+        ack
+    }
+
+    async fn ack_and_bye(&mut self, dialog: &mut Dialog, to: SocketAddr) {
+        self.ack(dialog, to).await;
         self.bye(dialog, to).await;
     }
 
     async fn bye(&mut self, dialog: &mut Dialog, to: SocketAddr) {
-        let branch = format!("z9hG4bK{}", random_tag());
-        let bye = dialog
-            .request(Method::Bye, self.shared.sip_address, &branch)
-            .header("User-Agent", &self.shared.user_agent)
-            .finish();
-        let _ = self
-            .shared
-            .commands
-            .send(SipCommand::Request {
-                key: TransactionKey::for_request(&branch, Method::Bye),
-                to,
-                request: bye,
-                call: self.id,
-            })
-            .await;
+        send_bye(&self.shared, self.id, dialog, to).await;
     }
 }
 

@@ -408,21 +408,30 @@ impl Call {
     }
 
     fn response_to_invite(&self, status: u16, with_sdp: bool) -> Bytes {
+        self.leg_response(&self.invite, status, self.source, with_sdp)
+    }
+
+    /// A response on the caller's leg with our Contact, Allow and, when asked, our SDP.
+    fn leg_response(
+        &self,
+        request: &SipMessage,
+        status: u16,
+        source: SocketAddr,
+        with_sdp: bool,
+    ) -> Bytes {
+        let contact = format!(
+            "<sip:{}@{}>",
+            exten_of(&self.invite),
+            self.shared.sip_address
+        );
         let writer = MessageWriter::response(
-            &self.invite,
+            request,
             status,
             reason_phrase(status),
             Some(&self.local_tag),
-            self.source,
+            source,
         )
-        .header(
-            "Contact",
-            format!(
-                "<sip:{}@{}>",
-                exten_of(&self.invite),
-                self.shared.sip_address
-            ),
-        )
+        .header("Contact", contact)
         .header("Allow", ALLOW)
         .header("Supported", "")
         .header("Server", &self.shared.user_agent);
@@ -652,7 +661,7 @@ impl Call {
     async fn reinvite(&mut self, request: &SipMessage, key: TransactionKey, source: SocketAddr) {
         let body = std::str::from_utf8(request.body()).unwrap_or_default();
         if body.trim().is_empty() {
-            let response = self.response_with_sdp(request, 200, source);
+            let response = self.leg_response(request, 200, source, true);
             self.send_response(key, 200, response).await;
             return;
         }
@@ -669,7 +678,7 @@ impl Call {
                 tracing::info!(call = self.id, direction = ?negotiated.direction, "re-INVITE answered");
                 self.answer_sdp = sdp;
                 self.media.renegotiate(negotiated);
-                let response = self.response_with_sdp(request, 200, source);
+                let response = self.leg_response(request, 200, source, true);
                 self.send_response(key.clone(), 200, response.clone()).await;
                 let now = Instant::now();
                 let t1 = Timers::default().t1;
@@ -685,27 +694,6 @@ impl Call {
         }
     }
 
-    fn response_with_sdp(&self, request: &SipMessage, status: u16, source: SocketAddr) -> Bytes {
-        MessageWriter::response(
-            request,
-            status,
-            reason_phrase(status),
-            Some(&self.local_tag),
-            source,
-        )
-        .header(
-            "Contact",
-            format!(
-                "<sip:{}@{}>",
-                exten_of(&self.invite),
-                self.shared.sip_address
-            ),
-        )
-        .header("Allow", ALLOW)
-        .header("Server", &self.shared.user_agent)
-        .finish_with_body(Some("application/sdp"), self.answer_sdp.as_bytes())
-    }
-
     /// Ends the call from our side: BYE when answered, a final error response otherwise.
     pub(super) async fn hangup(&mut self, cause: Option<u16>) {
         if self.hung_up {
@@ -714,22 +702,7 @@ impl Call {
         self.hung_up = true;
         self.guard.update(|v| v.state = "ending".into());
         if self.answered {
-            let branch = format!("z9hG4bK{}", random_tag());
-            let bye = self
-                .dialog
-                .request(Method::Bye, self.shared.sip_address, &branch)
-                .header("User-Agent", &self.shared.user_agent)
-                .finish();
-            let _ = self
-                .shared
-                .commands
-                .send(SipCommand::Request {
-                    key: TransactionKey::for_request(&branch, Method::Bye),
-                    to: self.source,
-                    request: bye,
-                    call: self.id,
-                })
-                .await;
+            send_bye(&self.shared, self.id, &mut self.dialog, self.source).await;
             tracing::info!(call = self.id, "hung up (BYE sent)");
         } else if !self.final_sent {
             let status = cause_to_status(cause);
@@ -807,6 +780,30 @@ pub fn cause_to_status(cause: Option<u16>) -> u16 {
         Some(127) => 500,
         _ => 480,
     }
+}
+
+/// Sends BYE on `dialog` to `to` in a new client transaction owned by `call`.
+pub(super) async fn send_bye(
+    shared: &CallShared,
+    call: CallId,
+    dialog: &mut Dialog,
+    to: SocketAddr,
+) {
+    let branch = format!("z9hG4bK{}", random_tag());
+    let request = dialog
+        .request(Method::Bye, shared.sip_address, &branch)
+        .header("User-Agent", &shared.user_agent)
+        .finish();
+    let key = TransactionKey::for_request(&branch, Method::Bye);
+    let _ = shared
+        .commands
+        .send(SipCommand::Request {
+            key,
+            to,
+            request,
+            call,
+        })
+        .await;
 }
 
 pub(super) async fn sleep_until(deadline: Option<Instant>) {

@@ -121,7 +121,10 @@ pub enum Frame {
     Audio,
     /// A lost frame; `attempt` counts consecutive losses from 1. Up to [`CONCEAL_FRAMES`] it
     /// holds the last frame fading linearly to zero, after that silence.
-    Concealed { attempt: u32 },
+    Concealed {
+        /// Consecutive lost frames so far, from 1.
+        attempt: u32,
+    },
     /// A frame inserted to raise the delay (more jitter, slow sender clock): the last one again.
     Stretched,
     /// Nothing to play: no packet yet, buffering, or a lasting underrun.
