@@ -13,6 +13,7 @@
 //! - [`router`]: edge: dispatch of incoming SIP requests to the registrar, OPTIONS and calls.
 //! - [`server`]: edge: start-up, task supervision and shutdown.
 //! - [`control`]: edge: admin HTTP API used by `pbx ctl`.
+//! - [`trunk`]: edge: SIP provider accounts: outgoing calls, recognising incoming ones.
 
 #![warn(missing_docs)]
 
@@ -28,3 +29,4 @@ pub mod sdp;
 pub mod server;
 pub mod sip;
 pub mod transport;
+pub mod trunk;

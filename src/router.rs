@@ -16,9 +16,12 @@ use crate::call::registry::CallRegistry;
 use crate::call::routes::CallRoutes;
 use crate::call::task::CallSetup;
 use crate::call::{CallEvent, SipCommand, CALL_EVENT_CAPACITY};
+use crate::config::DidSource;
 use crate::media::codec::CodecKind;
 use crate::registration::AuthOutcome;
 use crate::sip::dialog::{ack_for_failure, DialogId};
+use crate::sip::header::SipUri;
+use crate::trunk::Trunks;
 
 use crate::location::{Location, Reachability};
 use crate::registration::{random_tag, Registration};
@@ -62,6 +65,7 @@ pub struct Router {
     pings: HashMap<TransactionKey, QualifyPing>,
     pinging: HashSet<(String, String)>,
     endpoints: HashMap<String, EndpointProfile>,
+    trunks: Trunks,
     calls: CallRoutes,
     registry: CallRegistry,
     new_calls: VecDeque<CallSetup>,
@@ -79,6 +83,8 @@ pub struct RouterSettings {
     pub max_message_size: usize,
     /// Endpoints by user.
     pub endpoints: HashMap<String, EndpointProfile>,
+    /// SIP trunks, to recognise calls from providers.
+    pub trunks: Trunks,
 }
 
 impl Router {
@@ -101,6 +107,7 @@ impl Router {
             pings: HashMap::new(),
             pinging: HashSet::new(),
             endpoints: settings.endpoints,
+            trunks: settings.trunks,
             calls: CallRoutes::default(),
             registry,
             new_calls: VecDeque::new(),
@@ -244,7 +251,9 @@ impl Router {
         self.respond(&key, status, response, now);
     }
 
-    /// An INVITE outside any dialog: authenticate (407), then hand it to a new call task.
+    /// An INVITE outside any dialog: from a trunk's provider it goes to the trunk's context
+    /// unchallenged; otherwise the caller must authenticate as an endpoint (407). Then it is
+    /// handed to a new call task.
     fn new_invite(
         &mut self,
         request: &SipMessage,
@@ -252,19 +261,47 @@ impl Router {
         source: SocketAddr,
         now: Instant,
     ) {
-        let user = match self.registration.authenticate(request, source, true, now) {
-            AuthOutcome::Challenge(response) => {
-                self.respond(&key, 407, response, now);
+        let request_user = request
+            .request_uri()
+            .and_then(|u| SipUri::parse(u).ok())
+            .and_then(|u| u.user.map(str::to_string))
+            .unwrap_or_default();
+        let (caller, profile, exten) = if let Some(trunk) = self.trunks.identify(source) {
+            let did = match trunk.did_from {
+                DidSource::RequestUri => request_user,
+                DidSource::To => request
+                    .to_header()
+                    .ok()
+                    .and_then(|t| t.sip_uri().ok().and_then(|u| u.user.map(str::to_string)))
+                    .unwrap_or_default(),
+            };
+            let caller = request
+                .from_header()
+                .ok()
+                .and_then(|f| f.sip_uri().ok().and_then(|u| u.user.map(str::to_string)))
+                .unwrap_or_else(|| "anonymous".into());
+            tracing::info!(trunk = %trunk.name, %source, %did, "inbound call from trunk");
+            let profile = EndpointProfile {
+                context: trunk.context.clone(),
+                codecs: trunk.codecs.clone(),
+            };
+            (caller, profile, did)
+        } else {
+            let user = match self.registration.authenticate(request, source, true, now) {
+                AuthOutcome::Challenge(response) => {
+                    self.respond(&key, 407, response, now);
+                    return;
+                }
+                AuthOutcome::Authenticated(user) => user,
+            };
+            let Some(profile) = self.endpoints.get(&user).cloned() else {
+                let response = self
+                    .response(request, 403, reason_phrase(403), source)
+                    .finish();
+                self.respond(&key, 403, response, now);
                 return;
-            }
-            AuthOutcome::Authenticated(user) => user,
-        };
-        let Some(profile) = self.endpoints.get(&user).cloned() else {
-            let response = self
-                .response(request, 403, reason_phrase(403), source)
-                .finish();
-            self.respond(&key, 403, response, now);
-            return;
+            };
+            (user, profile, request_user)
         };
         let trying = MessageWriter::response(request, 100, "Trying", None, source).finish();
         self.respond(&key, 100, trying, now);
@@ -295,7 +332,8 @@ impl Router {
             key,
             source,
             local_tag,
-            caller: user,
+            caller,
+            exten,
             context: profile.context,
             codecs: profile.codecs,
             events: receiver,

@@ -27,6 +27,7 @@ use crate::registration::Registration;
 use crate::router::{EndpointProfile, Router, RouterSettings};
 use crate::transport::udp::UdpTransport;
 use crate::transport::TransportStats;
+use crate::trunk::Trunks;
 
 /// How often lapsed bindings are swept.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
@@ -118,12 +119,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             )
         })
         .collect();
+    let trunks = Trunks::resolve(&config.trunks).await;
     let router = Router::new(
         RouterSettings {
             advertised,
             user_agent: config.sip.user_agent.clone(),
             max_message_size: config.sip.max_message_size,
             endpoints: endpoints.clone(),
+            trunks: trunks.clone(),
         },
         Registration::new(&config, location.clone()),
         location.clone(),
@@ -142,6 +145,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         registry: registry.clone(),
         location: location.clone(),
         endpoints: Arc::new(endpoints),
+        trunks: Arc::new(trunks),
         sip_address: advertised,
         rtp_bind: config.sip.bind.ip(),
         media_address: advertised.ip(),

@@ -17,8 +17,9 @@ use crate::media::codec::CodecKind;
 use crate::media::ports::PortLease;
 use crate::registration::random_tag;
 use crate::sdp::negotiate::{self, Direction, LocalMedia};
+use crate::sip::auth::{random_cnonce, DigestChallenge};
 use crate::sip::dialog::{Dialog, DialogId};
-use crate::sip::message::SipMessage;
+use crate::sip::message::{HeaderName, SipMessage};
 use crate::sip::method::Method;
 use crate::sip::registrar::Binding;
 use crate::sip::transaction::TransactionKey;
@@ -36,16 +37,38 @@ enum LegState {
     Abandoned,
 }
 
+/// Whom an outgoing leg calls and how.
+struct LegTarget {
+    /// For logs and the call list: the endpoint user or `trunk/NUMBER`.
+    label: String,
+    /// Request-URI.
+    uri: String,
+    /// To header value.
+    to_header: String,
+    /// User part of From and Contact (our caller ID on that leg).
+    from_user: String,
+    /// Host part of From.
+    from_domain: String,
+    /// Where to send the INVITE.
+    send_to: SocketAddr,
+    /// Codecs the far side may use, by preference.
+    codecs: Vec<CodecKind>,
+    /// Digest credentials for a provider's 401/407.
+    credentials: Option<(String, String)>,
+}
+
 /// One outgoing leg while it rings.
 struct OutLeg {
-    user: String,
+    target: LegTarget,
     key: TransactionKey,
     branch: String,
     dialog: Dialog,
-    to: SocketAddr,
     offer: LocalMedia,
+    sdp: String,
     socket: Option<(UdpSocket, PortLease)>,
     state: LegState,
+    /// A challenge was answered already: another one means the credentials are wrong.
+    authenticated: bool,
 }
 
 /// The answered outgoing leg, bridged to the caller.
@@ -70,15 +93,16 @@ impl Call {
             match target {
                 DialTarget::Endpoint(user) => {
                     for binding in self.shared.location.contacts(&user, now) {
-                        match self.start_leg(&user, &binding).await {
-                            Some(leg) => legs.push(leg),
-                            None => continue,
-                        }
+                        let target = self.endpoint_target(&user, &binding);
+                        legs.extend(self.start_leg(target).await);
                     }
                 }
-                DialTarget::Trunk { trunk, number } => {
-                    tracing::info!(call = self.id, %trunk, %number, "trunks are not configured: CHANUNAVAIL");
-                }
+                DialTarget::Trunk { trunk, number } => match self.trunk_target(&trunk, &number) {
+                    Some(target) => legs.extend(self.start_leg(target).await),
+                    None => {
+                        tracing::info!(call = self.id, %trunk, %number, "trunk unavailable (disabled, unknown or unresolved): CHANUNAVAIL");
+                    }
+                },
             }
         }
         if legs.is_empty() {
@@ -135,8 +159,42 @@ impl Call {
         }
     }
 
-    /// Sends the INVITE of a new outgoing leg to `binding`.
-    async fn start_leg(&mut self, user: &str, binding: &Binding) -> Option<OutLeg> {
+    fn endpoint_target(&self, user: &str, binding: &Binding) -> LegTarget {
+        let sip = self.shared.sip_address;
+        LegTarget {
+            label: user.to_string(),
+            uri: binding.contact.clone(),
+            to_header: format!("<sip:{user}@{sip}>"),
+            from_user: self.caller.clone(),
+            from_domain: sip.to_string(),
+            send_to: binding.source,
+            codecs: self
+                .shared
+                .endpoints
+                .get(user)
+                .map(|p| p.codecs.clone())
+                .unwrap_or_else(|| vec![CodecKind::Pcmu, CodecKind::Pcma]),
+            credentials: None,
+        }
+    }
+
+    fn trunk_target(&self, name: &str, number: &str) -> Option<LegTarget> {
+        let trunk = self.shared.trunks.get(name)?;
+        let send_to = trunk.send_to?;
+        Some(LegTarget {
+            label: format!("trunk/{name}/{number}"),
+            uri: format!("sip:{number}@{}", trunk.host_port),
+            to_header: format!("<sip:{number}@{}>", trunk.from_domain),
+            from_user: trunk.from_user.clone(),
+            from_domain: trunk.from_domain.clone(),
+            send_to,
+            codecs: trunk.codecs.clone(),
+            credentials: Some((trunk.auth_user.clone(), trunk.password.clone())),
+        })
+    }
+
+    /// Sends the INVITE of a new outgoing leg.
+    async fn start_leg(&mut self, target: LegTarget) -> Option<OutLeg> {
         let opened = match open_socket(&self.shared.ports, self.shared.rtp_bind).await {
             Ok(opened) => opened,
             Err(error) => {
@@ -145,18 +203,12 @@ impl Call {
             }
         };
         let sip = self.shared.sip_address;
-        let allowed = self
-            .shared
-            .endpoints
-            .get(user)
-            .map(|p| p.codecs.clone())
-            .unwrap_or_else(|| vec![CodecKind::Pcmu, CodecKind::Pcma]);
         let offer = LocalMedia {
             address: self.shared.media_address,
             port: opened.1.port(),
             session_id: rand::random::<u32>() as u64,
             session_version: 1,
-            codecs: prefer(self.media.negotiated().codec, &allowed),
+            codecs: prefer(self.media.negotiated().codec, &target.codecs),
             telephone_event: true,
             ptime_ms: 20,
             direction: Direction::SendRecv,
@@ -166,47 +218,98 @@ impl Call {
         let from = format!(
             "\"{}\" <sip:{}@{}>;tag={local_tag}",
             self.caller_name.replace('"', ""),
-            self.caller,
-            sip
+            target.from_user,
+            target.from_domain
         );
-        let to = format!("<sip:{user}@{sip}>");
-        let mut dialog = Dialog::new_uac(&call_id, &local_tag, &from, &to, &binding.contact);
-        let branch = format!("z9hG4bK{}", random_tag());
-        let sdp = negotiate::offer(&offer);
-        let invite = dialog
-            .request(Method::Invite, sip, &branch)
-            .header("Contact", format!("<sip:{}@{}>", self.caller, sip))
-            .header("Allow", super::task::ALLOW)
-            .header("User-Agent", &self.shared.user_agent)
-            .finish_with_body(Some("application/sdp"), sdp.as_bytes());
-        let key = TransactionKey::for_request(&branch, Method::Invite);
-        let commands = &self.shared.commands;
-        let _ = commands
+        let dialog = Dialog::new_uac(&call_id, &local_tag, &from, &target.to_header, &target.uri);
+        let _ = self
+            .shared
+            .commands
             .send(SipCommand::Route {
                 call: self.id,
                 call_id,
                 local_tag,
             })
             .await;
-        let _ = commands
+        let mut leg = OutLeg {
+            sdp: negotiate::offer(&offer),
+            target,
+            key: TransactionKey::for_request("", Method::Invite),
+            branch: String::new(),
+            dialog,
+            offer,
+            socket: Some(opened),
+            state: LegState::Calling,
+            authenticated: false,
+        };
+        self.send_invite(&mut leg, None).await;
+        tracing::info!(call = self.id, user = %leg.target.label, uri = %leg.target.uri, to = %leg.target.send_to, "Dial: INVITE sent");
+        Some(leg)
+    }
+
+    /// Sends (or re-sends with credentials) the leg's INVITE in a new transaction.
+    async fn send_invite(&mut self, leg: &mut OutLeg, authorization: Option<(&str, String)>) {
+        let sip = self.shared.sip_address;
+        leg.branch = format!("z9hG4bK{}", random_tag());
+        let mut writer = leg
+            .dialog
+            .request(Method::Invite, sip, &leg.branch)
+            .header("Contact", format!("<sip:{}@{}>", leg.target.from_user, sip))
+            .header("Allow", super::task::ALLOW)
+            .header("User-Agent", &self.shared.user_agent);
+        if let Some((name, value)) = authorization {
+            writer = writer.header(name, value);
+        }
+        let invite = writer.finish_with_body(Some("application/sdp"), leg.sdp.as_bytes());
+        leg.key = TransactionKey::for_request(&leg.branch, Method::Invite);
+        let _ = self
+            .shared
+            .commands
             .send(SipCommand::Request {
-                key: key.clone(),
-                to: binding.source,
+                key: leg.key.clone(),
+                to: leg.target.send_to,
                 request: invite,
                 call: self.id,
             })
             .await;
-        tracing::info!(call = self.id, %user, contact = %binding.contact, to = %binding.source, "Dial: INVITE sent");
-        Some(OutLeg {
-            user: user.to_string(),
-            key,
-            branch,
-            dialog,
-            to: binding.source,
-            offer,
-            socket: Some(opened),
-            state: LegState::Calling,
-        })
+    }
+
+    /// Answers a provider's 401/407 on `leg` once; false when it cannot or already did.
+    async fn answer_challenge(
+        &mut self,
+        leg: &mut OutLeg,
+        response: &SipMessage,
+        status: u16,
+    ) -> bool {
+        let Some((user, password)) = leg.target.credentials.clone() else {
+            return false;
+        };
+        if leg.authenticated {
+            return false;
+        }
+        let (challenge_header, answer_header) = if status == 407 {
+            (HeaderName::ProxyAuthenticate, "Proxy-Authorization")
+        } else {
+            (HeaderName::WwwAuthenticate, "Authorization")
+        };
+        let Some(challenge) = response
+            .header_occurrences(challenge_header)
+            .find_map(|v| DigestChallenge::parse(v).ok())
+        else {
+            return false;
+        };
+        let credentials = challenge.answer(
+            "INVITE",
+            &leg.target.uri,
+            &user,
+            &password,
+            &random_cnonce(),
+            1,
+        );
+        leg.authenticated = true;
+        self.send_invite(leg, Some((answer_header, credentials.to_header_value())))
+            .await;
+        true
     }
 
     /// Handles a response on one of the ringing legs; returns the leg that answered and its 2xx.
@@ -234,13 +337,14 @@ impl Call {
                 leg.dialog.confirm_uac(response);
                 if leg.state == LegState::Abandoned {
                     // A branch that answered after we gave up on it: ACK and release it.
-                    self.ack_and_bye(&mut leg.dialog, leg.to).await;
+                    self.ack_and_bye(&mut leg.dialog, leg.target.send_to).await;
                     return None;
                 }
                 Some((index, response.clone()))
             }
+            401 | 407 if self.answer_challenge(leg, response, status).await => None,
             _ => {
-                tracing::info!(call = self.id, user = %leg.user, status, "Dial branch failed");
+                tracing::info!(call = self.id, user = %leg.target.label, status, "Dial branch failed");
                 leg.state = LegState::Failed(status);
                 None
             }
@@ -251,12 +355,12 @@ impl Call {
     async fn connect(&mut self, leg: OutLeg, response: SipMessage) -> Option<Bridged> {
         let OutLeg {
             mut dialog,
-            to,
+            target,
             mut offer,
             socket,
-            user,
             ..
         } = leg;
+        let (to, user) = (target.send_to, target.label);
         let ack = self.ack(&mut dialog, to).await;
         let body = std::str::from_utf8(response.body()).unwrap_or_default();
         offer.session_version += 1;
@@ -439,7 +543,7 @@ impl Call {
                     .commands
                     .send(SipCommand::Request {
                         key: TransactionKey::for_request(&leg.branch, Method::Cancel),
-                        to: leg.to,
+                        to: leg.target.send_to,
                         request: cancel,
                         call: self.id,
                     })

@@ -46,6 +46,8 @@ pub struct CallShared {
     pub location: crate::location::Location,
     /// Endpoint profiles, for the codecs offered to a dialled endpoint.
     pub endpoints: Arc<std::collections::HashMap<String, crate::router::EndpointProfile>>,
+    /// SIP trunks, for Dial(trunk/...).
+    pub trunks: Arc<crate::trunk::Trunks>,
     /// The address RTP sockets bind to.
     pub rtp_bind: IpAddr,
     /// The address advertised in SDP.
@@ -69,8 +71,10 @@ pub struct CallSetup {
     pub source: SocketAddr,
     /// Our To tag.
     pub local_tag: String,
-    /// The authenticated caller (endpoint user).
+    /// The caller: the authenticated endpoint user, or the From user of a trunk call.
     pub caller: String,
+    /// The dialled extension (Request-URI user, or a trunk call's DID).
+    pub exten: String,
     /// The dialplan context of the caller.
     pub context: String,
     /// The caller's allowed codecs.
@@ -160,6 +164,7 @@ impl Call {
             source,
             local_tag,
             caller,
+            exten,
             context,
             codecs,
             events,
@@ -262,7 +267,6 @@ impl Call {
                 return Err(());
             }
         };
-        let exten = exten_of(&invite);
         let caller_name = invite
             .from_header()
             .ok()

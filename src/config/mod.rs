@@ -46,6 +46,122 @@ pub struct Config {
     /// Local SIP accounts (phones).
     #[serde(default, rename = "endpoint")]
     pub endpoints: Vec<EndpointConfig>,
+    /// SIP trunks to providers.
+    #[serde(default, rename = "trunk")]
+    pub trunks: Vec<TrunkConfig>,
+}
+
+/// Where an inbound trunk call's dialled number (DID) is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DidSource {
+    /// The user part of the Request-URI (most providers).
+    #[default]
+    RequestUri,
+    /// The user part of the To header.
+    To,
+}
+
+/// `[[trunk]]`: a SIP provider account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkConfig {
+    /// Name used in `Dial(trunk/NAME/NUMBER)` and `pbx ctl trunks`.
+    pub name: Spanned<String>,
+    /// Provider host name or address; empty disables the trunk.
+    #[serde(default)]
+    pub host: String,
+    /// Provider SIP port.
+    #[serde(default = "default_sip_port")]
+    pub port: u16,
+    /// Transport; only `udp` for now.
+    #[serde(default = "default_transport")]
+    pub transport: Spanned<String>,
+    /// Account user name (also the user of our registered Contact).
+    #[serde(default)]
+    pub username: String,
+    /// Digest user name when it differs from `username`; empty uses `username`.
+    #[serde(default)]
+    pub auth_username: String,
+    /// Digest password.
+    #[serde(default)]
+    pub password: String,
+    /// User part of From (caller ID presented); empty uses `username`.
+    #[serde(default)]
+    pub from_user: String,
+    /// Domain of From and To; empty uses `host`.
+    #[serde(default)]
+    pub from_domain: String,
+    /// Register to the provider (false for IP-authenticated gateways).
+    #[serde(default = "default_true")]
+    pub register: bool,
+    /// Registration lifetime asked for, in seconds.
+    #[serde(default = "default_trunk_expiry")]
+    pub expiry_secs: u64,
+    /// Send everything for this trunk to this `host:port` instead; empty sends to the host.
+    #[serde(default)]
+    pub outbound_proxy: String,
+    /// Dialplan context inbound calls from this trunk start in.
+    #[serde(default = "default_trunk_context")]
+    pub context: String,
+    /// Extra source networks (CIDR, e.g. `203.0.113.0/24`) whose INVITEs are accepted as this
+    /// trunk's without authentication; the provider's own address and port always are.
+    #[serde(default)]
+    pub allow_from: Vec<Spanned<String>>,
+    /// Where an inbound call's DID is read: `request_uri` or `to`.
+    #[serde(default)]
+    pub did_from: DidSource,
+    /// Codecs offered to the provider, by preference.
+    #[serde(default = "default_codecs")]
+    pub codecs: Vec<CodecKind>,
+}
+
+impl TrunkConfig {
+    /// Whether the trunk is configured (a host is set).
+    pub fn enabled(&self) -> bool {
+        !self.host.trim().is_empty()
+    }
+
+    /// The digest user name.
+    pub fn auth_user(&self) -> &str {
+        if self.auth_username.is_empty() {
+            &self.username
+        } else {
+            &self.auth_username
+        }
+    }
+
+    /// The user presented in From.
+    pub fn from_user(&self) -> &str {
+        if self.from_user.is_empty() {
+            &self.username
+        } else {
+            &self.from_user
+        }
+    }
+
+    /// The domain of From and To.
+    pub fn from_domain(&self) -> &str {
+        if self.from_domain.is_empty() {
+            self.host.trim()
+        } else {
+            &self.from_domain
+        }
+    }
+
+    /// The extra allowed source networks, parsed (validated at load).
+    pub fn allowed_networks(&self) -> Vec<ipnet::IpNet> {
+        self.allow_from
+            .iter()
+            .filter_map(|n| parse_network(n.get_ref()))
+            .collect()
+    }
+}
+
+fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
 /// `[sip]`: where SIP listens and how the PBX presents itself.
@@ -207,6 +323,21 @@ fn default_codecs() -> Vec<CodecKind> {
 }
 fn default_max_contacts() -> usize {
     3
+}
+fn default_sip_port() -> u16 {
+    5060
+}
+fn default_transport() -> Spanned<String> {
+    Spanned::new(0..0, "udp".to_string())
+}
+fn default_true() -> bool {
+    true
+}
+fn default_trunk_expiry() -> u64 {
+    600
+}
+fn default_trunk_context() -> String {
+    "from-trunk".into()
 }
 
 impl Default for RtpConfig {
@@ -372,6 +503,42 @@ impl Config {
                     endpoint.user.span(),
                     format!("endpoint `{user}` has max_contacts = 0; expected 1 or more"),
                 ));
+            }
+        }
+        let mut trunk_names = HashSet::new();
+        for trunk in &self.trunks {
+            let name = trunk.name.get_ref();
+            if name.is_empty() || name.contains('/') {
+                return Err(invalid(
+                    trunk.name.span(),
+                    format!("trunk name `{name}` is not usable in Dial(trunk/NAME/NUMBER); expected a non-empty name without '/'"),
+                ));
+            }
+            if !trunk_names.insert(name.clone()) {
+                return Err(invalid(
+                    trunk.name.span(),
+                    format!("duplicate trunk `{name}`; each trunk name must be unique"),
+                ));
+            }
+            if !trunk.transport.get_ref().eq_ignore_ascii_case("udp") {
+                return Err(invalid(
+                    trunk.transport.span(),
+                    format!(
+                        "trunk transport `{}` is not supported; expected \"udp\"",
+                        trunk.transport.get_ref()
+                    ),
+                ));
+            }
+            for network in &trunk.allow_from {
+                if parse_network(network.get_ref()).is_none() {
+                    return Err(invalid(
+                        network.span(),
+                        format!(
+                            "`{}` is not an address or network; expected e.g. 203.0.113.0/24",
+                            network.get_ref()
+                        ),
+                    ));
+                }
             }
         }
         Ok(())
