@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn shipped_dialplan_parses() {
         let plan = Dialplan::embedded().unwrap();
-        assert_eq!(plan.context_names(), ["internal", "ivr"]);
+        assert_eq!(plan.context_names(), ["from-trunk", "internal", "ivr"]);
         let text = plan.describe(None).unwrap();
         assert!(text.contains("[menu] Background(ivr-menu)"), "{text}");
     }
