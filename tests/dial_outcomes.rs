@@ -1,0 +1,371 @@
+//! Dial outcomes with real peers on both sides: a SIPp callee registered as 6002 that is busy,
+//! rings until cancelled, answers and hangs up, or answers many calls in a row, and a SIPp
+//! caller (6001) whose media socket records what it hears. The dialplan maps ${DIALSTATUS} to
+//! distinct prompts, so the caller's audio shows which status Dial set. Also: the demo IVR's
+//! option 2 rings a baresip phone registered as 6002 and bridges to it.
+//!
+//! SIPp keys every call on its Call-ID, so one SIPp call cannot both REGISTER and receive the
+//! PBX's INVITE (which has a Call-ID of its own). The callee is therefore two SIPp runs on the
+//! same port, one after the other: `register.xml` registers 6002 from that port, then a
+//! server-mode `uas_*.xml` scenario listens on it for the INVITEs the PBX sends there.
+
+mod common;
+
+use std::path::PathBuf;
+use std::thread::{Scope, ScopedJoinHandle};
+use std::time::{Duration, Instant};
+
+use common::{
+    find_prompt, fixture, free_port, prompt_ulaw, sipp, wait_until, Baresip, BaresipOptions, Pbx,
+    PbxOptions, RtpPeer, SippRun, PASSWORD,
+};
+
+/// 6002 with the ring time as `RING`; BUSY plays all-circuits-busy and NOANSWER goodbye.
+const DIALPLAN: &str = r#"
+[context.internal]
+"6002" = [
+  "Dial(endpoint/6002, RING)",
+  "GotoIf($[\"${DIALSTATUS}\" = \"BUSY\"]?busy)",
+  "GotoIf($[\"${DIALSTATUS}\" = \"NOANSWER\"]?noanswer)",
+  "Hangup()",
+  "busy: Playback(all-circuits-busy)",
+  "Hangup()",
+  "noanswer: Playback(goodbye)",
+  "Hangup()",
+]
+"#;
+
+/// A pbx running [`DIALPLAN`] with `ring_secs`. Qualify pings are off: an OPTIONS reaching a
+/// server-mode SIPp callee would start a call it does not expect.
+fn pbx_ringing_for(ring_secs: u32) -> Pbx {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dialplan.toml");
+    std::fs::write(&path, DIALPLAN.replace("RING", &ring_secs.to_string())).unwrap();
+    let defaults = PbxOptions::default();
+    let registrar = defaults
+        .registrar
+        .replace("qualify_interval_secs = 30", "qualify_interval_secs = 0");
+    assert_ne!(registrar, defaults.registrar, "qualify setting not found");
+    Pbx::start_in(
+        dir,
+        PbxOptions {
+            extra_config: format!("[dialplan]\nfile = \"{}\"\n", path.display()),
+            registrar,
+            ..defaults
+        },
+    )
+}
+
+fn assert_succeeded(run: &SippRun, calls: u64, who: &str, pbx: &Pbx) {
+    assert_eq!(
+        (run.successful, run.failed),
+        (calls, 0),
+        "{who}:\n{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+}
+
+/// Registers 6002 from a fresh port with `register.xml`; the callee SIPp then listens there.
+fn register_6002(pbx: &Pbx) -> u16 {
+    let port = free_port();
+    let port_arg = port.to_string();
+    let args = [
+        "-s", "6002", "-au", "6002", "-ap", PASSWORD, "-m", "1", "-p", &port_arg,
+    ];
+    let run = sipp(&fixture("sipp/register.xml"), pbx.sip, &args);
+    assert_succeeded(&run, 1, "register 6002", pbx);
+    let contact = format!("127.0.0.1:{port}");
+    let registered = pbx
+        .registrations()
+        .iter()
+        .any(|r| r.to_string().contains(&contact));
+    assert!(registered, "{:?}", pbx.registrations());
+    port
+}
+
+/// Whether some socket is bound to UDP `port` on 127.0.0.1 (from /proc, without binding).
+fn udp_bound(port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap();
+    let local = format!("0100007F:{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .any(|line| line.split_whitespace().nth(1) == Some(local.as_str()))
+}
+
+/// Runs the callee `scenario` on `port` (where 6002 registered) in a thread, once it listens.
+fn start_callee<'scope>(
+    scope: &'scope Scope<'scope, '_>,
+    pbx: &'scope Pbx,
+    scenario: &str,
+    port: u16,
+    extra: &'scope [&'scope str],
+) -> ScopedJoinHandle<'scope, SippRun> {
+    let scenario = fixture(scenario);
+    let callee = scope.spawn(move || {
+        let port = port.to_string();
+        let mut args = vec!["-p", port.as_str()];
+        args.extend_from_slice(extra);
+        sipp(&scenario, pbx.sip, &args)
+    });
+    assert!(
+        wait_until(Duration::from_secs(10), || udp_bound(port)),
+        "callee SIPp did not bind port {port}"
+    );
+    callee
+}
+
+/// Calls `exten` as 6001 with the caller `scenario`, media on `media_port`.
+fn call(pbx: &Pbx, scenario: &str, exten: &str, media_port: u16, extra: &[&str]) -> SippRun {
+    let csv = fixture("sipp/caller_6001.csv");
+    let port = media_port.to_string();
+    let mut args = vec![
+        "-s",
+        exten,
+        "-au",
+        "6001",
+        "-ap",
+        PASSWORD,
+        "-inf",
+        csv.to_str().unwrap(),
+        "-key",
+        "rtp_port",
+        &port,
+    ];
+    args.extend_from_slice(extra);
+    sipp(&fixture(scenario), pbx.sip, &args)
+}
+
+/// The mu-law audio a test media socket heard.
+fn heard(media: &RtpPeer) -> Vec<u8> {
+    media
+        .packets()
+        .iter()
+        .filter(|p| p.payload_type == 0)
+        .flat_map(|p| p.payload.iter().copied())
+        .collect()
+}
+
+fn heard_prompt(media: &RtpPeer, prompt: &str) -> bool {
+    find_prompt(&heard(media), &prompt_ulaw(prompt)).is_some()
+}
+
+fn assert_no_leftovers(pbx: &Pbx) {
+    let clean = wait_until(Duration::from_secs(5), || {
+        let stats = pbx.get("/api/stats").unwrap();
+        stats["calls_active"] == 0 && stats["rtp_ports_in_use"] == 0
+    });
+    assert!(clean, "{}\n{}", pbx.get("/api/stats").unwrap(), pbx.log());
+}
+
+#[test]
+fn busy_callee_sets_dialstatus_busy() {
+    let pbx = pbx_ringing_for(20);
+    let port = register_6002(&pbx);
+    let media = RtpPeer::start();
+    let (callee, caller) = std::thread::scope(|s| {
+        let callee = start_callee(s, &pbx, "sipp/uas_busy.xml", port, &["-m", "1"]);
+        let caller = call(&pbx, "sipp/uac_call.xml", "6002", media.port, &["-m", "1"]);
+        (callee.join().unwrap(), caller)
+    });
+    assert_succeeded(&callee, 1, "callee", &pbx);
+    assert_succeeded(&caller, 1, "caller", &pbx);
+    assert!(
+        heard_prompt(&media, "all-circuits-busy"),
+        "BUSY branch not taken\n{}",
+        pbx.log()
+    );
+    assert!(!heard_prompt(&media, "goodbye"));
+    assert!(pbx.log().contains("status=486"), "{}", pbx.log());
+    assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn unanswered_callee_is_cancelled_and_sets_noanswer() {
+    let pbx = pbx_ringing_for(3);
+    let port = register_6002(&pbx);
+    let media = RtpPeer::start();
+    let started = Instant::now();
+    let (callee, caller) = std::thread::scope(|s| {
+        let callee = start_callee(s, &pbx, "sipp/uas_ringing_cancel.xml", port, &["-m", "1"]);
+        // dial_uac_ringing.xml fails unless the callee's 180 reaches the caller.
+        let caller = call(
+            &pbx,
+            "sipp/dial_uac_ringing.xml",
+            "6002",
+            media.port,
+            &["-m", "1"],
+        );
+        (callee.join().unwrap(), caller)
+    });
+    assert_succeeded(&callee, 1, "callee", &pbx);
+    assert_succeeded(&caller, 1, "caller", &pbx);
+    assert!(
+        heard_prompt(&media, "goodbye"),
+        "NOANSWER branch not taken\n{}",
+        pbx.log()
+    );
+    assert!(!heard_prompt(&media, "all-circuits-busy"));
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    assert!(pbx.log().contains("Dial timed out"), "{}", pbx.log());
+    assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn caller_cancel_while_ringing_cancels_the_callee() {
+    let pbx = pbx_ringing_for(20);
+    let port = register_6002(&pbx);
+    let media = RtpPeer::start();
+    let started = Instant::now();
+    let (callee, caller) = std::thread::scope(|s| {
+        let callee = start_callee(s, &pbx, "sipp/uas_ringing_cancel.xml", port, &["-m", "1"]);
+        let caller = call(
+            &pbx,
+            "sipp/uac_cancel.xml",
+            "6002",
+            media.port,
+            &["-m", "1", "-d", "500"],
+        );
+        (callee.join().unwrap(), caller)
+    });
+    assert_succeeded(&callee, 1, "callee", &pbx);
+    assert_succeeded(&caller, 1, "caller", &pbx);
+    // Well before the 20 s ring time: the callee's CANCEL came from the caller's.
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        pbx.log().contains("cancelled by the caller"),
+        "{}",
+        pbx.log()
+    );
+    assert!(!pbx.log().contains("Dial timed out"));
+    assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn callee_bye_after_answer_hangs_up_the_caller() {
+    let pbx = pbx_ringing_for(20);
+    let port = register_6002(&pbx);
+    let (caller_media, callee_media) = (RtpPeer::start(), RtpPeer::start());
+    let callee_port = callee_media.port.to_string();
+    let callee_args = ["-m", "1", "-key", "rtp_port", callee_port.as_str()];
+    let started = Instant::now();
+    let (callee, caller) = std::thread::scope(|s| {
+        let callee = start_callee(s, &pbx, "sipp/uas_answer_bye.xml", port, &callee_args);
+        let caller = call(
+            &pbx,
+            "sipp/uac_call.xml",
+            "6002",
+            caller_media.port,
+            &["-m", "1"],
+        );
+        (callee.join().unwrap(), caller)
+    });
+    assert_succeeded(&callee, 1, "callee", &pbx);
+    assert_succeeded(&caller, 1, "caller", &pbx);
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    let log = pbx.log();
+    assert!(log.contains("Dial answered: bridging"), "{log}");
+    assert!(log.contains("callee hung up"), "{log}");
+    assert_no_leftovers(&pbx);
+}
+
+fn dtmf_pcap(digit: char) -> PathBuf {
+    let pcap = PathBuf::from(format!("/usr/share/sip-tester/dtmf_2833_{digit}.pcap"));
+    assert!(
+        pcap.exists(),
+        "{} missing: install sip-tester",
+        pcap.display()
+    );
+    pcap
+}
+
+#[test]
+fn ivr_option_2_bridges_to_6002() {
+    let pbx = Pbx::start();
+    let phone = Baresip::start(
+        pbx.sip,
+        BaresipOptions {
+            user: "6002",
+            password: PASSWORD,
+            account_params: ";answermode=auto",
+            audio_source: None,
+            commands: &[],
+            quit_after_secs: Some(40),
+        },
+    );
+    assert!(
+        wait_until(Duration::from_secs(15), || !pbx.registrations().is_empty()),
+        "6002 did not register\n{}",
+        phone.log()
+    );
+    let media = RtpPeer::start();
+    let (caller, bridged_at) = std::thread::scope(|s| {
+        let caller = s.spawn(|| {
+            call(
+                &pbx,
+                "sipp/uac_bye.xml",
+                "8001",
+                media.port,
+                &["-m", "1", "-d", "8000"],
+            )
+        });
+        assert!(
+            media.wait_packets(50, Duration::from_secs(10)),
+            "no menu audio\n{}",
+            pbx.log()
+        );
+        media.send_pcap(&dtmf_pcap('2'), 101);
+        let bridged = wait_until(Duration::from_secs(5), || {
+            let calls = pbx.get("/api/calls").unwrap();
+            calls.to_string().contains("bridged to 6002")
+        });
+        assert!(bridged, "{}\n{}", pbx.log(), phone.log());
+        let bridged_at = Instant::now();
+        (caller.join().unwrap(), bridged_at)
+    });
+    assert_succeeded(&caller, 1, "caller", &pbx);
+    let log = pbx.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("Dial: INVITE sent") && l.contains("user=6002")),
+        "{log}"
+    );
+    // The phone answered and got the PBX's BYE when the caller hung up.
+    let ended = wait_until(Duration::from_secs(5), || {
+        let phone_log = phone.log();
+        phone_log.contains("Call established") && phone_log.contains("terminated")
+    });
+    assert!(ended, "{}", phone.log());
+    // The phone's audio reached the caller through the bridge until the caller hung up.
+    let relayed = media.packets().iter().filter(|p| p.at > bridged_at).count();
+    assert!(relayed > 50, "{relayed} packets after the bridge\n{log}");
+    assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn hundred_bridged_calls_leave_nothing_behind() {
+    let pbx = pbx_ringing_for(20);
+    let port = register_6002(&pbx);
+    let (caller_media, callee_media) = (RtpPeer::start(), RtpPeer::start());
+    let callee_port = callee_media.port.to_string();
+    let callee_args = ["-m", "100", "-key", "rtp_port", callee_port.as_str()];
+    // Each bridged call holds two RTP ports and the test pbx has 20: at most 8 at once.
+    let caller_args = ["-m", "100", "-r", "20", "-l", "8", "-d", "500"];
+    let (callee, caller) = std::thread::scope(|s| {
+        let callee = start_callee(s, &pbx, "sipp/uas_answer.xml", port, &callee_args);
+        let caller = call(
+            &pbx,
+            "sipp/uac_bye.xml",
+            "6002",
+            caller_media.port,
+            &caller_args,
+        );
+        (callee.join().unwrap(), caller)
+    });
+    assert_succeeded(&caller, 100, "caller", &pbx);
+    assert_succeeded(&callee, 100, "callee", &pbx);
+    assert_no_leftovers(&pbx);
+    let stats = pbx.get("/api/stats").unwrap();
+    assert_eq!(stats["calls_total"], 100, "{stats}");
+}
