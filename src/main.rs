@@ -69,6 +69,8 @@ enum CtlCommand {
     Stats,
     /// Live calls: id, from, to, state, duration, codec, packets, loss, jitter.
     Calls,
+    /// Trunks: registration state, since when, next attempt, last response.
+    Trunks,
     /// Hang up a call by its id (see `calls`).
     Hangup {
         /// The call id.
@@ -215,6 +217,7 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
         CtlCommand::Version => client.version(),
         CtlCommand::Stats => client.stats(),
         CtlCommand::Calls => client.calls(),
+        CtlCommand::Trunks => client.trunks(),
         CtlCommand::Hangup { call } => client.hangup(call),
         CtlCommand::Dialplan {
             command: DialplanCommand::Show { context },

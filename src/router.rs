@@ -21,7 +21,10 @@ use crate::media::codec::CodecKind;
 use crate::registration::AuthOutcome;
 use crate::sip::dialog::{ack_for_failure, DialogId};
 use crate::sip::header::SipUri;
-use crate::trunk::Trunks;
+use crate::sip::outbound_registration::{
+    OutboundRegistration, RegistrationConfig, RegistrationState,
+};
+use crate::trunk::{TrunkBoard, Trunks};
 
 use crate::location::{Location, Reachability};
 use crate::registration::{random_tag, Registration};
@@ -51,6 +54,14 @@ struct QualifyPing {
     sent: Instant,
 }
 
+/// The PBX's registration to one trunk's provider.
+#[derive(Debug)]
+struct TrunkRegistration {
+    trunk: String,
+    send_to: SocketAddr,
+    machine: OutboundRegistration,
+}
+
 /// SIP dispatch state for one transport.
 #[derive(Debug)]
 pub struct Router {
@@ -66,6 +77,9 @@ pub struct Router {
     pinging: HashSet<(String, String)>,
     endpoints: HashMap<String, EndpointProfile>,
     trunks: Trunks,
+    registrations: Vec<TrunkRegistration>,
+    register_branches: HashMap<TransactionKey, usize>,
+    trunk_board: TrunkBoard,
     calls: CallRoutes,
     registry: CallRegistry,
     new_calls: VecDeque<CallSetup>,
@@ -83,8 +97,10 @@ pub struct RouterSettings {
     pub max_message_size: usize,
     /// Endpoints by user.
     pub endpoints: HashMap<String, EndpointProfile>,
-    /// SIP trunks, to recognise calls from providers.
+    /// SIP trunks, to recognise calls from providers and register to them.
     pub trunks: Trunks,
+    /// Where trunk registration status is published.
+    pub trunk_board: TrunkBoard,
 }
 
 impl Router {
@@ -96,6 +112,8 @@ impl Router {
         stats: Arc<TransportStats>,
         registry: CallRegistry,
     ) -> Router {
+        let registrations =
+            trunk_registrations(&settings.trunks, settings.advertised, &settings.user_agent);
         Router {
             transactions: TransactionTable::new(Reliability::Unreliable, Timers::default()),
             registration,
@@ -107,6 +125,9 @@ impl Router {
             pings: HashMap::new(),
             pinging: HashSet::new(),
             endpoints: settings.endpoints,
+            registrations,
+            register_branches: HashMap::new(),
+            trunk_board: settings.trunk_board,
             trunks: settings.trunks,
             calls: CallRoutes::default(),
             registry,
@@ -498,6 +519,15 @@ impl Router {
             }
             ResponseDisposition::Absorb | ResponseDisposition::NoTransaction => return,
         }
+        if status >= 200 {
+            if let Some(index) = self.register_branches.remove(&key) {
+                if let Some(registration) = self.registrations.get_mut(index) {
+                    registration.machine.handle_response(branch, response, now);
+                }
+                self.drive_registrations(now);
+                return;
+            }
+        }
         // An INVITE's 2xx may come again (retransmissions, forks): its owner ACKs each one, so
         // the route stays until the call ends.
         let done = status >= 300 || (status >= 200 && cseq.method != Method::Invite);
@@ -561,15 +591,78 @@ impl Router {
 
     /// The next instant [`Router::handle_timeout`] must run.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        self.transactions.poll_timeout()
+        let registrations = self
+            .registrations
+            .iter()
+            .filter_map(|r| r.machine.poll_timeout())
+            .min();
+        match (self.transactions.poll_timeout(), registrations) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Sends the REGISTERs trunk registrations want now and publishes their status.
+    fn drive_registrations(&mut self, now: Instant) {
+        for (index, registration) in self.registrations.iter_mut().enumerate() {
+            let before = registration.machine.state().clone();
+            while let Some(out) = registration.machine.poll_request(now) {
+                let key = TransactionKey::for_request(&out.branch, Method::Register);
+                if self
+                    .transactions
+                    .send_request(&key, registration.send_to, out.request, now)
+                    .is_ok()
+                {
+                    self.register_branches.insert(key, index);
+                }
+            }
+            let state = registration.machine.state();
+            if *state != before {
+                match state {
+                    RegistrationState::Registered { .. } => {
+                        tracing::info!(trunk = %registration.trunk, "registered to the provider")
+                    }
+                    RegistrationState::Rejected { status, reason } => {
+                        tracing::warn!(trunk = %registration.trunk, status, %reason, "provider refused the registration; retrying with backoff")
+                    }
+                    _ => {}
+                }
+            }
+            self.trunk_board
+                .update(&registration.trunk, registration.machine.status());
+        }
+    }
+
+    /// Starts removing every trunk registration (shutdown).
+    pub fn unregister_trunks(&mut self, now: Instant) {
+        for registration in &mut self.registrations {
+            registration.machine.unregister(now);
+        }
+        self.drive_registrations(now);
+    }
+
+    /// Whether no trunk registration still has a request in flight or due.
+    pub fn trunks_settled(&self) -> bool {
+        self.registrations
+            .iter()
+            .all(|r| matches!(r.machine.state(), RegistrationState::Unregistered))
     }
 
     /// Runs transaction timers due at `now` and reacts to their events.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.transactions.handle_timeout(now);
+        self.drive_registrations(now);
         while let Some(event) = self.transactions.poll_event() {
             match event {
                 TableEvent::ClientTimeout(key) => {
+                    if let Some(index) = self.register_branches.remove(&key) {
+                        if let Some(registration) = self.registrations.get_mut(index) {
+                            tracing::warn!(trunk = %registration.trunk, "provider did not answer REGISTER: unreachable");
+                            registration
+                                .machine
+                                .handle_transaction_timeout(&key.branch, now);
+                        }
+                    }
                     if let Some(call) = self.calls.request_owner(&key, true) {
                         self.calls
                             .deliver(call, CallEvent::RequestTimeout(key.clone()));
@@ -603,4 +696,34 @@ impl Router {
     pub fn transaction_count(&self) -> usize {
         self.transactions.len()
     }
+}
+
+/// The registrations of the trunks that register and resolved.
+fn trunk_registrations(
+    trunks: &Trunks,
+    advertised: SocketAddr,
+    user_agent: &str,
+) -> Vec<TrunkRegistration> {
+    trunks
+        .iter()
+        .filter(|t| t.register)
+        .filter_map(|t| {
+            let send_to = t.send_to?;
+            let config = RegistrationConfig {
+                registrar_uri: format!("sip:{}", t.host_port),
+                aor: format!("sip:{}@{}", t.username, t.from_domain),
+                contact: format!("sip:{}@{}", t.username, advertised),
+                auth_username: t.auth_user.clone(),
+                password: t.password.clone(),
+                expiry: std::time::Duration::from_secs(t.expiry_secs.max(1)),
+                local_sent_by: advertised,
+                user_agent: user_agent.to_string(),
+            };
+            Some(TrunkRegistration {
+                trunk: t.name.clone(),
+                send_to,
+                machine: OutboundRegistration::new(config, Instant::now()),
+            })
+        })
+        .collect()
 }

@@ -27,7 +27,7 @@ use crate::registration::Registration;
 use crate::router::{EndpointProfile, Router, RouterSettings};
 use crate::transport::udp::UdpTransport;
 use crate::transport::TransportStats;
-use crate::trunk::Trunks;
+use crate::trunk::{TrunkBoard, Trunks};
 
 /// How often lapsed bindings are swept.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
@@ -120,6 +120,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         })
         .collect();
     let trunks = Trunks::resolve(&config.trunks).await;
+    let trunk_board = TrunkBoard::new(&trunks);
     let router = Router::new(
         RouterSettings {
             advertised,
@@ -127,6 +128,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             max_message_size: config.sip.max_message_size,
             endpoints: endpoints.clone(),
             trunks: trunks.clone(),
+            trunk_board: trunk_board.clone(),
         },
         Registration::new(&config, location.clone()),
         location.clone(),
@@ -179,6 +181,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         ports,
         dialplan,
         control,
+        trunks: trunk_board,
     });
     let api_shutdown = shutdown.clone();
     tasks.spawn(async move {
@@ -267,6 +270,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
         tokio::select! {
             _ = shutdown.cancelled(), if drain_until.is_none() => {
                 router.hangup_all();
+                router.unregister_trunks(Instant::now());
                 drain_until = Some(Instant::now() + CALL_DRAIN);
             }
             _ = sleep_until(drain_until), if drain_until.is_some() => break,
@@ -299,7 +303,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
         while let Some((to, data)) = router.poll_transmit() {
             transport.send(&data, to);
         }
-        if drain_until.is_some() && call_tasks.is_empty() {
+        if drain_until.is_some() && call_tasks.is_empty() && router.trunks_settled() {
             break;
         }
     }

@@ -3,15 +3,13 @@
 //! a caller on the provider's network dialling a DID.
 
 mod common;
-#[path = "common/kamailio.rs"]
-mod kamailio;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::kamailio::{Kamailio, DID, EXTERNAL_NUMBER, TRUNK_PASSWORD, TRUNK_USER};
 use common::{fixture, free_port, sipp};
-use kamailio::{Kamailio, DID, EXTERNAL_NUMBER, TRUNK_PASSWORD, TRUNK_USER};
 
 /// A SIPp UAS on `port` running `scenario` for one call.
 fn spawn_uas(scenario: &Path, port: u16, dir: &Path) -> Child {

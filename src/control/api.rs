@@ -15,6 +15,7 @@ use crate::call::{CallId, ControlCommand};
 use crate::location::{Location, RegistrationView};
 use crate::media::ports::PortPool;
 use crate::transport::{TransportStats, TransportStatsView};
+use crate::trunk::{TrunkBoard, TrunkView};
 
 /// What the API handlers read.
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct ApiState {
     pub dialplan: DialplanHandle,
     /// Commands to the SIP task.
     pub control: tokio::sync::mpsc::Sender<ControlCommand>,
+    /// Trunk registration status.
+    pub trunks: TrunkBoard,
 }
 
 /// `GET /api/health`.
@@ -83,6 +86,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/registrations", get(registrations))
         .route("/api/stats", get(stats))
         .route("/api/calls", get(calls))
+        .route("/api/trunks", get(trunks))
         .route("/api/calls/{id}/hangup", post(hangup))
         .route("/api/dialplan", get(dialplan_show))
         .route("/api/dialplan/reload", post(dialplan_reload))
@@ -117,6 +121,10 @@ async fn stats(State(state): State<ApiState>) -> Json<Stats> {
 
 async fn calls(State(state): State<ApiState>) -> Json<Vec<CallView>> {
     Json(state.calls.views(Instant::now()))
+}
+
+async fn trunks(State(state): State<ApiState>) -> Json<Vec<TrunkView>> {
+    Json(state.trunks.views(Instant::now()))
 }
 
 async fn hangup(

@@ -10,6 +10,7 @@ use super::api::{Health, Stats};
 use super::table;
 use crate::call::registry::CallView;
 use crate::location::RegistrationView;
+use crate::trunk::TrunkView;
 
 /// Default admin API address, matching `[api] bind`'s default.
 pub const DEFAULT_API_URL: &str = "http://127.0.0.1:8088";
@@ -236,6 +237,37 @@ impl CtlClient {
             json,
             text: listing.text,
         })
+    }
+
+    /// `pbx ctl trunks`: registration state per trunk, like `pjsip show registrations`.
+    pub fn trunks(&self) -> Result<Output, CtlError> {
+        let (trunks, json): (Vec<TrunkView>, _) = self.get("/api/trunks")?;
+        let secs = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |s| format!("{s}s"));
+        let rows: Vec<Vec<String>> = trunks
+            .iter()
+            .map(|t| {
+                vec![
+                    t.name.clone(),
+                    t.state.clone(),
+                    secs(t.since_secs),
+                    secs(t.next_in_secs),
+                    t.last_response.clone().unwrap_or_else(|| "-".into()),
+                    t.failures.to_string(),
+                ]
+            })
+            .collect();
+        let text = table::render(
+            &[
+                "TRUNK",
+                "STATE",
+                "SINCE",
+                "NEXT",
+                "LAST RESPONSE",
+                "FAILURES",
+            ],
+            &rows,
+        );
+        Ok(Output { json, text })
     }
 
     /// `pbx ctl hangup CALL`.

@@ -554,7 +554,7 @@ impl MessageWriter {
 
     /// Starts a response to `request`, copying Via (with RFC 3581 received/rport filled from
     /// `source`), From, To (adding `to_tag` unless one is present), Call-ID and CSeq as
-    /// RFC 3261 §8.2.6.2 requires.
+    /// RFC 3261 §8.2.6.2 requires, and Record-Route in 1xx/2xx (§12.1.1).
     pub fn response(
         request: &SipMessage,
         status: u16,
@@ -592,6 +592,13 @@ impl MessageWriter {
         }
         if let Some(cseq) = request.header(HeaderName::CSeq) {
             let _ = write!(text, "CSeq: {cseq}\r\n");
+        }
+        // §12.1.1: a response that may create a dialog copies the Record-Route set, so the
+        // peer's in-dialog requests (ACK, BYE) traverse the proxies that asked for it.
+        if (101..300).contains(&status) {
+            for route in request.header_values(HeaderName::RecordRoute) {
+                let _ = write!(text, "Record-Route: {route}\r\n");
+            }
         }
         MessageWriter { text }
     }

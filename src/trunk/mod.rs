@@ -126,3 +126,98 @@ impl Trunks {
         self.list.iter()
     }
 }
+
+/// One trunk as `pbx ctl trunks` shows it (Asterisk's `pjsip show registrations`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct TrunkView {
+    /// Trunk name.
+    pub name: String,
+    /// `disabled`, `no registration`, or the registration state (`registered`, `rejected`...).
+    pub state: String,
+    /// Seconds since the state began.
+    pub since_secs: Option<u64>,
+    /// Seconds until the next REGISTER (refresh or retry).
+    pub next_in_secs: Option<u64>,
+    /// The provider's last final response, e.g. `200 OK` or `403 Forbidden`.
+    pub last_response: Option<String>,
+    /// Consecutive failed attempts (sets the backoff).
+    pub failures: u32,
+}
+
+#[derive(Debug, Clone)]
+struct BoardEntry {
+    name: String,
+    status: Option<crate::sip::outbound_registration::RegistrationStatus>,
+    note: &'static str,
+}
+
+/// Clonable handle to the trunks' registration status, written by the SIP task and read by
+/// the admin API.
+#[derive(Debug, Clone, Default)]
+pub struct TrunkBoard {
+    entries: std::sync::Arc<std::sync::Mutex<Vec<BoardEntry>>>,
+}
+
+impl TrunkBoard {
+    /// A board listing `trunks`, none registered yet.
+    pub fn new(trunks: &Trunks) -> TrunkBoard {
+        let entries = trunks
+            .iter()
+            .map(|t| BoardEntry {
+                name: t.name.clone(),
+                status: None,
+                note: match (t.send_to.is_some(), t.register) {
+                    (false, _) => "disabled",
+                    (true, false) => "no registration",
+                    (true, true) => "idle",
+                },
+            })
+            .collect();
+        TrunkBoard {
+            entries: std::sync::Arc::new(std::sync::Mutex::new(entries)),
+        }
+    }
+
+    /// Records the registration status of trunk `name`.
+    pub fn update(
+        &self,
+        name: &str,
+        status: crate::sip::outbound_registration::RegistrationStatus,
+    ) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = entries.iter_mut().find(|e| e.name == name) {
+            entry.status = Some(status);
+        }
+    }
+
+    /// Every trunk's view at `now`.
+    pub fn views(&self, now: std::time::Instant) -> Vec<TrunkView> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .iter()
+            .map(|e| match &e.status {
+                None => TrunkView {
+                    name: e.name.clone(),
+                    state: e.note.to_string(),
+                    since_secs: None,
+                    next_in_secs: None,
+                    last_response: None,
+                    failures: 0,
+                },
+                Some(status) => TrunkView {
+                    name: e.name.clone(),
+                    state: status.state.name().to_string(),
+                    since_secs: Some(now.saturating_duration_since(status.since).as_secs()),
+                    next_in_secs: status
+                        .next_action
+                        .map(|at| at.saturating_duration_since(now).as_secs()),
+                    last_response: status
+                        .last_response
+                        .as_ref()
+                        .map(|(code, reason)| format!("{code} {reason}")),
+                    failures: status.failures,
+                },
+            })
+            .collect()
+    }
+}

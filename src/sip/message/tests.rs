@@ -168,3 +168,22 @@ fn trying_gets_no_to_tag() {
             .unwrap();
     assert_eq!(resp.to_header().unwrap().tag(), None);
 }
+
+#[test]
+fn dialog_creating_responses_copy_record_route() {
+    let invite = parse(
+        "INVITE sip:6001@pbx SIP/2.0\r\nVia: SIP/2.0/UDP proxy;branch=z9hG4bKrr\r\nRecord-Route: <sip:p1;lr>, <sip:p2;lr>\r\n\
+         From: <sip:a@b>;tag=1\r\nTo: <sip:6001@pbx>\r\nCall-ID: rr\r\nCSeq: 1 INVITE\r\n\r\n",
+    );
+    let source: SocketAddr = "192.0.2.9:5060".parse().unwrap();
+    let ok =
+        SipMessage::parse(MessageWriter::response(&invite, 200, "OK", Some("t"), source).finish())
+            .unwrap();
+    let routes: Vec<_> = ok.header_values(HeaderName::RecordRoute).collect();
+    assert_eq!(routes, ["<sip:p1;lr>", "<sip:p2;lr>"]);
+    let busy = SipMessage::parse(
+        MessageWriter::response(&invite, 486, "Busy Here", Some("t"), source).finish(),
+    )
+    .unwrap();
+    assert_eq!(busy.header(HeaderName::RecordRoute), None);
+}
