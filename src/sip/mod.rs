@@ -6,5 +6,6 @@ pub mod dialog;
 pub mod header;
 pub mod message;
 pub mod method;
+pub mod outbound_registration;
 pub mod registrar;
 pub mod transaction;
