@@ -9,6 +9,11 @@ use tokio::net::UdpSocket;
 
 use super::TransportStats;
 
+/// Kernel receive buffer asked for the SIP socket: bursts of thousands of REGISTERs per second
+/// overflow the usual 212 KB default during short scheduling stalls (Kamailio asks for MBs too).
+/// The kernel caps it at `net.core.rmem_max`.
+const SOCKET_RECV_BUFFER: usize = 4 * 1024 * 1024;
+
 /// Receive buffer size: above any `max_message_size`, so oversized datagrams are seen (and
 /// counted) rather than silently truncated by the kernel.
 const RECV_BUFFER: usize = 65_536;
@@ -24,7 +29,14 @@ pub struct UdpTransport {
 impl UdpTransport {
     /// Binds `addr`.
     pub async fn bind(addr: SocketAddr, stats: Arc<TransportStats>) -> io::Result<UdpTransport> {
-        let socket = UdpSocket::bind(addr).await?;
+        let domain = socket2::Domain::for_address(addr);
+        let raw = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
+        if let Err(error) = raw.set_recv_buffer_size(SOCKET_RECV_BUFFER) {
+            tracing::warn!(%error, "cannot enlarge the SIP socket's receive buffer");
+        }
+        raw.set_nonblocking(true)?;
+        raw.bind(&addr.into())?;
+        let socket = UdpSocket::from_std(raw.into())?;
         let local = socket.local_addr()?;
         Ok(UdpTransport {
             socket: Arc::new(socket),
