@@ -17,12 +17,17 @@ use common::{
 };
 
 fn pbx_with_trunk(provider: &Kamailio, password: &str) -> Pbx {
+    pbx_with_trunk_expiry(provider, password, 60)
+}
+
+fn pbx_with_trunk_expiry(provider: &Kamailio, password: &str, expiry: u32) -> Pbx {
     Pbx::start_with(PbxOptions {
         extra_config: format!(
             "[[trunk]]\nname = \"provider\"\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{TRUNK_USER}\"\n\
-             password = \"{password}\"\nexpiry_secs = 60\n",
+             password = \"{password}\"\nexpiry_secs = {expiry}\n",
             provider.sip.port()
         ),
+        env: vec![("EXTERNAL_EXTENSION_NUMBER".into(), EXTERNAL_NUMBER.into())],
         ..PbxOptions::default()
     })
 }
@@ -133,6 +138,101 @@ fn trunk_registers_and_999_reaches_the_phone_behind_the_provider() {
         "{}",
         provider.log()
     );
+
+    // Shutdown removes the registration at the provider.
+    let _ = pbx.stop();
+    assert!(
+        provider.registered_contacts().is_empty(),
+        "{}",
+        provider.log()
+    );
+}
+
+#[test]
+fn ivr_option_3_calls_the_external_number_through_the_trunk() {
+    let phone_port = free_port();
+    let provider = Kamailio::start(free_port(), phone_port);
+    let pbx = pbx_with_trunk(&provider, TRUNK_PASSWORD);
+    assert!(wait_until(Duration::from_secs(10), || trunk_state(&pbx)
+        ["state"]
+        == "registered"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut phone = echo_phone(phone_port, dir.path());
+    let media = RtpPeer::start();
+    let port = media.port.to_string();
+    let csv = fixture("sipp/caller_6001.csv");
+    let target = pbx.sip;
+    let caller = std::thread::spawn(move || {
+        let args = [
+            "-s",
+            "8001",
+            "-au",
+            "6001",
+            "-ap",
+            PASSWORD,
+            "-m",
+            "1",
+            "-d",
+            "4000",
+            "-inf",
+            csv.to_str().unwrap(),
+            "-key",
+            "rtp_port",
+            &port,
+        ];
+        sipp(&fixture("sipp/uac_bye.xml"), target, &args)
+    });
+    assert!(
+        media.wait_packets(25, Duration::from_secs(10)),
+        "no menu audio\n{}",
+        pbx.log()
+    );
+    media.send_pcap(Path::new("/usr/share/sip-tester/dtmf_2833_3.pcap"), 101);
+    let run = caller.join().unwrap();
+    let _ = phone.kill();
+    let _ = phone.wait();
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    assert!(
+        pbx.log().contains("Dial answered: bridging"),
+        "{}\n{}",
+        pbx.log(),
+        provider.log()
+    );
+    assert!(
+        provider
+            .log()
+            .contains(&format!("INVITE sip:{EXTERNAL_NUMBER}@")),
+        "{}",
+        provider.log()
+    );
+}
+
+#[test]
+fn stopped_provider_makes_the_trunk_unreachable_until_it_returns() {
+    let mut provider = Kamailio::start(free_port(), free_port());
+    // A 10 s registration is refreshed after 5 s, so the outage is noticed quickly.
+    let pbx = pbx_with_trunk_expiry(&provider, TRUNK_PASSWORD, 10);
+    assert!(wait_until(Duration::from_secs(10), || trunk_state(&pbx)
+        ["state"]
+        == "registered"));
+    provider.stop();
+    // The refresh gets no answer: after timer F (32 s) the trunk is unreachable.
+    let unreachable = wait_until(Duration::from_secs(45), || {
+        trunk_state(&pbx)["state"] == "unreachable"
+    });
+    assert!(unreachable, "{}\n{}", trunk_state(&pbx), pbx.log());
+    provider.restart();
+    let back = wait_until(Duration::from_secs(20), || {
+        trunk_state(&pbx)["state"] == "registered"
+    });
+    assert!(back, "{}\n{}", trunk_state(&pbx), pbx.log());
+    assert!(!provider.registered_contacts().is_empty());
 }
 
 #[test]
@@ -231,4 +331,60 @@ fn unauthenticated_invite_to_999_places_no_call() {
         provider.log()
     );
     assert_eq!(pbx.get("/api/stats").unwrap()["calls_total"], 0);
+}
+
+#[test]
+fn did_call_rings_6001_when_registered() {
+    let provider = Kamailio::start(free_port(), free_port());
+    let pbx = pbx_with_trunk(&provider, TRUNK_PASSWORD);
+    assert!(wait_until(Duration::from_secs(10), || trunk_state(&pbx)
+        ["state"]
+        == "registered"));
+    let phone = Baresip::start(
+        pbx.sip,
+        BaresipOptions {
+            user: "6001",
+            password: PASSWORD,
+            account_params: ";answermode=auto",
+            audio_source: None,
+            commands: &[],
+            quit_after_secs: Some(15),
+        },
+    );
+    assert!(
+        wait_until(Duration::from_secs(15), || !pbx.registrations().is_empty()),
+        "{}",
+        phone.log()
+    );
+    let media = RtpPeer::start();
+    let port = media.port.to_string();
+    let run = sipp(
+        &fixture("sipp/provider_inbound_uac.xml"),
+        provider.sip,
+        &[
+            "-s", DID, "-m", "1", "-d", "2000", "-key", "rtp_port", &port,
+        ],
+    );
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    assert!(
+        pbx.log().contains("inbound call from trunk"),
+        "{}",
+        pbx.log()
+    );
+    assert!(
+        pbx.log().contains("Dial answered: bridging"),
+        "{}\n{}",
+        pbx.log(),
+        phone.log()
+    );
+    assert!(wait_until(Duration::from_secs(5), || pbx
+        .get("/api/stats")
+        .unwrap()["calls_active"]
+        == 0));
 }

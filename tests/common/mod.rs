@@ -63,6 +63,8 @@ pub struct PbxOptions {
     pub registrar: String,
     /// SIP port to bind instead of a fresh one (restart tests).
     pub sip_port: Option<u16>,
+    /// Environment variables for the pbx process (e.g. EXTERNAL_EXTENSION_NUMBER).
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for PbxOptions {
@@ -71,6 +73,7 @@ impl Default for PbxOptions {
             extra_config: String::new(),
             registrar: "min_expires = 60\nmax_expires = 3600\ndefault_expires = 600\nqualify_interval_secs = 30\n".into(),
             sip_port: None,
+            env: Vec::new(),
         }
     }
 }
@@ -113,6 +116,7 @@ impl Pbx {
         let child = Command::new(env!("CARGO_BIN_EXE_pbx"))
             .args(["--log-level", "debug", "run", "--config"])
             .arg(&config_path)
+            .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
