@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 . ./scripts/ensure-rust.sh
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     missing=""
-    for tool in sipp:sip-tester baresip:baresip-core sox:sox espeak-ng:espeak-ng \
+    for tool in sipp:sip-tester baresip:baresip-core sox:sox espeak-ng:espeak-ng kamailio:kamailio \
         docker-compose:docker-compose; do
         command -v "${tool%%:*}" >/dev/null 2>&1 || missing="$missing ${tool#*:}"
     done

@@ -71,6 +71,13 @@ enum CtlCommand {
     Calls,
     /// Trunks: registration state, since when, next attempt, last response.
     Trunks,
+    /// Configured endpoints and how many devices each has registered.
+    Endpoints,
+    /// SIP message tracing to the log.
+    Sip {
+        #[command(subcommand)]
+        command: SipCommand,
+    },
     /// Hang up a call by its id (see `calls`).
     Hangup {
         /// The call id.
@@ -80,6 +87,19 @@ enum CtlCommand {
     Dialplan {
         #[command(subcommand)]
         command: DialplanCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SipCommand {
+    /// Log whole SIP messages while on.
+    Trace {
+        /// `on` or `off`.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+        /// Only messages naming this user, or exchanged with this IP address.
+        #[arg(long)]
+        filter: Option<String>,
     },
 }
 
@@ -218,6 +238,10 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
         CtlCommand::Stats => client.stats(),
         CtlCommand::Calls => client.calls(),
         CtlCommand::Trunks => client.trunks(),
+        CtlCommand::Endpoints => client.endpoints(),
+        CtlCommand::Sip {
+            command: SipCommand::Trace { state, filter },
+        } => client.sip_trace(state == "on", filter),
         CtlCommand::Hangup { call } => client.hangup(call),
         CtlCommand::Dialplan {
             command: DialplanCommand::Show { context },

@@ -18,7 +18,8 @@ use crate::call::registry::CallRegistry;
 use crate::call::task::{self as call_task, CallShared};
 use crate::call::{ControlCommand, SipCommand, CONTROL_CAPACITY, SIP_COMMAND_CAPACITY};
 use crate::config::Config;
-use crate::control::api::{self, ApiState};
+use crate::control::api::{self, ApiState, EndpointView};
+use crate::control::trace::SipTrace;
 use crate::dialplan::DialplanError;
 use crate::location::{Location, LocationError};
 use crate::media::ports::{PortError, PortPool};
@@ -137,6 +138,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     );
     let (commands, command_rx) = mpsc::channel(SIP_COMMAND_CAPACITY);
     let (control, control_rx) = mpsc::channel(CONTROL_CAPACITY);
+    let trace = SipTrace::default();
     let call_shared = CallShared {
         commands,
         ports: ports.clone(),
@@ -163,6 +165,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             router,
             commands: command_rx,
             control: control_rx,
+            trace: trace.clone(),
             calls: call_shared,
             qualify_every,
         },
@@ -182,6 +185,24 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         dialplan,
         control,
         trunks: trunk_board,
+        trace,
+        endpoints: Arc::new(
+            config
+                .endpoints
+                .iter()
+                .map(|e| EndpointView {
+                    user: e.user.get_ref().clone(),
+                    context: e.context.clone(),
+                    codecs: e
+                        .codecs
+                        .iter()
+                        .map(|c| c.encoding_name().to_string())
+                        .collect(),
+                    max_contacts: e.max_contacts,
+                    registered: 0,
+                })
+                .collect(),
+        ),
     });
     let api_shutdown = shutdown.clone();
     tasks.spawn(async move {
@@ -242,6 +263,7 @@ struct SipLoop {
     router: Router,
     commands: mpsc::Receiver<SipCommand>,
     control: mpsc::Receiver<ControlCommand>,
+    trace: SipTrace,
     calls: CallShared,
     qualify_every: Duration,
 }
@@ -254,6 +276,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
         mut router,
         mut commands,
         mut control,
+        trace,
         calls: shared,
         qualify_every,
     } = state;
@@ -275,7 +298,10 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
             }
             _ = sleep_until(drain_until), if drain_until.is_some() => break,
             received = transport.recv(&mut buf) => match received {
-                Ok((data, source)) => router.handle_datagram(data, source, Instant::now()),
+                Ok((data, source)) => {
+                    trace.record(true, source, &data);
+                    router.handle_datagram(data, source, Instant::now());
+                }
                 Err(error) => tracing::debug!(%error, "SIP receive error"),
             },
             Some(command) = commands.recv() => {
@@ -301,6 +327,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
             call_tasks.spawn(call_task::run(shared.clone(), setup));
         }
         while let Some((to, data)) = router.poll_transmit() {
+            trace.record(false, to, &data);
             transport.send(&data, to);
         }
         if drain_until.is_some() && call_tasks.is_empty() && router.trunks_settled() {

@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::trace::{SipTrace, TraceSettings};
 use crate::call::dialplan_handle::DialplanHandle;
 use crate::call::registry::{CallRegistry, CallView};
 use crate::call::{CallId, ControlCommand};
@@ -36,6 +37,25 @@ pub struct ApiState {
     pub control: tokio::sync::mpsc::Sender<ControlCommand>,
     /// Trunk registration status.
     pub trunks: TrunkBoard,
+    /// The SIP trace switch.
+    pub trace: SipTrace,
+    /// The configured endpoints.
+    pub endpoints: Arc<Vec<EndpointView>>,
+}
+
+/// One configured endpoint (`GET /api/endpoints`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EndpointView {
+    /// User (AOR and digest user name).
+    pub user: String,
+    /// Dialplan context of its calls.
+    pub context: String,
+    /// Allowed codecs by preference.
+    pub codecs: Vec<String>,
+    /// Contacts allowed at once.
+    pub max_contacts: usize,
+    /// Contacts registered now.
+    pub registered: usize,
 }
 
 /// `GET /api/health`.
@@ -87,6 +107,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/stats", get(stats))
         .route("/api/calls", get(calls))
         .route("/api/trunks", get(trunks))
+        .route("/api/endpoints", get(endpoints))
+        .route("/api/sip/trace", get(trace_get).post(trace_set))
         .route("/api/calls/{id}/hangup", post(hangup))
         .route("/api/dialplan", get(dialplan_show))
         .route("/api/dialplan/reload", post(dialplan_reload))
@@ -121,6 +143,33 @@ async fn stats(State(state): State<ApiState>) -> Json<Stats> {
 
 async fn calls(State(state): State<ApiState>) -> Json<Vec<CallView>> {
     Json(state.calls.views(Instant::now()))
+}
+
+async fn endpoints(State(state): State<ApiState>) -> Json<Vec<EndpointView>> {
+    let now = Instant::now();
+    Json(
+        state
+            .endpoints
+            .iter()
+            .map(|e| EndpointView {
+                registered: state.location.contacts(&e.user, now).len(),
+                ..e.clone()
+            })
+            .collect(),
+    )
+}
+
+async fn trace_get(State(state): State<ApiState>) -> Json<TraceSettings> {
+    Json(state.trace.settings())
+}
+
+async fn trace_set(
+    State(state): State<ApiState>,
+    Json(settings): Json<TraceSettings>,
+) -> Json<TraceSettings> {
+    tracing::info!(on = settings.on, filter = ?settings.filter, "SIP trace switched");
+    state.trace.set(settings);
+    Json(state.trace.settings())
 }
 
 async fn trunks(State(state): State<ApiState>) -> Json<Vec<TrunkView>> {

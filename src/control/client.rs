@@ -6,8 +6,9 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 
 use super::api::TextReply;
-use super::api::{Health, Stats};
+use super::api::{EndpointView, Health, Stats};
 use super::table;
+use super::trace::TraceSettings;
 use crate::call::registry::CallView;
 use crate::location::RegistrationView;
 use crate::trunk::TrunkView;
@@ -105,12 +106,34 @@ impl CtlClient {
         self.call(self.agent.post(&format!("{}{}", self.base, path)), path)
     }
 
+    fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<(T, serde_json::Value), CtlError> {
+        let request = self.agent.post(&format!("{}{}", self.base, path));
+        self.call_with(request, path, Some(body))
+    }
+
     fn call<T: DeserializeOwned>(
         &self,
         request: ureq::Request,
         path: &str,
     ) -> Result<(T, serde_json::Value), CtlError> {
-        let response = match request.call() {
+        self.call_with(request, path, None)
+    }
+
+    fn call_with<T: DeserializeOwned>(
+        &self,
+        request: ureq::Request,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<(T, serde_json::Value), CtlError> {
+        let sent = match body {
+            Some(body) => request.send_json(body),
+            None => request.call(),
+        };
+        let response = match sent {
             Ok(response) => response,
             Err(ureq::Error::Status(status, response)) => {
                 return Err(CtlError::Status {
@@ -237,6 +260,38 @@ impl CtlClient {
             json,
             text: listing.text,
         })
+    }
+
+    /// `pbx ctl endpoints`: configured accounts and how many devices are registered.
+    pub fn endpoints(&self) -> Result<Output, CtlError> {
+        let (endpoints, json): (Vec<EndpointView>, _) = self.get("/api/endpoints")?;
+        let rows: Vec<Vec<String>> = endpoints
+            .iter()
+            .map(|e| {
+                vec![
+                    e.user.clone(),
+                    e.context.clone(),
+                    e.codecs.join(","),
+                    format!("{}/{}", e.registered, e.max_contacts),
+                ]
+            })
+            .collect();
+        Ok(Output {
+            json,
+            text: table::render(&["ENDPOINT", "CONTEXT", "CODECS", "REGISTERED"], &rows),
+        })
+    }
+
+    /// `pbx ctl sip trace on|off [--filter user|ip]`.
+    pub fn sip_trace(&self, on: bool, filter: Option<String>) -> Result<Output, CtlError> {
+        let body = serde_json::json!({ "on": on, "filter": filter });
+        let (settings, json): (TraceSettings, _) = self.post_json("/api/sip/trace", body)?;
+        let text = match (settings.on, settings.filter) {
+            (false, _) => "SIP trace off\n".to_string(),
+            (true, None) => "SIP trace on: every message is logged\n".to_string(),
+            (true, Some(f)) => format!("SIP trace on for {f}\n"),
+        };
+        Ok(Output { json, text })
     }
 
     /// `pbx ctl trunks`: registration state per trunk, like `pjsip show registrations`.
