@@ -369,3 +369,37 @@ fn hundred_bridged_calls_leave_nothing_behind() {
     let stats = pbx.get("/api/stats").unwrap();
     assert_eq!(stats["calls_total"], 100, "{stats}");
 }
+
+#[test]
+fn early_media_from_the_callee_reaches_the_caller_before_the_answer() {
+    let pbx = pbx_ringing_for(20);
+    let port = register_6002(&pbx);
+    let caller_media = RtpPeer::start();
+    let media_port = free_port().to_string();
+    let callee_args = ["-m", "1", "-mp", media_port.as_str()];
+    let (callee, caller) = std::thread::scope(|s| {
+        let callee = start_callee(s, &pbx, "sipp/uas_early_media.xml", port, &callee_args);
+        let caller = call(
+            &pbx,
+            "sipp/uac_bye.xml",
+            "6002",
+            caller_media.port,
+            &["-m", "1", "-d", "1000"],
+        );
+        (callee.join().unwrap(), caller)
+    });
+    assert_succeeded(&callee, 1, "callee", &pbx);
+    assert_succeeded(&caller, 1, "caller", &pbx);
+    let log = pbx.log();
+    assert!(log.contains("early media from the callee"), "{log}");
+    let events = caller_media
+        .packets()
+        .iter()
+        .filter(|p| p.payload_type == 101)
+        .count();
+    assert!(
+        events >= 5,
+        "the caller got {events} telephone-event packets of early media\n{log}"
+    );
+    assert_no_leftovers(&pbx);
+}

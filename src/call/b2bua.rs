@@ -69,6 +69,8 @@ struct OutLeg {
     state: LegState,
     /// A challenge was answered already: another one means the credentials are wrong.
     authenticated: bool,
+    /// Media started by a 183 with SDP (early media), relayed to the caller while ringing.
+    early: Option<MediaLeg>,
 }
 
 /// The answered outgoing leg, bridged to the caller.
@@ -126,6 +128,7 @@ impl Call {
                 tracing::info!(call = self.id, ?status, "Dial failed");
                 return Event::DialResult(status);
             }
+            let early = legs.iter().position(|l| l.early.is_some());
             tokio::select! {
                 event = self.events.recv() => match event {
                     None => self.hung_up = true,
@@ -137,12 +140,26 @@ impl Call {
                     Some(CallEvent::RequestTimeout(key)) => {
                         if let Some(leg) = legs.iter_mut().find(|l| l.key == key) {
                             leg.state = LegState::Failed(408);
+                            leg.early = None;
                         }
                     }
                     Some(event) => {
                         self.on_sip_event(event).await;
                     }
                 },
+                received = self.media.recv() => {
+                    let early = early.and_then(|i| legs[i].early.as_mut());
+                    if let (Ok((len, from)), Some(early)) = (received, early) {
+                        self.media.relay(len, from, Instant::now(), early);
+                    }
+                }
+                received = recv_early(&mut legs, early) => {
+                    if let (Ok((len, from)), Some(i)) = (received, early) {
+                        if let Some(media) = legs[i].early.as_mut() {
+                            media.relay(len, from, Instant::now(), &mut self.media);
+                        }
+                    }
+                }
                 _ = sleep_until(Some(deadline)) => {
                     tracing::info!(call = self.id, "Dial timed out: cancelling");
                     self.abandon(&mut legs).await;
@@ -241,6 +258,7 @@ impl Call {
             socket: Some(opened),
             state: LegState::Calling,
             authenticated: false,
+            early: None,
         };
         self.send_invite(&mut leg, None).await;
         tracing::info!(call = self.id, user = %leg.target.label, uri = %leg.target.uri, to = %leg.target.send_to, "Dial: INVITE sent");
@@ -320,16 +338,18 @@ impl Call {
     ) -> Option<(usize, SipMessage)> {
         let call_id = response.call_id()?;
         let index = legs.iter().position(|l| l.dialog.id().call_id == call_id)?;
+        let early_taken = legs.iter().any(|l| l.early.is_some());
         let status = response.status()?;
         let leg = &mut legs[index];
         match status {
             100 => None,
             101..=199 => {
-                if leg.state == LegState::Calling {
-                    leg.state = LegState::Ringing;
-                    if !self.final_sent && !self.answered {
-                        self.provisional(180, false).await;
-                    }
+                let first = leg.state == LegState::Calling;
+                leg.state = LegState::Ringing;
+                if !response.body().is_empty() && !early_taken {
+                    self.start_early_media(leg, response).await;
+                } else if first && !self.final_sent && !self.answered && !self.early_media {
+                    self.provisional(180, false).await;
                 }
                 None
             }
@@ -346,8 +366,32 @@ impl Call {
             _ => {
                 tracing::info!(call = self.id, user = %leg.target.label, status, "Dial branch failed");
                 leg.state = LegState::Failed(status);
+                leg.early = None;
                 None
             }
+        }
+    }
+
+    /// Starts relaying a ringing leg's early media (183 with SDP) to the caller, who gets our
+    /// own 183 with SDP (the PBX anchors media on both legs).
+    async fn start_early_media(&mut self, leg: &mut OutLeg, response: &SipMessage) {
+        let body = std::str::from_utf8(response.body()).unwrap_or_default();
+        let Ok(negotiated) = negotiate::parse_answer(&leg.offer, body) else {
+            return;
+        };
+        let Some((socket, lease)) = leg.socket.take() else {
+            return;
+        };
+        match MediaLeg::new(socket, lease, negotiated, Duration::ZERO, Instant::now()) {
+            Ok(media) => {
+                leg.early = Some(media);
+                if !self.final_sent && !self.answered {
+                    self.provisional(183, true).await;
+                    self.early_media = true;
+                }
+                tracing::info!(call = self.id, user = %leg.target.label, "early media from the callee");
+            }
+            Err(error) => tracing::warn!(call = self.id, %error, "early media refused"),
         }
     }
 
@@ -358,6 +402,7 @@ impl Call {
             target,
             mut offer,
             socket,
+            early,
             ..
         } = leg;
         let (to, user) = (target.send_to, target.label);
@@ -372,15 +417,23 @@ impl Call {
                 return None;
             }
         };
-        let (socket, lease) = socket?;
-        let media = MediaLeg::new(
-            socket,
-            lease,
-            negotiated,
-            self.shared.rtp_timeout,
-            Instant::now(),
-        )
-        .ok()?;
+        let media = match early {
+            Some(mut media) => {
+                media.renegotiate(negotiated);
+                media
+            }
+            None => {
+                let (socket, lease) = socket?;
+                MediaLeg::new(
+                    socket,
+                    lease,
+                    negotiated,
+                    self.shared.rtp_timeout,
+                    Instant::now(),
+                )
+                .ok()?
+            }
+        };
         self.answer().await;
         self.guard
             .update(|v| v.state = format!("bridged to {user}"));
@@ -576,6 +629,20 @@ impl Call {
 
     async fn bye(&mut self, dialog: &mut Dialog, to: SocketAddr) {
         send_bye(&self.shared, self.id, dialog, to).await;
+    }
+}
+
+/// Waits for RTP on the early-media leg `index`, or forever when there is none.
+async fn recv_early(
+    legs: &mut [OutLeg],
+    index: Option<usize>,
+) -> std::io::Result<(usize, SocketAddr)> {
+    match index
+        .and_then(|i| legs.get_mut(i))
+        .and_then(|l| l.early.as_mut())
+    {
+        Some(media) => media.recv().await,
+        None => std::future::pending().await,
     }
 }
 
