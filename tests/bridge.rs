@@ -1,4 +1,5 @@
-//! Calls between users through the B2BUA: two baresip phones (6002 auto-answers) send
+//! Calls between users through the B2BUA (hold and unhold passed through with the PBX's own
+//! SDP): two baresip phones (6002 auto-answers) send
 //! different tones and each must hear the other's tone for most of the call, with the same
 //! codec (relay) and with mu-law on one side and A-law on the other (transcoding). Calls to
 //! an unregistered or busy user end with the not-available prompt.
@@ -151,7 +152,7 @@ fn hold_stops_media_towards_the_holder_and_unhold_resumes_it() {
     let pbx = Pbx::start();
     let tones = tempfile::tempdir().unwrap();
     let high = tone_file(tones.path(), 1000);
-    let _callee = Baresip::start(
+    let callee = Baresip::start(
         pbx.sip,
         BaresipOptions {
             user: "6002",
@@ -215,4 +216,16 @@ fn hold_stops_media_towards_the_holder_and_unhold_resumes_it() {
         "media did not resume after unhold ({after} packets)"
     );
     assert!(pbx.log().contains("re-INVITE answered"), "{}", pbx.log());
+    // Hold and unhold were passed on to the callee with the PBX's own SDP.
+    let passed = pbx
+        .log()
+        .matches("caller re-INVITE passed to the callee")
+        .count();
+    assert_eq!(passed, 2, "{}", pbx.log());
+    assert!(
+        !pbx.log().contains("callee refused the passed re-INVITE"),
+        "{}\n{}",
+        pbx.log(),
+        callee.log()
+    );
 }

@@ -73,6 +73,15 @@ struct OutLeg {
     early: Option<MediaLeg>,
 }
 
+/// A caller's re-INVITE passed on to the callee, waiting for the callee's answer.
+struct PassedReinvite {
+    /// The callee-side re-INVITE's CSeq number.
+    cseq: u32,
+    request: SipMessage,
+    key: TransactionKey,
+    source: SocketAddr,
+}
+
 /// The answered outgoing leg, bridged to the caller.
 struct Bridged {
     dialog: Dialog,
@@ -449,6 +458,7 @@ impl Call {
 
     /// Relays media between the caller and the answered leg until one side hangs up.
     async fn bridge(&mut self, mut leg: Bridged) -> Event {
+        let mut passed: Option<PassedReinvite> = None;
         loop {
             if self.hung_up {
                 self.bye(&mut leg.dialog, leg.to).await;
@@ -479,20 +489,39 @@ impl Call {
                     Some(CallEvent::Request { request, key, source }) => {
                         let from_callee = DialogId::of_incoming_request(&request)
                             .is_some_and(|id| id.call_id == leg.dialog.id().call_id);
+                        let reinvite_with_offer = request.method() == Some(Method::Invite)
+                            && !request.body().is_empty();
                         if from_callee {
                             if let Some(ended) = self.on_callee_request(&mut leg, request, key, source).await {
                                 return ended;
                             }
+                        } else if reinvite_with_offer && passed.is_none() {
+                            passed = self.pass_reinvite(&mut leg, request, key, source).await;
                         } else {
                             self.on_request(request, key, source).await;
                         }
                     }
                     Some(CallEvent::Response(response)) => {
-                        let retransmitted_2xx = response.call_id() == Some(leg.dialog.id().call_id.as_str())
-                            && response.status().is_some_and(|s| (200..300).contains(&s))
-                            && response.cseq().is_ok_and(|c| c.method == Method::Invite);
-                        if retransmitted_2xx {
+                        let on_leg = response.call_id() == Some(leg.dialog.id().call_id.as_str());
+                        let invite_cseq = response
+                            .cseq()
+                            .ok()
+                            .filter(|c| c.method == Method::Invite)
+                            .map(|c| c.seq);
+                        let status = response.status().unwrap_or(0);
+                        let answers_passed = passed.as_ref().is_some_and(|p| Some(p.cseq) == invite_cseq);
+                        if on_leg && answers_passed && status >= 200 {
+                            if let Some(pending) = passed.take() {
+                                self.finish_passed_reinvite(&mut leg, pending, &response).await;
+                            }
+                        } else if on_leg && invite_cseq.is_some() && (200..300).contains(&status) {
                             let _ = self.shared.commands.send(SipCommand::Send { to: leg.to, message: leg.ack.clone() }).await;
+                        }
+                    }
+                    Some(CallEvent::RequestTimeout(key)) if passed.is_some() && key.method == Method::Invite => {
+                        if let Some(pending) = passed.take() {
+                            tracing::warn!(call = self.id, "callee did not answer the passed re-INVITE: answering the caller locally");
+                            self.reinvite(&pending.request, pending.key, pending.source).await;
                         }
                     }
                     Some(event) => {
@@ -513,6 +542,82 @@ impl Call {
                 }
             }
         }
+    }
+
+    /// Passes the caller's re-INVITE (hold, unhold) on to the callee with the PBX's own SDP in
+    /// the same direction; the caller is answered when the callee has answered.
+    async fn pass_reinvite(
+        &mut self,
+        leg: &mut Bridged,
+        request: SipMessage,
+        key: Option<TransactionKey>,
+        source: SocketAddr,
+    ) -> Option<PassedReinvite> {
+        let key = key?;
+        if self.dialog.accept_request(&request).is_err() {
+            self.reply(&request, key, 500, source).await;
+            return None;
+        }
+        let body = std::str::from_utf8(request.body()).unwrap_or_default();
+        let Ok(offer) = negotiate::parse_offer(body) else {
+            self.reply(&request, key, 488, source).await;
+            return None;
+        };
+        leg.local.direction = offer.direction;
+        leg.local.session_version += 1;
+        let sdp = negotiate::offer(&leg.local);
+        let branch = format!("z9hG4bK{}", random_tag());
+        let sip = self.shared.sip_address;
+        let reinvite = leg
+            .dialog
+            .request(Method::Invite, sip, &branch)
+            .header("Contact", format!("<sip:{}@{}>", self.caller, sip))
+            .header("Allow", super::task::ALLOW)
+            .finish_with_body(Some("application/sdp"), sdp.as_bytes());
+        let _ = self
+            .shared
+            .commands
+            .send(SipCommand::Request {
+                key: TransactionKey::for_request(&branch, Method::Invite),
+                to: leg.to,
+                request: reinvite,
+                call: self.id,
+            })
+            .await;
+        tracing::info!(call = self.id, direction = ?offer.direction, "caller re-INVITE passed to the callee");
+        Some(PassedReinvite {
+            cseq: leg.dialog.local_cseq(),
+            request,
+            key,
+            source,
+        })
+    }
+
+    /// The callee answered a passed re-INVITE: ACK it, apply its answer, answer the caller.
+    async fn finish_passed_reinvite(
+        &mut self,
+        leg: &mut Bridged,
+        pending: PassedReinvite,
+        response: &SipMessage,
+    ) {
+        if response.status().is_some_and(|s| (200..300).contains(&s)) {
+            leg.ack = self.ack(&mut leg.dialog, leg.to).await;
+            let body = std::str::from_utf8(response.body()).unwrap_or_default();
+            match negotiate::parse_answer(&leg.local, body) {
+                Ok(negotiated) => leg.media.renegotiate(negotiated),
+                Err(error) => {
+                    tracing::warn!(call = self.id, %error, "callee's answer to the re-INVITE unusable")
+                }
+            }
+        } else {
+            tracing::info!(
+                call = self.id,
+                status = response.status(),
+                "callee refused the passed re-INVITE"
+            );
+        }
+        self.reinvite(&pending.request, pending.key, pending.source)
+            .await;
     }
 
     /// A request from the callee inside the bridged dialog; `Some` ends the bridge.

@@ -662,7 +662,12 @@ impl Call {
     }
 
     /// Answers a re-INVITE (hold, unhold, session refresh) from the current media state.
-    async fn reinvite(&mut self, request: &SipMessage, key: TransactionKey, source: SocketAddr) {
+    pub(super) async fn reinvite(
+        &mut self,
+        request: &SipMessage,
+        key: TransactionKey,
+        source: SocketAddr,
+    ) {
         let body = std::str::from_utf8(request.body()).unwrap_or_default();
         if body.trim().is_empty() {
             let response = self.leg_response(request, 200, source, true);
