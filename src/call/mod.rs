@@ -3,11 +3,14 @@
 //! channels; no lock guards call state.
 
 pub mod b2bua;
+pub mod bridge;
 pub mod dialplan_handle;
 pub mod media_io;
 pub mod registry;
 pub mod routes;
 pub mod task;
+pub mod uas;
+pub mod wait;
 
 use std::net::SocketAddr;
 

@@ -10,8 +10,10 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::dialplan_handle::DialplanHandle;
-use super::media_io::{open_socket, MediaError, MediaEvent, MediaLeg};
+use super::media_io::{open_socket, MediaError, MediaLeg};
 use super::registry::{CallGuard, CallRegistry};
+use super::uas::cause_to_status;
+use super::wait::Wait;
 use super::{CallEvent, CallId, SipCommand};
 use crate::dialplan::{Action, CallInfo, Event, Interpreter, RunError};
 use crate::media::codec::CodecKind;
@@ -20,7 +22,7 @@ use crate::media::prompts::PromptLibrary;
 use crate::registration::random_tag;
 use crate::sdp::negotiate::{self, Direction, LocalMedia, SdpError};
 use crate::sip::dialog::Dialog;
-use crate::sip::message::{reason_phrase, HeaderName, MessageWriter, SipMessage};
+use crate::sip::message::{reason_phrase, MessageWriter, SipMessage};
 use crate::sip::method::Method;
 use crate::sip::transaction::{Timers, TransactionKey};
 
@@ -93,13 +95,18 @@ pub(super) struct PendingAck {
     pub(super) give_up: Instant,
 }
 
-/// What a media wait is waiting for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Wait {
-    Playback { interruptible: bool },
-    Digit { until: Instant },
-    Sleep { until: Instant },
-    Echo,
+impl PendingAck {
+    /// Starts retransmitting `response` on `key` from `now`: T1, doubling to T2, for 64·T1.
+    pub(super) fn new(key: TransactionKey, response: Bytes, now: Instant) -> PendingAck {
+        let t1 = Timers::default().t1;
+        PendingAck {
+            key,
+            response,
+            next: now + t1,
+            interval: t1,
+            give_up: now + 64 * t1,
+        }
+    }
 }
 
 /// Runs one call to its end.
@@ -383,15 +390,7 @@ impl Call {
         let response = self.response_to_invite(200, true);
         self.send_response(self.key.clone(), 200, response.clone())
             .await;
-        let now = Instant::now();
-        let t1 = Timers::default().t1;
-        self.pending_ack = Some(PendingAck {
-            key: self.key.clone(),
-            response,
-            next: now + t1,
-            interval: t1,
-            give_up: now + 64 * t1,
-        });
+        self.pending_ack = Some(PendingAck::new(self.key.clone(), response, Instant::now()));
         self.answered = true;
         self.final_sent = true;
         self.guard.update(|v| v.state = "answered".into());
@@ -400,7 +399,7 @@ impl Call {
 
     /// Media apps (Playback, Background, Echo) answer an unanswered call first, as Asterisk
     /// does, unless early media (Progress) is already flowing.
-    async fn ensure_media(&mut self) {
+    pub(super) async fn ensure_media(&mut self) {
         if !self.answered && !self.early_media {
             self.answer().await;
         }
@@ -411,12 +410,12 @@ impl Call {
         self.send_response(self.key.clone(), status, response).await;
     }
 
-    fn response_to_invite(&self, status: u16, with_sdp: bool) -> Bytes {
+    pub(super) fn response_to_invite(&self, status: u16, with_sdp: bool) -> Bytes {
         self.leg_response(&self.invite, status, self.source, with_sdp)
     }
 
     /// A response on the caller's leg with our Contact, Allow and, when asked, our SDP.
-    fn leg_response(
+    pub(super) fn leg_response(
         &self,
         request: &SipMessage,
         status: u16,
@@ -459,91 +458,6 @@ impl Call {
             .await;
     }
 
-    async fn play(&mut self, sounds: &[String], interruptible: bool) -> Event {
-        if self.hung_up {
-            return Event::Hangup;
-        }
-        self.ensure_media().await;
-        let mut loaded = Vec::with_capacity(sounds.len());
-        for name in sounds {
-            match self.shared.prompts.get(name) {
-                Ok(sound) => loaded.push(sound),
-                Err(error) => tracing::warn!(call = self.id, %error, "prompt not played"),
-            }
-        }
-        if loaded.is_empty() {
-            return Event::PlaybackDone;
-        }
-        self.media.play(loaded, Instant::now());
-        let event = self.wait(Wait::Playback { interruptible }).await;
-        self.media.stop_playback();
-        event
-    }
-
-    /// Runs media and SIP until what `wait` waits for happens.
-    async fn wait(&mut self, wait: Wait) -> Event {
-        loop {
-            if self.hung_up {
-                return Event::Hangup;
-            }
-            let deadline = [
-                self.media.poll_timeout(),
-                self.pending_ack.as_ref().map(|p| p.next.min(p.give_up)),
-                match wait {
-                    Wait::Digit { until } | Wait::Sleep { until } => Some(until),
-                    _ => None,
-                },
-                Some(self.last_stats + Duration::from_secs(1)),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            tokio::select! {
-                event = self.events.recv() => {
-                    match event {
-                        Some(event) => {
-                            if let Some(digit) = self.on_sip_event(event).await {
-                                if let Some(result) = digit_result(wait, digit) {
-                                    return result;
-                                }
-                            }
-                        }
-                        None => self.hung_up = true,
-                    }
-                }
-                received = self.media.recv() => {
-                    if let Ok((len, from)) = received {
-                        if let Some(MediaEvent::Digit(digit)) = self.media.handle_datagram(len, from, Instant::now()) {
-                            if let Some(result) = digit_result(wait, digit) {
-                                return result;
-                            }
-                        }
-                    }
-                }
-                _ = sleep_until(deadline) => {
-                    let now = Instant::now();
-                    self.on_timers(now).await;
-                    match self.media.handle_timeout(now) {
-                        Some(MediaEvent::PlaybackDone) if matches!(wait, Wait::Playback { .. }) => {
-                            return Event::PlaybackDone;
-                        }
-                        Some(MediaEvent::Inactive) => {
-                            tracing::warn!(call = self.id, "no RTP received: hanging up");
-                            self.hangup(None).await;
-                            return Event::Hangup;
-                        }
-                        _ => {}
-                    }
-                    if let Wait::Digit { until } | Wait::Sleep { until } = wait {
-                        if now >= until {
-                            return Event::Timeout;
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     pub(super) async fn on_timers(&mut self, now: Instant) {
         if now >= self.last_stats + Duration::from_secs(1) {
             self.last_stats = now;
@@ -569,137 +483,6 @@ impl Call {
             pending.interval = (pending.interval * 2).min(Timers::default().t2);
             pending.next = now + pending.interval;
             self.send_response(key, 200, response).await;
-        }
-    }
-
-    /// Handles a SIP event; returns a digit received by SIP INFO.
-    pub(super) async fn on_sip_event(&mut self, event: CallEvent) -> Option<char> {
-        match event {
-            CallEvent::Request {
-                request,
-                key,
-                source,
-            } => self.on_request(request, key, source).await,
-            CallEvent::Cancelled => {
-                if !self.final_sent {
-                    tracing::info!(call = self.id, "cancelled by the caller");
-                    let response = self.response_to_invite(487, false);
-                    self.send_response(self.key.clone(), 487, response).await;
-                    self.final_sent = true;
-                    self.hung_up = true;
-                }
-                None
-            }
-            CallEvent::Response(_) | CallEvent::RequestTimeout(_) => None,
-            CallEvent::Hangup => {
-                self.hangup(None).await;
-                None
-            }
-        }
-    }
-
-    pub(super) async fn on_request(
-        &mut self,
-        request: SipMessage,
-        key: Option<TransactionKey>,
-        source: SocketAddr,
-    ) -> Option<char> {
-        let method = request.method().unwrap_or(Method::Unknown);
-        if method == Method::Ack {
-            self.pending_ack = None;
-            return None;
-        }
-        let key = key?;
-        if self.dialog.accept_request(&request).is_err() {
-            self.reply(&request, key, 500, source).await;
-            return None;
-        }
-        match method {
-            Method::Bye => {
-                tracing::info!(call = self.id, "caller hung up");
-                self.reply(&request, key, 200, source).await;
-                self.hung_up = true;
-                None
-            }
-            Method::Invite => {
-                self.reinvite(&request, key, source).await;
-                None
-            }
-            Method::Info => {
-                self.reply(&request, key, 200, source).await;
-                info_digit(&request)
-            }
-            Method::Options => {
-                self.reply(&request, key, 200, source).await;
-                None
-            }
-            _ => {
-                self.reply(&request, key, 405, source).await;
-                None
-            }
-        }
-    }
-
-    pub(super) async fn reply(
-        &self,
-        request: &SipMessage,
-        key: TransactionKey,
-        status: u16,
-        source: SocketAddr,
-    ) {
-        let mut writer = MessageWriter::response(
-            request,
-            status,
-            reason_phrase(status),
-            Some(&self.local_tag),
-            source,
-        )
-        .header("Server", &self.shared.user_agent);
-        if status == 405 || request.method() == Some(Method::Options) {
-            writer = writer.header("Allow", ALLOW);
-        }
-        self.send_response(key, status, writer.finish()).await;
-    }
-
-    /// Answers a re-INVITE (hold, unhold, session refresh) from the current media state.
-    pub(super) async fn reinvite(
-        &mut self,
-        request: &SipMessage,
-        key: TransactionKey,
-        source: SocketAddr,
-    ) {
-        let body = std::str::from_utf8(request.body()).unwrap_or_default();
-        if body.trim().is_empty() {
-            let response = self.leg_response(request, 200, source, true);
-            self.send_response(key, 200, response).await;
-            return;
-        }
-        let offer = match negotiate::parse_offer(body) {
-            Ok(offer) => offer,
-            Err(_) => {
-                self.reply(request, key, 488, source).await;
-                return;
-            }
-        };
-        self.local_media.session_version += 1;
-        match negotiate::answer(&offer, &self.local_media) {
-            Ok((sdp, negotiated)) => {
-                tracing::info!(call = self.id, direction = ?negotiated.direction, "re-INVITE answered");
-                self.answer_sdp = sdp;
-                self.media.renegotiate(negotiated);
-                let response = self.leg_response(request, 200, source, true);
-                self.send_response(key.clone(), 200, response.clone()).await;
-                let now = Instant::now();
-                let t1 = Timers::default().t1;
-                self.pending_ack = Some(PendingAck {
-                    key,
-                    response,
-                    next: now + t1,
-                    interval: t1,
-                    give_up: now + 64 * t1,
-                });
-            }
-            Err(_) => self.reply(request, key, 488, source).await,
         }
     }
 
@@ -743,54 +526,6 @@ impl Call {
     }
 }
 
-/// What a digit means for the current wait: interruptible playback and digit waits return it.
-fn digit_result(wait: Wait, digit: char) -> Option<Event> {
-    match wait {
-        Wait::Playback {
-            interruptible: true,
-        }
-        | Wait::Digit { .. } => Some(Event::Digit(digit)),
-        _ => None,
-    }
-}
-
-/// A digit from SIP INFO with `application/dtmf-relay` (`Signal=5`), as older phones send.
-fn info_digit(request: &SipMessage) -> Option<char> {
-    let content_type = request.header(HeaderName::ContentType)?;
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("application/dtmf-relay")
-    {
-        return None;
-    }
-    let body = std::str::from_utf8(request.body()).ok()?;
-    body.lines()
-        .filter_map(|line| line.split_once('='))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("signal"))
-        .and_then(|(_, value)| value.trim().chars().next())
-        .filter(|c| c.is_ascii_digit() || "*#ABCD".contains(*c))
-}
-
-/// Maps a Hangup cause to the final response of an unanswered call: SIP codes (400-699) are
-/// used as they are; Q.850 causes map as RFC 3398 §8.2.6.1 says; none gives 480.
-pub fn cause_to_status(cause: Option<u16>) -> u16 {
-    match cause {
-        Some(code @ 400..=699) => code,
-        Some(1) | Some(3) => 404,
-        Some(17) => 486,
-        Some(18) => 408,
-        Some(19) | Some(20) => 480,
-        Some(21) => 403,
-        Some(22) => 410,
-        Some(27) => 502,
-        Some(28) => 484,
-        Some(34) | Some(38) | Some(41) | Some(42) => 503,
-        Some(58) | Some(65) | Some(88) => 488,
-        Some(127) => 500,
-        _ => 480,
-    }
-}
-
 /// Sends BYE on `dialog` to `to` in a new client transaction owned by `call`.
 pub(super) async fn send_bye(
     shared: &CallShared,
@@ -819,19 +554,5 @@ pub(super) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at.into()).await,
         None => std::future::pending().await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn causes_map_to_rfc3398_statuses() {
-        assert_eq!(cause_to_status(None), 480);
-        assert_eq!(cause_to_status(Some(17)), 486);
-        assert_eq!(cause_to_status(Some(486)), 486);
-        assert_eq!(cause_to_status(Some(1)), 404);
-        assert_eq!(cause_to_status(Some(34)), 503);
     }
 }

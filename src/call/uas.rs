@@ -1,0 +1,189 @@
+//! The caller's leg in its dialog (edge): in-dialog requests (BYE, re-INVITE, INFO, OPTIONS,
+//! ACK) and CANCEL as they reach the call task, answered from the call's state; and the
+//! mapping of a dialplan Hangup cause to the final response of an unanswered call.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use super::task::{Call, PendingAck, ALLOW};
+use super::CallEvent;
+use crate::sdp::negotiate;
+use crate::sip::message::{reason_phrase, HeaderName, MessageWriter, SipMessage};
+use crate::sip::method::Method;
+use crate::sip::transaction::TransactionKey;
+
+impl Call {
+    /// Handles a SIP event; returns a digit received by SIP INFO.
+    pub(super) async fn on_sip_event(&mut self, event: CallEvent) -> Option<char> {
+        match event {
+            CallEvent::Request {
+                request,
+                key,
+                source,
+            } => self.on_request(request, key, source).await,
+            CallEvent::Cancelled => {
+                if !self.final_sent {
+                    tracing::info!(call = self.id, "cancelled by the caller");
+                    let response = self.response_to_invite(487, false);
+                    self.send_response(self.key.clone(), 487, response).await;
+                    self.final_sent = true;
+                    self.hung_up = true;
+                }
+                None
+            }
+            CallEvent::Response(_) | CallEvent::RequestTimeout(_) => None,
+            CallEvent::Hangup => {
+                self.hangup(None).await;
+                None
+            }
+        }
+    }
+
+    pub(super) async fn on_request(
+        &mut self,
+        request: SipMessage,
+        key: Option<TransactionKey>,
+        source: SocketAddr,
+    ) -> Option<char> {
+        let method = request.method().unwrap_or(Method::Unknown);
+        if method == Method::Ack {
+            self.pending_ack = None;
+            return None;
+        }
+        let key = key?;
+        if self.dialog.accept_request(&request).is_err() {
+            self.reply(&request, key, 500, source).await;
+            return None;
+        }
+        match method {
+            Method::Bye => {
+                tracing::info!(call = self.id, "caller hung up");
+                self.reply(&request, key, 200, source).await;
+                self.hung_up = true;
+                None
+            }
+            Method::Invite => {
+                self.reinvite(&request, key, source).await;
+                None
+            }
+            Method::Info => {
+                self.reply(&request, key, 200, source).await;
+                info_digit(&request)
+            }
+            Method::Options => {
+                self.reply(&request, key, 200, source).await;
+                None
+            }
+            _ => {
+                self.reply(&request, key, 405, source).await;
+                None
+            }
+        }
+    }
+
+    pub(super) async fn reply(
+        &self,
+        request: &SipMessage,
+        key: TransactionKey,
+        status: u16,
+        source: SocketAddr,
+    ) {
+        let mut writer = MessageWriter::response(
+            request,
+            status,
+            reason_phrase(status),
+            Some(&self.local_tag),
+            source,
+        )
+        .header("Server", &self.shared.user_agent);
+        if status == 405 || request.method() == Some(Method::Options) {
+            writer = writer.header("Allow", ALLOW);
+        }
+        self.send_response(key, status, writer.finish()).await;
+    }
+
+    /// Answers a re-INVITE (hold, unhold, session refresh) from the current media state.
+    pub(super) async fn reinvite(
+        &mut self,
+        request: &SipMessage,
+        key: TransactionKey,
+        source: SocketAddr,
+    ) {
+        let body = std::str::from_utf8(request.body()).unwrap_or_default();
+        if body.trim().is_empty() {
+            let response = self.leg_response(request, 200, source, true);
+            self.send_response(key, 200, response).await;
+            return;
+        }
+        let offer = match negotiate::parse_offer(body) {
+            Ok(offer) => offer,
+            Err(_) => {
+                self.reply(request, key, 488, source).await;
+                return;
+            }
+        };
+        self.local_media.session_version += 1;
+        match negotiate::answer(&offer, &self.local_media) {
+            Ok((sdp, negotiated)) => {
+                tracing::info!(call = self.id, direction = ?negotiated.direction, "re-INVITE answered");
+                self.answer_sdp = sdp;
+                self.media.renegotiate(negotiated);
+                let response = self.leg_response(request, 200, source, true);
+                self.send_response(key.clone(), 200, response.clone()).await;
+                self.pending_ack = Some(PendingAck::new(key, response, Instant::now()));
+            }
+            Err(_) => self.reply(request, key, 488, source).await,
+        }
+    }
+}
+
+/// A digit from SIP INFO with `application/dtmf-relay` (`Signal=5`), as older phones send.
+fn info_digit(request: &SipMessage) -> Option<char> {
+    let content_type = request.header(HeaderName::ContentType)?;
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/dtmf-relay")
+    {
+        return None;
+    }
+    let body = std::str::from_utf8(request.body()).ok()?;
+    body.lines()
+        .filter_map(|line| line.split_once('='))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("signal"))
+        .and_then(|(_, value)| value.trim().chars().next())
+        .filter(|c| c.is_ascii_digit() || "*#ABCD".contains(*c))
+}
+
+/// Maps a Hangup cause to the final response of an unanswered call: SIP codes (400-699) are
+/// used as they are; Q.850 causes map as RFC 3398 §8.2.6.1 says; none gives 480.
+pub fn cause_to_status(cause: Option<u16>) -> u16 {
+    match cause {
+        Some(code @ 400..=699) => code,
+        Some(1) | Some(3) => 404,
+        Some(17) => 486,
+        Some(18) => 408,
+        Some(19) | Some(20) => 480,
+        Some(21) => 403,
+        Some(22) => 410,
+        Some(27) => 502,
+        Some(28) => 484,
+        Some(34) | Some(38) | Some(41) | Some(42) => 503,
+        Some(58) | Some(65) | Some(88) => 488,
+        Some(127) => 500,
+        _ => 480,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_map_to_rfc3398_statuses() {
+        assert_eq!(cause_to_status(None), 480);
+        assert_eq!(cause_to_status(Some(17)), 486);
+        assert_eq!(cause_to_status(Some(486)), 486);
+        assert_eq!(cause_to_status(Some(1)), 404);
+        assert_eq!(cause_to_status(Some(34)), 503);
+    }
+}

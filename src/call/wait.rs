@@ -1,0 +1,116 @@
+//! Running a media app (edge): while Playback, Background, WaitExten, Wait or Echo runs, the
+//! call task waits on its RTP socket, its SIP events and its timers at once, and stops when
+//! what the app waits for happens (end of playback, a digit, a deadline, a hangup).
+
+use std::time::{Duration, Instant};
+
+use super::media_io::MediaEvent;
+use super::task::{sleep_until, Call};
+use crate::dialplan::Event;
+
+/// What a media wait is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Wait {
+    Playback { interruptible: bool },
+    Digit { until: Instant },
+    Sleep { until: Instant },
+    Echo,
+}
+
+impl Call {
+    pub(super) async fn play(&mut self, sounds: &[String], interruptible: bool) -> Event {
+        if self.hung_up {
+            return Event::Hangup;
+        }
+        self.ensure_media().await;
+        let mut loaded = Vec::with_capacity(sounds.len());
+        for name in sounds {
+            match self.shared.prompts.get(name) {
+                Ok(sound) => loaded.push(sound),
+                Err(error) => tracing::warn!(call = self.id, %error, "prompt not played"),
+            }
+        }
+        if loaded.is_empty() {
+            return Event::PlaybackDone;
+        }
+        self.media.play(loaded, Instant::now());
+        let event = self.wait(Wait::Playback { interruptible }).await;
+        self.media.stop_playback();
+        event
+    }
+
+    /// Runs media and SIP until what `wait` waits for happens.
+    pub(super) async fn wait(&mut self, wait: Wait) -> Event {
+        loop {
+            if self.hung_up {
+                return Event::Hangup;
+            }
+            let deadline = [
+                self.media.poll_timeout(),
+                self.pending_ack.as_ref().map(|p| p.next.min(p.give_up)),
+                match wait {
+                    Wait::Digit { until } | Wait::Sleep { until } => Some(until),
+                    _ => None,
+                },
+                Some(self.last_stats + Duration::from_secs(1)),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            tokio::select! {
+                event = self.events.recv() => {
+                    match event {
+                        Some(event) => {
+                            if let Some(digit) = self.on_sip_event(event).await {
+                                if let Some(result) = digit_result(wait, digit) {
+                                    return result;
+                                }
+                            }
+                        }
+                        None => self.hung_up = true,
+                    }
+                }
+                received = self.media.recv() => {
+                    if let Ok((len, from)) = received {
+                        if let Some(MediaEvent::Digit(digit)) = self.media.handle_datagram(len, from, Instant::now()) {
+                            if let Some(result) = digit_result(wait, digit) {
+                                return result;
+                            }
+                        }
+                    }
+                }
+                _ = sleep_until(deadline) => {
+                    let now = Instant::now();
+                    self.on_timers(now).await;
+                    match self.media.handle_timeout(now) {
+                        Some(MediaEvent::PlaybackDone) if matches!(wait, Wait::Playback { .. }) => {
+                            return Event::PlaybackDone;
+                        }
+                        Some(MediaEvent::Inactive) => {
+                            tracing::warn!(call = self.id, "no RTP received: hanging up");
+                            self.hangup(None).await;
+                            return Event::Hangup;
+                        }
+                        _ => {}
+                    }
+                    if let Wait::Digit { until } | Wait::Sleep { until } = wait {
+                        if now >= until {
+                            return Event::Timeout;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What a digit means for the current wait: interruptible playback and digit waits return it.
+fn digit_result(wait: Wait, digit: char) -> Option<Event> {
+    match wait {
+        Wait::Playback {
+            interruptible: true,
+        }
+        | Wait::Digit { .. } => Some(Event::Digit(digit)),
+        _ => None,
+    }
+}
