@@ -21,9 +21,7 @@ use crate::media::codec::CodecKind;
 use crate::registration::AuthOutcome;
 use crate::sip::dialog::{ack_for_failure, DialogId};
 use crate::sip::header::SipUri;
-use crate::sip::outbound_registration::{
-    OutboundRegistration, RegistrationConfig, RegistrationState,
-};
+use crate::trunk::registration::TrunkRegistrations;
 use crate::trunk::{TrunkBoard, Trunks};
 
 use crate::location::{Location, Reachability};
@@ -54,14 +52,6 @@ struct QualifyPing {
     sent: Instant,
 }
 
-/// The PBX's registration to one trunk's provider.
-#[derive(Debug)]
-struct TrunkRegistration {
-    trunk: String,
-    send_to: SocketAddr,
-    machine: OutboundRegistration,
-}
-
 /// SIP dispatch state for one transport.
 #[derive(Debug)]
 pub struct Router {
@@ -77,9 +67,7 @@ pub struct Router {
     pinging: HashSet<(String, String)>,
     endpoints: HashMap<String, EndpointProfile>,
     trunks: Trunks,
-    registrations: Vec<TrunkRegistration>,
-    register_branches: HashMap<TransactionKey, usize>,
-    trunk_board: TrunkBoard,
+    registrations: TrunkRegistrations,
     calls: CallRoutes,
     registry: CallRegistry,
     new_calls: VecDeque<CallSetup>,
@@ -112,8 +100,12 @@ impl Router {
         stats: Arc<TransportStats>,
         registry: CallRegistry,
     ) -> Router {
-        let registrations =
-            trunk_registrations(&settings.trunks, settings.advertised, &settings.user_agent);
+        let registrations = TrunkRegistrations::new(
+            &settings.trunks,
+            settings.advertised,
+            &settings.user_agent,
+            settings.trunk_board,
+        );
         Router {
             transactions: TransactionTable::new(Reliability::Unreliable, Timers::default()),
             registration,
@@ -126,8 +118,6 @@ impl Router {
             pinging: HashSet::new(),
             endpoints: settings.endpoints,
             registrations,
-            register_branches: HashMap::new(),
-            trunk_board: settings.trunk_board,
             trunks: settings.trunks,
             calls: CallRoutes::default(),
             registry,
@@ -519,14 +509,12 @@ impl Router {
             }
             ResponseDisposition::Absorb | ResponseDisposition::NoTransaction => return,
         }
-        if status >= 200 {
-            if let Some(index) = self.register_branches.remove(&key) {
-                if let Some(registration) = self.registrations.get_mut(index) {
-                    registration.machine.handle_response(branch, response, now);
-                }
-                self.drive_registrations(now);
-                return;
-            }
+        if status >= 200
+            && self
+                .registrations
+                .on_response(&key, response, &mut self.transactions, now)
+        {
+            return;
         }
         // An INVITE's 2xx may come again (retransmissions, forks): its owner ACKs each one, so
         // the route stays until the call ends.
@@ -591,77 +579,34 @@ impl Router {
 
     /// The next instant [`Router::handle_timeout`] must run.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        let registrations = self
-            .registrations
-            .iter()
-            .filter_map(|r| r.machine.poll_timeout())
-            .min();
-        match (self.transactions.poll_timeout(), registrations) {
+        match (
+            self.transactions.poll_timeout(),
+            self.registrations.poll_timeout(),
+        ) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
     }
 
-    /// Sends the REGISTERs trunk registrations want now and publishes their status.
-    fn drive_registrations(&mut self, now: Instant) {
-        for (index, registration) in self.registrations.iter_mut().enumerate() {
-            let before = registration.machine.state().clone();
-            while let Some(out) = registration.machine.poll_request(now) {
-                let key = TransactionKey::for_request(&out.branch, Method::Register);
-                if self
-                    .transactions
-                    .send_request(&key, registration.send_to, out.request, now)
-                    .is_ok()
-                {
-                    self.register_branches.insert(key, index);
-                }
-            }
-            let state = registration.machine.state();
-            if *state != before {
-                match state {
-                    RegistrationState::Registered { .. } => {
-                        tracing::info!(trunk = %registration.trunk, "registered to the provider")
-                    }
-                    RegistrationState::Rejected { status, reason } => {
-                        tracing::warn!(trunk = %registration.trunk, status, %reason, "provider refused the registration; retrying with backoff")
-                    }
-                    _ => {}
-                }
-            }
-            self.trunk_board
-                .update(&registration.trunk, registration.machine.status());
-        }
-    }
-
     /// Starts removing every trunk registration (shutdown).
     pub fn unregister_trunks(&mut self, now: Instant) {
-        for registration in &mut self.registrations {
-            registration.machine.unregister(now);
-        }
-        self.drive_registrations(now);
+        self.registrations.unregister(&mut self.transactions, now);
     }
 
     /// Whether no trunk registration still has a request in flight or due.
     pub fn trunks_settled(&self) -> bool {
-        self.registrations
-            .iter()
-            .all(|r| matches!(r.machine.state(), RegistrationState::Unregistered))
+        self.registrations.settled()
     }
 
     /// Runs transaction timers due at `now` and reacts to their events.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.transactions.handle_timeout(now);
-        self.drive_registrations(now);
+        self.registrations.drive(&mut self.transactions, now);
         while let Some(event) = self.transactions.poll_event() {
             match event {
                 TableEvent::ClientTimeout(key) => {
-                    if let Some(index) = self.register_branches.remove(&key) {
-                        if let Some(registration) = self.registrations.get_mut(index) {
-                            tracing::warn!(trunk = %registration.trunk, "provider did not answer REGISTER: unreachable");
-                            registration
-                                .machine
-                                .handle_transaction_timeout(&key.branch, now);
-                        }
+                    if self.registrations.on_timeout(&key, now) {
+                        continue;
                     }
                     if let Some(call) = self.calls.request_owner(&key, true) {
                         self.calls
@@ -696,34 +641,4 @@ impl Router {
     pub fn transaction_count(&self) -> usize {
         self.transactions.len()
     }
-}
-
-/// The registrations of the trunks that register and resolved.
-fn trunk_registrations(
-    trunks: &Trunks,
-    advertised: SocketAddr,
-    user_agent: &str,
-) -> Vec<TrunkRegistration> {
-    trunks
-        .iter()
-        .filter(|t| t.register)
-        .filter_map(|t| {
-            let send_to = t.send_to?;
-            let config = RegistrationConfig {
-                registrar_uri: format!("sip:{}", t.host_port),
-                aor: format!("sip:{}@{}", t.username, t.from_domain),
-                contact: format!("sip:{}@{}", t.username, advertised),
-                auth_username: t.auth_user.clone(),
-                password: t.password.clone(),
-                expiry: std::time::Duration::from_secs(t.expiry_secs.max(1)),
-                local_sent_by: advertised,
-                user_agent: user_agent.to_string(),
-            };
-            Some(TrunkRegistration {
-                trunk: t.name.clone(),
-                send_to,
-                machine: OutboundRegistration::new(config, Instant::now()),
-            })
-        })
-        .collect()
 }

@@ -9,3 +9,4 @@ pub mod method;
 pub mod outbound_registration;
 pub mod registrar;
 pub mod transaction;
+pub mod writer;

@@ -3,6 +3,8 @@
 //! trunk is identified by its source: the provider's own address and port, or a network listed
 //! in `allow_from`; anything else must authenticate as an endpoint (no open relay).
 
+pub mod registration;
+
 use std::net::SocketAddr;
 
 use crate::config::{DidSource, TrunkConfig};

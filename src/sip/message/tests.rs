@@ -1,6 +1,7 @@
 //! Tests of SIP message parsing and building with RFC 3261 §24 / RFC 4475 style messages.
 
 use super::*;
+use std::net::SocketAddr;
 
 const REGISTER: &str = "REGISTER sip:registrar.biloxi.com SIP/2.0\r\n\
 Via: SIP/2.0/UDP bobspc.biloxi.com:5060;branch=z9hG4bKnashds7;rport\r\n\
