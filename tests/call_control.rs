@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    exchange, find_prompt, fixture, prompt_ulaw, sipp, wait_until, Pbx, PbxOptions, RtpPeer,
-    SippRun, PASSWORD,
+    assert_no_leftovers, call_as_6001 as call, exchange, find_prompt, prompt_ulaw, wait_until, Pbx,
+    PbxOptions, RtpPeer,
 };
 
 const TEST_DIALPLAN: &str = r#"
@@ -31,34 +31,6 @@ fn pbx_with_dialplan() -> (Pbx, std::path::PathBuf) {
         },
     );
     (pbx, path)
-}
-
-fn call(pbx: &Pbx, scenario: &str, exten: &str, media_port: u16, extra: &[&str]) -> SippRun {
-    let csv = fixture("sipp/caller_6001.csv");
-    let port = media_port.to_string();
-    let mut args = vec![
-        "-s",
-        exten,
-        "-au",
-        "6001",
-        "-ap",
-        PASSWORD,
-        "-inf",
-        csv.to_str().unwrap(),
-        "-key",
-        "rtp_port",
-        &port,
-    ];
-    args.extend_from_slice(extra);
-    sipp(&fixture(scenario), pbx.sip, &args)
-}
-
-fn assert_no_leftovers(pbx: &Pbx) {
-    let clean = wait_until(Duration::from_secs(5), || {
-        let stats = pbx.get("/api/stats").unwrap();
-        stats["calls_active"] == 0 && stats["rtp_ports_in_use"] == 0
-    });
-    assert!(clean, "{}", pbx.get("/api/stats").unwrap());
 }
 
 #[test]

@@ -16,8 +16,8 @@ use std::thread::{Scope, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
 use common::{
-    find_prompt, fixture, free_port, prompt_ulaw, sipp, wait_until, Baresip, BaresipOptions, Pbx,
-    PbxOptions, RtpPeer, SippRun, PASSWORD,
+    assert_no_leftovers, call_as_6001 as call, find_prompt, fixture, free_port, prompt_ulaw, sipp,
+    wait_until, Baresip, BaresipOptions, Pbx, PbxOptions, RtpPeer, SippRun, PASSWORD,
 };
 
 /// 6002 with the ring time as `RING`; BUSY plays all-circuits-busy and NOANSWER goodbye.
@@ -116,27 +116,6 @@ fn start_callee<'scope>(
     callee
 }
 
-/// Calls `exten` as 6001 with the caller `scenario`, media on `media_port`.
-fn call(pbx: &Pbx, scenario: &str, exten: &str, media_port: u16, extra: &[&str]) -> SippRun {
-    let csv = fixture("sipp/caller_6001.csv");
-    let port = media_port.to_string();
-    let mut args = vec![
-        "-s",
-        exten,
-        "-au",
-        "6001",
-        "-ap",
-        PASSWORD,
-        "-inf",
-        csv.to_str().unwrap(),
-        "-key",
-        "rtp_port",
-        &port,
-    ];
-    args.extend_from_slice(extra);
-    sipp(&fixture(scenario), pbx.sip, &args)
-}
-
 /// The mu-law audio a test media socket heard.
 fn heard(media: &RtpPeer) -> Vec<u8> {
     media
@@ -149,14 +128,6 @@ fn heard(media: &RtpPeer) -> Vec<u8> {
 
 fn heard_prompt(media: &RtpPeer, prompt: &str) -> bool {
     find_prompt(&heard(media), &prompt_ulaw(prompt)).is_some()
-}
-
-fn assert_no_leftovers(pbx: &Pbx) {
-    let clean = wait_until(Duration::from_secs(5), || {
-        let stats = pbx.get("/api/stats").unwrap();
-        stats["calls_active"] == 0 && stats["rtp_ports_in_use"] == 0
-    });
-    assert!(clean, "{}\n{}", pbx.get("/api/stats").unwrap(), pbx.log());
 }
 
 #[test]

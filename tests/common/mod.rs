@@ -687,3 +687,40 @@ pub fn heard_recording(phone: &Baresip) -> Option<PathBuf> {
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
 }
+
+/// Calls `exten` as 6001 (digest from `caller_6001.csv`) with the SIPp caller `scenario`, its
+/// SDP naming `media_port`.
+pub fn call_as_6001(
+    pbx: &Pbx,
+    scenario: &str,
+    exten: &str,
+    media_port: u16,
+    extra: &[&str],
+) -> SippRun {
+    let csv = fixture("sipp/caller_6001.csv");
+    let port = media_port.to_string();
+    let mut args = vec![
+        "-s",
+        exten,
+        "-au",
+        "6001",
+        "-ap",
+        PASSWORD,
+        "-inf",
+        csv.to_str().unwrap(),
+        "-key",
+        "rtp_port",
+        &port,
+    ];
+    args.extend_from_slice(extra);
+    sipp(&fixture(scenario), pbx.sip, &args)
+}
+
+/// Asserts that no call and no RTP port is left a few seconds after the traffic.
+pub fn assert_no_leftovers(pbx: &Pbx) {
+    let clean = wait_until(Duration::from_secs(5), || {
+        let stats = pbx.get("/api/stats").unwrap();
+        stats["calls_active"] == 0 && stats["rtp_ports_in_use"] == 0
+    });
+    assert!(clean, "{}\n{}", pbx.get("/api/stats").unwrap(), pbx.log());
+}
