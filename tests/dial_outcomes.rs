@@ -374,3 +374,31 @@ fn early_media_from_the_callee_reaches_the_caller_before_the_answer() {
     );
     assert_no_leftovers(&pbx);
 }
+
+#[test]
+fn callee_hold_is_passed_on_to_the_caller() {
+    let pbx = pbx_ringing_for(20);
+    let port = register_6002(&pbx);
+    let (caller_media, callee_media) = (RtpPeer::start(), RtpPeer::start());
+    let callee_port = callee_media.port.to_string();
+    let callee_args = ["-m", "1", "-key", "rtp_port", callee_port.as_str()];
+    let (callee, caller) = std::thread::scope(|s| {
+        let callee = start_callee(s, &pbx, "sipp/uas_answer_hold.xml", port, &callee_args);
+        let caller = call(
+            &pbx,
+            "sipp/dial_uac_held.xml",
+            "6002",
+            caller_media.port,
+            &["-m", "1", "-d", "2000"],
+        );
+        (callee.join().unwrap(), caller)
+    });
+    assert_succeeded(&callee, 1, "callee", &pbx);
+    assert_succeeded(&caller, 1, "caller", &pbx);
+    assert!(
+        pbx.log().contains("callee re-INVITE passed to the caller"),
+        "{}",
+        pbx.log()
+    );
+    assert_no_leftovers(&pbx);
+}

@@ -1,7 +1,7 @@
 //! The bridge (edge): once Dial connected, the caller's task relays media between the two legs
 //! until one side hangs up, and handles both dialogs meanwhile: BYE from either side, the
-//! caller's re-INVITE passed on to the callee with the PBX's own SDP, the callee's re-INVITE
-//! answered locally, 2xx retransmissions re-ACKed.
+//! re-INVITEs (hold, unhold) of either side passed on to the other with the PBX's own SDP,
+//! 2xx retransmissions re-ACKed.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -18,9 +18,11 @@ use crate::sip::message::SipMessage;
 use crate::sip::method::Method;
 use crate::sip::transaction::TransactionKey;
 
-/// A caller's re-INVITE passed on to the callee, waiting for the callee's answer.
+/// A re-INVITE passed on to the other side, waiting for that side's answer.
 struct PassedReinvite {
-    /// The callee-side re-INVITE's CSeq number.
+    /// True when the callee's re-INVITE went to the caller; false for the caller's to the callee.
+    to_caller: bool,
+    /// The CSeq number of the re-INVITE the PBX sent on.
     cseq: u32,
     request: SipMessage,
     key: TransactionKey,
@@ -63,7 +65,9 @@ impl Call {
                             .is_some_and(|id| id.call_id == leg.dialog.id().call_id);
                         let reinvite_with_offer = request.method() == Some(Method::Invite)
                             && !request.body().is_empty();
-                        if from_callee {
+                        if from_callee && reinvite_with_offer && passed.is_none() {
+                            passed = self.pass_reinvite_to_caller(&mut leg, request, key, source).await;
+                        } else if from_callee {
                             if let Some(ended) = self.on_callee_request(&mut leg, request, key, source).await {
                                 return ended;
                             }
@@ -75,16 +79,23 @@ impl Call {
                     }
                     Some(CallEvent::Response(response)) => {
                         let on_leg = response.call_id() == Some(leg.dialog.id().call_id.as_str());
+                        let on_caller = response.call_id() == Some(self.dialog.id().call_id.as_str());
                         let invite_cseq = response
                             .cseq()
                             .ok()
                             .filter(|c| c.method == Method::Invite)
                             .map(|c| c.seq);
                         let status = response.status().unwrap_or(0);
-                        let answers_passed = passed.as_ref().is_some_and(|p| Some(p.cseq) == invite_cseq);
-                        if on_leg && answers_passed && status >= 200 {
+                        let answers_passed = passed.as_ref().is_some_and(|p| {
+                            Some(p.cseq) == invite_cseq && if p.to_caller { on_caller } else { on_leg }
+                        });
+                        if answers_passed && status >= 200 {
                             if let Some(pending) = passed.take() {
-                                self.finish_passed_reinvite(&mut leg, pending, &response).await;
+                                if pending.to_caller {
+                                    self.finish_reinvite_from_callee(&mut leg, pending, &response).await;
+                                } else {
+                                    self.finish_passed_reinvite(&mut leg, pending, &response).await;
+                                }
                             }
                         } else if on_leg && invite_cseq.is_some() && (200..300).contains(&status) {
                             let _ = self.shared.commands.send(SipCommand::Send { to: leg.to, message: leg.ack.clone() }).await;
@@ -92,8 +103,12 @@ impl Call {
                     }
                     Some(CallEvent::RequestTimeout(key)) if passed.is_some() && key.method == Method::Invite => {
                         if let Some(pending) = passed.take() {
-                            tracing::warn!(call = self.id, "callee did not answer the passed re-INVITE: answering the caller locally");
-                            self.reinvite(&pending.request, pending.key, pending.source).await;
+                            tracing::warn!(call = self.id, "no answer to a passed re-INVITE: answering it locally");
+                            if pending.to_caller {
+                                self.callee_reinvite(&mut leg, &pending.request, pending.key, pending.source).await;
+                            } else {
+                                self.reinvite(&pending.request, pending.key, pending.source).await;
+                            }
                         }
                     }
                     Some(event) => {
@@ -158,6 +173,7 @@ impl Call {
             .await;
         tracing::info!(call = self.id, direction = ?offer.direction, "caller re-INVITE passed to the callee");
         Some(PassedReinvite {
+            to_caller: false,
             cseq: leg.dialog.local_cseq(),
             request,
             key,
@@ -192,6 +208,95 @@ impl Call {
             .await;
     }
 
+    /// Passes the callee's re-INVITE (hold, unhold) on to the caller with the PBX's own SDP in
+    /// the same direction; the callee is answered when the caller has answered.
+    async fn pass_reinvite_to_caller(
+        &mut self,
+        leg: &mut Bridged,
+        request: SipMessage,
+        key: Option<TransactionKey>,
+        source: SocketAddr,
+    ) -> Option<PassedReinvite> {
+        let key = key?;
+        if leg.dialog.accept_request(&request).is_err() {
+            self.reply(&request, key, 500, source).await;
+            return None;
+        }
+        let body = std::str::from_utf8(request.body()).unwrap_or_default();
+        let Ok(offer) = negotiate::parse_offer(body) else {
+            self.reply(&request, key, 488, source).await;
+            return None;
+        };
+        self.local_media.direction = offer.direction;
+        self.local_media.session_version += 1;
+        let sdp = negotiate::offer(&self.local_media);
+        let branch = format!("z9hG4bK{}", random_tag());
+        let sip = self.shared.sip_address;
+        let reinvite = self
+            .dialog
+            .request(Method::Invite, sip, &branch)
+            .header("Contact", format!("<sip:{}@{}>", self.caller, sip))
+            .header("Allow", super::task::ALLOW)
+            .finish_with_body(Some("application/sdp"), sdp.as_bytes());
+        self.answer_sdp = sdp;
+        let _ = self
+            .shared
+            .commands
+            .send(SipCommand::Request {
+                key: TransactionKey::for_request(&branch, Method::Invite),
+                to: self.source,
+                request: reinvite,
+                call: self.id,
+            })
+            .await;
+        tracing::info!(call = self.id, direction = ?offer.direction, "callee re-INVITE passed to the caller");
+        Some(PassedReinvite {
+            to_caller: true,
+            cseq: self.dialog.local_cseq(),
+            request,
+            key,
+            source,
+        })
+    }
+
+    /// The caller answered the callee's passed re-INVITE: ACK it, apply its answer, answer
+    /// the callee.
+    async fn finish_reinvite_from_callee(
+        &mut self,
+        leg: &mut Bridged,
+        pending: PassedReinvite,
+        response: &SipMessage,
+    ) {
+        if response.status().is_some_and(|s| (200..300).contains(&s)) {
+            let branch = format!("z9hG4bK{}", random_tag());
+            let ack = self
+                .dialog
+                .request(Method::Ack, self.shared.sip_address, &branch)
+                .finish();
+            let to = self.source;
+            let _ = self
+                .shared
+                .commands
+                .send(SipCommand::Send { to, message: ack })
+                .await;
+            let body = std::str::from_utf8(response.body()).unwrap_or_default();
+            match negotiate::parse_answer(&self.local_media, body) {
+                Ok(negotiated) => self.media.renegotiate(negotiated),
+                Err(error) => {
+                    tracing::warn!(call = self.id, %error, "caller's answer to the re-INVITE unusable")
+                }
+            }
+        } else {
+            tracing::info!(
+                call = self.id,
+                status = response.status(),
+                "caller refused the passed re-INVITE"
+            );
+        }
+        self.callee_reinvite(leg, &pending.request, pending.key, pending.source)
+            .await;
+    }
+
     /// A request from the callee inside the bridged dialog; `Some` ends the bridge.
     async fn on_callee_request(
         &mut self,
@@ -223,8 +328,7 @@ impl Call {
         }
     }
 
-    /// Answers the callee's re-INVITE (hold, unhold, refresh) from this leg's media state. The
-    /// caller's leg is not renegotiated: media towards a holding side simply stops.
+    /// Answers the callee's re-INVITE (hold, unhold, refresh) from this leg's media state.
     async fn callee_reinvite(
         &mut self,
         leg: &mut Bridged,
