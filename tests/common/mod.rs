@@ -23,6 +23,22 @@ pub fn free_port() -> u16 {
     panic!("no free port found in 20000-29999");
 }
 
+/// The first port of a block of 40 free UDP ports in 30000-32759 for a pbx's RTP range:
+/// below the kernel's ephemeral ports (32768 and up) and away from `free_port`'s range, picked
+/// at random and checked, so pbx instances running side by side do not share ports.
+pub fn free_rtp_block() -> u16 {
+    for _ in 0..1000 {
+        let start = 30000 + (rand::random::<u16>() % 69) * 40;
+        if (start..start + 40)
+            .step_by(2)
+            .all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok())
+        {
+            return start;
+        }
+    }
+    panic!("no free block of RTP ports in 30000-32759");
+}
+
 /// A free TCP port for the admin API.
 pub fn free_tcp_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -96,7 +112,7 @@ impl Pbx {
     pub fn start_in(dir: tempfile::TempDir, options: PbxOptions) -> Pbx {
         let sip_port = options.sip_port.unwrap_or_else(free_port);
         let api_port = free_tcp_port();
-        let rtp_base = 40000 + (sip_port % 500) * 40;
+        let rtp_base = free_rtp_block();
         let config = format!(
             "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nrealm = \"pbx\"\n\n\
              [rtp]\nport_min = {rtp_base}\nport_max = {}\n\n\
