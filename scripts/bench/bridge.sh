@@ -173,13 +173,17 @@ print(" ".join(map(str, found)))
 EOF
 }
 
-# "utime stime" of the whole pbx process (all threads), in clock ticks.
-cpu_ticks() {
-    local stat
+# "on_cpu_ns utime stime" of the pbx. on_cpu_ns sums the scheduler's exact run time of its
+# threads (/proc/PID/task/*/schedstat; the pbx keeps its threads, so none is missed). utime
+# and stime (clock ticks, all threads) are sampled at each timer tick, too coarse and biased at
+# low load for a total, but their ratio gives the kernel's share.
+cpu_read() {
+    local stat ns
+    ns=$(cat "/proc/$pbx_pid/task/"*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }')
     stat=$(<"/proc/$pbx_pid/stat")
     stat=${stat##*) }
     # After "pid (comm) ", field 3 (state) is word 1, so utime (14) and stime (15) are 12 and 13.
-    echo "$stat" | awk '{ print $12, $13 }'
+    echo "$stat" | awk -v ns="$ns" '{ print ns, $12, $13 }'
 }
 
 # Prints FORMAT of NUM / DEN times the product of FACTORS (e.g. "1e6 0.01"), or n/a when DEN is
@@ -274,10 +278,10 @@ with open(path, "wb") as f:
         f.write(frame)
 EOF
 
-# Samples the pbx every 0.5 s: "unix_time calls_active rtp_ports_in_use rss_kib utime stime"
-# (CPU times in clock ticks).
+# Samples the pbx every 0.5 s: "unix_time calls_active rtp_ports_in_use rss_kib utime stime
+# on_cpu_ns" (utime and stime in clock ticks; see cpu_read).
 cat >"$work/monitor.py" <<'EOF'
-import json, sys, time, urllib.request
+import json, os, sys, time, urllib.request
 
 api, pid, out = sys.argv[1], sys.argv[2], sys.argv[3]
 with open(out, "w", buffering=1) as f:
@@ -288,6 +292,13 @@ with open(out, "w", buffering=1) as f:
                 rss = next(int(l.split()[1]) for l in s if l.startswith("VmRSS:"))
             with open(f"/proc/{pid}/stat") as s:
                 cpu = s.read().rsplit(")", 1)[1].split()[11:13]
+            ns = 0
+            for task in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    with open(f"/proc/{pid}/task/{task}/schedstat") as s:
+                        ns += int(s.read().split()[0])
+                except OSError:
+                    pass
         except (OSError, StopIteration):
             break
         try:
@@ -296,7 +307,7 @@ with open(out, "w", buffering=1) as f:
             calls, ports = stats["calls_active"], stats["rtp_ports_in_use"]
         except (OSError, ValueError, KeyError):
             calls = ports = -1
-        f.write(f"{time.time():.3f} {calls} {ports} {rss} {cpu[0]} {cpu[1]}\n")
+        f.write(f"{time.time():.3f} {calls} {ports} {rss} {cpu[0]} {cpu[1]} {ns}\n")
         due += 0.5
         time.sleep(max(0.0, due - time.time()))
 EOF
@@ -391,9 +402,9 @@ echo "calls: 6001 (SIPp, pcap of $pcap_packets mu-law packets, 20 ms apart) dial
 echo "through Dial(endpoint/6002, 20); $ramp_rate new calls/s, each hung up by the caller ${hold_secs} s after its answer"
 echo
 
-row='%6s %6s %7s %5s %8s %9s %7s %7s %7s %7s %6s %7s %8s %5s\n'
+row='%6s %6s %7s %5s %8s %9s %8s %7s %7s %6s %6s %7s %8s %5s\n'
 # shellcheck disable=SC2059 # the format is the fixed $row
-printf "$row" "calls" "calls" "failed" "peak" "call-s" "relayed" "CPU s/" "us/pkt" "us/pkt" "(sys)" "pbx" "RSS KiB" "RTP" "log" \
+printf "$row" "calls" "calls" "failed" "peak" "call-s" "relayed" "CPU s/" "us/pkt" "us/pkt" "sys %" "pbx" "RSS KiB" "RTP" "log" \
     "offer" "ok" "%" "calls" "" "packets" "call-min" "step" "steady" "steady" "CPU%" "/call" "loss %" "warn+"
 any_failure=0
 for n in $steps; do
@@ -405,7 +416,7 @@ for n in $steps; do
     sleep 0.5
     kill -0 "$sink_pid" 2>/dev/null || die "the RTP sink could not bind its ports from $((uac_media + 4))"
     log_lines_before=$(wc -l <"$log")
-    read -r user_before sys_before <<<"$(cpu_ticks)"
+    read -r ns_before user_before sys_before <<<"$(cpu_read)"
     t0=$(date +%s.%N)
     (
         cd "$work"
@@ -426,7 +437,7 @@ for n in $steps; do
     done
     sleep 1
     pbx_alive "$n"
-    read -r user_after sys_after <<<"$(cpu_ticks)"
+    read -r ns_after user_after sys_after <<<"$(cpu_read)"
     t1=$(date +%s.%N)
     kill -TERM "$sink_pid" 2>/dev/null || true
     wait "$sink_pid" || true
@@ -452,31 +463,30 @@ for n in $steps; do
     relayed=$((pbx_in + pbx_out))
     # Peak calls and RSS, call-seconds (calls_active integrated), and the steady part: from the
     # first sample at the peak to 1 s before the last one, when every call sends 50 packets/s
-    # each way: "peak rss call_secs steady_secs steady_user_ticks steady_sys_ticks".
-    read -r peak peak_rss call_secs steady_secs steady_user steady_sys <<<"$(awk -v t0="$t0" -v t1="$t1" '
+    # each way: "peak rss call_secs steady_secs steady_cpu_ns steady_user_ticks steady_sys_ticks".
+    read -r peak peak_rss call_secs steady_secs steady_ns steady_user steady_sys <<<"$(awk -v t0="$t0" -v t1="$t1" '
         $1 >= t0 && $1 <= t1 && $2 >= 0 {
-            k++; t[k] = $1; c[k] = $2; r[k] = $4; u[k] = $5; s[k] = $6
+            k++; t[k] = $1; c[k] = $2; u[k] = $5; s[k] = $6; ns[k] = $7
             if (k > 1) secs += (t[k] - t[k - 1]) * (c[k] + c[k - 1]) / 2
             if ($2 > peak) { peak = $2; rss = $4 }
         } END {
             for (i = 1; i <= k; i++) if (c[i] == peak) { if (!a) a = i; b = i }
             z = b; while (z > a && t[b] - t[z] < 1) z--
-            if (!a || z <= a) { printf "%d %d %.1f 0 0 0\n", peak, rss, secs; exit }
-            printf "%d %d %.1f %.2f %d %d\n", peak, rss, secs, t[z] - t[a], u[z] - u[a], s[z] - s[a]
+            if (!a || z <= a) { printf "%d %d %.1f 0 0 0 0\n", peak, rss, secs; exit }
+            printf "%d %d %.1f %.2f %.0f %d %d\n", peak, rss, secs, t[z] - t[a], ns[z] - ns[a], u[z] - u[a], s[z] - s[a]
         }' "$work/samples")"
-    step_ticks=$((user_after - user_before + sys_after - sys_before))
-    echo "$sink_packets $sink_bytes $sink_ports $sink_min $sink_max $sink_drops $ended $pbx_in $pbx_out $pbx_lost $steady_secs" >"$step_dir/media"
-    tick=$(ratio 1 "$clk_tck" %.6f 1)
+    cpu_secs=$(ratio $((ns_after - ns_before)) 1e9 %.3f 1)
+    ticks=$((user_after - user_before + sys_after - sys_before))
+    echo "$sink_packets $sink_bytes $sink_ports $sink_min $sink_max $sink_drops $ended $pbx_in $pbx_out" \
+        "$pbx_lost $steady_secs $cpu_secs $(ratio "$ticks" "$clk_tck" %.2f 1)" >"$step_dir/media"
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
     steady_packets=$(ratio "$steady_secs" 1 %.0f "$peak 100")
     # shellcheck disable=SC2059 # the format is the fixed $row
     printf "$row" "$n" "$ok" "$(ratio "$failed" "$created" %.2f 100)" "$peak" "$call_secs" "$relayed" \
-        "$(ratio "$step_ticks" "$call_secs" %.3f "60 $tick")" \
-        "$(ratio "$step_ticks" "$relayed" %.2f "1e6 $tick")" \
-        "$(ratio $((steady_user + steady_sys)) "$steady_packets" %.2f "1e6 $tick")" \
-        "$(ratio "$steady_sys" "$steady_packets" %.2f "1e6 $tick")" \
-        "$(ratio "$step_ticks" "$wall" %.0f "100 $tick")" \
-        "$(ratio $((peak_rss - idle_rss)) "$peak" %.0f 1)" \
+        "$(ratio "$cpu_secs" "$call_secs" %.3f 60)" "$(ratio "$cpu_secs" "$relayed" %.2f 1e6)" \
+        "$(ratio "$steady_ns" "$steady_packets" %.2f 1e-3)" \
+        "$(ratio "$steady_sys" $((steady_user + steady_sys)) %.0f 100)" \
+        "$(ratio "$cpu_secs" "$wall" %.1f 100)" "$(ratio $((peak_rss - idle_rss)) "$peak" %.0f 1)" \
         "$(ratio $((ok * pcap_packets - sink_packets)) $((ok * pcap_packets)) %.3f 100)" "$warnings"
     if [ "$failed" -gt 0 ] || [ "$warnings" -gt 0 ]; then
         any_failure=1
@@ -488,21 +498,26 @@ echo "calls ok = SIPp successful calls (caller side); failed % = created but not
 echo "= highest calls_active sampled every 0.5 s; call-s = calls_active integrated over the step."
 echo "relayed packets = sum over the calls of the caller leg's packets_in + packets_out (pbx log):"
 echo "every relayed packet was received on one leg and sent on the other."
-echo "CPU s/call-min = pbx utime+stime (/proc) over the whole step (setup, media, teardown) per"
-echo "minute of call; us/pkt step = the same CPU per relayed packet; us/pkt steady = the CPU while"
-echo "every call was up (all peak calls sending 50 packets/s each way) / (peak x 100 packets/s),"
-echo "(sys) its kernel (stime) part. RSS KiB/call = (pbx RSS at the peak - idle RSS $idle_rss KiB) /"
+echo "CPU = the pbx's on-CPU time (scheduler run time of its threads). CPU s/call-min = that CPU"
+echo "over the whole step (setup, media, teardown) per minute of call; us/pkt step = the same CPU"
+echo "per relayed packet; us/pkt steady = the CPU while every call was up (all peak calls sending"
+echo "50 packets/s each way) / (peak x 100 packets/s); sys % = the kernel's share of that steady"
+echo "CPU (stime / utime+stime, tick-sampled). RSS KiB/call = (pbx RSS at the peak - idle RSS"
+echo "$idle_rss KiB) /"
 echo "peak calls. RTP loss = 1 - packets back at the callers' sink / packets the callers sent"
 echo "($pcap_packets per successful call); each packet crossed the pbx twice (there and echoed back)."
 echo "No kernel floor (bare UDP receive+send cost) was measured: a relay of our own would not be a"
-echo "fair floor; the (sys) column is the kernel's share of the pbx's own cost."
+echo "fair floor; the sys % column is the kernel's share of the pbx's own cost."
 echo
-echo "media per step: sink packets/bytes, ports that received, min/max per port, sink kernel drops |"
-echo "calls the pbx logged as ended, caller-leg packets in/out, caller-leg lost, steady window:"
+echo "per step: sink packets/bytes, ports that received, min/max per port, sink kernel drops |"
+echo "calls the pbx logged as ended, caller-leg packets in/out, caller-leg lost | steady window |"
+echo "pbx CPU seconds: scheduler run time, and utime+stime from ticks:"
 for n in $steps; do
-    read -r packets bytes ports pmin pmax drops ended pin pout plost steady <"$work/step-$n/media"
+    read -r packets bytes ports pmin pmax drops ended pin pout plost steady cpu_secs tick_secs \
+        <"$work/step-$n/media"
     echo "  $n calls: sink $packets packets, $bytes bytes, $ports ports, $pmin..$pmax each, $drops drops |" \
-        "pbx: $ended ended, in $pin, out $pout, lost $plost | steady ${steady} s"
+        "pbx: $ended ended, in $pin, out $pout, lost $plost | steady ${steady} s |" \
+        "CPU ${cpu_secs} s, ticks ${tick_secs} s"
 done
 read -r uas_created uas_ok <<<"$(sipp_counts "$work/uas-stat.csv")"
 echo "callee (SIPp UAS): $uas_ok of $uas_created calls answered and ended"
