@@ -60,6 +60,10 @@ if ! is_count "$hold_secs" || [ "$hold_secs" -lt 5 ] || [ "$hold_secs" -gt 40 ];
     die "HOLD_SECS must be 5..40, got '$hold_secs'"
 fi
 is_count "$ramp_rate" || die "RAMP_RATE must be a positive integer, got '$ramp_rate'"
+# Every step needs a steady window with all its calls up: they must all start well within a call.
+if [ $((max_calls / ramp_rate)) -gt $((hold_secs - 4)) ]; then
+    die "$max_calls calls at RAMP_RATE $ramp_rate/s take longer than HOLD_SECS - 4 s to start"
+fi
 [ "$(id -u)" = 0 ] || die "run as root: SIPp plays pcap audio on raw sockets"
 for tool in sipp python3 curl getconf timeout awk pgrep; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (sipp: apt-get install sip-tester)"
@@ -278,8 +282,8 @@ with open(path, "wb") as f:
         f.write(frame)
 EOF
 
-# Samples the pbx every 0.5 s: "unix_time calls_active rtp_ports_in_use rss_kib utime stime
-# on_cpu_ns" (utime and stime in clock ticks; see cpu_read).
+# Samples the pbx every 0.5 s: "unix_time calls_active rtp_ports_in_use rss_kib on_cpu_ns"
+# (see cpu_read).
 cat >"$work/monitor.py" <<'EOF'
 import json, os, sys, time, urllib.request
 
@@ -290,8 +294,6 @@ with open(out, "w", buffering=1) as f:
         try:
             with open(f"/proc/{pid}/status") as s:
                 rss = next(int(l.split()[1]) for l in s if l.startswith("VmRSS:"))
-            with open(f"/proc/{pid}/stat") as s:
-                cpu = s.read().rsplit(")", 1)[1].split()[11:13]
             ns = 0
             for task in os.listdir(f"/proc/{pid}/task"):
                 try:
@@ -307,7 +309,7 @@ with open(out, "w", buffering=1) as f:
             calls, ports = stats["calls_active"], stats["rtp_ports_in_use"]
         except (OSError, ValueError, KeyError):
             calls = ports = -1
-        f.write(f"{time.time():.3f} {calls} {ports} {rss} {cpu[0]} {cpu[1]} {ns}\n")
+        f.write(f"{time.time():.3f} {calls} {ports} {rss} {ns}\n")
         due += 0.5
         time.sleep(max(0.0, due - time.time()))
 EOF
@@ -404,8 +406,8 @@ echo
 
 row='%6s %6s %7s %5s %8s %9s %8s %7s %7s %6s %6s %7s %8s %5s\n'
 # shellcheck disable=SC2059 # the format is the fixed $row
-printf "$row" "calls" "calls" "failed" "peak" "call-s" "relayed" "CPU s/" "us/pkt" "us/pkt" "sys %" "pbx" "RSS KiB" "RTP" "log" \
-    "offer" "ok" "%" "calls" "" "packets" "call-min" "step" "steady" "steady" "CPU%" "/call" "loss %" "warn+"
+printf "$row" "calls" "calls" "failed" "peak" "call-s" "relayed" "CPU s/" "us/pkt" "us/pkt" "sys" "pbx" "RSS KiB" "RTP" "log" \
+    "offer" "ok" "%" "calls" "" "packets" "call-min" "step" "steady" "%" "CPU%" "/call" "loss %" "warn+"
 any_failure=0
 for n in $steps; do
     wait_for_other_benchmarks
@@ -463,17 +465,17 @@ for n in $steps; do
     relayed=$((pbx_in + pbx_out))
     # Peak calls and RSS, call-seconds (calls_active integrated), and the steady part: from the
     # first sample at the peak to 1 s before the last one, when every call sends 50 packets/s
-    # each way: "peak rss call_secs steady_secs steady_cpu_ns steady_user_ticks steady_sys_ticks".
-    read -r peak peak_rss call_secs steady_secs steady_ns steady_user steady_sys <<<"$(awk -v t0="$t0" -v t1="$t1" '
+    # each way: "peak rss call_secs steady_secs steady_cpu_ns".
+    read -r peak peak_rss call_secs steady_secs steady_ns <<<"$(awk -v t0="$t0" -v t1="$t1" '
         $1 >= t0 && $1 <= t1 && $2 >= 0 {
-            k++; t[k] = $1; c[k] = $2; u[k] = $5; s[k] = $6; ns[k] = $7
+            k++; t[k] = $1; c[k] = $2; ns[k] = $5
             if (k > 1) secs += (t[k] - t[k - 1]) * (c[k] + c[k - 1]) / 2
             if ($2 > peak) { peak = $2; rss = $4 }
         } END {
             for (i = 1; i <= k; i++) if (c[i] == peak) { if (!a) a = i; b = i }
             z = b; while (z > a && t[b] - t[z] < 1) z--
-            if (!a || z <= a) { printf "%d %d %.1f 0 0 0 0\n", peak, rss, secs; exit }
-            printf "%d %d %.1f %.2f %.0f %d %d\n", peak, rss, secs, t[z] - t[a], ns[z] - ns[a], u[z] - u[a], s[z] - s[a]
+            if (!a || z <= a) { printf "%d %d %.1f 0 0\n", peak, rss, secs; exit }
+            printf "%d %d %.1f %.2f %.0f\n", peak, rss, secs, t[z] - t[a], ns[z] - ns[a]
         }' "$work/samples")"
     cpu_secs=$(ratio $((ns_after - ns_before)) 1e9 %.3f 1)
     ticks=$((user_after - user_before + sys_after - sys_before))
@@ -485,7 +487,7 @@ for n in $steps; do
     printf "$row" "$n" "$ok" "$(ratio "$failed" "$created" %.2f 100)" "$peak" "$call_secs" "$relayed" \
         "$(ratio "$cpu_secs" "$call_secs" %.3f 60)" "$(ratio "$cpu_secs" "$relayed" %.2f 1e6)" \
         "$(ratio "$steady_ns" "$steady_packets" %.2f 1e-3)" \
-        "$(ratio "$steady_sys" $((steady_user + steady_sys)) %.0f 100)" \
+        "$(ratio $((sys_after - sys_before)) "$ticks" %.0f 100)" \
         "$(ratio "$cpu_secs" "$wall" %.1f 100)" "$(ratio $((peak_rss - idle_rss)) "$peak" %.0f 1)" \
         "$(ratio $((ok * pcap_packets - sink_packets)) $((ok * pcap_packets)) %.3f 100)" "$warnings"
     if [ "$failed" -gt 0 ] || [ "$warnings" -gt 0 ]; then
@@ -501,8 +503,8 @@ echo "every relayed packet was received on one leg and sent on the other."
 echo "CPU = the pbx's on-CPU time (scheduler run time of its threads). CPU s/call-min = that CPU"
 echo "over the whole step (setup, media, teardown) per minute of call; us/pkt step = the same CPU"
 echo "per relayed packet; us/pkt steady = the CPU while every call was up (all peak calls sending"
-echo "50 packets/s each way) / (peak x 100 packets/s); sys % = the kernel's share of that steady"
-echo "CPU (stime / utime+stime, tick-sampled)."
+echo "50 packets/s each way) / (peak x 100 packets/s); sys % = the kernel's share of the step's"
+echo "CPU (stime / utime+stime: sampled at timer ticks, so only indicative)."
 echo "RSS KiB/call = (pbx RSS at the peak - idle RSS $idle_rss KiB) / peak calls."
 echo "RTP loss = 1 - packets back at the callers' sink / packets the callers sent ($pcap_packets per"
 echo "successful call); each packet crossed the pbx twice (there and echoed back)."
