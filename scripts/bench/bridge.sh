@@ -118,10 +118,21 @@ trap cleanup EXIT
 trap 'keep=1; exit 130' INT
 trap 'keep=1; exit 143' TERM
 
-# Waits (at most 10 minutes) until no other benchmark script runs, so they do not share the CPU.
+# Percent of one core the whole machine (every process and the kernel) used over one second.
+machine_busy() {
+    local before after
+    before=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    sleep 1
+    after=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    echo "$before $after" | awk -v cores="$(nproc)" '{ printf "%.0f", ($4 > $2 ? 100 * cores * ($3 - $1) / ($4 - $2) : 0) }'
+}
+
+# Waits (at most 10 minutes) until no other benchmark script runs, so they do not share the CPU;
+# then (at most 2 minutes more) until the machine is quiet (under 30 % of one core busy, e.g.
+# no build running), else goes on and says so.
 wait_for_other_benchmarks() {
-    local deadline=$((SECONDS + 600)) pid busy mine=" $$ " up=$$
-    # This script's ancestors (e.g. `timeout ... calls.sh`) match too: they are not others.
+    local deadline=$((SECONDS + 600)) pid busy mine=" $$ " up=$$ load
+    # This script's ancestors (e.g. `timeout ... NAME.sh`) match too: they are not others.
     while [ "$up" -gt 1 ]; do
         up=$(awk '{ print $4 }' "/proc/$up/stat" 2>/dev/null || echo 1)
         mine="$mine$up "
@@ -136,10 +147,21 @@ wait_for_other_benchmarks() {
                 busy="$busy $pid"
             fi
         done <"$work/others"
-        [ -z "$busy" ] && return
+        [ -z "$busy" ] && break
         [ "$SECONDS" -lt "$deadline" ] || die "another benchmark (pid$busy) still runs after 10 minutes"
         echo "waiting for another benchmark to finish (pid$busy)" >&2
         sleep 5
+    done
+    deadline=$((SECONDS + 120))
+    while :; do
+        load=$(machine_busy)
+        [ "$load" -lt 30 ] && return
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "note: the machine stayed busy ($load % of a core before this step): figures are disturbed"
+            return
+        fi
+        echo "waiting for the machine to quieten ($load % of a core busy)" >&2
+        sleep 4
     done
 }
 
