@@ -1,0 +1,553 @@
+#!/usr/bin/env bash
+# Measures the pbx's CPU and memory cost of bridged calls between users (6001 dials 6002, the
+# dialplan runs Dial(endpoint/6002, 20)), stepping the number of concurrent calls.
+#
+# The callee 6002 is a SIPp UAS (tests/fixtures/sipp/bench_uas_echo.xml), registered first from
+# the port it then listens on; it answers with PCMU and returns every RTP packet (-rtp_echo).
+# The caller 6001 is a SIPp UAC (tests/fixtures/sipp/bench_uac_bridge.xml) that plays a
+# generated mu-law RTP pcap (50 packets/s) from its own port per call and hangs up after
+# HOLD_SECS. Each packet crosses the pbx twice (caller to callee, and its echo back), and a
+# Python sink bound on the callers' media ports counts what comes back, which gives the loss.
+# The pbx's CPU time and RSS come from /proc; a monitor samples them, and calls_active from the
+# admin API, every 0.5 s. The pbx's own per-call packet counters come from its "call ended" log
+# lines. Everything it starts is stopped on exit. Needs root (SIPp sends pcap audio on raw
+# sockets).
+#
+# Usage: scripts/bench/bridge.sh
+# Environment:
+#   PBX_BIN        pbx binary to measure (default: `cargo build --release`, then its output)
+#   CALLS          concurrent bridged calls per step (default "10 25 50 100")
+#   HOLD_SECS      seconds each call lasts after its answer (default 15)
+#   RAMP_RATE      new calls per second while a step starts its calls (default 20)
+#   PBX_LOG_LEVEL  pbx log level during the run (default info, what production runs)
+#   KEEP_TMP=1     keep the temporary directory (kept anyway when something failed)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+fixtures="$root/tests/fixtures/sipp"
+uac_scenario="$fixtures/bench_uac_bridge.xml"
+uas_scenario="$fixtures/bench_uas_echo.xml"
+register_scenario="$fixtures/register.xml"
+caller_csv="$fixtures/caller_6001.csv"
+steps=${CALLS:-"10 25 50 100"}
+hold_secs=${HOLD_SECS:-15}
+ramp_rate=${RAMP_RATE:-20}
+log_level=${PBX_LOG_LEVEL:-info}
+password=unsecurepassword
+# A final response or BYE answer missing for this long fails the call (SIPp -recv_timeout).
+recv_timeout_ms=10000
+
+die() {
+    echo "bridge.sh: error: $*" >&2
+    exit 1
+}
+
+is_count() {
+    case $1 in '' | *[!0-9]*) return 1 ;; *) [ "$1" -gt 0 ] ;; esac
+}
+
+max_calls=0
+for n in $steps; do
+    if ! is_count "$n" || [ "$n" -gt 400 ]; then
+        die "CALLS must be integers in 1..400, got '$n'"
+    fi
+    if [ "$n" -gt "$max_calls" ]; then
+        max_calls=$n
+    fi
+done
+[ "$(echo "$steps" | wc -w)" -le 6 ] || die "at most 6 CALLS steps, so the run stays under ~6 minutes"
+if ! is_count "$hold_secs" || [ "$hold_secs" -lt 5 ] || [ "$hold_secs" -gt 40 ]; then
+    die "HOLD_SECS must be 5..40, got '$hold_secs'"
+fi
+is_count "$ramp_rate" || die "RAMP_RATE must be a positive integer, got '$ramp_rate'"
+# Every step needs a steady window with all its calls up: they must all start well within a call.
+if [ $((max_calls / ramp_rate)) -gt $((hold_secs - 4)) ]; then
+    die "$max_calls calls at RAMP_RATE $ramp_rate/s take longer than HOLD_SECS - 4 s to start"
+fi
+[ "$(id -u)" = 0 ] || die "run as root: SIPp plays pcap audio on raw sockets"
+for tool in sipp python3 curl getconf timeout awk pgrep; do
+    command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (sipp: apt-get install sip-tester)"
+done
+for f in "$uac_scenario" "$uas_scenario" "$register_scenario" "$caller_csv"; do
+    [ -f "$f" ] || die "$f is missing"
+done
+
+if [ -n "${PBX_BIN:-}" ]; then
+    pbx_bin=$PBX_BIN
+else
+    cd "$root"
+    # shellcheck source=scripts/ensure-rust.sh
+    . ./scripts/ensure-rust.sh
+    cargo build --release >&2 || die "cargo build --release failed"
+    pbx_bin="${CARGO_TARGET_DIR:-$root/target}/release/pbx"
+fi
+[ -x "$pbx_bin" ] || die "pbx binary $pbx_bin is missing or not executable"
+
+clk_tck=$(getconf CLK_TCK)
+work=$(mktemp -d -t pbx-bench-bridge.XXXXXX)
+pbx_pid=""
+monitor_pid=""
+sink_pid=""
+uac_pid=""
+uas_pid=""
+keep=${KEEP_TMP:-0}
+
+cleanup() {
+    local pid
+    for pid in "$uac_pid" "$uas_pid" "$sink_pid" "$monitor_pid"; do
+        if [ -n "$pid" ]; then
+            kill "$pid" 2>/dev/null || true
+        fi
+    done
+    if [ -n "$pbx_pid" ] && kill -0 "$pbx_pid" 2>/dev/null; then
+        kill -TERM "$pbx_pid" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$pbx_pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -KILL "$pbx_pid" 2>/dev/null || true
+    fi
+    wait 2>/dev/null || true
+    if [ "$keep" = 1 ]; then
+        echo "kept $work (pbx log: $work/pbx.log)"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'keep=1; exit 130' INT
+trap 'keep=1; exit 143' TERM
+
+# Percent of one core the whole machine (every process and the kernel) used over one second.
+machine_busy() {
+    local before after
+    before=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    sleep 1
+    after=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    echo "$before $after" | awk -v cores="$(nproc)" '{ printf "%.0f", ($4 > $2 ? 100 * cores * ($3 - $1) / ($4 - $2) : 0) }'
+}
+
+# Waits (at most 10 minutes) until no other benchmark script runs, so they do not share the CPU;
+# then (at most 2 minutes more) until the machine is quiet (under 30 % of one core busy, e.g.
+# no build running), else goes on and says so.
+wait_for_other_benchmarks() {
+    local deadline=$((SECONDS + 600)) pid busy mine=" $$ " up=$$ load
+    # This script's ancestors (e.g. `timeout ... NAME.sh`) match too: they are not others.
+    while [ "$up" -gt 1 ]; do
+        up=$(awk '{ print $4 }' "/proc/$up/stat" 2>/dev/null || echo 1)
+        mine="$mine$up "
+    done
+    while :; do
+        pgrep -f 'scripts/bench/(register|calls|bridge)\.sh' >"$work/others" || true
+        busy=""
+        while read -r pid; do
+            # Skip this script, its ancestors and its own subshells.
+            case $mine in *" $pid "*) continue ;; esac
+            if [ "$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null)" != "$$" ]; then
+                busy="$busy $pid"
+            fi
+        done <"$work/others"
+        [ -z "$busy" ] && break
+        [ "$SECONDS" -lt "$deadline" ] || die "another benchmark (pid$busy) still runs after 10 minutes"
+        echo "waiting for another benchmark to finish (pid$busy)" >&2
+        sleep 5
+    done
+    deadline=$((SECONDS + 120))
+    while :; do
+        load=$(machine_busy)
+        [ "$load" -lt 30 ] && return
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "note: the machine stayed busy ($load % of a core before this step): figures are disturbed"
+            return
+        fi
+        echo "waiting for the machine to quieten ($load % of a core busy)" >&2
+        sleep 4
+    done
+}
+
+# Prints the starting ports of runs of consecutive free ports (UDP and TCP, every address) in
+# 20000-29999, below the kernel's ephemeral range and away from the pbx's RTP range: one run
+# per length argument, no two overlapping.
+free_port_runs() {
+    python3 - "$@" <<'EOF'
+import random, socket, sys
+
+def free(port):
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind(("", port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+taken, found = set(), []
+for length in map(int, sys.argv[1:]):
+    starts = list(range(20000, 30000 - length, length))
+    random.shuffle(starts)
+    for start in starts:
+        ports = range(start, start + length)
+        if not taken.intersection(ports) and all(free(p) for p in ports):
+            taken.update(ports)
+            found.append(start)
+            break
+    else:
+        sys.exit(f"no run of {length} free ports in 20000-29999")
+print(" ".join(map(str, found)))
+EOF
+}
+
+# "on_cpu_ns utime stime" of the pbx. on_cpu_ns sums the scheduler's exact run time of its
+# threads (/proc/PID/task/*/schedstat; the pbx keeps its threads, so none is missed). utime
+# and stime (clock ticks, all threads) are sampled at each timer tick, too coarse and biased at
+# low load for a total, but their ratio gives the kernel's share.
+cpu_read() {
+    local stat ns
+    ns=$(cat "/proc/$pbx_pid/task/"*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }')
+    stat=$(<"/proc/$pbx_pid/stat")
+    stat=${stat##*) }
+    # After "pid (comm) ", field 3 (state) is word 1, so utime (14) and stime (15) are 12 and 13.
+    echo "$stat" | awk -v ns="$ns" '{ print ns, $12, $13 }'
+}
+
+# Prints FORMAT of NUM / DEN times the product of FACTORS (e.g. "1e6 0.01"), or n/a when DEN is
+# not positive. Arguments may be decimals.
+ratio() {
+    awk -v a="$1" -v b="$2" -v f="$3" -v k="$4" 'BEGIN {
+        if (b <= 0) { print "n/a"; exit }
+        m = 1; n = split(k, x, " "); for (i = 1; i <= n; i++) m *= x[i]
+        printf f "\n", m * a / b
+    }'
+}
+
+rss_kib() {
+    awk '/^VmRSS:/ { print $2 }' "/proc/$pbx_pid/status"
+}
+
+# Fails loudly, keeping the temporary directory, when the pbx has exited during step $1.
+pbx_alive() {
+    kill -0 "$pbx_pid" 2>/dev/null && return
+    keep=1
+    tail -n 50 "$log" >&2
+    die "pbx died during the $1 calls step; log: $log"
+}
+
+# Prints "created successful" from the last row of a SIPp -trace_stat file.
+sipp_counts() {
+    awk -F';' '
+        NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+        NF > 1 { last = $0 }
+        END {
+            if (last == "") { print "0 0"; exit }
+            split(last, v, ";")
+            print v[col["OutgoingCall(C)"]] + v[col["IncomingCall(C)"]], v[col["SuccessfulCall(C)"]] + 0
+        }' "$1" 2>/dev/null || echo "0 0"
+}
+
+uac_ports=$((4 * max_calls + 8))
+read -r sip_port uas_port uac_port <<<"$(free_port_runs 6 6 "$uac_ports")"
+api_port=$((sip_port + 1))
+# SIPp binds its media port and media port + 2; call number k plays from media port + 4k.
+uas_media=$((uas_port + 2))
+uac_media=$((uac_port + 2))
+rtp_min=$((40000 + (sip_port % 10) * 2000))
+rtp_max=$((rtp_min + 1999))
+# The pcap ends half a second before the caller's BYE, so every packet can come back.
+pcap_packets=$(((hold_secs * 1000 - 500) / 20))
+
+dialplan="$work/dialplan.toml"
+printf '[context.internal]\n"6002" = ["Dial(endpoint/6002, 20)", "Hangup()"]\n' >"$dialplan"
+config="$work/pbx.toml"
+{
+    printf '[sip]\nbind = "127.0.0.1:%s"\nrealm = "pbx"\n\n' "$sip_port"
+    printf '[rtp]\nport_min = %s\nport_max = %s\n\n' "$rtp_min" "$rtp_max"
+    printf '[registrar]\nmin_expires = 60\nmax_expires = 3600\ndefault_expires = 600\n'
+    printf 'persist_file = "%s"\nqualify_interval_secs = 0\n\n' "$work/registrations.json"
+    printf '[api]\nbind = "127.0.0.1:%s"\n\n' "$api_port"
+    printf '[dialplan]\nfile = "%s"\n' "$dialplan"
+    for user in 6001 6002; do
+        printf '\n[[endpoint]]\nuser = "%s"\npassword = "%s"\n' "$user" "$password"
+    done
+} >"$config"
+
+# The caller's audio: Ethernet/IPv4/UDP frames of RTP (PT 0, 160 bytes of a mu-law 440 Hz tone)
+# every 20 ms, as a little-endian pcap that SIPp's play_pcap_audio reads.
+python3 - "$work/bench_ulaw.pcap" "$pcap_packets" <<'EOF'
+import math, struct, sys
+
+def ulaw(sample):
+    sign = 0x80 if sample < 0 else 0
+    magnitude = min(abs(sample), 32635) + 0x84
+    exponent = max(magnitude.bit_length() - 8, 0)
+    return ~(sign | (exponent << 4) | ((magnitude >> (exponent + 3)) & 0x0F)) & 0xFF
+
+path, count = sys.argv[1], int(sys.argv[2])
+tone = bytes(ulaw(int(8000 * math.sin(2 * math.pi * 440 * n / 8000))) for n in range(8000))
+with open(path, "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    for i in range(count):
+        payload = tone[(i * 160) % 8000:][:160]
+        rtp = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0), i + 1, i * 160, 0x5EED0001) + payload
+        udp = struct.pack("!HHHH", 6000, 6000, 8 + len(rtp), 0) + rtp
+        header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 64, 17, 0,
+                             bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))
+        words = struct.unpack("!10H", header)
+        total = sum(words)
+        while total >> 16:
+            total = (total & 0xFFFF) + (total >> 16)
+        header = header[:10] + struct.pack("!H", ~total & 0xFFFF) + header[12:]
+        frame = bytes(12) + b"\x08\x00" + header + udp
+        micros = i * 20000
+        f.write(struct.pack("<IIII", micros // 1000000, micros % 1000000, len(frame), len(frame)))
+        f.write(frame)
+EOF
+
+# Samples the pbx every 0.5 s: "unix_time calls_active rtp_ports_in_use rss_kib on_cpu_ns"
+# (see cpu_read).
+cat >"$work/monitor.py" <<'EOF'
+import json, os, sys, time, urllib.request
+
+api, pid, out = sys.argv[1], sys.argv[2], sys.argv[3]
+with open(out, "w", buffering=1) as f:
+    due = time.time()
+    while True:
+        try:
+            with open(f"/proc/{pid}/status") as s:
+                rss = next(int(l.split()[1]) for l in s if l.startswith("VmRSS:"))
+            ns = 0
+            for task in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    with open(f"/proc/{pid}/task/{task}/schedstat") as s:
+                        ns += int(s.read().split()[0])
+                except OSError:
+                    pass
+        except (OSError, StopIteration):
+            break
+        try:
+            with urllib.request.urlopen(api + "/api/stats", timeout=2) as r:
+                stats = json.load(r)
+            calls, ports = stats["calls_active"], stats["rtp_ports_in_use"]
+        except (OSError, ValueError, KeyError):
+            calls = ports = -1
+        f.write(f"{time.time():.3f} {calls} {ports} {rss} {ns}\n")
+        due += 0.5
+        time.sleep(max(0.0, due - time.time()))
+EOF
+
+# Counts the UDP datagrams arriving on COUNT ports FIRST, FIRST + STRIDE, ...; on SIGTERM writes
+# "packets bytes ports_that_received min_per_port max_per_port kernel_drops". Drains ready
+# sockets in batches every 10 ms to stay cheap.
+cat >"$work/sink.py" <<'EOF'
+import select, signal, socket, sys, time
+
+out, first, stride, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+sockets, counts = {}, {}
+poller = select.epoll()
+for k in range(count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, 33, 1 << 20)  # SO_RCVBUFFORCE (root): 1 MiB
+    s.bind(("127.0.0.1", first + k * stride))
+    s.setblocking(False)
+    sockets[s.fileno()] = s
+    counts[s.fileno()] = 0
+    poller.register(s.fileno(), select.EPOLLIN)
+running = True
+
+def stop(*_):
+    global running
+    running = False
+
+signal.signal(signal.SIGTERM, stop)
+packets = size = 0
+buf = bytearray(2048)
+while running:
+    for fd, _ in poller.poll(0.1):
+        s = sockets[fd]
+        while True:
+            try:
+                n = s.recv_into(buf)
+            except BlockingIOError:
+                break
+            packets += 1
+            size += n
+            counts[fd] += 1
+    time.sleep(0.01)
+ports = {first + k * stride for k in range(count)}
+drops = 0
+with open("/proc/net/udp") as f:
+    for line in f.readlines()[1:]:
+        cols = line.split()
+        if cols[1].startswith("0100007F:") and int(cols[1].split(":")[1], 16) in ports:
+            drops += int(cols[-1])
+received = [c for c in counts.values() if c > 0]
+with open(out, "w") as f:
+    f.write(f"{packets} {size} {len(received)} {min(received, default=0)} {max(received, default=0)} {drops}\n")
+EOF
+
+wait_for_other_benchmarks
+
+log="$work/pbx.log"
+"$pbx_bin" --log-level "$log_level" run --config "$config" >"$log" 2>&1 &
+pbx_pid=$!
+api="http://127.0.0.1:$api_port"
+for _ in $(seq 100); do
+    curl -sf "$api/api/health" >/dev/null 2>&1 && break
+    kill -0 "$pbx_pid" 2>/dev/null || { keep=1; cat "$log" >&2; die "pbx exited at start"; }
+    sleep 0.2
+done
+curl -sf "$api/api/health" >/dev/null || { keep=1; die "pbx did not answer on $api within 20 s"; }
+
+# 6002 registers from the port its UAS then listens on, so the pbx's INVITEs reach the UAS.
+timeout -k 2 30 sipp "127.0.0.1:$sip_port" -sf "$register_scenario" -s 6002 -au 6002 -ap "$password" \
+    -i 127.0.0.1 -p "$uas_port" -cp $((uas_port + 1)) -m 1 -recv_timeout 5000 -timeout 20s -nostdin \
+    -trace_stat -stf "$work/register-stat.csv" -fd 1 >"$work/register.out" 2>&1 || true
+read -r _ registered <<<"$(sipp_counts "$work/register-stat.csv")"
+[ "$registered" = 1 ] || { keep=1; cat "$work/register.out" >&2; die "6002 did not register"; }
+(
+    cd "$work"
+    exec timeout -k 2 600 sipp "127.0.0.1:$sip_port" -sf "$uas_scenario" -i 127.0.0.1 \
+        -p "$uas_port" -cp $((uas_port + 1)) -mp "$uas_media" -rtp_echo -nostdin \
+        -trace_stat -stf "$work/uas-stat.csv" -fd 1 \
+        -trace_err -error_file "$work/uas-errors.log" >"$work/uas.out" 2>&1
+) &
+uas_pid=$!
+python3 "$work/monitor.py" "$api" "$pbx_pid" "$work/samples" &
+monitor_pid=$!
+sleep 2
+kill -0 "$uas_pid" 2>/dev/null || { keep=1; cat "$work/uas.out" >&2; die "the callee (SIPp UAS) did not start"; }
+idle_rss=$(rss_kib)
+
+echo "pbx bridge benchmark: $pbx_bin ($("$pbx_bin" --version 2>/dev/null || echo unknown version))"
+echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), CLK_TCK=$clk_tck, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "pbx: pid $pbx_pid, sip 127.0.0.1:$sip_port, rtp $rtp_min-$rtp_max, log level $log_level, idle RSS $((idle_rss / 1024)) MiB, work dir $work"
+echo "calls: 6001 (SIPp, pcap of $pcap_packets mu-law packets, 20 ms apart) dials 6002 (SIPp, -rtp_echo)"
+echo "through Dial(endpoint/6002, 20); $ramp_rate new calls/s, each hung up by the caller ${hold_secs} s after its answer"
+echo
+
+row='%6s %6s %7s %5s %8s %9s %8s %7s %7s %6s %6s %7s %8s %5s\n'
+# shellcheck disable=SC2059 # the format is the fixed $row
+printf "$row" "calls" "calls" "failed" "peak" "call-s" "relayed" "CPU s/" "us/pkt" "us/pkt" "sys" "pbx" "RSS KiB" "RTP" "log" \
+    "offer" "ok" "%" "calls" "" "packets" "call-min" "step" "steady" "%" "CPU%" "/call" "loss %" "warn+"
+any_failure=0
+for n in $steps; do
+    wait_for_other_benchmarks
+    step_dir="$work/step-$n"
+    mkdir -p "$step_dir"
+    python3 "$work/sink.py" "$step_dir/sink" $((uac_media + 4)) 4 "$n" &
+    sink_pid=$!
+    sleep 0.5
+    kill -0 "$sink_pid" 2>/dev/null || die "the RTP sink could not bind its ports from $((uac_media + 4))"
+    log_lines_before=$(wc -l <"$log")
+    read -r ns_before user_before sys_before <<<"$(cpu_read)"
+    t0=$(date +%s.%N)
+    (
+        cd "$work"
+        exec timeout -k 2 $((n / ramp_rate + hold_secs + 40)) sipp "127.0.0.1:$sip_port" -sf "$uac_scenario" \
+            -s 6002 -au 6001 -ap "$password" -inf "$caller_csv" \
+            -i 127.0.0.1 -p "$uac_port" -cp $((uac_port + 1)) -mp "$uac_media" \
+            -r "$ramp_rate" -m "$n" -l "$n" -d $((hold_secs * 1000)) \
+            -recv_timeout "$recv_timeout_ms" -timeout $((n / ramp_rate + hold_secs + 30))s -nostdin \
+            -trace_stat -stf "$step_dir/stat.csv" -fd 1 \
+            -trace_err -error_file "$step_dir/errors.log" >"$step_dir/sipp.out" 2>&1
+    ) &
+    uac_pid=$!
+    wait "$uac_pid" || true
+    uac_pid=""
+    for _ in $(seq 40); do
+        curl -sf "$api/api/stats" | grep -q '"calls_active":0,' && break
+        sleep 0.5
+    done
+    sleep 1
+    pbx_alive "$n"
+    read -r ns_after user_after sys_after <<<"$(cpu_read)"
+    t1=$(date +%s.%N)
+    kill -TERM "$sink_pid" 2>/dev/null || true
+    wait "$sink_pid" || true
+    sink_pid=""
+    read -r sink_packets sink_bytes sink_ports sink_min sink_max sink_drops \
+        <<<"$(cat "$step_dir/sink" 2>/dev/null || echo "0 0 0 0 0 0")"
+
+    read -r created ok <<<"$(sipp_counts "$step_dir/stat.csv")"
+    failed=$((created - ok))
+    tail -n +"$((log_lines_before + 1))" "$log" >"$step_dir/pbx.log"
+    warnings=$(grep -cE ' (WARN|ERROR) ' "$step_dir/pbx.log" || true)
+    # The caller leg's counters: packets_in came from the caller (relayed to the callee),
+    # packets_out went to the caller (relayed from the callee); lost is the caller leg's loss.
+    read -r ended pbx_out pbx_in pbx_lost <<<"$(awk '/ call ended / {
+            n++
+            for (i = 1; i <= NF; i++) {
+                split($i, v, "=")
+                if (v[1] == "packets_out") o += v[2]
+                if (v[1] == "packets_in") r += v[2]
+                if (v[1] == "lost") l += v[2]
+            }
+        } END { print n + 0, o + 0, r + 0, l + 0 }' "$step_dir/pbx.log")"
+    relayed=$((pbx_in + pbx_out))
+    # Peak calls and RSS, call-seconds (calls_active integrated), and the steady part: from the
+    # first sample at the peak to 1 s before the last one, when every call sends 50 packets/s
+    # each way: "peak rss call_secs steady_secs steady_cpu_ns".
+    read -r peak peak_rss call_secs steady_secs steady_ns <<<"$(awk -v t0="$t0" -v t1="$t1" '
+        $1 >= t0 && $1 <= t1 && $2 >= 0 {
+            k++; t[k] = $1; c[k] = $2; ns[k] = $5
+            if (k > 1) secs += (t[k] - t[k - 1]) * (c[k] + c[k - 1]) / 2
+            if ($2 > peak) { peak = $2; rss = $4 }
+        } END {
+            for (i = 1; i <= k; i++) if (c[i] == peak) { if (!a) a = i; b = i }
+            z = b; while (z > a && t[b] - t[z] < 1) z--
+            if (!a || z <= a) { printf "%d %d %.1f 0 0\n", peak, rss, secs; exit }
+            printf "%d %d %.1f %.2f %.0f\n", peak, rss, secs, t[z] - t[a], ns[z] - ns[a]
+        }' "$work/samples")"
+    cpu_secs=$(ratio $((ns_after - ns_before)) 1e9 %.3f 1)
+    ticks=$((user_after - user_before + sys_after - sys_before))
+    echo "$sink_packets $sink_bytes $sink_ports $sink_min $sink_max $sink_drops $ended $pbx_in $pbx_out" \
+        "$pbx_lost $steady_secs $cpu_secs $(ratio "$ticks" "$clk_tck" %.2f 1)" >"$step_dir/media"
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    steady_packets=$(ratio "$steady_secs" 1 %.0f "$peak 100")
+    # shellcheck disable=SC2059 # the format is the fixed $row
+    printf "$row" "$n" "$ok" "$(ratio "$failed" "$created" %.2f 100)" "$peak" "$call_secs" "$relayed" \
+        "$(ratio "$cpu_secs" "$call_secs" %.3f 60)" "$(ratio "$cpu_secs" "$relayed" %.2f 1e6)" \
+        "$(ratio "$steady_ns" "$steady_packets" %.2f 1e-3)" \
+        "$(ratio $((sys_after - sys_before)) "$ticks" %.0f 100)" \
+        "$(ratio "$cpu_secs" "$wall" %.1f 100)" "$(ratio $((peak_rss - idle_rss)) "$peak" %.0f 1)" \
+        "$(ratio $((ok * pcap_packets - sink_packets)) $((ok * pcap_packets)) %.3f 100)" "$warnings"
+    if [ "$failed" -gt 0 ] || [ "$warnings" -gt 0 ]; then
+        any_failure=1
+    fi
+done
+
+echo
+echo "calls ok = SIPp successful calls (caller side); failed % = created but not successful; peak calls"
+echo "= highest calls_active sampled every 0.5 s; call-s = calls_active integrated over the step."
+echo "relayed packets = sum over the calls of the caller leg's packets_in + packets_out (pbx log):"
+echo "every relayed packet was received on one leg and sent on the other."
+echo "CPU = the pbx's on-CPU time (scheduler run time of its threads). CPU s/call-min = that CPU"
+echo "over the whole step (setup, media, teardown) per minute of call; us/pkt step = the same CPU"
+echo "per relayed packet; us/pkt steady = the CPU while every call was up (all peak calls sending"
+echo "50 packets/s each way) / (peak x 100 packets/s); sys % = the kernel's share of the step's"
+echo "CPU (stime / utime+stime: sampled at timer ticks, so only indicative)."
+echo "RSS KiB/call = (pbx RSS at the peak - idle RSS $idle_rss KiB) / peak calls."
+echo "RTP loss = 1 - packets back at the callers' sink / packets the callers sent ($pcap_packets per"
+echo "successful call); each packet crossed the pbx twice (there and echoed back)."
+echo "No kernel floor (bare UDP receive+send cost) was measured: a relay of our own would not be a"
+echo "fair floor; the sys % column is the kernel's share of the pbx's own cost."
+echo
+echo "per step: sink packets/bytes, ports that received, min/max per port, sink kernel drops |"
+echo "calls the pbx logged as ended, caller-leg packets in/out, caller-leg lost | steady window |"
+echo "pbx CPU seconds: scheduler run time, and utime+stime from ticks:"
+for n in $steps; do
+    read -r packets bytes ports pmin pmax drops ended pin pout plost steady cpu_secs tick_secs \
+        <"$work/step-$n/media"
+    echo "  $n calls: sink $packets packets, $bytes bytes, $ports ports, $pmin..$pmax each, $drops drops |" \
+        "pbx: $ended ended, in $pin, out $pout, lost $plost | steady ${steady} s |" \
+        "CPU ${cpu_secs} s, ticks ${tick_secs} s"
+done
+read -r uas_created uas_ok <<<"$(sipp_counts "$work/uas-stat.csv")"
+echo "callee (SIPp UAS): $uas_ok of $uas_created calls answered and ended"
+echo "pbx stats: $(curl -sf "$api/api/stats" || echo unavailable)"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$any_failure" = 1 ]; then
+    keep=1
+    echo "some calls failed or the pbx logged warnings: pbx log $log, SIPp output under $work"
+fi

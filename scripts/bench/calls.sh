@@ -1,0 +1,481 @@
+#!/usr/bin/env bash
+# Measures the pbx's CPU and memory cost of calls into the dialplan: each call is answered and
+# plays the ivr-menu prompt (10.4 s), then the pbx hangs up with BYE. The call rate is stepped;
+# each step offers new calls for STEP_SECS, then waits until every call has ended.
+#
+# The callers are SIPp (tests/fixtures/sipp/uac_call.xml: INVITE, 407, ACK, INVITE with digest
+# credentials, 200, ACK, BYE from the pbx). Where the prompt goes depends on MEDIA:
+#   sink  the SDP names a small Python UDP sink that counts the packets and bytes it receives;
+#         the pbx receives no RTP (playback does not need any). This is the default.
+#   echo  the SDP names SIPp's own media port and SIPp runs with -rtp_echo: every prompt packet
+#         is sent back, so the pbx also receives 50 packets/s per call, as from a real phone.
+#         The packets the pbx received back (its "call ended" log lines) prove the audio flowed.
+# The pbx's CPU time and RSS are read from /proc; a monitor samples them, and calls_active from
+# the admin API (GET /api/stats), every 0.5 s. Everything it starts is stopped on exit.
+#
+# Usage: scripts/bench/calls.sh
+# Environment:
+#   PBX_BIN        pbx binary to measure (default: `cargo build --release`, then its output)
+#   RATES          offered call rates in calls/s (default "5 10 20 40")
+#   STEP_SECS      seconds of new calls per step (default 20)
+#   MEDIA          sink or echo (default sink, see above)
+#   PBX_LOG_LEVEL  pbx log level during the run (default info, what production runs)
+#   KEEP_TMP=1     keep the temporary directory (kept anyway when something failed)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+scenario="$root/tests/fixtures/sipp/uac_call.xml"
+caller_csv="$root/tests/fixtures/sipp/caller_6001.csv"
+rates=${RATES:-"5 10 20 40"}
+step_secs=${STEP_SECS:-20}
+media=${MEDIA:-sink}
+log_level=${PBX_LOG_LEVEL:-info}
+password=unsecurepassword
+extension=8100
+prompt_secs=10.4
+# An INVITE unanswered, or a BYE not received, within this time fails the call (SIPp -recv_timeout).
+recv_timeout_ms=30000
+
+die() {
+    echo "calls.sh: error: $*" >&2
+    exit 1
+}
+
+is_count() {
+    case $1 in '' | *[!0-9]*) return 1 ;; *) [ "$1" -gt 0 ] ;; esac
+}
+
+for r in $rates; do
+    if ! is_count "$r" || [ "$r" -gt 200 ]; then
+        die "RATES must be integers in 1..200, got '$r'"
+    fi
+done
+[ "$(echo "$rates" | wc -w)" -le 5 ] || die "at most 5 RATES, so the run stays under ~5 minutes"
+if ! is_count "$step_secs" || [ "$step_secs" -gt 40 ]; then
+    die "STEP_SECS must be 1..40, got '$step_secs'"
+fi
+case $media in sink | echo) ;; *) die "MEDIA must be sink or echo, got '$media'" ;; esac
+for tool in sipp python3 curl getconf timeout awk pgrep; do
+    command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (sipp: apt-get install sip-tester)"
+done
+[ -f "$scenario" ] || die "scenario $scenario is missing"
+[ -f "$caller_csv" ] || die "caller list $caller_csv is missing"
+
+if [ -n "${PBX_BIN:-}" ]; then
+    pbx_bin=$PBX_BIN
+else
+    cd "$root"
+    # shellcheck source=scripts/ensure-rust.sh
+    . ./scripts/ensure-rust.sh
+    cargo build --release >&2 || die "cargo build --release failed"
+    pbx_bin="${CARGO_TARGET_DIR:-$root/target}/release/pbx"
+fi
+[ -x "$pbx_bin" ] || die "pbx binary $pbx_bin is missing or not executable"
+
+clk_tck=$(getconf CLK_TCK)
+work=$(mktemp -d -t pbx-bench-calls.XXXXXX)
+pbx_pid=""
+monitor_pid=""
+sink_pid=""
+sipp_pid=""
+keep=${KEEP_TMP:-0}
+
+cleanup() {
+    local pid
+    for pid in "$sipp_pid" "$sink_pid" "$monitor_pid"; do
+        if [ -n "$pid" ]; then
+            kill "$pid" 2>/dev/null || true
+        fi
+    done
+    if [ -n "$pbx_pid" ] && kill -0 "$pbx_pid" 2>/dev/null; then
+        kill -TERM "$pbx_pid" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$pbx_pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -KILL "$pbx_pid" 2>/dev/null || true
+    fi
+    wait 2>/dev/null || true
+    if [ "$keep" = 1 ]; then
+        echo "kept $work (pbx log: $work/pbx.log)"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'keep=1; exit 130' INT
+trap 'keep=1; exit 143' TERM
+
+# Percent of one core the whole machine (every process and the kernel) used over one second.
+machine_busy() {
+    local before after
+    before=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    sleep 1
+    after=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+    echo "$before $after" | awk -v cores="$(nproc)" '{ printf "%.0f", ($4 > $2 ? 100 * cores * ($3 - $1) / ($4 - $2) : 0) }'
+}
+
+# Waits (at most 10 minutes) until no other benchmark script runs, so they do not share the CPU;
+# then (at most 2 minutes more) until the machine is quiet (under 30 % of one core busy, e.g.
+# no build running), else goes on and says so.
+wait_for_other_benchmarks() {
+    local deadline=$((SECONDS + 600)) pid busy mine=" $$ " up=$$ load
+    # This script's ancestors (e.g. `timeout ... NAME.sh`) match too: they are not others.
+    while [ "$up" -gt 1 ]; do
+        up=$(awk '{ print $4 }' "/proc/$up/stat" 2>/dev/null || echo 1)
+        mine="$mine$up "
+    done
+    while :; do
+        pgrep -f 'scripts/bench/(register|calls|bridge)\.sh' >"$work/others" || true
+        busy=""
+        while read -r pid; do
+            # Skip this script, its ancestors and its own subshells.
+            case $mine in *" $pid "*) continue ;; esac
+            if [ "$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null)" != "$$" ]; then
+                busy="$busy $pid"
+            fi
+        done <"$work/others"
+        [ -z "$busy" ] && break
+        [ "$SECONDS" -lt "$deadline" ] || die "another benchmark (pid$busy) still runs after 10 minutes"
+        echo "waiting for another benchmark to finish (pid$busy)" >&2
+        sleep 5
+    done
+    deadline=$((SECONDS + 120))
+    while :; do
+        load=$(machine_busy)
+        [ "$load" -lt 30 ] && return
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "note: the machine stayed busy ($load % of a core before this step): figures are disturbed"
+            return
+        fi
+        echo "waiting for the machine to quieten ($load % of a core busy)" >&2
+        sleep 4
+    done
+}
+
+# Prints COUNT starting ports of blocks of 6 consecutive ports (UDP and TCP free on every
+# address) in 20000-29999: below the kernel's ephemeral range, away from the pbx's RTP range.
+free_port_blocks() {
+    python3 - "$1" <<'EOF'
+import random, socket, sys
+
+def free(port):
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind(("", port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+starts = list(range(20000, 29994, 6))
+random.shuffle(starts)
+found = [b for b in starts if all(free(b + i) for i in range(6))][: int(sys.argv[1])]
+if len(found) < int(sys.argv[1]):
+    sys.exit("not enough free ports in 20000-29999")
+print(" ".join(map(str, found)))
+EOF
+}
+
+# "on_cpu_ns utime stime" of the pbx. on_cpu_ns sums the scheduler's exact run time of its
+# threads (/proc/PID/task/*/schedstat; the pbx keeps its threads, so none is missed). utime
+# and stime (clock ticks, all threads) are sampled at each timer tick, too coarse and biased at
+# low load for a total, but their ratio gives the kernel's share.
+cpu_read() {
+    local stat ns
+    ns=$(cat "/proc/$pbx_pid/task/"*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }')
+    stat=$(<"/proc/$pbx_pid/stat")
+    stat=${stat##*) }
+    # After "pid (comm) ", field 3 (state) is word 1, so utime (14) and stime (15) are 12 and 13.
+    echo "$stat" | awk -v ns="$ns" '{ print ns, $12, $13 }'
+}
+
+# Prints FORMAT of NUM / DEN times the product of FACTORS (e.g. "1e6 0.01"), or n/a when DEN is
+# not positive. Arguments may be decimals.
+ratio() {
+    awk -v a="$1" -v b="$2" -v f="$3" -v k="$4" 'BEGIN {
+        if (b <= 0) { print "n/a"; exit }
+        m = 1; n = split(k, x, " "); for (i = 1; i <= n; i++) m *= x[i]
+        printf f "\n", m * a / b
+    }'
+}
+
+rss_kib() {
+    awk '/^VmRSS:/ { print $2 }' "/proc/$pbx_pid/status"
+}
+
+# Fails loudly, keeping the temporary directory, when the pbx has exited during step $1.
+pbx_alive() {
+    kill -0 "$pbx_pid" 2>/dev/null && return
+    keep=1
+    tail -n 50 "$log" >&2
+    die "pbx died during the $1 calls/s step; log: $log"
+}
+
+# Prints "created successful" from the last row of a SIPp -trace_stat file, then the calls
+# created per second while SIPp was still creating them (the achieved rate).
+sipp_counts() {
+    awk -F';' '
+        NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+        NF > 1 {
+            split($col["StartTime"], s, "\t"); split($col["CurrentTime"], c, "\t")
+            n++; t[n] = c[3] - s[3]; made[n] = $col["OutgoingCall(C)"] + 0
+            ok = $col["SuccessfulCall(C)"] + 0
+        }
+        END {
+            if (n == 0) { print "0 0 0"; exit }
+            rate = 0
+            for (i = 1; i <= n; i++) {
+                if (made[i] < made[n] && t[i] > 0) rate = made[i] / t[i]
+            }
+            if (rate == 0) {
+                for (i = 1; i <= n; i++) if (made[i] == made[n] && t[i] > 0) { rate = made[i] / t[i]; break }
+            }
+            printf "%d %d %.1f\n", made[n], ok, rate
+        }' "$1" 2>/dev/null || echo "0 0 0"
+}
+
+read -r -a blocks <<<"$(free_port_blocks 2)"
+sip_port=${blocks[0]}
+api_port=$((sip_port + 1))
+sipp_port=${blocks[1]}
+# SIPp binds its media port and media port + 2; the sink takes the block's last port.
+media_port=$((sipp_port + 2))
+if [ "$media" = sink ]; then
+    rtp_port=$((sipp_port + 5))
+else
+    rtp_port=$media_port
+fi
+rtp_min=$((40000 + (sip_port % 10) * 2000))
+rtp_max=$((rtp_min + 1999))
+
+dialplan="$work/dialplan.toml"
+printf '[context.internal]\n"%s" = ["Answer()", "Playback(ivr-menu)", "Hangup()"]\n' "$extension" >"$dialplan"
+config="$work/pbx.toml"
+{
+    printf '[sip]\nbind = "127.0.0.1:%s"\nrealm = "pbx"\n\n' "$sip_port"
+    printf '[rtp]\nport_min = %s\nport_max = %s\n\n' "$rtp_min" "$rtp_max"
+    printf '[registrar]\nmin_expires = 60\nmax_expires = 3600\ndefault_expires = 600\n'
+    printf 'persist_file = "%s"\nqualify_interval_secs = 0\n\n' "$work/registrations.json"
+    printf '[api]\nbind = "127.0.0.1:%s"\n\n' "$api_port"
+    printf '[dialplan]\nfile = "%s"\n\n' "$dialplan"
+    printf '[[endpoint]]\nuser = "6001"\npassword = "%s"\n' "$password"
+} >"$config"
+
+# Samples the pbx every 0.5 s: "unix_time calls_active rtp_ports_in_use rss_kib".
+cat >"$work/monitor.py" <<'EOF'
+import json, sys, time, urllib.request
+
+api, pid, out = sys.argv[1], sys.argv[2], sys.argv[3]
+with open(out, "w", buffering=1) as f:
+    due = time.time()
+    while True:
+        try:
+            with open(f"/proc/{pid}/status") as s:
+                rss = next(int(l.split()[1]) for l in s if l.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            break
+        try:
+            with urllib.request.urlopen(api + "/api/stats", timeout=2) as r:
+                stats = json.load(r)
+            calls, ports = stats["calls_active"], stats["rtp_ports_in_use"]
+        except (OSError, ValueError, KeyError):
+            calls = ports = -1
+        f.write(f"{time.time():.3f} {calls} {ports} {rss}\n")
+        due += 0.5
+        time.sleep(max(0.0, due - time.time()))
+EOF
+
+# Counts the UDP datagrams arriving on one port; on SIGTERM writes "packets bytes sources
+# min_per_source max_per_source kernel_drops". Drains in batches every 10 ms to stay cheap.
+cat >"$work/sink.py" <<'EOF'
+import signal, socket, sys, time
+
+port, out = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE (root): 8 MiB
+s.bind(("127.0.0.1", port))
+s.setblocking(False)
+running = True
+
+def stop(*_):
+    global running
+    running = False
+
+signal.signal(signal.SIGTERM, stop)
+packets = size = 0
+per_source = {}
+buf = bytearray(2048)
+while running:
+    time.sleep(0.01)
+    while True:
+        try:
+            n, source = s.recvfrom_into(buf)
+        except BlockingIOError:
+            break
+        packets += 1
+        size += n
+        per_source[source] = per_source.get(source, 0) + 1
+drops = 0
+with open("/proc/net/udp") as f:
+    for line in f.readlines()[1:]:
+        cols = line.split()
+        if int(cols[1].split(":")[1], 16) == port:
+            drops = int(cols[-1])
+counts = per_source.values()
+with open(out, "w") as f:
+    f.write(f"{packets} {size} {len(per_source)} {min(counts, default=0)} {max(counts, default=0)} {drops}\n")
+EOF
+
+wait_for_other_benchmarks
+
+log="$work/pbx.log"
+"$pbx_bin" --log-level "$log_level" run --config "$config" >"$log" 2>&1 &
+pbx_pid=$!
+api="http://127.0.0.1:$api_port"
+for _ in $(seq 100); do
+    curl -sf "$api/api/health" >/dev/null 2>&1 && break
+    kill -0 "$pbx_pid" 2>/dev/null || { keep=1; cat "$log" >&2; die "pbx exited at start"; }
+    sleep 0.2
+done
+curl -sf "$api/api/health" >/dev/null || { keep=1; die "pbx did not answer on $api within 20 s"; }
+python3 "$work/monitor.py" "$api" "$pbx_pid" "$work/samples" &
+monitor_pid=$!
+sleep 2
+idle_rss=$(rss_kib)
+
+echo "pbx calls benchmark: $pbx_bin ($("$pbx_bin" --version 2>/dev/null || echo unknown version))"
+echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), CLK_TCK=$clk_tck, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "pbx: pid $pbx_pid, sip 127.0.0.1:$sip_port, rtp $rtp_min-$rtp_max, log level $log_level, idle RSS $((idle_rss / 1024)) MiB, work dir $work"
+echo "calls: 6001 dials $extension = Answer(), Playback(ivr-menu) (${prompt_secs} s), Hangup() (BYE from the pbx)"
+if [ "$media" = sink ]; then
+    echo "media: sink (the prompt goes to a Python UDP sink on 127.0.0.1:$rtp_port; the pbx receives no RTP)"
+else
+    echo "media: echo (SIPp -rtp_echo on 127.0.0.1:$rtp_port returns every prompt packet to the pbx)"
+fi
+echo "steps: ${step_secs} s of new calls, then until every call has ended; unanswered calls fail after ${recv_timeout_ms} ms"
+echo
+
+row='%7s %8s %6s %7s %6s %9s %8s %8s %5s %6s %7s %8s %8s %5s\n'
+# shellcheck disable=SC2059 # the format is the fixed $row
+printf "$row" "offered" "achieved" "calls" "failed" "peak" "call-s" "ms CPU/" "ms CPU/" "sys" "pbx" "RSS KiB" "RTP pkt" "RTP pkt" "log" \
+    "calls/s" "calls/s" "ok" "%" "calls" "" "call" "call-s" "%" "CPU%" "/call" "/call" "/call-s" "warn+"
+any_failure=0
+for rate in $rates; do
+    wait_for_other_benchmarks
+    step_dir="$work/step-$rate"
+    mkdir -p "$step_dir"
+    count=$((rate * step_secs))
+    if [ "$media" = sink ]; then
+        python3 "$work/sink.py" "$rtp_port" "$step_dir/sink" &
+        sink_pid=$!
+        sleep 0.3
+        kill -0 "$sink_pid" 2>/dev/null || die "the RTP sink could not start on port $rtp_port"
+        echo_args=()
+    else
+        echo_args=(-rtp_echo)
+    fi
+    log_lines_before=$(wc -l <"$log")
+    read -r ns_before user_before sys_before <<<"$(cpu_read)"
+    t0=$(date +%s.%N)
+    (
+        cd "$step_dir"
+        exec timeout -k 2 $((step_secs + 70)) sipp "127.0.0.1:$sip_port" -sf "$scenario" \
+            -s "$extension" -au 6001 -ap "$password" -inf "$caller_csv" \
+            -i 127.0.0.1 -p "$sipp_port" -cp $((sipp_port + 1)) -mp "$media_port" "${echo_args[@]}" \
+            -key rtp_port "$rtp_port" -r "$rate" -m "$count" -l $((rate * 15 + 10)) \
+            -recv_timeout "$recv_timeout_ms" -timeout $((step_secs + 60))s -nostdin \
+            -trace_stat -stf "$step_dir/stat.csv" -fd 1 \
+            -trace_err -error_file "$step_dir/errors.log" >"$step_dir/sipp.out" 2>&1
+    ) &
+    sipp_pid=$!
+    wait "$sipp_pid" || true
+    sipp_pid=""
+    # Calls the pbx still counts (a BYE that SIPp never answered) end within its timers.
+    for _ in $(seq 40); do
+        curl -sf "$api/api/stats" | grep -q '"calls_active":0,' && break
+        sleep 0.5
+    done
+    sleep 1
+    pbx_alive "$rate"
+    read -r ns_after user_after sys_after <<<"$(cpu_read)"
+    t1=$(date +%s.%N)
+    sink_line="0 0 0 0 0 0"
+    if [ "$media" = sink ]; then
+        kill -TERM "$sink_pid" 2>/dev/null || true
+        wait "$sink_pid" || true
+        sink_pid=""
+        sink_line=$(cat "$step_dir/sink" 2>/dev/null || echo "0 0 0 0 0 0")
+    fi
+
+    read -r created ok achieved <<<"$(sipp_counts "$step_dir/stat.csv")"
+    failed=$((created - ok))
+    tail -n +"$((log_lines_before + 1))" "$log" >"$step_dir/pbx.log"
+    warnings=$(grep -cE ' (WARN|ERROR) ' "$step_dir/pbx.log" || true)
+    # Packets the pbx sent and received, from its "call ended" lines.
+    read -r ended pbx_out pbx_in <<<"$(awk '/ call ended / {
+            n++
+            for (i = 1; i <= NF; i++) {
+                if ($i ~ /^packets_out=/) { split($i, v, "="); o += v[2] }
+                if ($i ~ /^packets_in=/) { split($i, v, "="); r += v[2] }
+            }
+        } END { print n + 0, o + 0, r + 0 }' "$step_dir/pbx.log")"
+    # Peak calls, RSS at that peak and the call-seconds (calls_active integrated over time).
+    read -r peak peak_rss call_secs <<<"$(awk -v t0="$t0" -v t1="$t1" '
+        $1 >= t0 && $1 <= t1 && $2 >= 0 {
+            if ($2 > peak || peak == "") { peak = $2; rss = $4 }
+            if (last != "") secs += (($1 - last) * (calls + $2) / 2)
+            last = $1; calls = $2
+        } END { printf "%d %d %.1f\n", peak, rss, secs }' "$work/samples")"
+    read -r sink_packets sink_bytes sink_sources sink_min sink_max sink_drops <<<"$sink_line"
+    cpu_secs=$(ratio $((ns_after - ns_before)) 1e9 %.3f 1)
+    ticks=$((user_after - user_before + sys_after - sys_before))
+    echo "$sink_sources $sink_min $sink_max $sink_drops $sink_bytes $ended $pbx_out $pbx_in $cpu_secs" \
+        "$(ratio "$ticks" "$clk_tck" %.2f 1)" >"$step_dir/media"
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    heard=$([ "$media" = sink ] && echo "$sink_packets" || echo "$pbx_in")
+    # shellcheck disable=SC2059 # the format is the fixed $row
+    printf "$row" "$rate" "$achieved" "$ok" "$(ratio "$failed" "$created" %.2f 100)" "$peak" \
+        "$call_secs" "$(ratio "$cpu_secs" "$ok" %.2f 1000)" "$(ratio "$cpu_secs" "$call_secs" %.3f 1000)" \
+        "$(ratio $((sys_after - sys_before)) "$ticks" %.0f 100)" "$(ratio "$cpu_secs" "$wall" %.1f 100)" \
+        "$(ratio $((peak_rss - idle_rss)) "$peak" %.0f 1)" "$(ratio "$heard" "$ok" %.0f 1)" \
+        "$(ratio "$heard" "$call_secs" %.1f 1)" "$warnings"
+    if [ "$failed" -gt 0 ] || [ "$warnings" -gt 0 ]; then
+        any_failure=1
+    fi
+done
+
+echo
+echo "calls ok = SIPp successful calls; failed % = calls created but not successful; peak calls ="
+echo "highest calls_active sampled every 0.5 s; call-s = calls_active integrated over the step (the"
+echo "summed call durations, setup included). ms CPU = the pbx's on-CPU time (scheduler run time of"
+echo "its threads) over the whole step (first INVITE until 1 s after the last call ended), per"
+echo "successful call and per call-second. Target: < 0.7 ms CPU per call-second. sys % = the"
+echo "kernel's share (stime / utime+stime, tick-sampled); pbx CPU% = percent of one core."
+echo "RSS KiB/call = (pbx RSS at the peak - idle RSS $idle_rss KiB) / peak calls."
+if [ "$media" = sink ]; then
+    echo "RTP pkt = datagrams the sink received (one prompt packet every 20 ms expected: ~50/call-s)."
+else
+    echo "RTP pkt = prompt packets SIPp echoed back and the pbx received (its packets_in), ~50/call-s."
+fi
+echo
+echo "per step: RTP at the sink (sink mode) | calls the pbx logged as ended, packets it sent and"
+echo "received | pbx CPU seconds: scheduler run time, and utime+stime from ticks:"
+for rate in $rates; do
+    read -r sources smin smax drops bytes ended pbx_out pbx_in cpu_secs tick_secs <"$work/step-$rate/media"
+    if [ "$media" = sink ]; then
+        sink="sink $sources sources, $smin..$smax packets each, $bytes bytes, $drops kernel drops | "
+    else
+        sink=""
+    fi
+    echo "  $rate/s: ${sink}pbx: $ended calls ended, $pbx_out packets sent, $pbx_in received |" \
+        "CPU ${cpu_secs} s, ticks ${tick_secs} s"
+done
+echo "pbx stats: $(curl -sf "$api/api/stats" || echo unavailable)"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$any_failure" = 1 ]; then
+    keep=1
+    echo "some calls failed or the pbx logged warnings: pbx log $log, SIPp output under $work/step-*"
+fi
