@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 
-use crate::media::codec::{codec_for, AnyCodec, Codec, Transcoder};
+use crate::media::codec::{codec_for, AnyCodec, Codec};
 use crate::media::dtmf::{DtmfReceiver, DEFAULT_END_TIMEOUT_SAMPLES};
-use crate::media::player::{Player, FRAME_SAMPLES};
+use crate::media::jitter::{Frame, JitterBuffer, JitterConfig};
+use crate::media::player::{Player, FRAME_DURATION, FRAME_SAMPLES};
 use crate::media::ports::{PortError, PortLease, PortPool};
 use crate::media::rtp::PayloadType;
 use crate::media::session::{RecvError, RtpSession, SessionConfig, SessionEvent, SessionStats};
@@ -79,6 +80,13 @@ pub async fn open_socket(
     })
 }
 
+/// The decoding side of a transcoded bridge: the other leg's audio, decoded, is played out of
+/// a jitter buffer every 20 ms and encoded in this leg's codec.
+struct Playout {
+    buffer: JitterBuffer,
+    next: Option<Instant>,
+}
+
 /// A leg's media: socket, session, codec, DTMF, playback and echo.
 pub struct MediaLeg {
     socket: UdpSocket,
@@ -90,6 +98,8 @@ pub struct MediaLeg {
     event_pt: Option<PayloadType>,
     dtmf: DtmfReceiver,
     player: Option<Player>,
+    /// Audio transcoded from the other leg waits here for its 20 ms playout slot.
+    jitter: Option<Playout>,
     echo: bool,
     recv_buf: Box<[u8; RTP_BUFFER]>,
     send_buf: Box<[u8; RTP_BUFFER]>,
@@ -136,6 +146,7 @@ impl MediaLeg {
             event_pt,
             dtmf: DtmfReceiver::new(DEFAULT_END_TIMEOUT_SAMPLES),
             player: None,
+            jitter: None,
             echo: false,
             recv_buf: Box::new([0; RTP_BUFFER]),
             send_buf: Box::new([0; RTP_BUFFER]),
@@ -185,7 +196,11 @@ impl MediaLeg {
 
     /// When [`MediaLeg::handle_timeout`] must next run.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let player = self.player.as_ref().and_then(Player::poll_timeout);
+        let player = self
+            .player
+            .as_ref()
+            .and_then(Player::poll_timeout)
+            .or_else(|| self.jitter.as_ref().and_then(|j| j.next));
         let session = self.session.poll_timeout();
         match (player, session) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -211,7 +226,27 @@ impl MediaLeg {
             self.player = None;
             return Some(MediaEvent::PlaybackDone);
         }
+        self.play_out(now);
         None
+    }
+
+    /// Sends the transcoded frames whose playout time has come.
+    fn play_out(&mut self, now: Instant) {
+        while let Some(playout) = self.jitter.as_mut() {
+            let Some(due) = playout.next.filter(|due| *due <= now) else {
+                return;
+            };
+            playout.next = Some(due + FRAME_DURATION);
+            match playout.buffer.pop(now, &mut self.pcm) {
+                Ok(Frame::Silence) => {
+                    if playout.buffer.buffered().is_zero() {
+                        playout.next = None;
+                    }
+                }
+                Ok(_) => self.send_frame(now),
+                Err(_) => return,
+            }
+        }
     }
 
     fn send_frame(&mut self, now: Instant) {
@@ -279,10 +314,10 @@ impl MediaLeg {
 
     /// Relays the datagram just received on this leg (`len` bytes from `from`) to leg `to`
     /// (the B2BUA bridge). Same codec: the packet is moved into `to`'s stream in place
-    /// (SSRC, sequence, timestamp rewritten), never decoded. Different G.711 laws: the payload
-    /// is converted by the direct mu-law/A-law tables. RFC 4733 events go across with `to`'s
-    /// negotiated payload type, or are dropped when `to` did not negotiate telephone-event.
-    /// Timing is kept as received: the far end's jitter buffer absorbs network jitter once.
+    /// (SSRC, sequence, timestamp rewritten), never decoded. Different codecs: the payload is
+    /// decoded into `to`'s jitter buffer, which `to` plays out every 20 ms in its own codec
+    /// (reordering and loss concealment on the decoding side). RFC 4733 events go across with
+    /// `to`'s negotiated payload type, or are dropped when `to` did not negotiate them.
     pub fn relay(&mut self, len: usize, from: SocketAddr, now: Instant, to: &mut MediaLeg) {
         let len = len.min(RTP_BUFFER);
         let Ok(received) = self.session.handle_packet(from, &self.recv_buf[..len], now) else {
@@ -307,22 +342,25 @@ impl MediaLeg {
             return;
         };
         if pt == self.codec_pt && self.negotiated.codec != to.negotiated.codec {
-            let mut transcoder = Transcoder::new(self.negotiated.codec, to.negotiated.codec);
-            let Ok(n) = transcoder.transcode(packet.payload(), &mut to.send_buf[RTP_BUFFER / 2..])
-            else {
+            let Ok(samples) = self.codec.decode(packet.payload(), &mut self.pcm) else {
                 return;
             };
-            let (header, payload) = to.send_buf.split_at_mut(RTP_BUFFER / 2);
-            if let Ok(written) = to.session.write_packet(
-                target_pt,
-                n as u32,
-                packet.marker(),
-                &payload[..n],
-                header,
-                now,
-            ) {
-                let _ = to.socket.try_send_to(&header[..written], remote);
+            if to.jitter.is_none() {
+                let Ok(buffer) = JitterBuffer::new(JitterConfig::default()) else {
+                    return;
+                };
+                to.jitter = Some(Playout { buffer, next: None });
             }
+            let Some(playout) = to.jitter.as_mut() else {
+                return;
+            };
+            playout.buffer.push(
+                packet.sequence().0,
+                packet.timestamp().0,
+                &self.pcm[..samples],
+                now,
+            );
+            playout.next.get_or_insert(now + FRAME_DURATION);
             return;
         }
         to.send_buf[..len].copy_from_slice(&self.recv_buf[..len]);
