@@ -17,6 +17,11 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     if [ -n "$missing" ]; then
         apt-get update
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+        # The tests start their own Kamailio; a packaged service would hold port 5060, which
+        # the PBX itself wants.
+        if command -v systemctl >/dev/null 2>&1; then
+            systemctl disable --now kamailio >/dev/null 2>&1 || true
+        fi
     fi
     if ! command -v hadolint >/dev/null 2>&1; then
         # Debian's own Python refuses system-wide pip installs (PEP 668) unless told otherwise.
