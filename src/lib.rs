@@ -9,6 +9,7 @@
 //! - [`media`]: sans-IO media engine: RTP, G.711, jitter buffer, RFC 4733 DTMF, prompt playback.
 //! - [`transport`]: edge: UDP sockets carrying SIP.
 //! - [`location`]: edge: address-of-record -> contact bindings store, persisted.
+//! - [`qualify`]: edge: OPTIONS pings to registered contacts (NAT keep-alive, reachability).
 //! - [`registration`]: edge: answers REGISTER (digest auth, binding rules, response).
 //! - [`router`]: edge: dispatch of incoming SIP requests to the registrar, OPTIONS and calls.
 //! - [`server`]: edge: start-up, task supervision and shutdown.
@@ -23,6 +24,7 @@ pub mod control;
 pub mod dialplan;
 pub mod location;
 pub mod media;
+pub mod qualify;
 pub mod registration;
 pub mod router;
 pub mod sdp;

@@ -4,7 +4,7 @@
 //! everything else -> 405/501/481. Responses to our own requests (qualify pings) come back
 //! through the table. What must be sent is drained with [`Router::poll_transmit`].
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,7 +24,8 @@ use crate::sip::header::SipUri;
 use crate::trunk::registration::TrunkRegistrations;
 use crate::trunk::{TrunkBoard, Trunks};
 
-use crate::location::{Location, Reachability};
+use crate::location::Location;
+use crate::qualify::Qualifier;
 use crate::registration::{random_tag, Registration};
 use crate::sip::message::{reason_phrase, MessageWriter, SipMessage};
 use crate::sip::method::Method;
@@ -44,14 +45,6 @@ pub struct EndpointProfile {
     pub codecs: Vec<CodecKind>,
 }
 
-/// An OPTIONS ping in flight to a registered contact.
-#[derive(Debug, Clone)]
-struct QualifyPing {
-    aor: String,
-    contact: String,
-    sent: Instant,
-}
-
 /// SIP dispatch state for one transport.
 #[derive(Debug)]
 pub struct Router {
@@ -63,8 +56,7 @@ pub struct Router {
     advertised: SocketAddr,
     user_agent: String,
     max_message_size: usize,
-    pings: HashMap<TransactionKey, QualifyPing>,
-    pinging: HashSet<(String, String)>,
+    qualifier: Qualifier,
     endpoints: HashMap<String, EndpointProfile>,
     trunks: Trunks,
     registrations: TrunkRegistrations,
@@ -114,8 +106,7 @@ impl Router {
             advertised: settings.advertised,
             user_agent: settings.user_agent,
             max_message_size: settings.max_message_size,
-            pings: HashMap::new(),
-            pinging: HashSet::new(),
+            qualifier: Qualifier::default(),
             endpoints: settings.endpoints,
             registrations,
             trunks: settings.trunks,
@@ -525,56 +516,20 @@ impl Router {
             return;
         }
         if status >= 200 {
-            if let Some(ping) = self.pings.remove(&key) {
-                self.pinging
-                    .remove(&(ping.aor.clone(), ping.contact.clone()));
-                let rtt_ms = now.saturating_duration_since(ping.sent).as_millis() as u64;
-                self.location.set_reachability(
-                    &ping.aor,
-                    &ping.contact,
-                    Reachability::Reachable { rtt_ms },
-                );
-            }
+            self.qualifier.on_response(&key, &self.location, now);
         }
     }
 
     /// Sends an OPTIONS ping to every registered contact that has none in flight (NAT
     /// keep-alive and reachability, Asterisk's `qualify_frequency`).
     pub fn qualify(&mut self, now: Instant) {
-        for (aor, binding) in self.location.all_bindings(now) {
-            let id = (aor.clone(), binding.contact.clone());
-            if self.pinging.contains(&id) {
-                continue;
-            }
-            let branch = format!("z9hG4bK{}", random_tag());
-            let local = self.advertised;
-            let request = MessageWriter::request(Method::Options, &binding.contact)
-                .header("Via", format!("SIP/2.0/UDP {local};branch={branch};rport"))
-                .header("Max-Forwards", 70)
-                .header("From", format!("<sip:pbx@{local}>;tag={}", random_tag()))
-                .header("To", format!("<{}>", binding.contact))
-                .header("Call-ID", format!("{}@{}", random_tag(), local.ip()))
-                .header("CSeq", "1 OPTIONS")
-                .header("Contact", format!("<sip:pbx@{local}>"))
-                .header("User-Agent", &self.user_agent)
-                .finish();
-            let key = TransactionKey::for_request(&branch, Method::Options);
-            if self
-                .transactions
-                .send_request(&key, binding.source, request, now)
-                .is_ok()
-            {
-                self.pinging.insert(id);
-                self.pings.insert(
-                    key,
-                    QualifyPing {
-                        aor,
-                        contact: binding.contact,
-                        sent: now,
-                    },
-                );
-            }
-        }
+        self.qualifier.ping_all(
+            &self.location,
+            &mut self.transactions,
+            self.advertised,
+            &self.user_agent,
+            now,
+        );
     }
 
     /// The next instant [`Router::handle_timeout`] must run.
@@ -612,16 +567,7 @@ impl Router {
                         self.calls
                             .deliver(call, CallEvent::RequestTimeout(key.clone()));
                     }
-                    if let Some(ping) = self.pings.remove(&key) {
-                        self.pinging
-                            .remove(&(ping.aor.clone(), ping.contact.clone()));
-                        tracing::warn!(aor = %ping.aor, contact = %ping.contact, "contact did not answer OPTIONS: unreachable");
-                        self.location.set_reachability(
-                            &ping.aor,
-                            &ping.contact,
-                            Reachability::Unreachable,
-                        );
-                    }
+                    self.qualifier.on_timeout(&key, &self.location);
                 }
                 TableEvent::ServerNoAck(key) => {
                     tracing::debug!(?key, "no ACK for a final response");
