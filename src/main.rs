@@ -202,10 +202,7 @@ fn check_config(file: Option<PathBuf>) -> ExitCode {
         Ok(config) => {
             let dialplan = match config.dialplan.file() {
                 Some(path) => pbx::dialplan::Dialplan::load(path),
-                None => pbx::dialplan::Dialplan::parse(
-                    std::path::Path::new("<embedded config/dialplan.toml>"),
-                    pbx::dialplan::DEFAULT_DIALPLAN,
-                ),
+                None => pbx::dialplan::Dialplan::embedded(),
             };
             if let Err(e) = dialplan {
                 eprintln!("{e}");

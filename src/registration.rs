@@ -133,15 +133,16 @@ impl Registration {
         AuthOutcome::Challenge(response)
     }
 
-    /// Answers a REGISTER: challenge, apply, or refuse. Returns the response to send.
+    /// Answers a REGISTER: challenge, apply, or refuse. Returns the status and the response
+    /// to send.
     pub fn handle_register(
         &mut self,
         request: &SipMessage,
         source: SocketAddr,
         now: Instant,
-    ) -> Bytes {
+    ) -> (u16, Bytes) {
         let user = match self.authenticate(request, source, false, now) {
-            AuthOutcome::Challenge(response) => return response,
+            AuthOutcome::Challenge(response) => return (401, response),
             AuthOutcome::Authenticated(user) => user,
         };
         let aor = request
@@ -195,7 +196,7 @@ impl Registration {
         source: SocketAddr,
         status: u16,
         headers: &[(&str, String)],
-    ) -> Bytes {
+    ) -> (u16, Bytes) {
         let mut writer = MessageWriter::response(
             request,
             status,
@@ -206,7 +207,7 @@ impl Registration {
         for (name, value) in headers {
             writer = writer.header(name, value);
         }
-        writer.header("Server", &self.user_agent).finish()
+        (status, writer.header("Server", &self.user_agent).finish())
     }
 }
 

@@ -215,14 +215,7 @@ impl Router {
                 self.cancel(request, key, source, now);
                 return;
             }
-            Method::Register => {
-                let response = self.registration.handle_register(request, source, now);
-                let status = SipMessage::parse(response.clone())
-                    .ok()
-                    .and_then(|r| r.status())
-                    .unwrap_or(500);
-                (status, response)
-            }
+            Method::Register => self.registration.handle_register(request, source, now),
             Method::Options => (
                 200,
                 self.response(request, 200, "OK", source)

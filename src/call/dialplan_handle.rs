@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use crate::dialplan::{Dialplan, DialplanError, DEFAULT_DIALPLAN};
+use crate::dialplan::{Dialplan, DialplanError};
 
 /// Where the dialplan comes from.
 #[derive(Debug, Clone)]
@@ -51,10 +51,7 @@ impl DialplanHandle {
 
 fn read(source: &DialplanSource) -> Result<Dialplan, DialplanError> {
     match source {
-        DialplanSource::Embedded => Dialplan::parse(
-            std::path::Path::new("<embedded config/dialplan.toml>"),
-            DEFAULT_DIALPLAN,
-        ),
+        DialplanSource::Embedded => Dialplan::embedded(),
         DialplanSource::File(path) => Dialplan::load(path),
     }
 }

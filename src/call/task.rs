@@ -550,7 +550,8 @@ pub(super) async fn send_bye(
         .await;
 }
 
-pub(super) async fn sleep_until(deadline: Option<Instant>) {
+/// Sleeps until `deadline`, or forever when there is none (a `select!` branch that never fires).
+pub(crate) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at.into()).await,
         None => std::future::pending().await,
