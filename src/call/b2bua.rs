@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 
 use super::media_io::{open_socket, MediaLeg};
-use super::task::{send_bye, sleep_until, Call};
+use super::task::{send_ack, send_bye, sleep_until, Call};
 use super::{CallEvent, SipCommand};
 use crate::dialplan::{DialStatus, DialTarget, Event};
 use crate::media::codec::CodecKind;
@@ -406,7 +406,7 @@ impl Call {
             ..
         } = leg;
         let (to, user) = (target.send_to, target.label);
-        let ack = self.ack(&mut dialog, to).await;
+        let ack = send_ack(&self.shared, &mut dialog, to).await;
         let body = std::str::from_utf8(response.body()).unwrap_or_default();
         offer.session_version += 1;
         let negotiated = match negotiate::parse_answer(&offer, body) {
@@ -470,24 +470,8 @@ impl Call {
         }
     }
 
-    /// Sends the ACK for a 2xx on `dialog` (no transaction, §13.2.2.4) and returns it for
-    /// retransmitted 2xx.
-    pub(super) async fn ack(&mut self, dialog: &mut Dialog, to: SocketAddr) -> bytes::Bytes {
-        let branch = format!("z9hG4bK{}", random_tag());
-        let ack = dialog
-            .request(Method::Ack, self.shared.sip_address, &branch)
-            .finish();
-        let message = ack.clone();
-        let _ = self
-            .shared
-            .commands
-            .send(SipCommand::Send { to, message })
-            .await;
-        ack
-    }
-
     async fn ack_and_bye(&mut self, dialog: &mut Dialog, to: SocketAddr) {
-        self.ack(dialog, to).await;
+        send_ack(&self.shared, dialog, to).await;
         self.bye(dialog, to).await;
     }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::b2bua::Bridged;
 use super::media_io::MediaEvent;
-use super::task::{sleep_until, Call};
+use super::task::{send_ack, sleep_until, Call};
 use super::{CallEvent, SipCommand};
 use crate::dialplan::{DialStatus, Event};
 use crate::registration::random_tag;
@@ -66,13 +66,13 @@ impl Call {
                         let reinvite_with_offer = request.method() == Some(Method::Invite)
                             && !request.body().is_empty();
                         if from_callee && reinvite_with_offer && passed.is_none() {
-                            passed = self.pass_reinvite_to_caller(&mut leg, request, key, source).await;
+                            passed = self.pass_reinvite(&mut leg, request, key, source, true).await;
                         } else if from_callee {
                             if let Some(ended) = self.on_callee_request(&mut leg, request, key, source).await {
                                 return ended;
                             }
                         } else if reinvite_with_offer && passed.is_none() {
-                            passed = self.pass_reinvite(&mut leg, request, key, source).await;
+                            passed = self.pass_reinvite(&mut leg, request, key, source, false).await;
                         } else {
                             self.on_request(request, key, source).await;
                         }
@@ -91,11 +91,7 @@ impl Call {
                         });
                         if answers_passed && status >= 200 {
                             if let Some(pending) = passed.take() {
-                                if pending.to_caller {
-                                    self.finish_reinvite_from_callee(&mut leg, pending, &response).await;
-                                } else {
-                                    self.finish_passed_reinvite(&mut leg, pending, &response).await;
-                                }
+                                self.finish_passed_reinvite(&mut leg, pending, &response).await;
                             }
                         } else if on_leg && invite_cseq.is_some() && (200..300).contains(&status) {
                             let _ = self.shared.commands.send(SipCommand::Send { to: leg.to, message: leg.ack.clone() }).await;
@@ -131,17 +127,24 @@ impl Call {
         }
     }
 
-    /// Passes the caller's re-INVITE (hold, unhold) on to the callee with the PBX's own SDP in
-    /// the same direction; the caller is answered when the callee has answered.
+    /// Passes a re-INVITE (hold, unhold) on to the other side with the PBX's own SDP in the
+    /// same direction: the callee's to the caller when `to_caller`, else the caller's to the
+    /// callee. The sender is answered when the other side has answered.
     async fn pass_reinvite(
         &mut self,
         leg: &mut Bridged,
         request: SipMessage,
         key: Option<TransactionKey>,
         source: SocketAddr,
+        to_caller: bool,
     ) -> Option<PassedReinvite> {
         let key = key?;
-        if self.dialog.accept_request(&request).is_err() {
+        let sender = if to_caller {
+            &mut leg.dialog
+        } else {
+            &mut self.dialog
+        };
+        if sender.accept_request(&request).is_err() {
             self.reply(&request, key, 500, source).await;
             return None;
         }
@@ -150,53 +153,84 @@ impl Call {
             self.reply(&request, key, 488, source).await;
             return None;
         };
-        leg.local.direction = offer.direction;
-        leg.local.session_version += 1;
-        let sdp = negotiate::offer(&leg.local);
-        let branch = format!("z9hG4bK{}", random_tag());
         let sip = self.shared.sip_address;
-        let reinvite = leg
-            .dialog
+        let (dialog, local, to) = if to_caller {
+            (&mut self.dialog, &mut self.local_media, self.source)
+        } else {
+            (&mut leg.dialog, &mut leg.local, leg.to)
+        };
+        local.direction = offer.direction;
+        local.session_version += 1;
+        let sdp = negotiate::offer(local);
+        let branch = format!("z9hG4bK{}", random_tag());
+        let reinvite = dialog
             .request(Method::Invite, sip, &branch)
             .header("Contact", format!("<sip:{}@{}>", self.caller, sip))
             .header("Allow", super::task::ALLOW)
             .finish_with_body(Some("application/sdp"), sdp.as_bytes());
+        let cseq = dialog.local_cseq();
+        if to_caller {
+            self.answer_sdp = sdp;
+            tracing::info!(call = self.id, direction = ?offer.direction, "callee re-INVITE passed to the caller");
+        } else {
+            tracing::info!(call = self.id, direction = ?offer.direction, "caller re-INVITE passed to the callee");
+        }
         let _ = self
             .shared
             .commands
             .send(SipCommand::Request {
                 key: TransactionKey::for_request(&branch, Method::Invite),
-                to: leg.to,
+                to,
                 request: reinvite,
                 call: self.id,
             })
             .await;
-        tracing::info!(call = self.id, direction = ?offer.direction, "caller re-INVITE passed to the callee");
         Some(PassedReinvite {
-            to_caller: false,
-            cseq: leg.dialog.local_cseq(),
+            to_caller,
+            cseq,
             request,
             key,
             source,
         })
     }
 
-    /// The callee answered a passed re-INVITE: ACK it, apply its answer, answer the caller.
+    /// The other side answered a passed re-INVITE: ACK a 2xx and apply its SDP answer, then
+    /// answer the side that sent the re-INVITE from its own leg's state.
     async fn finish_passed_reinvite(
         &mut self,
         leg: &mut Bridged,
         pending: PassedReinvite,
         response: &SipMessage,
     ) {
+        let to_caller = pending.to_caller;
         if response.status().is_some_and(|s| (200..300).contains(&s)) {
-            leg.ack = self.ack(&mut leg.dialog, leg.to).await;
+            let (dialog, to, local, media) = if to_caller {
+                (
+                    &mut self.dialog,
+                    self.source,
+                    &self.local_media,
+                    &mut self.media,
+                )
+            } else {
+                (&mut leg.dialog, leg.to, &leg.local, &mut leg.media)
+            };
+            let ack = send_ack(&self.shared, dialog, to).await;
             let body = std::str::from_utf8(response.body()).unwrap_or_default();
-            match negotiate::parse_answer(&leg.local, body) {
-                Ok(negotiated) => leg.media.renegotiate(negotiated),
+            match negotiate::parse_answer(local, body) {
+                Ok(negotiated) => media.renegotiate(negotiated),
                 Err(error) => {
-                    tracing::warn!(call = self.id, %error, "callee's answer to the re-INVITE unusable")
+                    tracing::warn!(call = self.id, %error, to_caller, "answer to a passed re-INVITE unusable")
                 }
             }
+            if !to_caller {
+                leg.ack = ack;
+            }
+        } else if to_caller {
+            tracing::info!(
+                call = self.id,
+                status = response.status(),
+                "caller refused the passed re-INVITE"
+            );
         } else {
             tracing::info!(
                 call = self.id,
@@ -204,97 +238,13 @@ impl Call {
                 "callee refused the passed re-INVITE"
             );
         }
-        self.reinvite(&pending.request, pending.key, pending.source)
-            .await;
-    }
-
-    /// Passes the callee's re-INVITE (hold, unhold) on to the caller with the PBX's own SDP in
-    /// the same direction; the callee is answered when the caller has answered.
-    async fn pass_reinvite_to_caller(
-        &mut self,
-        leg: &mut Bridged,
-        request: SipMessage,
-        key: Option<TransactionKey>,
-        source: SocketAddr,
-    ) -> Option<PassedReinvite> {
-        let key = key?;
-        if leg.dialog.accept_request(&request).is_err() {
-            self.reply(&request, key, 500, source).await;
-            return None;
-        }
-        let body = std::str::from_utf8(request.body()).unwrap_or_default();
-        let Ok(offer) = negotiate::parse_offer(body) else {
-            self.reply(&request, key, 488, source).await;
-            return None;
-        };
-        self.local_media.direction = offer.direction;
-        self.local_media.session_version += 1;
-        let sdp = negotiate::offer(&self.local_media);
-        let branch = format!("z9hG4bK{}", random_tag());
-        let sip = self.shared.sip_address;
-        let reinvite = self
-            .dialog
-            .request(Method::Invite, sip, &branch)
-            .header("Contact", format!("<sip:{}@{}>", self.caller, sip))
-            .header("Allow", super::task::ALLOW)
-            .finish_with_body(Some("application/sdp"), sdp.as_bytes());
-        self.answer_sdp = sdp;
-        let _ = self
-            .shared
-            .commands
-            .send(SipCommand::Request {
-                key: TransactionKey::for_request(&branch, Method::Invite),
-                to: self.source,
-                request: reinvite,
-                call: self.id,
-            })
-            .await;
-        tracing::info!(call = self.id, direction = ?offer.direction, "callee re-INVITE passed to the caller");
-        Some(PassedReinvite {
-            to_caller: true,
-            cseq: self.dialog.local_cseq(),
-            request,
-            key,
-            source,
-        })
-    }
-
-    /// The caller answered the callee's passed re-INVITE: ACK it, apply its answer, answer
-    /// the callee.
-    async fn finish_reinvite_from_callee(
-        &mut self,
-        leg: &mut Bridged,
-        pending: PassedReinvite,
-        response: &SipMessage,
-    ) {
-        if response.status().is_some_and(|s| (200..300).contains(&s)) {
-            let branch = format!("z9hG4bK{}", random_tag());
-            let ack = self
-                .dialog
-                .request(Method::Ack, self.shared.sip_address, &branch)
-                .finish();
-            let to = self.source;
-            let _ = self
-                .shared
-                .commands
-                .send(SipCommand::Send { to, message: ack })
+        if to_caller {
+            self.callee_reinvite(leg, &pending.request, pending.key, pending.source)
                 .await;
-            let body = std::str::from_utf8(response.body()).unwrap_or_default();
-            match negotiate::parse_answer(&self.local_media, body) {
-                Ok(negotiated) => self.media.renegotiate(negotiated),
-                Err(error) => {
-                    tracing::warn!(call = self.id, %error, "caller's answer to the re-INVITE unusable")
-                }
-            }
         } else {
-            tracing::info!(
-                call = self.id,
-                status = response.status(),
-                "caller refused the passed re-INVITE"
-            );
+            self.reinvite(&pending.request, pending.key, pending.source)
+                .await;
         }
-        self.callee_reinvite(leg, &pending.request, pending.key, pending.source)
-            .await;
     }
 
     /// A request from the callee inside the bridged dialog; `Some` ends the bridge.

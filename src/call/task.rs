@@ -550,6 +550,18 @@ pub(super) async fn send_bye(
         .await;
 }
 
+/// Sends the ACK for a 2xx on `dialog` to `to` (no transaction, RFC 3261 §13.2.2.4) and
+/// returns it for retransmitted 2xx.
+pub(super) async fn send_ack(shared: &CallShared, dialog: &mut Dialog, to: SocketAddr) -> Bytes {
+    let branch = format!("z9hG4bK{}", random_tag());
+    let ack = dialog
+        .request(Method::Ack, shared.sip_address, &branch)
+        .finish();
+    let message = ack.clone();
+    let _ = shared.commands.send(SipCommand::Send { to, message }).await;
+    ack
+}
+
 /// Sleeps until `deadline`, or forever when there is none (a `select!` branch that never fires).
 pub(crate) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
