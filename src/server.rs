@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::call::dialplan_handle::{DialplanHandle, DialplanSource};
 use crate::call::registry::CallRegistry;
-use crate::call::task::{self as call_task, sleep_until, CallShared};
+use crate::call::task::{self as call_task, CallShared};
 use crate::call::{ControlCommand, SipCommand, CONTROL_CAPACITY, SIP_COMMAND_CAPACITY};
 use crate::config::Config;
 use crate::control::api::{self, ApiState, EndpointView};
@@ -354,6 +354,14 @@ async fn reload_on_sighup(dialplan: DialplanHandle, shutdown: CancellationToken)
                 Err(error) => tracing::error!(%error, "dialplan reload failed; keeping the current dialplan"),
             },
         }
+    }
+}
+
+/// Sleeps until `deadline`, or forever when there is none (a `select!` branch that never fires).
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }
 

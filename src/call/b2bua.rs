@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 
 use super::media_io::{open_socket, MediaLeg};
-use super::task::{send_ack, send_bye, sleep_until, Call};
+use super::task::{send_ack, send_bye, Call};
 use super::{CallEvent, SipCommand};
 use crate::dialplan::{DialStatus, DialTarget, Event};
 use crate::media::codec::CodecKind;
@@ -114,7 +114,8 @@ impl Call {
             );
             return Event::DialResult(DialStatus::ChanUnavail);
         }
-        let deadline = now + timeout;
+        let ring_timeout = tokio::time::sleep_until((now + timeout).into());
+        tokio::pin!(ring_timeout);
         let winner = loop {
             if self.hung_up {
                 self.abandon(&mut legs).await;
@@ -160,7 +161,7 @@ impl Call {
                         }
                     }
                 }
-                _ = sleep_until(Some(deadline)) => {
+                _ = &mut ring_timeout => {
                     tracing::info!(call = self.id, "Dial timed out: cancelling");
                     self.abandon(&mut legs).await;
                     return Event::DialResult(DialStatus::NoAnswer);

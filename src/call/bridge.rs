@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::b2bua::Bridged;
 use super::media_io::MediaEvent;
-use super::task::{send_ack, sleep_until, Call};
+use super::task::{rearm, send_ack, Call};
 use super::{CallEvent, SipCommand};
 use crate::dialplan::{DialStatus, Event};
 use crate::registration::random_tag;
@@ -33,6 +33,8 @@ impl Call {
     /// Relays media between the caller and the answered leg until one side hangs up.
     pub(super) async fn bridge(&mut self, mut leg: Bridged) -> Event {
         let mut passed: Option<PassedReinvite> = None;
+        let timer = tokio::time::sleep(Duration::from_secs(86_400));
+        tokio::pin!(timer);
         loop {
             if self.hung_up {
                 self.bye(&mut leg.dialog, leg.to).await;
@@ -47,6 +49,7 @@ impl Call {
             .into_iter()
             .flatten()
             .min();
+            rearm(timer.as_mut(), deadline);
             tokio::select! {
                 received = self.media.recv() => {
                     if let Ok((len, from)) = received {
@@ -111,7 +114,7 @@ impl Call {
                         self.on_sip_event(event).await;
                     }
                 },
-                _ = sleep_until(deadline) => {
+                _ = &mut timer => {
                     let now = Instant::now();
                     self.on_timers(now).await;
                     let inactive = self.media.handle_timeout(now) == Some(MediaEvent::Inactive)

@@ -562,10 +562,16 @@ pub(super) async fn send_ack(shared: &CallShared, dialog: &mut Dialog, to: Socke
     ack
 }
 
-/// Sleeps until `deadline`, or forever when there is none (a `select!` branch that never fires).
-pub(crate) async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
+/// Moves `timer` to `deadline` only when that is sooner than where it stands (or it already
+/// fired). A later deadline, such as the RTP inactivity limit pushed back by every packet, just
+/// lets the timer fire early once and be set again, instead of re-registering a timer per
+/// packet.
+pub(super) fn rearm(timer: std::pin::Pin<&mut tokio::time::Sleep>, deadline: Option<Instant>) {
+    let Some(deadline) = deadline else {
+        return;
+    };
+    let deadline = tokio::time::Instant::from_std(deadline);
+    if timer.is_elapsed() || deadline < timer.deadline() {
+        timer.reset(deadline);
     }
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use super::media_io::MediaEvent;
-use super::task::{sleep_until, Call};
+use super::task::{rearm, Call};
 use crate::dialplan::Event;
 
 /// What a media wait is waiting for.
@@ -41,6 +41,8 @@ impl Call {
 
     /// Runs media and SIP until what `wait` waits for happens.
     pub(super) async fn wait(&mut self, wait: Wait) -> Event {
+        let timer = tokio::time::sleep(Duration::from_secs(86_400));
+        tokio::pin!(timer);
         loop {
             if self.hung_up {
                 return Event::Hangup;
@@ -57,6 +59,7 @@ impl Call {
             .into_iter()
             .flatten()
             .min();
+            rearm(timer.as_mut(), deadline);
             tokio::select! {
                 event = self.events.recv() => {
                     match event {
@@ -79,7 +82,7 @@ impl Call {
                         }
                     }
                 }
-                _ = sleep_until(deadline) => {
+                _ = &mut timer => {
                     let now = Instant::now();
                     self.on_timers(now).await;
                     match self.media.handle_timeout(now) {
