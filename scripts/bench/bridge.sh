@@ -24,6 +24,9 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+bench_name=bridge.sh
+# shellcheck source=scripts/bench/lib.sh
+. "$root/scripts/bench/lib.sh"
 fixtures="$root/tests/fixtures/sipp"
 uac_scenario="$fixtures/bench_uac_bridge.xml"
 uas_scenario="$fixtures/bench_uas_echo.xml"
@@ -37,14 +40,7 @@ password=unsecurepassword
 # A final response or BYE answer missing for this long fails the call (SIPp -recv_timeout).
 recv_timeout_ms=10000
 
-die() {
-    echo "bridge.sh: error: $*" >&2
-    exit 1
-}
 
-is_count() {
-    case $1 in '' | *[!0-9]*) return 1 ;; *) [ "$1" -gt 0 ] ;; esac
-}
 
 max_calls=0
 for n in $steps; do
@@ -99,71 +95,13 @@ cleanup() {
             kill "$pid" 2>/dev/null || true
         fi
     done
-    if [ -n "$pbx_pid" ] && kill -0 "$pbx_pid" 2>/dev/null; then
-        kill -TERM "$pbx_pid" 2>/dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$pbx_pid" 2>/dev/null || break
-            sleep 0.2
-        done
-        kill -KILL "$pbx_pid" 2>/dev/null || true
-    fi
-    wait 2>/dev/null || true
-    if [ "$keep" = 1 ]; then
-        echo "kept $work (pbx log: $work/pbx.log)"
-    else
-        rm -rf "$work"
-    fi
+    stop_pbx_and_clean
 }
 trap cleanup EXIT
 trap 'keep=1; exit 130' INT
 trap 'keep=1; exit 143' TERM
 
-# Percent of one core the whole machine (every process and the kernel) used over one second.
-machine_busy() {
-    local before after
-    before=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-    sleep 1
-    after=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-    echo "$before $after" | awk -v cores="$(nproc)" '{ printf "%.0f", ($4 > $2 ? 100 * cores * ($3 - $1) / ($4 - $2) : 0) }'
-}
 
-# Waits (at most 10 minutes) until no other benchmark script runs, so they do not share the CPU;
-# then (at most 2 minutes more) until the machine is quiet (under 30 % of one core busy, e.g.
-# no build running), else goes on and says so.
-wait_for_other_benchmarks() {
-    local deadline=$((SECONDS + 600)) pid busy mine=" $$ " up=$$ load
-    # This script's ancestors (e.g. `timeout ... NAME.sh`) match too: they are not others.
-    while [ "$up" -gt 1 ]; do
-        up=$(awk '{ print $4 }' "/proc/$up/stat" 2>/dev/null || echo 1)
-        mine="$mine$up "
-    done
-    while :; do
-        pgrep -f 'scripts/bench/(register|calls|bridge)\.sh' >"$work/others" || true
-        busy=""
-        while read -r pid; do
-            # Skip this script, its ancestors and its own subshells.
-            case $mine in *" $pid "*) continue ;; esac
-            if [ "$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null)" != "$$" ]; then
-                busy="$busy $pid"
-            fi
-        done <"$work/others"
-        [ -z "$busy" ] && break
-        [ "$SECONDS" -lt "$deadline" ] || die "another benchmark (pid$busy) still runs after 10 minutes"
-        echo "waiting for another benchmark to finish (pid$busy)" >&2
-        sleep 5
-    done
-    deadline=$((SECONDS + 120))
-    while :; do
-        load=$(machine_busy)
-        [ "$load" -lt 30 ] && return
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "note: the machine stayed busy ($load % of a core before this step): figures are disturbed"
-            return
-        fi
-        echo "waiting for the machine to quieten ($load % of a core busy)" >&2
-        sleep 4
-    done
-}
 
 # Prints the starting ports of runs of consecutive free ports (UDP and TCP, every address) in
 # 20000-29999, below the kernel's ephemeral range and away from the pbx's RTP range: one run
@@ -199,40 +137,9 @@ print(" ".join(map(str, found)))
 EOF
 }
 
-# "on_cpu_ns utime stime" of the pbx. on_cpu_ns sums the scheduler's exact run time of its
-# threads (/proc/PID/task/*/schedstat; the pbx keeps its threads, so none is missed). utime
-# and stime (clock ticks, all threads) are sampled at each timer tick, too coarse and biased at
-# low load for a total, but their ratio gives the kernel's share.
-cpu_read() {
-    local stat ns
-    ns=$(cat "/proc/$pbx_pid/task/"*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }')
-    stat=$(<"/proc/$pbx_pid/stat")
-    stat=${stat##*) }
-    # After "pid (comm) ", field 3 (state) is word 1, so utime (14) and stime (15) are 12 and 13.
-    echo "$stat" | awk -v ns="$ns" '{ print ns, $12, $13 }'
-}
 
-# Prints FORMAT of NUM / DEN times the product of FACTORS (e.g. "1e6 0.01"), or n/a when DEN is
-# not positive. Arguments may be decimals.
-ratio() {
-    awk -v a="$1" -v b="$2" -v f="$3" -v k="$4" 'BEGIN {
-        if (b <= 0) { print "n/a"; exit }
-        m = 1; n = split(k, x, " "); for (i = 1; i <= n; i++) m *= x[i]
-        printf f "\n", m * a / b
-    }'
-}
 
-rss_kib() {
-    awk '/^VmRSS:/ { print $2 }' "/proc/$pbx_pid/status"
-}
 
-# Fails loudly, keeping the temporary directory, when the pbx has exited during step $1.
-pbx_alive() {
-    kill -0 "$pbx_pid" 2>/dev/null && return
-    keep=1
-    tail -n 50 "$log" >&2
-    die "pbx died during the $1 calls step; log: $log"
-}
 
 # Prints "created successful" from the last row of a SIPp -trace_stat file.
 sipp_counts() {
@@ -460,7 +367,7 @@ for n in $steps; do
         sleep 0.5
     done
     sleep 1
-    pbx_alive "$n"
+    pbx_alive "$n calls"
     read -r ns_after user_after sys_after <<<"$(cpu_read)"
     t1=$(date +%s.%N)
     kill -TERM "$sink_pid" 2>/dev/null || true

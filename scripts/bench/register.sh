@@ -19,6 +19,9 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+bench_name=register.sh
+# shellcheck source=scripts/bench/lib.sh
+. "$root/scripts/bench/lib.sh"
 scenario="$root/tests/fixtures/sipp/register_bench.xml"
 rates=${RATES:-"200 500 1000 2000 4000"}
 step_secs=${STEP_SECS:-10}
@@ -31,14 +34,7 @@ settle_secs=${SETTLE_SECS:-34}
 # A call not answered within this time counts as failed (SIPp -recv_timeout).
 recv_timeout_ms=5000
 
-die() {
-    echo "register.sh: error: $*" >&2
-    exit 1
-}
 
-is_count() {
-    case $1 in '' | *[!0-9]*) return 1 ;; *) [ "$1" -gt 0 ] ;; esac
-}
 
 for r in $rates; do is_count "$r" || die "RATES must be positive integers, got '$r'"; done
 if ! is_count "$step_secs" || [ "$step_secs" -gt 60 ]; then
@@ -77,20 +73,7 @@ cleanup() {
     for pid in "${sipp_pids[@]}" $sleep_pid; do
         kill "$pid" 2>/dev/null || true
     done
-    if [ -n "$pbx_pid" ] && kill -0 "$pbx_pid" 2>/dev/null; then
-        kill -TERM "$pbx_pid" 2>/dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$pbx_pid" 2>/dev/null || break
-            sleep 0.2
-        done
-        kill -KILL "$pbx_pid" 2>/dev/null || true
-    fi
-    wait 2>/dev/null || true
-    if [ "$keep" = 1 ]; then
-        echo "kept $work (pbx log: $work/pbx.log)"
-    else
-        rm -rf "$work"
-    fi
+    stop_pbx_and_clean
 }
 trap cleanup EXIT
 trap 'keep=1; exit 130' INT
@@ -139,17 +122,7 @@ cpu_ticks() {
     echo "$stat" | awk '{ print $12 + $13 }'
 }
 
-# Fails loudly, keeping the temporary directory, when the pbx has exited during step $1.
-pbx_alive() {
-    kill -0 "$pbx_pid" 2>/dev/null && return
-    keep=1
-    tail -n 50 "$log" >&2
-    die "pbx died during the $1/s step; log: $log"
-}
 
-rss_kib() {
-    awk '/^VmRSS:/ { print $2 }' "/proc/$pbx_pid/status"
-}
 
 # The kernel's count of UDP datagrams dropped because a socket's receive buffer was full (host).
 udp_rcvbuf_errors() {
@@ -281,7 +254,7 @@ for rate in $rates; do
     sipp_cpu_after=$(children_cpu "$work/times")
     # Let coalesced work (the registrations file is saved at most once a second) land in the step.
     pause 1.5
-    pbx_alive "$offered"
+    pbx_alive "$offered/s"
     cpu_traffic=$(cpu_ticks)
     drops_after=$(udp_rcvbuf_errors)
     pbx_drops=$(($(pbx_socket_drops) - pbx_drops_before))
@@ -289,7 +262,7 @@ for rate in $rates; do
     # Then wait until every transaction of the step has passed timer J and been dropped, so the
     # second figure includes that teardown and the next step starts with none left.
     pause "$(awk -v t1="$t1" -v s="$settle_secs" -v now="$(date +%s.%N)" 'BEGIN { w = t1 + s - now; print (w > 0 ? w : 0) }')"
-    pbx_alive "$offered"
+    pbx_alive "$offered/s"
     cpu_settled=$(cpu_ticks)
 
     created=0 ok=0 retrans=0
