@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use crate::call::registry::CallRegistry;
 use crate::call::routes::CallRoutes;
 use crate::call::task::CallSetup;
-use crate::call::{CallEvent, SipCommand, CALL_EVENT_CAPACITY};
+use crate::call::{CallEvent, IncomingRequest, SipCommand, CALL_EVENT_CAPACITY};
 use crate::config::DidSource;
 use crate::media::codec::CodecKind;
 use crate::registration::AuthOutcome;
@@ -179,11 +179,11 @@ impl Router {
                     Some(call) => {
                         self.calls.deliver(
                             call,
-                            CallEvent::Request {
+                            CallEvent::Request(Box::new(IncomingRequest {
                                 request: request.clone(),
                                 key: None,
                                 source,
-                            },
+                            })),
                         );
                     }
                     None => {
@@ -369,11 +369,11 @@ impl Router {
         let delivered = call.is_some_and(|call| {
             self.calls.deliver(
                 call,
-                CallEvent::Request {
+                CallEvent::Request(Box::new(IncomingRequest {
                     request: request.clone(),
                     key: Some(key.clone()),
                     source,
-                },
+                })),
             )
         });
         if !delivered {
@@ -505,7 +505,7 @@ impl Router {
         let done = status >= 300 || (status >= 200 && cseq.method != Method::Invite);
         if let Some(call) = self.calls.request_owner(&key, done) {
             self.calls
-                .deliver(call, CallEvent::Response(response.clone()));
+                .deliver(call, CallEvent::Response(Box::new(response.clone())));
             return;
         }
         if status >= 200 {
@@ -558,7 +558,7 @@ impl Router {
                     }
                     if let Some(call) = self.calls.request_owner(&key, true) {
                         self.calls
-                            .deliver(call, CallEvent::RequestTimeout(key.clone()));
+                            .deliver(call, CallEvent::RequestTimeout(Box::new(key.clone())));
                     }
                     self.qualifier.on_timeout(&key, &self.location);
                 }

@@ -96,11 +96,11 @@ impl Call {
                 DialTarget::Endpoint(user) => {
                     for binding in self.shared.location.contacts(&user, now) {
                         let target = self.endpoint_target(&user, &binding);
-                        legs.extend(self.start_leg(target).await);
+                        legs.extend(Box::pin(self.start_leg(target)).await);
                     }
                 }
                 DialTarget::Trunk { trunk, number } => match self.trunk_target(&trunk, &number) {
-                    Some(target) => legs.extend(self.start_leg(target).await),
+                    Some(target) => legs.extend(Box::pin(self.start_leg(target)).await),
                     None => {
                         tracing::info!(call = self.id, %trunk, %number, "trunk unavailable (disabled, unknown or unresolved): CHANUNAVAIL");
                     }
@@ -118,7 +118,7 @@ impl Call {
         tokio::pin!(ring_timeout);
         let winner = loop {
             if self.hung_up {
-                self.abandon(&mut legs).await;
+                Box::pin(self.abandon(&mut legs)).await;
                 return Event::Hangup;
             }
             if legs
@@ -134,45 +134,45 @@ impl Call {
                 event = self.events.recv() => match event {
                     None => self.hung_up = true,
                     Some(CallEvent::Response(response)) => {
-                        if let Some(answered) = self.on_leg_response(&mut legs, &response).await {
+                        if let Some(answered) = Box::pin(self.on_leg_response(&mut legs, &response)).await {
                             break answered;
                         }
                     }
                     Some(CallEvent::RequestTimeout(key)) => {
-                        if let Some(leg) = legs.iter_mut().find(|l| l.key == key) {
+                        if let Some(leg) = legs.iter_mut().find(|l| l.key == *key) {
                             leg.state = LegState::Failed(408);
                             leg.early = None;
                         }
                     }
                     Some(event) => {
-                        self.on_sip_event(event).await;
+                        Box::pin(self.on_sip_event(event)).await;
                     }
                 },
-                received = self.media.recv() => {
-                    let early = early.and_then(|i| legs[i].early.as_mut());
-                    if let (Ok((len, from)), Some(early)) = (received, early) {
-                        self.media.relay(len, from, Instant::now(), early);
+                Ok(()) = self.media.readable() => {
+                    match early.and_then(|i| legs[i].early.as_mut()) {
+                        Some(early) => self.media.relay(Instant::now(), early),
+                        None => {
+                            self.media.receive(Instant::now());
+                        }
                     }
                 }
-                received = recv_early(&mut legs, early) => {
-                    if let (Ok((len, from)), Some(i)) = (received, early) {
-                        if let Some(media) = legs[i].early.as_mut() {
-                            media.relay(len, from, Instant::now(), &mut self.media);
-                        }
+                Ok(()) = early_readable(&legs, early) => {
+                    if let Some(media) = early.and_then(|i| legs[i].early.as_mut()) {
+                        media.relay(Instant::now(), &mut self.media);
                     }
                 }
                 _ = &mut ring_timeout => {
                     tracing::info!(call = self.id, "Dial timed out: cancelling");
-                    self.abandon(&mut legs).await;
+                    Box::pin(self.abandon(&mut legs)).await;
                     return Event::DialResult(DialStatus::NoAnswer);
                 }
             }
         };
         let (winner, response) = winner;
         let answer = legs.remove(winner);
-        self.abandon(&mut legs).await;
-        match self.connect(answer, response).await {
-            Some(bridged) => self.bridge(bridged).await,
+        Box::pin(self.abandon(&mut legs)).await;
+        match Box::pin(self.connect(answer, response)).await {
+            Some(bridged) => Box::pin(self.bridge(bridged)).await,
             None => Event::DialResult(DialStatus::Congestion),
         }
     }
@@ -482,15 +482,12 @@ impl Call {
 }
 
 /// Waits for RTP on the early-media leg `index`, or forever when there is none.
-async fn recv_early(
-    legs: &mut [OutLeg],
-    index: Option<usize>,
-) -> std::io::Result<(usize, SocketAddr)> {
+async fn early_readable(legs: &[OutLeg], index: Option<usize>) -> std::io::Result<()> {
     match index
-        .and_then(|i| legs.get_mut(i))
-        .and_then(|l| l.early.as_mut())
+        .and_then(|i| legs.get(i))
+        .and_then(|l| l.early.as_ref())
     {
-        Some(media) => media.recv().await,
+        Some(media) => media.readable().await,
         None => std::future::pending().await,
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::b2bua::Bridged;
 use super::media_io::MediaEvent;
 use super::task::{rearm, send_ack, Call};
-use super::{CallEvent, SipCommand};
+use super::{CallEvent, IncomingRequest, SipCommand};
 use crate::dialplan::{DialStatus, Event};
 use crate::registration::random_tag;
 use crate::sdp::negotiate;
@@ -35,9 +35,11 @@ impl Call {
         let mut passed: Option<PassedReinvite> = None;
         let timer = tokio::time::sleep(Duration::from_secs(86_400));
         tokio::pin!(timer);
+        // SIP events and timers are handled in boxed futures: they are rare, and their state
+        // would otherwise sit in every bridged call's task for the whole call.
         loop {
             if self.hung_up {
-                self.bye(&mut leg.dialog, leg.to).await;
+                Box::pin(self.bye(&mut leg.dialog, leg.to)).await;
                 return Event::Hangup;
             }
             let deadline = [
@@ -51,83 +53,112 @@ impl Call {
             .min();
             rearm(timer.as_mut(), deadline);
             tokio::select! {
-                received = self.media.recv() => {
-                    if let Ok((len, from)) = received {
-                        self.media.relay(len, from, Instant::now(), &mut leg.media);
-                    }
+                Ok(()) = self.media.readable() => {
+                    self.media.relay(Instant::now(), &mut leg.media);
                 }
-                received = leg.media.recv() => {
-                    if let Ok((len, from)) = received {
-                        leg.media.relay(len, from, Instant::now(), &mut self.media);
-                    }
+                Ok(()) = leg.media.readable() => {
+                    leg.media.relay(Instant::now(), &mut self.media);
                 }
                 event = self.events.recv() => match event {
                     None => self.hung_up = true,
-                    Some(CallEvent::Request { request, key, source }) => {
-                        let from_callee = DialogId::of_incoming_request(&request)
-                            .is_some_and(|id| id.call_id == leg.dialog.id().call_id);
-                        let reinvite_with_offer = request.method() == Some(Method::Invite)
-                            && !request.body().is_empty();
-                        if from_callee && reinvite_with_offer && passed.is_none() {
-                            passed = self.pass_reinvite(&mut leg, request, key, source, true).await;
-                        } else if from_callee {
-                            if let Some(ended) = self.on_callee_request(&mut leg, request, key, source).await {
-                                return ended;
-                            }
-                        } else if reinvite_with_offer && passed.is_none() {
-                            passed = self.pass_reinvite(&mut leg, request, key, source, false).await;
-                        } else {
-                            self.on_request(request, key, source).await;
-                        }
-                    }
-                    Some(CallEvent::Response(response)) => {
-                        let on_leg = response.call_id() == Some(leg.dialog.id().call_id.as_str());
-                        let on_caller = response.call_id() == Some(self.dialog.id().call_id.as_str());
-                        let invite_cseq = response
-                            .cseq()
-                            .ok()
-                            .filter(|c| c.method == Method::Invite)
-                            .map(|c| c.seq);
-                        let status = response.status().unwrap_or(0);
-                        let answers_passed = passed.as_ref().is_some_and(|p| {
-                            Some(p.cseq) == invite_cseq && if p.to_caller { on_caller } else { on_leg }
-                        });
-                        if answers_passed && status >= 200 {
-                            if let Some(pending) = passed.take() {
-                                self.finish_passed_reinvite(&mut leg, pending, &response).await;
-                            }
-                        } else if on_leg && invite_cseq.is_some() && (200..300).contains(&status) {
-                            let _ = self.shared.commands.send(SipCommand::Send { to: leg.to, message: leg.ack.clone() }).await;
-                        }
-                    }
-                    Some(CallEvent::RequestTimeout(key)) if passed.is_some() && key.method == Method::Invite => {
-                        if let Some(pending) = passed.take() {
-                            tracing::warn!(call = self.id, "no answer to a passed re-INVITE: answering it locally");
-                            if pending.to_caller {
-                                self.callee_reinvite(&mut leg, &pending.request, pending.key, pending.source).await;
-                            } else {
-                                self.reinvite(&pending.request, pending.key, pending.source).await;
-                            }
-                        }
-                    }
                     Some(event) => {
-                        self.on_sip_event(event).await;
+                        let handled = Box::pin(self.on_bridge_event(&mut leg, &mut passed, event));
+                        if let Some(ended) = handled.await {
+                            return ended;
+                        }
                     }
                 },
                 _ = &mut timer => {
                     let now = Instant::now();
-                    self.on_timers(now).await;
+                    self.update_stats(now);
+                    if self.pending_ack.is_some() {
+                        Box::pin(self.retransmit_2xx(now)).await;
+                    }
                     let inactive = self.media.handle_timeout(now) == Some(MediaEvent::Inactive)
                         || leg.media.handle_timeout(now) == Some(MediaEvent::Inactive);
                     if inactive {
                         tracing::warn!(call = self.id, "no RTP on a bridged leg: hanging up both");
-                        self.bye(&mut leg.dialog, leg.to).await;
-                        self.hangup(None).await;
+                        Box::pin(self.bye(&mut leg.dialog, leg.to)).await;
+                        Box::pin(self.hangup(None)).await;
                         return Event::Hangup;
                     }
                 }
             }
         }
+    }
+
+    /// A SIP event while bridged; `Some` when it ended the call.
+    async fn on_bridge_event(
+        &mut self,
+        leg: &mut Bridged,
+        passed: &mut Option<PassedReinvite>,
+        event: CallEvent,
+    ) -> Option<Event> {
+        match event {
+            CallEvent::Request(incoming) => {
+                let IncomingRequest {
+                    request,
+                    key,
+                    source,
+                } = *incoming;
+                let from_callee = DialogId::of_incoming_request(&request)
+                    .is_some_and(|id| id.call_id == leg.dialog.id().call_id);
+                let reinvite_with_offer =
+                    request.method() == Some(Method::Invite) && !request.body().is_empty();
+                if from_callee && reinvite_with_offer && passed.is_none() {
+                    *passed = self.pass_reinvite(leg, request, key, source, true).await;
+                } else if from_callee {
+                    return self.on_callee_request(leg, request, key, source).await;
+                } else if reinvite_with_offer && passed.is_none() {
+                    *passed = self.pass_reinvite(leg, request, key, source, false).await;
+                } else {
+                    self.on_request(request, key, source).await;
+                }
+            }
+            CallEvent::Response(response) => {
+                let on_leg = response.call_id() == Some(leg.dialog.id().call_id.as_str());
+                let on_caller = response.call_id() == Some(self.dialog.id().call_id.as_str());
+                let invite_cseq = response
+                    .cseq()
+                    .ok()
+                    .filter(|c| c.method == Method::Invite)
+                    .map(|c| c.seq);
+                let status = response.status().unwrap_or(0);
+                let answers_passed = passed.as_ref().is_some_and(|p| {
+                    Some(p.cseq) == invite_cseq && if p.to_caller { on_caller } else { on_leg }
+                });
+                if answers_passed && status >= 200 {
+                    if let Some(pending) = passed.take() {
+                        self.finish_passed_reinvite(leg, pending, &response).await;
+                    }
+                } else if on_leg && invite_cseq.is_some() && (200..300).contains(&status) {
+                    let ack = SipCommand::Send {
+                        to: leg.to,
+                        message: leg.ack.clone(),
+                    };
+                    let _ = self.shared.commands.send(ack).await;
+                }
+            }
+            CallEvent::RequestTimeout(key) if passed.is_some() && key.method == Method::Invite => {
+                if let Some(pending) = passed.take() {
+                    tracing::warn!(
+                        call = self.id,
+                        "no answer to a passed re-INVITE: answering it locally"
+                    );
+                    if pending.to_caller {
+                        self.callee_reinvite(leg, &pending.request, pending.key, pending.source)
+                            .await;
+                    } else {
+                        self.reinvite(&pending.request, pending.key, pending.source)
+                            .await;
+                    }
+                }
+            }
+            event => {
+                self.on_sip_event(event).await;
+            }
+        }
+        None
     }
 
     /// Passes a re-INVITE (hold, unhold) on to the other side with the PBX's own SDP in the

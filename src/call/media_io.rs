@@ -1,8 +1,11 @@
 //! One leg's media I/O (edge): the RTP socket on a leased port, and the sans-IO pieces it
 //! drives: the [`RtpSession`] (sequence, timestamps, latching, stats), the codec, the RFC 4733
-//! receiver, the prompt [`Player`] and echo. Per packet nothing is allocated: buffers live in
-//! the leg and sends are non-blocking (`try_send_to`; RTP is lossy by nature).
+//! receiver, the prompt [`Player`] and echo. Per packet nothing is allocated and nothing
+//! waits: datagrams are read and written synchronously through one scratch buffer per worker
+//! thread (so an idle or bridged leg holds no packet buffer of its own), relayed packets are
+//! rewritten in place, and sends are non-blocking (`try_send_to`; RTP is lossy by nature).
 
+use std::cell::RefCell;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -25,6 +28,31 @@ use crate::sdp::negotiate::Negotiated;
 const BIND_ATTEMPTS: usize = 16;
 /// Largest RTP datagram handled; larger ones are truncated by the kernel and rejected.
 const RTP_BUFFER: usize = 2048;
+/// Datagrams handled per wake-up before the call task yields to its other work (SIP events,
+/// timers) and to other tasks; what is left is read on the next turn.
+const DATAGRAMS_PER_WAKE: usize = 32;
+
+/// Working memory for handling one datagram or one frame.
+struct Scratch {
+    /// A received datagram, rewritten in place when relayed; or a packet being built.
+    packet: [u8; RTP_BUFFER],
+    /// A frame of audio, decoded or about to be encoded.
+    pcm: [i16; FRAME_SAMPLES],
+    /// A frame of audio, encoded.
+    encoded: [u8; FRAME_SAMPLES],
+}
+
+thread_local! {
+    /// The worker thread's scratch: every read, decode, encode and write of a datagram happens
+    /// in it without an await in between, so one per thread serves all legs.
+    static SCRATCH: RefCell<Scratch> = const {
+        RefCell::new(Scratch {
+            packet: [0; RTP_BUFFER],
+            pcm: [0; FRAME_SAMPLES],
+            encoded: [0; FRAME_SAMPLES],
+        })
+    };
+}
 
 /// Why a leg's media could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -98,13 +126,10 @@ pub struct MediaLeg {
     event_pt: Option<PayloadType>,
     dtmf: DtmfReceiver,
     player: Option<Player>,
-    /// Audio transcoded from the other leg waits here for its 20 ms playout slot.
-    jitter: Option<Playout>,
+    /// Audio transcoded from the other leg waits here for its 20 ms playout slot (boxed: most
+    /// legs never transcode).
+    jitter: Option<Box<Playout>>,
     echo: bool,
-    recv_buf: Box<[u8; RTP_BUFFER]>,
-    send_buf: Box<[u8; RTP_BUFFER]>,
-    pcm: [i16; FRAME_SAMPLES],
-    encoded: [u8; FRAME_SAMPLES],
 }
 
 impl std::fmt::Debug for MediaLeg {
@@ -148,10 +173,6 @@ impl MediaLeg {
             player: None,
             jitter: None,
             echo: false,
-            recv_buf: Box::new([0; RTP_BUFFER]),
-            send_buf: Box::new([0; RTP_BUFFER]),
-            pcm: [0; FRAME_SAMPLES],
-            encoded: [0; FRAME_SAMPLES],
         })
     }
 
@@ -214,79 +235,97 @@ impl MediaLeg {
         if let Some(SessionEvent::Inactive { .. }) = self.session.poll_event() {
             return Some(MediaEvent::Inactive);
         }
-        let mut finished = false;
-        while let Some(player) = self.player.as_mut() {
-            if player.next_frame(now, &mut self.pcm).is_none() {
-                finished = player.is_finished();
-                break;
+        SCRATCH.with_borrow_mut(|scratch| {
+            let mut finished = false;
+            while let Some(player) = self.player.as_mut() {
+                if player.next_frame(now, &mut scratch.pcm).is_none() {
+                    finished = player.is_finished();
+                    break;
+                }
+                self.send_frame(scratch, now);
             }
-            self.send_frame(now);
-        }
-        if finished {
-            self.player = None;
-            return Some(MediaEvent::PlaybackDone);
-        }
-        self.play_out(now);
-        None
+            if finished {
+                self.player = None;
+                return Some(MediaEvent::PlaybackDone);
+            }
+            self.play_out(scratch, now);
+            None
+        })
     }
 
     /// Sends the transcoded frames whose playout time has come.
-    fn play_out(&mut self, now: Instant) {
+    fn play_out(&mut self, scratch: &mut Scratch, now: Instant) {
         while let Some(playout) = self.jitter.as_mut() {
             let Some(due) = playout.next.filter(|due| *due <= now) else {
                 return;
             };
             playout.next = Some(due + FRAME_DURATION);
-            match playout.buffer.pop(now, &mut self.pcm) {
+            match playout.buffer.pop(now, &mut scratch.pcm) {
                 Ok(Frame::Silence) => {
                     if playout.buffer.buffered().is_zero() {
                         playout.next = None;
                     }
                 }
-                Ok(_) => self.send_frame(now),
+                Ok(_) => self.send_frame(scratch, now),
                 Err(_) => return,
             }
         }
     }
 
-    fn send_frame(&mut self, now: Instant) {
+    /// Encodes and sends the frame in `scratch.pcm`.
+    fn send_frame(&mut self, scratch: &mut Scratch, now: Instant) {
         let Some(remote) = self.session.remote() else {
             return;
         };
         if !self.negotiated.direction.sends() {
             return;
         }
-        let Ok(len) = self.codec.encode(&self.pcm, &mut self.encoded) else {
+        let Ok(len) = self.codec.encode(&scratch.pcm, &mut scratch.encoded) else {
             return;
         };
         let written = self.session.write_packet(
             self.codec_pt,
             FRAME_SAMPLES as u32,
             false,
-            &self.encoded[..len],
-            &mut self.send_buf[..],
+            &scratch.encoded[..len],
+            &mut scratch.packet[..],
             now,
         );
         if let Ok(n) = written {
-            let _ = self.socket.try_send_to(&self.send_buf[..n], remote);
+            let _ = self.socket.try_send_to(&scratch.packet[..n], remote);
         }
     }
 
-    /// Waits for the next RTP datagram.
-    pub async fn recv(&mut self) -> io::Result<(usize, SocketAddr)> {
-        self.socket.recv_from(&mut self.recv_buf[..]).await
+    /// Waits until datagrams are waiting on the leg's socket; [`MediaLeg::receive`] or
+    /// [`MediaLeg::relay`] then reads them.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.socket.readable().await
     }
 
-    /// Accounts a received datagram of `len` bytes from `from`: DTMF digits come out, echo
+    /// Reads the datagrams waiting (up to [`DATAGRAMS_PER_WAKE`]) and accounts them: DTMF
+    /// digits come out (reading stops at the first, the rest waits for the next call), echo
     /// sends the audio back.
-    pub fn handle_datagram(
+    pub fn receive(&mut self, now: Instant) -> Option<MediaEvent> {
+        SCRATCH.with_borrow_mut(|scratch| {
+            for _ in 0..DATAGRAMS_PER_WAKE {
+                let Ok((len, from)) = self.socket.try_recv_from(&mut scratch.packet[..]) else {
+                    return None;
+                };
+                if let Some(event) = self.handle_datagram(&mut scratch.packet[..len], from, now) {
+                    return Some(event);
+                }
+            }
+            None
+        })
+    }
+
+    fn handle_datagram(
         &mut self,
-        len: usize,
+        datagram: &mut [u8],
         from: SocketAddr,
         now: Instant,
     ) -> Option<MediaEvent> {
-        let len = len.min(RTP_BUFFER);
-        let received = match self.session.handle_packet(from, &self.recv_buf[..len], now) {
+        let received = match self.session.handle_packet(from, datagram, now) {
             Ok(received) => received,
             Err(RecvError::Rtcp { .. }) => return None,
             Err(error) => {
@@ -307,20 +346,39 @@ impl MediaLeg {
             return press.map(|p| MediaEvent::Digit(p.digit.as_char()));
         }
         if self.echo && packet.payload_type() == self.codec_pt {
-            self.echo_back(len, now);
+            self.echo_back(datagram, now);
         }
         None
     }
 
-    /// Relays the datagram just received on this leg (`len` bytes from `from`) to leg `to`
-    /// (the B2BUA bridge). Same codec: the packet is moved into `to`'s stream in place
-    /// (SSRC, sequence, timestamp rewritten), never decoded. Different codecs: the payload is
-    /// decoded into `to`'s jitter buffer, which `to` plays out every 20 ms in its own codec
-    /// (reordering and loss concealment on the decoding side). RFC 4733 events go across with
-    /// `to`'s negotiated payload type, or are dropped when `to` did not negotiate them.
-    pub fn relay(&mut self, len: usize, from: SocketAddr, now: Instant, to: &mut MediaLeg) {
-        let len = len.min(RTP_BUFFER);
-        let Ok(received) = self.session.handle_packet(from, &self.recv_buf[..len], now) else {
+    /// Reads the datagrams waiting on this leg (up to [`DATAGRAMS_PER_WAKE`]) and relays them
+    /// to leg `to` (the B2BUA bridge). Same codec: each packet is moved into `to`'s stream in
+    /// place (SSRC, sequence, timestamp rewritten), never decoded. Different codecs: the
+    /// payload is decoded into `to`'s jitter buffer, which `to` plays out every 20 ms in its
+    /// own codec (reordering and loss concealment on the decoding side). RFC 4733 events go
+    /// across with `to`'s negotiated payload type, or are dropped when `to` did not negotiate
+    /// them.
+    pub fn relay(&mut self, now: Instant, to: &mut MediaLeg) {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let Scratch { packet, pcm, .. } = scratch;
+            for _ in 0..DATAGRAMS_PER_WAKE {
+                let Ok((len, from)) = self.socket.try_recv_from(&mut packet[..]) else {
+                    return;
+                };
+                self.relay_datagram(&mut packet[..len], pcm, from, now, to);
+            }
+        });
+    }
+
+    fn relay_datagram(
+        &mut self,
+        datagram: &mut [u8],
+        pcm: &mut [i16; FRAME_SAMPLES],
+        from: SocketAddr,
+        now: Instant,
+        to: &mut MediaLeg,
+    ) {
+        let Ok(received) = self.session.handle_packet(from, datagram, now) else {
             return;
         };
         if received.duplicate {
@@ -342,14 +400,14 @@ impl MediaLeg {
             return;
         };
         if pt == self.codec_pt && self.negotiated.codec != to.negotiated.codec {
-            let Ok(samples) = self.codec.decode(packet.payload(), &mut self.pcm) else {
+            let Ok(samples) = self.codec.decode(packet.payload(), pcm) else {
                 return;
             };
             if to.jitter.is_none() {
                 let Ok(buffer) = JitterBuffer::new(JitterConfig::default()) else {
                     return;
                 };
-                to.jitter = Some(Playout { buffer, next: None });
+                to.jitter = Some(Box::new(Playout { buffer, next: None }));
             }
             let Some(playout) = to.jitter.as_mut() else {
                 return;
@@ -357,33 +415,27 @@ impl MediaLeg {
             playout.buffer.push(
                 packet.sequence().0,
                 packet.timestamp().0,
-                &self.pcm[..samples],
+                &pcm[..samples],
                 now,
             );
             playout.next.get_or_insert(now + FRAME_DURATION);
             return;
         }
-        to.send_buf[..len].copy_from_slice(&self.recv_buf[..len]);
-        if to
-            .session
-            .forward_packet(&mut to.send_buf[..len], target_pt, now)
-            .is_ok()
-        {
-            let _ = to.socket.try_send_to(&to.send_buf[..len], remote);
+        if to.session.forward_packet(datagram, target_pt, now).is_ok() {
+            let _ = to.socket.try_send_to(datagram, remote);
         }
     }
 
-    fn echo_back(&mut self, len: usize, now: Instant) {
+    fn echo_back(&mut self, datagram: &mut [u8], now: Instant) {
         let Some(remote) = self.session.remote() else {
             return;
         };
-        self.send_buf[..len].copy_from_slice(&self.recv_buf[..len]);
         if self
             .session
-            .forward_packet(&mut self.send_buf[..len], self.codec_pt, now)
+            .forward_packet(datagram, self.codec_pt, now)
             .is_ok()
         {
-            let _ = self.socket.try_send_to(&self.send_buf[..len], remote);
+            let _ = self.socket.try_send_to(datagram, remote);
         }
     }
 }

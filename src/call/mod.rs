@@ -46,27 +46,31 @@ pub enum ControlCommand {
 /// A call's id, unique within the process (for logs, the API and routing).
 pub type CallId = u64;
 
-/// What the SIP task tells a call task.
+/// What the SIP task tells a call task. The payloads are boxed so an event is two words: a
+/// call's channel allocates room for [`CALL_EVENT_CAPACITY`] events up front, for every call.
 #[derive(Debug)]
 pub enum CallEvent {
-    /// An in-dialog request (BYE, re-INVITE, ACK, INFO, OPTIONS...). `key` is its server
-    /// transaction (`None` for an ACK to our 2xx, which has none).
-    Request {
-        /// The request.
-        request: SipMessage,
-        /// Its server transaction, to respond with.
-        key: Option<TransactionKey>,
-        /// Where it came from.
-        source: SocketAddr,
-    },
+    /// An in-dialog request (BYE, re-INVITE, ACK, INFO, OPTIONS...).
+    Request(Box<IncomingRequest>),
     /// The caller sent CANCEL for the INVITE (already answered 200 by the SIP task).
     Cancelled,
     /// A response to a request the call sent.
-    Response(SipMessage),
+    Response(Box<SipMessage>),
     /// A request the call sent got no final response (timer B/F): treat as 408.
-    RequestTimeout(TransactionKey),
+    RequestTimeout(Box<TransactionKey>),
     /// The operator asked to hang up (`pbx ctl hangup`) or the server is shutting down.
     Hangup,
+}
+
+/// An in-dialog request for a call, with what is needed to answer it.
+#[derive(Debug)]
+pub struct IncomingRequest {
+    /// The request.
+    pub request: SipMessage,
+    /// Its server transaction, to respond with (`None` for an ACK to our 2xx, which has none).
+    pub key: Option<TransactionKey>,
+    /// Where it came from.
+    pub source: SocketAddr,
 }
 
 /// What a call task asks the SIP task to do.

@@ -118,12 +118,13 @@ pub async fn run(shared: CallShared, setup: CallSetup) {
         Instant::now(),
     );
     let id = setup.id;
-    let mut call = match Call::start(shared, setup, guard).await {
+    // The phases are boxed so the task keeps only the live phase's state, not the largest.
+    let mut call = match Box::pin(Call::start(shared, setup, guard)).await {
         Ok(call) => call,
         Err(()) => return,
     };
-    call.run().await;
-    call.finish().await;
+    Box::pin(call.run()).await;
+    Box::pin(call.finish()).await;
     tracing::debug!(call = id, "call task ended");
 }
 
@@ -350,29 +351,29 @@ impl Call {
                 Action::Play {
                     sounds,
                     interruptible,
-                } => self.play(&sounds, interruptible).await,
+                } => Box::pin(self.play(&sounds, interruptible)).await,
                 Action::WaitDigit { timeout } => {
-                    self.wait(Wait::Digit {
+                    Box::pin(self.wait(Wait::Digit {
                         until: Instant::now() + timeout,
-                    })
+                    }))
                     .await
                 }
                 Action::Wait { duration } => {
-                    self.wait(Wait::Sleep {
+                    Box::pin(self.wait(Wait::Sleep {
                         until: Instant::now() + duration,
-                    })
+                    }))
                     .await
                 }
                 Action::Echo => {
                     self.ensure_media().await;
                     self.media.set_echo(true);
-                    let event = self.wait(Wait::Echo).await;
+                    let event = Box::pin(self.wait(Wait::Echo)).await;
                     self.media.set_echo(false);
                     event
                 }
                 Action::Dial {
                     targets, timeout, ..
-                } => self.dial(targets, timeout).await,
+                } => Box::pin(self.dial(targets, timeout)).await,
                 Action::Hangup { cause } => {
                     self.hangup(cause).await;
                     Event::Hangup
@@ -459,6 +460,14 @@ impl Call {
     }
 
     pub(super) async fn on_timers(&mut self, now: Instant) {
+        self.update_stats(now);
+        if self.pending_ack.is_some() {
+            self.retransmit_2xx(now).await;
+        }
+    }
+
+    /// Publishes the media statistics to the registry (for `pbx ctl calls`) once a second.
+    pub(super) fn update_stats(&mut self, now: Instant) {
         if now >= self.last_stats + Duration::from_secs(1) {
             self.last_stats = now;
             let stats = self.media.stats();
@@ -469,6 +478,10 @@ impl Call {
                 v.jitter_ms = stats.jitter_ms;
             });
         }
+    }
+
+    /// Retransmits our 2xx until the ACK comes (RFC 3261 §13.3.1.4), or gives up on the call.
+    pub(super) async fn retransmit_2xx(&mut self, now: Instant) {
         let Some(pending) = self.pending_ack.as_mut() else {
             return;
         };

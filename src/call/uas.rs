@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::task::{Call, PendingAck, ALLOW};
-use super::CallEvent;
+use super::{CallEvent, IncomingRequest};
 use crate::sdp::negotiate;
 use crate::sip::message::{reason_phrase, HeaderName, MessageWriter, SipMessage};
 use crate::sip::method::Method;
@@ -16,11 +16,14 @@ impl Call {
     /// Handles a SIP event; returns a digit received by SIP INFO.
     pub(super) async fn on_sip_event(&mut self, event: CallEvent) -> Option<char> {
         match event {
-            CallEvent::Request {
-                request,
-                key,
-                source,
-            } => self.on_request(request, key, source).await,
+            CallEvent::Request(incoming) => {
+                let IncomingRequest {
+                    request,
+                    key,
+                    source,
+                } = *incoming;
+                self.on_request(request, key, source).await
+            }
             CallEvent::Cancelled => {
                 if !self.final_sent {
                     tracing::info!(call = self.id, "cancelled by the caller");

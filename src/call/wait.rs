@@ -73,12 +73,10 @@ impl Call {
                         None => self.hung_up = true,
                     }
                 }
-                received = self.media.recv() => {
-                    if let Ok((len, from)) = received {
-                        if let Some(MediaEvent::Digit(digit)) = self.media.handle_datagram(len, from, Instant::now()) {
-                            if let Some(result) = digit_result(wait, digit) {
-                                return result;
-                            }
+                Ok(()) = self.media.readable() => {
+                    if let Some(MediaEvent::Digit(digit)) = self.media.receive(Instant::now()) {
+                        if let Some(result) = digit_result(wait, digit) {
+                            return result;
                         }
                     }
                 }
