@@ -213,6 +213,78 @@ fn caller_cancel_while_ringing_cancels_the_callee() {
     assert_no_leftovers(&pbx);
 }
 
+/// The caller gives up while the callee has not answered anything yet: the PBX holds its
+/// CANCEL until the callee's first provisional response (RFC 3261 §9.1); the callee scenario
+/// fails on a CANCEL that comes before its 180.
+#[test]
+fn cancel_waits_for_the_callees_first_provisional_response() {
+    let pbx = pbx_ringing_for(20);
+    let port = register_6002(&pbx);
+    let media = RtpPeer::start();
+    let (callee, caller) = std::thread::scope(|s| {
+        let callee = start_callee(
+            s,
+            &pbx,
+            "sipp/uas_late_ringing_cancel.xml",
+            port,
+            &["-m", "1"],
+        );
+        let caller = call(
+            &pbx,
+            "sipp/uac_cancel_early.xml",
+            "6002",
+            media.port,
+            &["-m", "1", "-d", "300"],
+        );
+        (callee.join().unwrap(), caller)
+    });
+    assert_succeeded(&caller, 1, "caller", &pbx);
+    assert_succeeded(&callee, 1, "callee", &pbx);
+    assert!(
+        pbx.log()
+            .contains("CANCEL held until the INVITE has a provisional response"),
+        "{}",
+        pbx.log()
+    );
+    assert_no_leftovers(&pbx);
+}
+
+/// The callee answers 200 after the caller gave up and before any provisional response (so
+/// no CANCEL could be sent): the PBX ACKs that 200 and hangs the callee up with BYE.
+#[test]
+fn a_200_crossing_the_cancel_is_acknowledged_and_hung_up() {
+    let pbx = pbx_ringing_for(20);
+    let port = register_6002(&pbx);
+    let (media, callee_media) = (RtpPeer::start(), RtpPeer::start());
+    let callee_rtp = callee_media.port.to_string();
+    let callee_args = ["-m", "1", "-key", "rtp_port", callee_rtp.as_str()];
+    let (callee, caller) = std::thread::scope(|s| {
+        let callee = start_callee(
+            s,
+            &pbx,
+            "sipp/uas_answer_crossing_cancel.xml",
+            port,
+            &callee_args,
+        );
+        let caller = call(
+            &pbx,
+            "sipp/uac_cancel_early.xml",
+            "6002",
+            media.port,
+            &["-m", "1", "-d", "300"],
+        );
+        (callee.join().unwrap(), caller)
+    });
+    assert_succeeded(&caller, 1, "caller", &pbx);
+    assert_succeeded(&callee, 1, "callee", &pbx);
+    assert!(
+        pbx.log().contains("2xx crossed our CANCEL: sending BYE"),
+        "{}",
+        pbx.log()
+    );
+    assert_no_leftovers(&pbx);
+}
+
 #[test]
 fn callee_bye_after_answer_hangs_up_the_caller() {
     let pbx = pbx_ringing_for(20);

@@ -119,6 +119,23 @@ impl Dialog {
         }
     }
 
+    /// The dialog a 2xx to a cancelled INVITE established, rebuilt from the CANCEL (which
+    /// carries the INVITE's Request-URI, From, To, Call-ID and CSeq number, §9.1) and that
+    /// 2xx: to ACK and BYE it.
+    pub fn of_cancelled_invite(cancel: &SipMessage, response: &SipMessage) -> Option<Dialog> {
+        let local_tag = cancel.from_header().ok()?.tag()?.to_string();
+        let mut dialog = Dialog::new_uac(
+            cancel.call_id()?,
+            &local_tag,
+            cancel.header(HeaderName::From)?,
+            cancel.header(HeaderName::To)?,
+            cancel.request_uri()?,
+        );
+        dialog.local_cseq = cancel.cseq().ok()?.seq;
+        dialog.confirm_uac(response);
+        Some(dialog)
+    }
+
     /// Completes a UAC dialog from the 2xx that established it (§12.1.2): the peer's tag,
     /// its Contact as remote target, and the Record-Route set reversed.
     pub fn confirm_uac(&mut self, response: &SipMessage) {
@@ -336,6 +353,48 @@ Contact: <sip:6001@10.0.0.5:5062;transport=udp>\r\nRecord-Route: <sip:proxy;lr>\
         assert_eq!(ack.top_via().unwrap().branch(), Some("z9hG4bKinv"));
         assert_eq!(ack.to_header().unwrap().tag(), Some("theirs"));
         assert_eq!(ack.request_uri(), invite.request_uri());
+    }
+
+    #[test]
+    fn a_2xx_to_a_cancelled_invite_is_acked_and_byed_from_the_cancel() {
+        let cancel = parse(
+            "CANCEL sip:6002@10.0.0.9:5070 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKinv;rport\r\n\
+From: <sip:6001@pbx>;tag=ours\r\nTo: <sip:6002@pbx>\r\nCall-ID: leg1\r\n\
+CSeq: 41 CANCEL\r\nContent-Length: 0\r\n\r\n",
+        );
+        let ok = parse(
+            "SIP/2.0 200 OK\r\n\
+Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKinv;rport\r\n\
+From: <sip:6001@pbx>;tag=ours\r\nTo: <sip:6002@pbx>;tag=theirs\r\nCall-ID: leg1\r\n\
+CSeq: 41 INVITE\r\nContact: <sip:6002@10.0.0.9:5070>\r\n\
+Record-Route: <sip:p1;lr>\r\nRecord-Route: <sip:p2;lr>\r\nContent-Length: 0\r\n\r\n",
+        );
+        let mut dialog = Dialog::of_cancelled_invite(&cancel, &ok).unwrap();
+        let via: SocketAddr = "10.0.0.1:5060".parse().unwrap();
+        let ack = parse(
+            std::str::from_utf8(&dialog.request(Method::Ack, via, "z9hG4bKa").finish()).unwrap(),
+        );
+        assert_eq!(ack.request_uri(), Some("sip:6002@10.0.0.9:5070"));
+        assert_eq!(
+            ack.header(HeaderName::To),
+            Some("<sip:6002@pbx>;tag=theirs")
+        );
+        assert_eq!(ack.header(HeaderName::CSeq), Some("41 ACK"));
+        let routes: Vec<&str> = ack.header_values(HeaderName::Route).collect();
+        assert_eq!(routes, ["<sip:p2;lr>", "<sip:p1;lr>"]);
+        let bye = parse(
+            std::str::from_utf8(&dialog.request(Method::Bye, via, "z9hG4bKb").finish()).unwrap(),
+        );
+        assert_eq!(bye.header(HeaderName::CSeq), Some("42 BYE"));
+        assert_eq!(
+            bye.header(HeaderName::From),
+            Some("<sip:6001@pbx>;tag=ours")
+        );
+        assert!(
+            Dialog::of_cancelled_invite(&ok, &ok).is_none(),
+            "a response is no CANCEL"
+        );
     }
 
     #[test]

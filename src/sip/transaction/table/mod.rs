@@ -23,7 +23,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::client::ClientTransaction;
-use super::client_invite::ClientInviteTransaction;
+use super::client_invite::{ClientInviteState, ClientInviteTransaction};
 use super::deadlines::{Deadlines, Scheduled, Side};
 use super::server::ServerTransaction;
 use super::server_invite::ServerInviteTransaction;
@@ -300,6 +300,18 @@ impl TransactionTable {
                 kind: Client::Invite(tx),
                 ..
             }) => Some(tx.request()),
+            _ => None,
+        }
+    }
+
+    /// Whether INVITE client transaction `key` exists and has had a response (a CANCEL may
+    /// be sent only then, §9.1).
+    pub fn invite_answered(&self, key: &TransactionKey) -> Option<bool> {
+        match self.clients.get(key) {
+            Some(Entry {
+                kind: Client::Invite(tx),
+                ..
+            }) => Some(tx.state() != ClientInviteState::Calling),
             _ => None,
         }
     }

@@ -12,6 +12,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+mod cancel;
+
 use crate::call::registry::CallRegistry;
 use crate::call::routes::CallRoutes;
 use crate::call::task::CallSetup;
@@ -27,6 +29,7 @@ use crate::trunk::{TrunkBoard, Trunks};
 use crate::location::Location;
 use crate::qualify::Qualifier;
 use crate::registration::{random_tag, Registration};
+use crate::sip::cancelled_invites::CancelledInvites;
 use crate::sip::message::{reason_phrase, MessageWriter, SipMessage};
 use crate::sip::method::Method;
 use crate::sip::transaction::table::{RequestMatch, TableEvent, TransactionTable};
@@ -64,6 +67,8 @@ pub struct Router {
     registry: CallRegistry,
     new_calls: VecDeque<CallSetup>,
     direct: VecDeque<(SocketAddr, Bytes)>,
+    /// Outgoing INVITEs the calls cancelled (§9.1).
+    cancels: CancelledInvites<crate::call::CallId>,
 }
 
 /// Settings the router needs besides its collaborators.
@@ -114,6 +119,7 @@ impl Router {
             registry,
             new_calls: VecDeque::new(),
             direct: VecDeque::new(),
+            cancels: CancelledInvites::new(64 * Timers::default().t1),
         }
     }
 
@@ -137,7 +143,7 @@ impl Router {
             }
         };
         if message.status().is_some() {
-            self.handle_response(&message, now);
+            self.handle_response(&message, source, now);
         } else {
             self.handle_request(&message, source, now);
         }
@@ -408,6 +414,12 @@ impl Router {
                 to,
                 request,
                 call,
+            } if key.method == Method::Cancel => self.cancel_invite(key, to, request, call, now),
+            SipCommand::Request {
+                key,
+                to,
+                request,
+                call,
             } => {
                 if self
                     .transactions
@@ -466,7 +478,7 @@ impl Router {
         }
     }
 
-    fn handle_response(&mut self, response: &SipMessage, now: Instant) {
+    fn handle_response(&mut self, response: &SipMessage, source: SocketAddr, now: Instant) {
         let (Ok(via), Ok(cseq), Some(status)) =
             (response.top_via(), response.cseq(), response.status())
         else {
@@ -500,6 +512,11 @@ impl Router {
         {
             return;
         }
+        if cseq.method == Method::Invite
+            && self.on_invite_response(&key, response, status, source, now)
+        {
+            return;
+        }
         // An INVITE's 2xx may come again (retransmissions, forks): its owner ACKs each one, so
         // the route stays until the call ends.
         let done = status >= 300 || (status >= 200 && cseq.method != Method::Invite);
@@ -527,13 +544,14 @@ impl Router {
 
     /// The next instant [`Router::handle_timeout`] must run.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        match (
+        [
             self.transactions.poll_timeout(),
             self.registrations.poll_timeout(),
-        ) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+            self.cancels.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Starts removing every trunk registration (shutdown).
@@ -549,12 +567,16 @@ impl Router {
     /// Runs transaction timers due at `now` and reacts to their events.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.transactions.handle_timeout(now);
+        self.expire_cancelled(now);
         self.registrations.drive(&mut self.transactions, now);
         while let Some(event) = self.transactions.poll_event() {
             match event {
                 TableEvent::ClientTimeout(key) => {
                     if self.registrations.on_timeout(&key, now) {
                         continue;
+                    }
+                    if key.method == Method::Invite {
+                        self.cancels.forget(&key);
                     }
                     if let Some(call) = self.calls.request_owner(&key, true) {
                         self.calls
