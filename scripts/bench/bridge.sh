@@ -20,6 +20,9 @@
 #   HOLD_SECS      seconds each call lasts after its answer (default 15)
 #   RAMP_RATE      new calls per second while a step starts its calls (default 20)
 #   PBX_LOG_LEVEL  pbx log level during the run (default info, what production runs)
+#   PERF=0         skip the perf profile of each step's steady window (taken when `perf
+#                  record -e cpu-clock` works; it splits the pbx's CPU into the recvfrom/sendto
+#                  system calls a bare relay would make too, and everything else)
 #   KEEP_TMP=1     keep the temporary directory (kept anyway when something failed)
 set -euo pipefail
 
@@ -86,11 +89,17 @@ monitor_pid=""
 sink_pid=""
 uac_pid=""
 uas_pid=""
+perf_pid=""
 keep=${KEEP_TMP:-0}
+perf_ok=0
+if [ "${PERF:-1}" != 0 ] && command -v perf >/dev/null 2>&1 &&
+    perf record -q -e cpu-clock -o /dev/null -- true >/dev/null 2>&1; then
+    perf_ok=1
+fi
 
 cleanup() {
     local pid
-    for pid in "$uac_pid" "$uas_pid" "$sink_pid" "$monitor_pid"; do
+    for pid in "$uac_pid" "$uas_pid" "$sink_pid" "$monitor_pid" "$perf_pid"; do
         if [ -n "$pid" ]; then
             kill "$pid" 2>/dev/null || true
         fi
@@ -360,8 +369,23 @@ for n in $steps; do
             -trace_err -error_file "$step_dir/errors.log" >"$step_dir/sipp.out" 2>&1
     ) &
     uac_pid=$!
+    if [ "$perf_ok" = 1 ]; then
+        # Inside the steady window: after the last call started, before the first one ends.
+        perf_secs=$((hold_secs - n / ramp_rate - 2))
+        [ "$perf_secs" -le 5 ] || perf_secs=5
+        (
+            sleep $((n / ramp_rate + 1))
+            exec timeout -k 2 30 perf record -q -e cpu-clock -F 999 -g -p "$pbx_pid" \
+                -o "$step_dir/perf.data" -- sleep "$perf_secs"
+        ) >"$step_dir/perf.out" 2>&1 &
+        perf_pid=$!
+    fi
     wait "$uac_pid" || true
     uac_pid=""
+    if [ -n "$perf_pid" ]; then
+        wait "$perf_pid" || true
+        perf_pid=""
+    fi
     for _ in $(seq 40); do
         curl -sf "$api/api/stats" | grep -q '"calls_active":0,' && break
         sleep 0.5
@@ -437,8 +461,37 @@ echo "CPU (stime / utime+stime: sampled at timer ticks, so only indicative)."
 echo "RSS KiB/call = (pbx RSS at the peak - idle RSS $idle_rss KiB) / peak calls."
 echo "RTP loss = 1 - packets back at the callers' sink / packets the callers sent ($pcap_packets per"
 echo "successful call); each packet crossed the pbx twice (there and echoed back)."
-echo "No kernel floor (bare UDP receive+send cost) was measured: a relay of our own would not be a"
-echo "fair floor; the sys % column is the kernel's share of the pbx's own cost."
+if [ "$perf_ok" = 1 ]; then
+    echo
+    echo "Kernel floor, from a perf profile (cpu-clock, call graphs) of each step's steady window:"
+    echo "syscalls % = the share of the pbx's CPU inside recvfrom and sendto, what any userspace"
+    echo "relay pays per packet (generous: it includes the recvfrom that finds the socket empty);"
+    echo "raw % = the part of it spent delivering each packet to the raw sockets of SIPp's pcap"
+    echo "player (a loopback send runs the receiver's delivery too): an artefact of this test rig."
+    echo "pbx/floor = 100 / syscalls %; without the artefact = (100 - raw) / (syscalls - raw)."
+    for n in $steps; do
+        data="$work/step-$n/perf.data"
+        if [ ! -s "$data" ]; then
+            echo "  $n calls: no profile ($(head -c 200 "$work/step-$n/perf.out" 2>/dev/null))"
+            continue
+        fi
+        read -r sendto recvfrom raw <<<"$(perf report -i "$data" --children --sort symbol --stdio \
+            2>/dev/null | awk '
+            / \[k\] __x64_sys_sendto( |$)/ { s = $1 + 0 }
+            / \[k\] __x64_sys_recvfrom( |$)/ { r = $1 + 0 }
+            / \[k\] raw_local_deliver( |$)/ { w = $1 + 0 }
+            END { printf "%.1f %.1f %.1f\n", s, r, w }')"
+        awk -v n="$n" -v s="$sendto" -v r="$recvfrom" -v w="$raw" 'BEGIN {
+            f = s + r
+            if (f <= w) { printf "  %s calls: profile without recvfrom/sendto samples\n", n; exit }
+            printf "  %s calls: syscalls %.1f %% (sendto %.1f, recvfrom %.1f), raw %.1f %%:" \
+                " pbx/floor %.2fx, without the artefact %.2fx\n",
+                n, f, s, r, w, 100 / f, (100 - w) / (f - w)
+        }'
+    done
+else
+    echo "No kernel floor was estimated: perf (linux-perf) is missing or cannot sample here."
+fi
 echo
 echo "per step: sink packets/bytes, ports that received, min/max per port, sink kernel drops |"
 echo "calls the pbx logged as ended, caller-leg packets in/out, caller-leg lost | steady window |"
