@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::call::dialplan_handle::{DialplanHandle, DialplanSource};
 use crate::call::registry::CallRegistry;
+use crate::call::runtimes::CallRuntimes;
 use crate::call::task::{self as call_task, CallShared};
 use crate::call::{ControlCommand, SipCommand, CONTROL_CAPACITY, SIP_COMMAND_CAPACITY};
 use crate::config::Config;
@@ -65,6 +66,9 @@ pub enum ServerError {
     /// The RTP port range is unusable.
     #[error("{0}")]
     Ports(#[from] PortError),
+    /// The threads that run calls could not be started.
+    #[error("cannot start the call threads: {0}")]
+    CallThreads(std::io::Error),
 }
 
 /// Runs the PBX until `shutdown` is cancelled.
@@ -157,6 +161,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         rtp_timeout: Duration::from_secs(config.rtp.inactivity_timeout_secs),
     };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
+    let call_runtimes = CallRuntimes::per_core().map_err(ServerError::CallThreads)?;
 
     let mut tasks = JoinSet::new();
     tasks.spawn(sip_loop(
@@ -167,6 +172,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             control: control_rx,
             trace: trace.clone(),
             calls: call_shared,
+            call_runtimes,
             qualify_every,
         },
         shutdown.clone(),
@@ -265,6 +271,7 @@ struct SipLoop {
     control: mpsc::Receiver<ControlCommand>,
     trace: SipTrace,
     calls: CallShared,
+    call_runtimes: CallRuntimes,
     qualify_every: Duration,
 }
 
@@ -278,6 +285,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
         mut control,
         trace,
         calls: shared,
+        call_runtimes,
         qualify_every,
     } = state;
     let mut buf = BytesMut::with_capacity(65_536);
@@ -324,7 +332,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
             _ = tick(&mut qualify), if drain_until.is_none() => router.qualify(Instant::now()),
         }
         while let Some(setup) = router.poll_new_call() {
-            call_tasks.spawn(call_task::run(shared.clone(), setup));
+            call_tasks.spawn_on(call_task::run(shared.clone(), setup), call_runtimes.next());
         }
         while let Some((to, data)) = router.poll_transmit() {
             trace.record(false, to, &data);
@@ -338,6 +346,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
         transport.send(&data, to);
     }
     call_tasks.shutdown().await;
+    drop(call_runtimes);
 }
 
 /// Reloads the dialplan on SIGHUP, keeping the old one when the new one has errors.

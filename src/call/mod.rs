@@ -8,6 +8,7 @@ pub mod dialplan_handle;
 pub mod media_io;
 pub mod registry;
 pub mod routes;
+pub mod runtimes;
 pub mod task;
 pub mod uas;
 pub mod wait;
