@@ -83,11 +83,17 @@ pub(super) struct Bridged {
 }
 
 impl Call {
-    /// Runs `Dial(targets, timeout)`: returns `DialResult` with the outcome, or `Hangup` when
-    /// the caller went away.
-    pub(super) async fn dial(&mut self, targets: Vec<DialTarget>, timeout: Duration) -> Event {
+    /// Runs `Dial(targets, timeout)` up to the answer: returns the answered leg to bridge, or
+    /// the dialplan event (`DialResult` with the outcome, or `Hangup` when the caller went
+    /// away). The bridge runs after this future is gone, so a bridged call does not keep the
+    /// ringing phase's state.
+    pub(super) async fn dial(
+        &mut self,
+        targets: Vec<DialTarget>,
+        timeout: Duration,
+    ) -> Result<Box<Bridged>, Event> {
         if self.hung_up {
-            return Event::Hangup;
+            return Err(Event::Hangup);
         }
         let now = Instant::now();
         let mut legs = Vec::new();
@@ -112,14 +118,14 @@ impl Call {
                 call = self.id,
                 "Dial: nobody to call (not registered): CHANUNAVAIL"
             );
-            return Event::DialResult(DialStatus::ChanUnavail);
+            return Err(Event::DialResult(DialStatus::ChanUnavail));
         }
         let ring_timeout = tokio::time::sleep_until((now + timeout).into());
         tokio::pin!(ring_timeout);
         let winner = loop {
             if self.hung_up {
                 Box::pin(self.abandon(&mut legs)).await;
-                return Event::Hangup;
+                return Err(Event::Hangup);
             }
             if legs
                 .iter()
@@ -127,7 +133,7 @@ impl Call {
             {
                 let status = dial_status(&legs);
                 tracing::info!(call = self.id, ?status, "Dial failed");
-                return Event::DialResult(status);
+                return Err(Event::DialResult(status));
             }
             let early = legs.iter().position(|l| l.early.is_some());
             tokio::select! {
@@ -164,17 +170,17 @@ impl Call {
                 _ = &mut ring_timeout => {
                     tracing::info!(call = self.id, "Dial timed out: cancelling");
                     Box::pin(self.abandon(&mut legs)).await;
-                    return Event::DialResult(DialStatus::NoAnswer);
+                    return Err(Event::DialResult(DialStatus::NoAnswer));
                 }
             }
         };
         let (winner, response) = winner;
         let answer = legs.remove(winner);
         Box::pin(self.abandon(&mut legs)).await;
-        match Box::pin(self.connect(answer, response)).await {
-            Some(bridged) => Box::pin(self.bridge(bridged)).await,
-            None => Event::DialResult(DialStatus::Congestion),
-        }
+        Box::pin(self.connect(answer, response))
+            .await
+            .map(Box::new)
+            .ok_or(Event::DialResult(DialStatus::Congestion))
     }
 
     fn endpoint_target(&self, user: &str, binding: &Binding) -> LegTarget {

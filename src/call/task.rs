@@ -373,7 +373,10 @@ impl Call {
                 }
                 Action::Dial {
                     targets, timeout, ..
-                } => Box::pin(self.dial(targets, timeout)).await,
+                } => match Box::pin(self.dial(targets, timeout)).await {
+                    Ok(bridged) => Box::pin(self.bridge(*bridged)).await,
+                    Err(event) => event,
+                },
                 Action::Hangup { cause } => {
                     self.hangup(cause).await;
                     Event::Hangup
