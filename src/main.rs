@@ -157,7 +157,12 @@ fn run(cli: &Cli, config_path: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    // SIP and the admin API run on this thread; calls on their own per-core threads
+    // (`pbx::call::runtimes`), so no message waits for a work-stealing hand-off.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("pbx: cannot start the async runtime: {e}");

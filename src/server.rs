@@ -407,8 +407,16 @@ async fn save_loop(location: Location, path: PathBuf, shutdown: CancellationToke
                     _ = shutdown.cancelled() => break,
                     _ = tokio::time::sleep(SAVE_COALESCE) => {}
                 }
-                if let Err(error) = location.save(&path, Instant::now(), SystemTime::now()) {
-                    tracing::error!(%error, "saving registrations failed");
+                // Serializing and writing thousands of bindings must not hold up SIP.
+                let (snapshot, file) = (location.clone(), path.clone());
+                let saved = tokio::task::spawn_blocking(move || {
+                    snapshot.save(&file, Instant::now(), SystemTime::now())
+                })
+                .await;
+                match saved {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => tracing::error!(%error, "saving registrations failed"),
+                    Err(error) => tracing::error!(%error, "saving registrations failed"),
                 }
             }
         }
