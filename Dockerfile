@@ -43,7 +43,8 @@ WORKDIR /var/lib/pbx
 # Numeric, so runtimes that check for non-root (Kubernetes runAsNonRoot) can tell: it is pbx.
 USER 10001:10001
 
-# SIP signalling, then RTP media.
+# SIP signalling, then RTP media. 5060/tcp is declared for SIP over TCP, which pbx does not
+# serve yet: today it speaks SIP over UDP only (docker-compose.yml publishes 5060/udp).
 EXPOSE 5060/udp 5060/tcp 10000-10099/udp
 
 # `pbx ctl health` asks the admin API on 127.0.0.1:8088 inside the container: exit 0 when
