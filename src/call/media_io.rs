@@ -302,7 +302,7 @@ impl MediaLeg {
         self.socket.readable().await
     }
 
-    /// Reads the datagrams waiting (up to [`DATAGRAMS_PER_WAKE`]) and accounts them: DTMF
+    /// Reads the datagrams waiting (up to `DATAGRAMS_PER_WAKE`) and accounts them: DTMF
     /// digits come out (reading stops at the first, the rest waits for the next call), echo
     /// sends the audio back.
     pub fn receive(&mut self, now: Instant) -> Option<MediaEvent> {
@@ -351,7 +351,7 @@ impl MediaLeg {
         None
     }
 
-    /// Reads the datagrams waiting on this leg (up to [`DATAGRAMS_PER_WAKE`]) and relays them
+    /// Reads the datagrams waiting on this leg (up to `DATAGRAMS_PER_WAKE`) and relays them
     /// to leg `to` (the B2BUA bridge). Same codec: each packet is moved into `to`'s stream in
     /// place (SSRC, sequence, timestamp rewritten), never decoded. Different codecs: the
     /// payload is decoded into `to`'s jitter buffer, which `to` plays out every 20 ms in its
