@@ -4,14 +4,12 @@
 #
 # The callee 6002 is a SIPp UAS (tests/fixtures/sipp/bench_uas_echo.xml), registered first from
 # the port it then listens on; it answers with PCMU and returns every RTP packet (-rtp_echo).
-# The caller 6001 is a SIPp UAC (tests/fixtures/sipp/bench_uac_bridge.xml) that plays a
-# generated mu-law RTP pcap (50 packets/s) from its own port per call and hangs up after
-# HOLD_SECS. Each packet crosses the pbx twice (caller to callee, and its echo back), and a
-# Python sink bound on the callers' media ports counts what comes back, which gives the loss.
-# The pbx's CPU time and RSS come from /proc; a monitor samples them, and calls_active from the
+# The caller 6001 is a SIPp UAC (tests/fixtures/sipp/bench_uac_bridge.xml) that streams a
+# generated mu-law tone as RTP (50 packets/s, SIPp's rtp_stream: plain UDP sockets) and hangs up
+# after HOLD_SECS. Each packet crosses the pbx twice (caller to callee, and its echo back). The
+# pbx's CPU time and RSS come from /proc; a monitor samples them, and calls_active from the
 # admin API, every 0.5 s. The pbx's own per-call packet counters come from its "call ended" log
-# lines. Everything it starts is stopped on exit. Needs root (SIPp sends pcap audio on raw
-# sockets).
+# lines and give the loss. Everything it starts is stopped on exit.
 #
 # Usage: scripts/bench/bridge.sh
 # Environment:
@@ -63,7 +61,6 @@ is_count "$ramp_rate" || die "RAMP_RATE must be a positive integer, got '$ramp_r
 if [ $((max_calls / ramp_rate)) -gt $((hold_secs - 4)) ]; then
     die "$max_calls calls at RAMP_RATE $ramp_rate/s take longer than HOLD_SECS - 4 s to start"
 fi
-[ "$(id -u)" = 0 ] || die "run as root: SIPp plays pcap audio on raw sockets"
 for tool in sipp python3 curl getconf timeout awk pgrep; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (sipp: apt-get install sip-tester)"
 done
@@ -86,7 +83,6 @@ clk_tck=$(getconf CLK_TCK)
 work=$(mktemp -d -t pbx-bench-bridge.XXXXXX)
 pbx_pid=""
 monitor_pid=""
-sink_pid=""
 uac_pid=""
 uas_pid=""
 perf_pid=""
@@ -99,7 +95,7 @@ fi
 
 cleanup() {
     local pid
-    for pid in "$uac_pid" "$uas_pid" "$sink_pid" "$monitor_pid" "$perf_pid"; do
+    for pid in "$uac_pid" "$uas_pid" "$monitor_pid" "$perf_pid"; do
         if [ -n "$pid" ]; then
             kill "$pid" 2>/dev/null || true
         fi
@@ -170,8 +166,6 @@ uas_media=$((uas_port + 2))
 uac_media=$((uac_port + 2))
 rtp_min=$((40000 + (sip_port % 10) * 2000))
 rtp_max=$((rtp_min + 1999))
-# The pcap ends half a second before the caller's BYE, so every packet can come back.
-pcap_packets=$(((hold_secs * 1000 - 500) / 20))
 
 dialplan="$work/dialplan.toml"
 printf '[context.internal]\n"6002" = ["Dial(endpoint/6002, 20)", "Hangup()"]\n' >"$dialplan"
@@ -188,10 +182,9 @@ config="$work/pbx.toml"
     done
 } >"$config"
 
-# The caller's audio: Ethernet/IPv4/UDP frames of RTP (PT 0, 160 bytes of a mu-law 440 Hz tone)
-# every 20 ms, as a little-endian pcap that SIPp's play_pcap_audio reads.
-python3 - "$work/bench_ulaw.pcap" "$pcap_packets" <<'EOF'
-import math, struct, sys
+# The caller's audio: one second of a mu-law 440 Hz tone, raw, which rtp_stream loops.
+python3 - "$work/bench_ulaw.raw" <<'EOF'
+import math, sys
 
 def ulaw(sample):
     sign = 0x80 if sample < 0 else 0
@@ -199,25 +192,8 @@ def ulaw(sample):
     exponent = max(magnitude.bit_length() - 8, 0)
     return ~(sign | (exponent << 4) | ((magnitude >> (exponent + 3)) & 0x0F)) & 0xFF
 
-path, count = sys.argv[1], int(sys.argv[2])
-tone = bytes(ulaw(int(8000 * math.sin(2 * math.pi * 440 * n / 8000))) for n in range(8000))
-with open(path, "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-    for i in range(count):
-        payload = tone[(i * 160) % 8000:][:160]
-        rtp = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0), i + 1, i * 160, 0x5EED0001) + payload
-        udp = struct.pack("!HHHH", 6000, 6000, 8 + len(rtp), 0) + rtp
-        header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 64, 17, 0,
-                             bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1]))
-        words = struct.unpack("!10H", header)
-        total = sum(words)
-        while total >> 16:
-            total = (total & 0xFFFF) + (total >> 16)
-        header = header[:10] + struct.pack("!H", ~total & 0xFFFF) + header[12:]
-        frame = bytes(12) + b"\x08\x00" + header + udp
-        micros = i * 20000
-        f.write(struct.pack("<IIII", micros // 1000000, micros % 1000000, len(frame), len(frame)))
-        f.write(frame)
+with open(sys.argv[1], "wb") as f:
+    f.write(bytes(ulaw(int(8000 * math.sin(2 * math.pi * 440 * n / 8000))) for n in range(8000)))
 EOF
 
 # Samples the pbx every 0.5 s: "unix_time calls_active rtp_ports_in_use rss_kib on_cpu_ns"
@@ -252,55 +228,6 @@ with open(out, "w", buffering=1) as f:
         time.sleep(max(0.0, due - time.time()))
 EOF
 
-# Counts the UDP datagrams arriving on COUNT ports FIRST, FIRST + STRIDE, ...; on SIGTERM writes
-# "packets bytes ports_that_received min_per_port max_per_port kernel_drops". Drains ready
-# sockets in batches every 10 ms to stay cheap.
-cat >"$work/sink.py" <<'EOF'
-import select, signal, socket, sys, time
-
-out, first, stride, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-sockets, counts = {}, {}
-poller = select.epoll()
-for k in range(count):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, 33, 1 << 20)  # SO_RCVBUFFORCE (root): 1 MiB
-    s.bind(("127.0.0.1", first + k * stride))
-    s.setblocking(False)
-    sockets[s.fileno()] = s
-    counts[s.fileno()] = 0
-    poller.register(s.fileno(), select.EPOLLIN)
-running = True
-
-def stop(*_):
-    global running
-    running = False
-
-signal.signal(signal.SIGTERM, stop)
-packets = size = 0
-buf = bytearray(2048)
-while running:
-    for fd, _ in poller.poll(0.1):
-        s = sockets[fd]
-        while True:
-            try:
-                n = s.recv_into(buf)
-            except BlockingIOError:
-                break
-            packets += 1
-            size += n
-            counts[fd] += 1
-    time.sleep(0.01)
-ports = {first + k * stride for k in range(count)}
-drops = 0
-with open("/proc/net/udp") as f:
-    for line in f.readlines()[1:]:
-        cols = line.split()
-        if cols[1].startswith("0100007F:") and int(cols[1].split(":")[1], 16) in ports:
-            drops += int(cols[-1])
-received = [c for c in counts.values() if c > 0]
-with open(out, "w") as f:
-    f.write(f"{packets} {size} {len(received)} {min(received, default=0)} {max(received, default=0)} {drops}\n")
-EOF
 
 wait_for_other_benchmarks
 
@@ -338,7 +265,7 @@ idle_rss=$(rss_kib)
 echo "pbx bridge benchmark: $pbx_bin ($("$pbx_bin" --version 2>/dev/null || echo unknown version))"
 echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), CLK_TCK=$clk_tck, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "pbx: pid $pbx_pid, sip 127.0.0.1:$sip_port, rtp $rtp_min-$rtp_max, log level $log_level, idle RSS $((idle_rss / 1024)) MiB, work dir $work"
-echo "calls: 6001 (SIPp, pcap of $pcap_packets mu-law packets, 20 ms apart) dials 6002 (SIPp, -rtp_echo)"
+echo "calls: 6001 (SIPp, rtp_stream of mu-law packets, 20 ms apart) dials 6002 (SIPp, -rtp_echo)"
 echo "through Dial(endpoint/6002, 20); $ramp_rate new calls/s, each hung up by the caller ${hold_secs} s after its answer"
 echo
 
@@ -351,10 +278,6 @@ for n in $steps; do
     wait_for_other_benchmarks
     step_dir="$work/step-$n"
     mkdir -p "$step_dir"
-    python3 "$work/sink.py" "$step_dir/sink" $((uac_media + 4)) 4 "$n" &
-    sink_pid=$!
-    sleep 0.5
-    kill -0 "$sink_pid" 2>/dev/null || die "the RTP sink could not bind its ports from $((uac_media + 4))"
     log_lines_before=$(wc -l <"$log")
     read -r ns_before user_before sys_before <<<"$(cpu_read)"
     t0=$(date +%s.%N)
@@ -394,11 +317,6 @@ for n in $steps; do
     pbx_alive "$n calls"
     read -r ns_after user_after sys_after <<<"$(cpu_read)"
     t1=$(date +%s.%N)
-    kill -TERM "$sink_pid" 2>/dev/null || true
-    wait "$sink_pid" || true
-    sink_pid=""
-    read -r sink_packets sink_bytes sink_ports sink_min sink_max sink_drops \
-        <<<"$(cat "$step_dir/sink" 2>/dev/null || echo "0 0 0 0 0 0")"
 
     read -r created ok <<<"$(sipp_counts "$step_dir/stat.csv")"
     failed=$((created - ok))
@@ -432,8 +350,7 @@ for n in $steps; do
         }' "$work/samples")"
     cpu_secs=$(ratio $((ns_after - ns_before)) 1e9 %.3f 1)
     ticks=$((user_after - user_before + sys_after - sys_before))
-    echo "$sink_packets $sink_bytes $sink_ports $sink_min $sink_max $sink_drops $ended $pbx_in $pbx_out" \
-        "$pbx_lost $steady_secs $cpu_secs $(ratio "$ticks" "$clk_tck" %.2f 1)" >"$step_dir/media"
+    echo "$ended $pbx_in $pbx_out $pbx_lost $steady_secs $cpu_secs $(ratio "$ticks" "$clk_tck" %.2f 1)" >"$step_dir/media"
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
     steady_packets=$(ratio "$steady_secs" 1 %.0f "$peak 100")
     # shellcheck disable=SC2059 # the format is the fixed $row
@@ -442,7 +359,7 @@ for n in $steps; do
         "$(ratio "$steady_ns" "$steady_packets" %.2f 1e-3)" \
         "$(ratio $((sys_after - sys_before)) "$ticks" %.0f 100)" \
         "$(ratio "$cpu_secs" "$wall" %.1f 100)" "$(ratio $((peak_rss - idle_rss)) "$peak" %.0f 1)" \
-        "$(ratio $((ok * pcap_packets - sink_packets)) $((ok * pcap_packets)) %.3f 100)" "$warnings"
+        "$(ratio $((pbx_in - pbx_out)) "$pbx_in" %.3f 100)" "$warnings"
     if [ "$failed" -gt 0 ] || [ "$warnings" -gt 0 ]; then
         any_failure=1
     fi
@@ -459,15 +376,17 @@ echo "per relayed packet; us/pkt steady = the CPU while every call was up (all p
 echo "50 packets/s each way) / (peak x 100 packets/s); sys % = the kernel's share of the step's"
 echo "CPU (stime / utime+stime: sampled at timer ticks, so only indicative)."
 echo "RSS KiB/call = (pbx RSS at the peak - idle RSS $idle_rss KiB) / peak calls."
-echo "RTP loss = 1 - packets back at the callers' sink / packets the callers sent ($pcap_packets per"
-echo "successful call); each packet crossed the pbx twice (there and echoed back)."
+echo "RTP loss = 1 - caller-leg packets out / caller-leg packets in (pbx counters): what the callers"
+echo "sent that did not come back through the pbx, the callee's echo and the pbx again (packets"
+echo "in flight at the hang-up included)."
 if [ "$perf_ok" = 1 ]; then
     echo
     echo "Kernel floor, from a perf profile (cpu-clock, call graphs) of each step's steady window:"
     echo "syscalls % = the share of the pbx's CPU inside recvfrom and sendto, what any userspace"
     echo "relay pays per packet (generous: it includes the recvfrom that finds the socket empty);"
-    echo "raw % = the part of it spent delivering each packet to the raw sockets of SIPp's pcap"
-    echo "player (a loopback send runs the receiver's delivery too): an artefact of this test rig."
+    echo "raw % = the part of it spent copying packets to raw sockets on the machine (a loopback"
+    echo "send runs the receiver's delivery too): about 0 here; a caller playing pcap audio (raw"
+    echo "sockets) would inflate both figures by this much."
     echo "pbx/floor = 100 / syscalls %; without the artefact = (100 - raw) / (syscalls - raw)."
     for n in $steps; do
         data="$work/step-$n/perf.data"
@@ -493,14 +412,12 @@ else
     echo "No kernel floor was estimated: perf (linux-perf) is missing or cannot sample here."
 fi
 echo
-echo "per step: sink packets/bytes, ports that received, min/max per port, sink kernel drops |"
-echo "calls the pbx logged as ended, caller-leg packets in/out, caller-leg lost | steady window |"
+echo "per step: calls the pbx logged as ended, caller-leg packets in/out, caller-leg lost |"
+echo "steady window |"
 echo "pbx CPU seconds: scheduler run time, and utime+stime from ticks:"
 for n in $steps; do
-    read -r packets bytes ports pmin pmax drops ended pin pout plost steady cpu_secs tick_secs \
-        <"$work/step-$n/media"
-    echo "  $n calls: sink $packets packets, $bytes bytes, $ports ports, $pmin..$pmax each, $drops drops |" \
-        "pbx: $ended ended, in $pin, out $pout, lost $plost | steady ${steady} s |" \
+    read -r ended pin pout plost steady cpu_secs tick_secs <"$work/step-$n/media"
+    echo "  $n calls: pbx: $ended ended, in $pin, out $pout, lost $plost | steady ${steady} s |" \
         "CPU ${cpu_secs} s, ticks ${tick_secs} s"
 done
 read -r uas_created uas_ok <<<"$(sipp_counts "$work/uas-stat.csv")"
