@@ -285,6 +285,51 @@ fn a_200_crossing_the_cancel_is_acknowledged_and_hung_up() {
     assert_no_leftovers(&pbx);
 }
 
+/// A key pressed on the caller's phone and sent as SIP INFO (application/dtmf-relay) reaches
+/// the bridged callee as RFC 4733 telephone-events: key 5, one event timestamp, the marker on
+/// the first packet, the final duration three times with the E bit.
+#[test]
+fn info_key_press_reaches_the_callee_as_rfc4733_events() {
+    let pbx = pbx_ringing_for(20);
+    let port = register_6002(&pbx);
+    let (caller_media, callee_media) = (RtpPeer::start(), RtpPeer::start());
+    let callee_rtp = callee_media.port.to_string();
+    let callee_args = ["-m", "1", "-key", "rtp_port", callee_rtp.as_str()];
+    let (callee, caller) = std::thread::scope(|s| {
+        let callee = start_callee(s, &pbx, "sipp/uas_answer.xml", port, &callee_args);
+        let caller = call(
+            &pbx,
+            "sipp/dial_uac_info.xml",
+            "6002",
+            caller_media.port,
+            &["-m", "1", "-d", "1000"],
+        );
+        (callee.join().unwrap(), caller)
+    });
+    assert_succeeded(&caller, 1, "caller", &pbx);
+    assert_succeeded(&callee, 1, "callee", &pbx);
+    let events: Vec<_> = callee_media
+        .packets()
+        .into_iter()
+        .filter(|p| p.payload_type == 101)
+        .collect();
+    assert!(events.len() >= 4, "{events:?}\n{}", pbx.log());
+    assert!(events.iter().all(|p| p.payload[0] == 5), "{events:?}");
+    assert!(
+        events[0].marker && events[1..].iter().all(|p| !p.marker),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().all(|p| p.timestamp == events[0].timestamp),
+        "{events:?}"
+    );
+    let ends: Vec<_> = events.iter().filter(|p| p.payload[1] & 0x80 != 0).collect();
+    assert_eq!(ends.len(), 3, "{events:?}");
+    let duration = |p: &common::RtpReceived| u16::from_be_bytes([p.payload[2], p.payload[3]]);
+    assert!(ends.iter().all(|p| duration(p) == 800), "{events:?}");
+    assert_no_leftovers(&pbx);
+}
+
 #[test]
 fn callee_bye_after_answer_hangs_up_the_caller() {
     let pbx = pbx_ringing_for(20);

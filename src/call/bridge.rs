@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::b2bua::Bridged;
 use super::media_io::MediaEvent;
 use super::task::{rearm, send_ack, Call};
+use super::uas::info_digit;
 use super::{CallEvent, IncomingRequest, SipCommand};
 use crate::dialplan::{DialStatus, Event};
 use crate::registration::random_tag;
@@ -111,8 +112,9 @@ impl Call {
                     return self.on_callee_request(leg, request, key, source).await;
                 } else if reinvite_with_offer && passed.is_none() {
                     *passed = self.pass_reinvite(leg, request, key, source, false).await;
-                } else {
-                    self.on_request(request, key, source).await;
+                } else if let Some(digit) = self.on_request(request, key, source).await {
+                    // A key press by SIP INFO goes on to the callee as RFC 4733.
+                    leg.media.send_digit(digit, Instant::now());
                 }
             }
             CallEvent::Response(response) => {
@@ -297,8 +299,15 @@ impl Call {
                 self.hangup(None).await;
                 Some(Event::DialResult(DialStatus::Answer))
             }
-            Some(Method::Options) | Some(Method::Info) => {
+            Some(Method::Options) => {
                 self.reply(&request, key, 200, source).await;
+                None
+            }
+            Some(Method::Info) => {
+                self.reply(&request, key, 200, source).await;
+                if let Some(digit) = info_digit(&request) {
+                    self.media.send_digit(digit, Instant::now());
+                }
                 None
             }
             Some(Method::Invite) => {

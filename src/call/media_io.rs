@@ -15,11 +15,13 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 
 use crate::media::codec::{codec_for, AnyCodec, Codec};
-use crate::media::dtmf::{DtmfReceiver, DEFAULT_END_TIMEOUT_SAMPLES};
+use crate::media::dtmf::{
+    DtmfDigit, DtmfReceiver, DtmfSender, DEFAULT_END_TIMEOUT_SAMPLES, EVENT_PAYLOAD_LEN,
+};
 use crate::media::jitter::{Frame, JitterBuffer, JitterConfig};
 use crate::media::player::{Player, FRAME_DURATION, FRAME_SAMPLES};
 use crate::media::ports::{PortError, PortLease, PortPool};
-use crate::media::rtp::PayloadType;
+use crate::media::rtp::{MediaTime, PayloadType};
 use crate::media::session::{RecvError, RtpSession, SessionConfig, SessionEvent, SessionStats};
 use crate::media::wav::Sound;
 use crate::sdp::negotiate::Negotiated;
@@ -115,6 +117,19 @@ struct Playout {
     next: Option<Instant>,
 }
 
+/// How long a key press received as SIP INFO lasts when sent on as RFC 4733 (8 kHz samples).
+const INFO_DIGIT_SAMPLES: u16 = 800;
+/// Volume of the RFC 4733 events the PBX generates, in -dBm0.
+const EVENT_VOLUME: u8 = 10;
+
+/// Key presses being sent as RFC 4733 events: the current one, paced every 20 ms, and those
+/// waiting for it to end.
+struct DtmfOut {
+    sender: DtmfSender,
+    next: Instant,
+    queued: std::collections::VecDeque<DtmfDigit>,
+}
+
 /// A leg's media: socket, session, codec, DTMF, playback and echo.
 pub struct MediaLeg {
     socket: UdpSocket,
@@ -129,6 +144,8 @@ pub struct MediaLeg {
     /// Audio transcoded from the other leg waits here for its 20 ms playout slot (boxed: most
     /// legs never transcode).
     jitter: Option<Box<Playout>>,
+    /// Key presses from SIP INFO going out as RFC 4733 (boxed: rare).
+    dtmf_out: Option<Box<DtmfOut>>,
     echo: bool,
 }
 
@@ -172,6 +189,7 @@ impl MediaLeg {
             dtmf: DtmfReceiver::new(DEFAULT_END_TIMEOUT_SAMPLES),
             player: None,
             jitter: None,
+            dtmf_out: None,
             echo: false,
         })
     }
@@ -222,10 +240,79 @@ impl MediaLeg {
             .as_ref()
             .and_then(Player::poll_timeout)
             .or_else(|| self.jitter.as_ref().and_then(|j| j.next));
-        let session = self.session.poll_timeout();
-        match (player, session) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let dtmf = self.dtmf_out.as_ref().map(|d| d.next);
+        [player, self.session.poll_timeout(), dtmf]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Sends `digit` (a key press received as SIP INFO on the other leg) as RFC 4733
+    /// telephone-events, after any press still being sent. False when this leg negotiated no
+    /// telephone-event or the key is not a DTMF key.
+    pub fn send_digit(&mut self, digit: char, now: Instant) -> bool {
+        let (Some(_), Some(digit)) = (self.event_pt, DtmfDigit::from_char(digit)) else {
+            return false;
+        };
+        match self.dtmf_out.as_mut() {
+            Some(out) => out.queued.push_back(digit),
+            None => {
+                self.dtmf_out = Some(Box::new(DtmfOut {
+                    sender: self.event_sender(digit, now),
+                    next: now,
+                    queued: std::collections::VecDeque::new(),
+                }))
+            }
+        }
+        true
+    }
+
+    fn event_sender(&self, digit: DtmfDigit, now: Instant) -> DtmfSender {
+        let start = self.session.media_clock(now).0;
+        DtmfSender::new(
+            digit,
+            INFO_DIGIT_SAMPLES,
+            EVENT_VOLUME,
+            start,
+            FRAME_SAMPLES as u32,
+        )
+    }
+
+    /// Sends the RFC 4733 packet due at `now`, if any.
+    fn send_due_event(&mut self, scratch: &mut Scratch, now: Instant) {
+        let (Some(event_pt), Some(remote)) = (self.event_pt, self.session.remote()) else {
+            self.dtmf_out = None;
+            return;
+        };
+        let Some(out) = self.dtmf_out.as_mut().filter(|out| out.next <= now) else {
+            return;
+        };
+        let mut payload = [0u8; EVENT_PAYLOAD_LEN];
+        let Some(packet) = out.sender.next_payload(&mut payload) else {
+            match out.queued.pop_front() {
+                Some(digit) => {
+                    let sender = self.event_sender(digit, now);
+                    if let Some(out) = self.dtmf_out.as_mut() {
+                        out.sender = sender;
+                        out.next = now;
+                    }
+                    self.send_due_event(scratch, now);
+                }
+                None => self.dtmf_out = None,
+            }
+            return;
+        };
+        out.next += FRAME_DURATION;
+        let written = self.session.write_event_packet(
+            event_pt,
+            MediaTime(packet.timestamp),
+            packet.marker,
+            &payload[..packet.payload_len],
+            &mut scratch.packet[..],
+            now,
+        );
+        if let (Ok(n), true) = (written, self.negotiated.direction.sends()) {
+            let _ = self.socket.try_send_to(&scratch.packet[..n], remote);
         }
     }
 
@@ -244,6 +331,7 @@ impl MediaLeg {
                 }
                 self.send_frame(scratch, now);
             }
+            self.send_due_event(scratch, now);
             if finished {
                 self.player = None;
                 return Some(MediaEvent::PlaybackDone);

@@ -141,7 +141,7 @@ impl Call {
 }
 
 /// A digit from SIP INFO with `application/dtmf-relay` (`Signal=5`), as older phones send.
-fn info_digit(request: &SipMessage) -> Option<char> {
+pub(super) fn info_digit(request: &SipMessage) -> Option<char> {
     let content_type = request.header(HeaderName::ContentType)?;
     if !content_type
         .to_ascii_lowercase()

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::dialplan::DialTarget;
 use std::path::Path;
