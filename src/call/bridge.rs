@@ -7,10 +7,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::b2bua::Bridged;
-use super::media_io::MediaEvent;
+use super::media_io::{MediaEvent, MediaLeg};
 use super::task::{rearm, send_ack, Call};
 use super::uas::info_digit;
-use super::{CallEvent, IncomingRequest, SipCommand};
+use super::{CallEvent, CallId, IncomingRequest, SipCommand};
 use crate::dialplan::{DialStatus, Event};
 use crate::registration::random_tag;
 use crate::sdp::negotiate;
@@ -113,8 +113,7 @@ impl Call {
                 } else if reinvite_with_offer && passed.is_none() {
                     *passed = self.pass_reinvite(leg, request, key, source, false).await;
                 } else if let Some(digit) = self.on_request(request, key, source).await {
-                    // A key press by SIP INFO goes on to the callee as RFC 4733.
-                    leg.media.send_digit(digit, Instant::now());
+                    pass_digit(self.id, digit, &mut leg.media);
                 }
             }
             CallEvent::Response(response) => {
@@ -306,7 +305,7 @@ impl Call {
             Some(Method::Info) => {
                 self.reply(&request, key, 200, source).await;
                 if let Some(digit) = info_digit(&request) {
-                    self.media.send_digit(digit, Instant::now());
+                    pass_digit(self.id, digit, &mut self.media);
                 }
                 None
             }
@@ -355,5 +354,12 @@ impl Call {
             }
             Err(_) => self.reply(request, key, 488, source).await,
         }
+    }
+}
+
+/// A key press received by SIP INFO on one leg goes on to the other leg `to` as RFC 4733.
+fn pass_digit(call: CallId, digit: char, to: &mut MediaLeg) {
+    if !to.send_digit(digit, Instant::now()) {
+        tracing::info!(call, %digit, "key press by SIP INFO dropped: the other side takes no RFC 4733 events");
     }
 }

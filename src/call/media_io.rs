@@ -121,6 +121,8 @@ struct Playout {
 const INFO_DIGIT_SAMPLES: u16 = 800;
 /// Volume of the RFC 4733 events the PBX generates, in -dBm0.
 const EVENT_VOLUME: u8 = 10;
+/// Key presses that may wait behind the one being sent; more are dropped.
+const MAX_QUEUED_DIGITS: usize = 16;
 
 /// Key presses being sent as RFC 4733 events: the current one, paced every 20 ms, and those
 /// waiting for it to end.
@@ -249,12 +251,13 @@ impl MediaLeg {
 
     /// Sends `digit` (a key press received as SIP INFO on the other leg) as RFC 4733
     /// telephone-events, after any press still being sent. False when this leg negotiated no
-    /// telephone-event or the key is not a DTMF key.
+    /// telephone-event, the key is not a DTMF key or too many presses wait already.
     pub fn send_digit(&mut self, digit: char, now: Instant) -> bool {
         let (Some(_), Some(digit)) = (self.event_pt, DtmfDigit::from_char(digit)) else {
             return false;
         };
         match self.dtmf_out.as_mut() {
+            Some(out) if out.queued.len() >= MAX_QUEUED_DIGITS => return false,
             Some(out) => out.queued.push_back(digit),
             None => {
                 self.dtmf_out = Some(Box::new(DtmfOut {
