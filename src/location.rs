@@ -88,6 +88,15 @@ struct StoredBinding {
     user_agent: Option<String>,
 }
 
+/// What a REGISTER did to an address of record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registered {
+    /// The bindings after it, to list in the 200 response.
+    pub bindings: Vec<Binding>,
+    /// A contact was added or removed (a refresh changes only expiries).
+    pub devices_changed: bool,
+}
+
 /// Clonable handle to the shared location store. The lock is never held across `.await`.
 #[derive(Debug, Clone, Default)]
 pub struct Location {
@@ -107,7 +116,8 @@ impl Location {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Applies a REGISTER for `aor` and returns the bindings to list in the 200 response.
+    /// Applies a REGISTER for `aor`: the bindings to list in the 200 response, and whether
+    /// the set of devices changed (a new or removed contact, not a refresh).
     pub fn register(
         &self,
         aor: &str,
@@ -115,7 +125,7 @@ impl Location {
         max_contacts: usize,
         request: &RegisterRequest,
         now: Instant,
-    ) -> Result<Vec<Binding>, RegisterError> {
+    ) -> Result<Registered, RegisterError> {
         let mut aors = self.lock();
         let current: Vec<Binding> = aors
             .get(aor)
@@ -123,6 +133,7 @@ impl Location {
             .unwrap_or_default();
         let updated = registrar::apply(policy, max_contacts, &current, request, now)?;
         let modified = updated != current;
+        let devices_changed = devices(&updated) != devices(&current);
         let old = aors.remove(aor).unwrap_or_default();
         let entries: Vec<Entry> = updated
             .iter()
@@ -143,7 +154,10 @@ impl Location {
         if modified {
             self.changed.notify_one();
         }
-        Ok(updated)
+        Ok(Registered {
+            bindings: updated,
+            devices_changed,
+        })
     }
 
     /// The live bindings of `aor`, for routing a call to it.
@@ -327,6 +341,16 @@ impl Location {
     }
 }
 
+/// The devices (contact and source) of a set of bindings, in a stable order.
+fn devices(bindings: &[Binding]) -> Vec<(&str, SocketAddr)> {
+    let mut devices: Vec<(&str, SocketAddr)> = bindings
+        .iter()
+        .map(|b| (b.contact.as_str(), b.source))
+        .collect();
+    devices.sort_unstable();
+    devices
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +374,29 @@ mod tests {
             source: "127.0.0.1:5070".parse().unwrap(),
             user_agent: None,
         }
+    }
+
+    #[test]
+    fn a_refresh_is_told_from_a_change_of_devices() {
+        let now = Instant::now();
+        let location = Location::new();
+        let with_cseq = |uri: &str, cseq: u32, expires: Option<u32>| {
+            let mut r = request(uri);
+            r.cseq = cseq;
+            if let RegisterAction::Update(contacts) = &mut r.action {
+                contacts[0].expires = expires;
+            }
+            r
+        };
+        let register = |r: &RegisterRequest| location.register("6001", POLICY, 3, r, now).unwrap();
+        let first = register(&with_cseq("sip:6001@127.0.0.1:5070", 1, None));
+        assert!(first.devices_changed);
+        assert_eq!(first.bindings.len(), 1);
+        assert!(!register(&with_cseq("sip:6001@127.0.0.1:5070", 2, None)).devices_changed);
+        assert!(register(&with_cseq("sip:6001@127.0.0.1:5072", 3, None)).devices_changed);
+        let removed = register(&with_cseq("sip:6001@127.0.0.1:5072", 4, Some(0)));
+        assert!(removed.devices_changed);
+        assert_eq!(removed.bindings.len(), 1);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use crate::config::Config;
-use crate::location::Location;
+use crate::location::{Location, Registered};
 use crate::sip::auth::{DigestCredentials, RejectReason, ServerAuth, Verdict};
 use crate::sip::header::NameAddr;
 use crate::sip::message::{reason_phrase, HeaderName, MessageWriter, SipMessage};
@@ -162,7 +162,10 @@ impl Registration {
             .location
             .register(&user, self.policy, max_contacts, &register, now)
         {
-            Ok(bindings) => {
+            Ok(Registered {
+                bindings,
+                devices_changed,
+            }) => {
                 let contacts: Vec<(&str, String)> = bindings
                     .iter()
                     .map(|b| {
@@ -172,11 +175,10 @@ impl Registration {
                         )
                     })
                     .collect();
-                if matches!(
-                    register.action,
-                    RegisterAction::Update(_) | RegisterAction::RemoveAll
-                ) {
+                if devices_changed {
                     tracing::info!(aor = %user, %source, contacts = bindings.len(), "registered");
+                } else {
+                    tracing::debug!(aor = %user, %source, contacts = bindings.len(), "registration refreshed");
                 }
                 self.reply(request, source, 200, &contacts)
             }
