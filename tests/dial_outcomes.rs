@@ -116,6 +116,22 @@ fn start_callee<'scope>(
     callee
 }
 
+/// Runs the callee `callee` (SIPp scenario and arguments) on `port`, where 6002 registered,
+/// and meanwhile the caller `caller` (scenario, media port, arguments) dialling 6002 as 6001;
+/// returns both runs, callee first.
+fn dial_6002(
+    pbx: &Pbx,
+    port: u16,
+    callee: (&str, &[&str]),
+    caller: (&str, u16, &[&str]),
+) -> (SippRun, SippRun) {
+    std::thread::scope(|s| {
+        let callee_run = start_callee(s, pbx, callee.0, port, callee.1);
+        let caller_run = call(pbx, caller.0, "6002", caller.1, caller.2);
+        (callee_run.join().unwrap(), caller_run)
+    })
+}
+
 /// The mu-law audio a test media socket heard.
 fn heard(media: &RtpPeer) -> Vec<u8> {
     media
@@ -135,11 +151,12 @@ fn busy_callee_sets_dialstatus_busy() {
     let pbx = pbx_ringing_for(20);
     let port = register_6002(&pbx);
     let media = RtpPeer::start();
-    let (callee, caller) = std::thread::scope(|s| {
-        let callee = start_callee(s, &pbx, "sipp/uas_busy.xml", port, &["-m", "1"]);
-        let caller = call(&pbx, "sipp/uac_call.xml", "6002", media.port, &["-m", "1"]);
-        (callee.join().unwrap(), caller)
-    });
+    let (callee, caller) = dial_6002(
+        &pbx,
+        port,
+        ("sipp/uas_busy.xml", &["-m", "1"]),
+        ("sipp/uac_call.xml", media.port, &["-m", "1"]),
+    );
     assert_succeeded(&callee, 1, "callee", &pbx);
     assert_succeeded(&caller, 1, "caller", &pbx);
     assert!(
@@ -158,18 +175,13 @@ fn unanswered_callee_is_cancelled_and_sets_noanswer() {
     let port = register_6002(&pbx);
     let media = RtpPeer::start();
     let started = Instant::now();
-    let (callee, caller) = std::thread::scope(|s| {
-        let callee = start_callee(s, &pbx, "sipp/uas_ringing_cancel.xml", port, &["-m", "1"]);
-        // dial_uac_ringing.xml fails unless the callee's 180 reaches the caller.
-        let caller = call(
-            &pbx,
-            "sipp/dial_uac_ringing.xml",
-            "6002",
-            media.port,
-            &["-m", "1"],
-        );
-        (callee.join().unwrap(), caller)
-    });
+    // dial_uac_ringing.xml fails unless the callee's 180 reaches the caller.
+    let (callee, caller) = dial_6002(
+        &pbx,
+        port,
+        ("sipp/uas_ringing_cancel.xml", &["-m", "1"]),
+        ("sipp/dial_uac_ringing.xml", media.port, &["-m", "1"]),
+    );
     assert_succeeded(&callee, 1, "callee", &pbx);
     assert_succeeded(&caller, 1, "caller", &pbx);
     assert!(
@@ -189,17 +201,12 @@ fn caller_cancel_while_ringing_cancels_the_callee() {
     let port = register_6002(&pbx);
     let media = RtpPeer::start();
     let started = Instant::now();
-    let (callee, caller) = std::thread::scope(|s| {
-        let callee = start_callee(s, &pbx, "sipp/uas_ringing_cancel.xml", port, &["-m", "1"]);
-        let caller = call(
-            &pbx,
-            "sipp/uac_cancel.xml",
-            "6002",
-            media.port,
-            &["-m", "1", "-d", "500"],
-        );
-        (callee.join().unwrap(), caller)
-    });
+    let (callee, caller) = dial_6002(
+        &pbx,
+        port,
+        ("sipp/uas_ringing_cancel.xml", &["-m", "1"]),
+        ("sipp/uac_cancel.xml", media.port, &["-m", "1", "-d", "500"]),
+    );
     assert_succeeded(&callee, 1, "callee", &pbx);
     assert_succeeded(&caller, 1, "caller", &pbx);
     // Well before the 20 s ring time: the callee's CANCEL came from the caller's.
@@ -221,23 +228,16 @@ fn cancel_waits_for_the_callees_first_provisional_response() {
     let pbx = pbx_ringing_for(20);
     let port = register_6002(&pbx);
     let media = RtpPeer::start();
-    let (callee, caller) = std::thread::scope(|s| {
-        let callee = start_callee(
-            s,
-            &pbx,
-            "sipp/uas_late_ringing_cancel.xml",
-            port,
-            &["-m", "1"],
-        );
-        let caller = call(
-            &pbx,
+    let (callee, caller) = dial_6002(
+        &pbx,
+        port,
+        ("sipp/uas_late_ringing_cancel.xml", &["-m", "1"]),
+        (
             "sipp/uac_cancel_early.xml",
-            "6002",
             media.port,
             &["-m", "1", "-d", "300"],
-        );
-        (callee.join().unwrap(), caller)
-    });
+        ),
+    );
     assert_succeeded(&caller, 1, "caller", &pbx);
     assert_succeeded(&callee, 1, "callee", &pbx);
     assert!(
@@ -258,23 +258,16 @@ fn a_200_crossing_the_cancel_is_acknowledged_and_hung_up() {
     let (media, callee_media) = (RtpPeer::start(), RtpPeer::start());
     let callee_rtp = callee_media.port.to_string();
     let callee_args = ["-m", "1", "-key", "rtp_port", callee_rtp.as_str()];
-    let (callee, caller) = std::thread::scope(|s| {
-        let callee = start_callee(
-            s,
-            &pbx,
-            "sipp/uas_answer_crossing_cancel.xml",
-            port,
-            &callee_args,
-        );
-        let caller = call(
-            &pbx,
+    let (callee, caller) = dial_6002(
+        &pbx,
+        port,
+        ("sipp/uas_answer_crossing_cancel.xml", &callee_args),
+        (
             "sipp/uac_cancel_early.xml",
-            "6002",
             media.port,
             &["-m", "1", "-d", "300"],
-        );
-        (callee.join().unwrap(), caller)
-    });
+        ),
+    );
     assert_succeeded(&caller, 1, "caller", &pbx);
     assert_succeeded(&callee, 1, "callee", &pbx);
     assert!(
@@ -295,17 +288,16 @@ fn info_key_press_reaches_the_callee_as_rfc4733_events() {
     let (caller_media, callee_media) = (RtpPeer::start(), RtpPeer::start());
     let callee_rtp = callee_media.port.to_string();
     let callee_args = ["-m", "1", "-key", "rtp_port", callee_rtp.as_str()];
-    let (callee, caller) = std::thread::scope(|s| {
-        let callee = start_callee(s, &pbx, "sipp/uas_answer.xml", port, &callee_args);
-        let caller = call(
-            &pbx,
+    let (callee, caller) = dial_6002(
+        &pbx,
+        port,
+        ("sipp/uas_answer.xml", &callee_args),
+        (
             "sipp/dial_uac_info.xml",
-            "6002",
             caller_media.port,
             &["-m", "1", "-d", "1000"],
-        );
-        (callee.join().unwrap(), caller)
-    });
+        ),
+    );
     assert_succeeded(&caller, 1, "caller", &pbx);
     assert_succeeded(&callee, 1, "callee", &pbx);
     let events: Vec<_> = callee_media
@@ -338,17 +330,12 @@ fn callee_bye_after_answer_hangs_up_the_caller() {
     let callee_port = callee_media.port.to_string();
     let callee_args = ["-m", "1", "-key", "rtp_port", callee_port.as_str()];
     let started = Instant::now();
-    let (callee, caller) = std::thread::scope(|s| {
-        let callee = start_callee(s, &pbx, "sipp/uas_answer_bye.xml", port, &callee_args);
-        let caller = call(
-            &pbx,
-            "sipp/uac_call.xml",
-            "6002",
-            caller_media.port,
-            &["-m", "1"],
-        );
-        (callee.join().unwrap(), caller)
-    });
+    let (callee, caller) = dial_6002(
+        &pbx,
+        port,
+        ("sipp/uas_answer_bye.xml", &callee_args),
+        ("sipp/uac_call.xml", caller_media.port, &["-m", "1"]),
+    );
     assert_succeeded(&callee, 1, "callee", &pbx);
     assert_succeeded(&caller, 1, "caller", &pbx);
     assert!(started.elapsed() >= Duration::from_secs(1));
@@ -440,17 +427,12 @@ fn hundred_bridged_calls_leave_nothing_behind() {
     let callee_args = ["-m", "100", "-key", "rtp_port", callee_port.as_str()];
     // Each bridged call holds two RTP ports and the test pbx has 20: at most 8 at once.
     let caller_args = ["-m", "100", "-r", "20", "-l", "8", "-d", "500"];
-    let (callee, caller) = std::thread::scope(|s| {
-        let callee = start_callee(s, &pbx, "sipp/uas_answer.xml", port, &callee_args);
-        let caller = call(
-            &pbx,
-            "sipp/uac_bye.xml",
-            "6002",
-            caller_media.port,
-            &caller_args,
-        );
-        (callee.join().unwrap(), caller)
-    });
+    let (callee, caller) = dial_6002(
+        &pbx,
+        port,
+        ("sipp/uas_answer.xml", &callee_args),
+        ("sipp/uac_bye.xml", caller_media.port, &caller_args),
+    );
     assert_succeeded(&caller, 100, "caller", &pbx);
     assert_succeeded(&callee, 100, "callee", &pbx);
     assert_no_leftovers(&pbx);
@@ -465,17 +447,16 @@ fn early_media_from_the_callee_reaches_the_caller_before_the_answer() {
     let caller_media = RtpPeer::start();
     let media_port = free_port().to_string();
     let callee_args = ["-m", "1", "-mp", media_port.as_str()];
-    let (callee, caller) = std::thread::scope(|s| {
-        let callee = start_callee(s, &pbx, "sipp/uas_early_media.xml", port, &callee_args);
-        let caller = call(
-            &pbx,
+    let (callee, caller) = dial_6002(
+        &pbx,
+        port,
+        ("sipp/uas_early_media.xml", &callee_args),
+        (
             "sipp/uac_bye.xml",
-            "6002",
             caller_media.port,
             &["-m", "1", "-d", "1000"],
-        );
-        (callee.join().unwrap(), caller)
-    });
+        ),
+    );
     assert_succeeded(&callee, 1, "callee", &pbx);
     assert_succeeded(&caller, 1, "caller", &pbx);
     let log = pbx.log();
@@ -499,17 +480,16 @@ fn callee_hold_is_passed_on_to_the_caller() {
     let (caller_media, callee_media) = (RtpPeer::start(), RtpPeer::start());
     let callee_port = callee_media.port.to_string();
     let callee_args = ["-m", "1", "-key", "rtp_port", callee_port.as_str()];
-    let (callee, caller) = std::thread::scope(|s| {
-        let callee = start_callee(s, &pbx, "sipp/uas_answer_hold.xml", port, &callee_args);
-        let caller = call(
-            &pbx,
+    let (callee, caller) = dial_6002(
+        &pbx,
+        port,
+        ("sipp/uas_answer_hold.xml", &callee_args),
+        (
             "sipp/dial_uac_held.xml",
-            "6002",
             caller_media.port,
             &["-m", "1", "-d", "2000"],
-        );
-        (callee.join().unwrap(), caller)
-    });
+        ),
+    );
     assert_succeeded(&callee, 1, "callee", &pbx);
     assert_succeeded(&caller, 1, "caller", &pbx);
     assert!(
