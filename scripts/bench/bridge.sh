@@ -41,8 +41,6 @@ password=unsecurepassword
 # A final response or BYE answer missing for this long fails the call (SIPp -recv_timeout).
 recv_timeout_ms=10000
 
-
-
 max_calls=0
 for n in $steps; do
     if ! is_count "$n" || [ "$n" -gt 400 ]; then
@@ -105,46 +103,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'keep=1; exit 130' INT
 trap 'keep=1; exit 143' TERM
-
-
-
-# Prints the starting ports of runs of consecutive free ports (UDP and TCP, every address) in
-# 20000-29999, below the kernel's ephemeral range and away from the pbx's RTP range: one run
-# per length argument, no two overlapping.
-free_port_runs() {
-    python3 - "$@" <<'EOF'
-import random, socket, sys
-
-def free(port):
-    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        s = socket.socket(socket.AF_INET, kind)
-        try:
-            s.bind(("", port))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
-
-taken, found = set(), []
-for length in map(int, sys.argv[1:]):
-    starts = list(range(20000, 30000 - length, length))
-    random.shuffle(starts)
-    for start in starts:
-        ports = range(start, start + length)
-        if not taken.intersection(ports) and all(free(p) for p in ports):
-            taken.update(ports)
-            found.append(start)
-            break
-    else:
-        sys.exit(f"no run of {length} free ports in 20000-29999")
-print(" ".join(map(str, found)))
-EOF
-}
-
-
-
-
 
 # Prints "created successful" from the last row of a SIPp -trace_stat file.
 sipp_counts() {
@@ -227,7 +185,6 @@ with open(out, "w", buffering=1) as f:
         due += 0.5
         time.sleep(max(0.0, due - time.time()))
 EOF
-
 
 wait_for_other_benchmarks
 

@@ -39,8 +39,6 @@ prompt_secs=10.4
 # An INVITE unanswered, or a BYE not received, within this time fails the call (SIPp -recv_timeout).
 recv_timeout_ms=30000
 
-
-
 for r in $rates; do
     if ! is_count "$r" || [ "$r" -gt 200 ]; then
         die "RATES must be integers in 1..200, got '$r'"
@@ -89,38 +87,6 @@ trap cleanup EXIT
 trap 'keep=1; exit 130' INT
 trap 'keep=1; exit 143' TERM
 
-
-
-# Prints COUNT starting ports of blocks of 6 consecutive ports (UDP and TCP free on every
-# address) in 20000-29999: below the kernel's ephemeral range, away from the pbx's RTP range.
-free_port_blocks() {
-    python3 - "$1" <<'EOF'
-import random, socket, sys
-
-def free(port):
-    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        s = socket.socket(socket.AF_INET, kind)
-        try:
-            s.bind(("", port))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
-
-starts = list(range(20000, 29994, 6))
-random.shuffle(starts)
-found = [b for b in starts if all(free(b + i) for i in range(6))][: int(sys.argv[1])]
-if len(found) < int(sys.argv[1]):
-    sys.exit("not enough free ports in 20000-29999")
-print(" ".join(map(str, found)))
-EOF
-}
-
-
-
-
-
 # Prints "created successful" from the last row of a SIPp -trace_stat file, then the calls
 # created per second while SIPp was still creating them (the achieved rate).
 sipp_counts() {
@@ -144,7 +110,7 @@ sipp_counts() {
         }' "$1" 2>/dev/null || echo "0 0 0"
 }
 
-read -r -a blocks <<<"$(free_port_blocks 2)"
+read -r -a blocks <<<"$(free_port_runs 6 6)"
 sip_port=${blocks[0]}
 api_port=$((sip_port + 1))
 sipp_port=${blocks[1]}

@@ -114,3 +114,37 @@ ratio() {
         printf f "\n", m * a / b
     }'
 }
+
+# Prints the starting ports of runs of consecutive free ports (UDP and TCP, every address) in
+# 20000-29999, below the kernel's ephemeral range and away from the pbx's RTP range: one run
+# per length argument, no two overlapping.
+free_port_runs() {
+    python3 - "$@" <<'EOF'
+import random, socket, sys
+
+def free(port):
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind(("", port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+taken, found = set(), []
+for length in map(int, sys.argv[1:]):
+    starts = list(range(20000, 30000 - length, length))
+    random.shuffle(starts)
+    for start in starts:
+        ports = range(start, start + length)
+        if not taken.intersection(ports) and all(free(p) for p in ports):
+            taken.update(ports)
+            found.append(start)
+            break
+    else:
+        sys.exit(f"no run of {length} free ports in 20000-29999")
+print(" ".join(map(str, found)))
+EOF
+}

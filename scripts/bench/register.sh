@@ -34,8 +34,6 @@ settle_secs=${SETTLE_SECS:-34}
 # A call not answered within this time counts as failed (SIPp -recv_timeout).
 recv_timeout_ms=5000
 
-
-
 for r in $rates; do is_count "$r" || die "RATES must be positive integers, got '$r'"; done
 if ! is_count "$step_secs" || [ "$step_secs" -gt 60 ]; then
     die "STEP_SECS must be 1..60, got '$step_secs'"
@@ -79,32 +77,6 @@ trap cleanup EXIT
 trap 'keep=1; exit 130' INT
 trap 'keep=1; exit 143' TERM
 
-# Prints COUNT starting ports of blocks of 6 consecutive ports (UDP and TCP free on every
-# address) in 20000-29999: below the kernel's ephemeral range, away from the pbx's RTP range.
-free_port_blocks() {
-    python3 - "$1" <<'EOF'
-import random, socket, sys
-
-def free(port):
-    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        s = socket.socket(socket.AF_INET, kind)
-        try:
-            s.bind(("", port))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
-
-starts = list(range(20000, 29994, 6))
-random.shuffle(starts)
-found = [b for b in starts if all(free(b + i) for i in range(6))][: int(sys.argv[1])]
-if len(found) < int(sys.argv[1]):
-    sys.exit("not enough free ports in 20000-29999")
-print(" ".join(map(str, found)))
-EOF
-}
-
 # Sleeps $1 seconds in a waited-for child, so INT and TERM stop the script at once.
 pause() {
     sleep "$1" &
@@ -121,8 +93,6 @@ cpu_ticks() {
     # After "pid (comm) ", field 3 (state) is word 1, so utime (14) and stime (15) are 12 and 13.
     echo "$stat" | awk '{ print $12 + $13 }'
 }
-
-
 
 # The kernel's count of UDP datagrams dropped because a socket's receive buffer was full (host).
 udp_rcvbuf_errors() {
@@ -161,7 +131,7 @@ for r in $rates; do
         max_procs=$n
     fi
 done
-read -r -a blocks <<<"$(free_port_blocks $((max_procs + 1)))"
+read -r -a blocks <<<"$(free_port_runs $(printf '6 %.0s' $(seq $((max_procs + 1)))))"
 sip_port=${blocks[0]}
 api_port=$((sip_port + 1))
 sipp_blocks=("${blocks[@]:1}")
