@@ -7,7 +7,7 @@
 //! Asterisk, which ignores a digit that starts no extension, any digit interrupts, so a wrong
 //! choice reaches the `i` extension at once.
 
-use super::{args, missing, AppError, Application, Outcome, SoundList};
+use super::{AppError, Application, Outcome, SoundList};
 use crate::dialplan::vars::CallCtx;
 
 /// The `Background` app.
@@ -26,37 +26,12 @@ impl Application for Background {
         an extension of this context. Answers first unless n.";
 
     fn parse(text: &str) -> Result<Self, AppError> {
-        let parts = args::<Self>(text, 2)?;
-        let sounds = parts
-            .first()
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| missing::<Self>("a sound name"))?;
-        let answer = match parts.get(1) {
-            None => true,
-            Some(&"n") => false,
-            Some(o) => {
-                return Err(AppError::BadOption {
-                    app: Self::NAME,
-                    option: (*o).to_owned(),
-                })
-            }
-        };
-        Ok(Background {
-            sounds: SoundList::parse(sounds)?,
-            answer,
-        })
+        let (sounds, answer) = SoundList::parse_prompt::<Self>(text, |o| o == "n")?;
+        Ok(Background { sounds, answer })
     }
 
     fn run(&self, ctx: &mut CallCtx) -> Outcome {
-        let sounds = self.sounds.resolve(ctx);
-        if sounds.is_empty() {
-            return Outcome::Next;
-        }
-        Outcome::Play {
-            sounds,
-            menu: true,
-            answer: self.answer,
-        }
+        self.sounds.play(ctx, true, self.answer)
     }
 }
 

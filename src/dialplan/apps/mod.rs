@@ -389,6 +389,43 @@ impl SoundList {
             .map(str::to_owned)
             .collect()
     }
+
+    /// Parses a prompt app's `sound[&sound...][,option]` arguments: the sounds, and whether to
+    /// answer first (false when `no_answer` accepts the option; any other option is an error).
+    fn parse_prompt<A: Application>(
+        text: &str,
+        no_answer: fn(&str) -> bool,
+    ) -> Result<(SoundList, bool), AppError> {
+        let parts = args::<A>(text, 2)?;
+        let sounds = parts
+            .first()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| missing::<A>("a sound name"))?;
+        let answer = match parts.get(1) {
+            None => true,
+            Some(o) if no_answer(o) => false,
+            Some(o) => {
+                return Err(AppError::BadOption {
+                    app: A::NAME,
+                    option: (*o).to_owned(),
+                })
+            }
+        };
+        Ok((SoundList::parse(sounds)?, answer))
+    }
+
+    /// Plays these sounds (`menu`: digits interrupt), or goes on when they expand to none.
+    fn play(&self, ctx: &CallCtx, menu: bool, answer: bool) -> Outcome {
+        let sounds = self.resolve(ctx);
+        if sounds.is_empty() {
+            return Outcome::Next;
+        }
+        Outcome::Play {
+            sounds,
+            menu,
+            answer,
+        }
+    }
 }
 
 #[cfg(test)]

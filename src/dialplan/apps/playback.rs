@@ -4,7 +4,7 @@
 //! prompt is heard only with early media, see `Progress()`). Sound names are looked up in the
 //! prompt library (`hello-world`, `digits/5`); several names joined by `&` play in a row.
 
-use super::{args, missing, AppError, Application, Outcome, SoundList};
+use super::{AppError, Application, Outcome, SoundList};
 use crate::dialplan::vars::CallCtx;
 
 /// The `Playback` app.
@@ -23,37 +23,13 @@ impl Application for Playback {
         first unless noanswer.";
 
     fn parse(text: &str) -> Result<Self, AppError> {
-        let parts = args::<Self>(text, 2)?;
-        let sounds = parts
-            .first()
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| missing::<Self>("a sound name"))?;
-        let answer = match parts.get(1) {
-            None => true,
-            Some(o) if o.eq_ignore_ascii_case("noanswer") => false,
-            Some(o) => {
-                return Err(AppError::BadOption {
-                    app: Self::NAME,
-                    option: (*o).to_owned(),
-                })
-            }
-        };
-        Ok(Playback {
-            sounds: SoundList::parse(sounds)?,
-            answer,
-        })
+        let (sounds, answer) =
+            SoundList::parse_prompt::<Self>(text, |o| o.eq_ignore_ascii_case("noanswer"))?;
+        Ok(Playback { sounds, answer })
     }
 
     fn run(&self, ctx: &mut CallCtx) -> Outcome {
-        let sounds = self.sounds.resolve(ctx);
-        if sounds.is_empty() {
-            return Outcome::Next;
-        }
-        Outcome::Play {
-            sounds,
-            menu: false,
-            answer: self.answer,
-        }
+        self.sounds.play(ctx, false, self.answer)
     }
 }
 
