@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use pbx::media::player::{Player, FRAME_DURATION, FRAME_SAMPLES};
+use pbx::media::player::Player;
+use pbx::media::ptime::Ptime;
 use pbx::media::wav::Sound;
 
 /// Frames produced per measured batch: two sounds of 0.995 s and 1.005 s, so frames straddle
@@ -19,15 +20,16 @@ fn player_frames(c: &mut Criterion) {
         Arc::new(Sound::new("b", vec![-1000; 8040])),
     ];
     let start = Instant::now();
-    let mut out = [0i16; FRAME_SAMPLES];
+    let ptime = Ptime::DEFAULT;
+    let mut out = vec![0i16; ptime.samples()];
     let mut group = c.benchmark_group("player");
     group.throughput(Throughput::Elements(FRAMES));
     group.bench_function("next_frame_x100", |b| {
         b.iter_batched_ref(
-            || Player::new(sounds.clone(), start),
+            || Player::new(sounds.clone(), start, ptime),
             |player| {
                 for n in 0..FRAMES {
-                    let now = start + FRAME_DURATION * n as u32 + Duration::from_micros(300);
+                    let now = start + ptime.duration() * n as u32 + Duration::from_micros(300);
                     black_box(player.next_frame(now, &mut out));
                 }
             },

@@ -1,6 +1,8 @@
 //! One leg's media I/O (edge): the RTP socket on a leased port, and the sans-IO pieces it
 //! drives: the [`RtpSession`] (sequence, timestamps, latching, stats), the codec, the RFC 4733
-//! receiver, the prompt [`Player`] and echo. Per packet nothing is allocated and nothing
+//! receiver, the prompt [`Player`] (prompts and music on hold) and echo. Every frame the PBX
+//! makes itself (prompt, music, transcoded audio) has the peer's negotiated ptime; relayed
+//! same-codec packets keep the size they had. Per packet nothing is allocated and nothing
 //! waits: datagrams are read and written synchronously through one scratch buffer per worker
 //! thread (so an idle or bridged leg holds no packet buffer of its own), relayed packets are
 //! rewritten in place, and sends are non-blocking (`try_send_to`; RTP is lossy by nature).
@@ -18,9 +20,10 @@ use crate::media::codec::{codec_for, AnyCodec, Codec};
 use crate::media::dtmf::{
     DtmfDigit, DtmfReceiver, DtmfSender, DEFAULT_END_TIMEOUT_SAMPLES, EVENT_PAYLOAD_LEN,
 };
-use crate::media::jitter::{Frame, JitterBuffer, JitterConfig};
-use crate::media::player::{Player, FRAME_DURATION, FRAME_SAMPLES};
+use crate::media::player::Player;
+use crate::media::playout::Playout;
 use crate::media::ports::{PortError, PortLease, PortPool};
+use crate::media::ptime::{Ptime, MAX_FRAME_SAMPLES};
 use crate::media::rtp::{MediaTime, PayloadType};
 use crate::media::session::{RecvError, RtpSession, SessionConfig, SessionEvent, SessionStats};
 use crate::media::wav::Sound;
@@ -38,10 +41,10 @@ const DATAGRAMS_PER_WAKE: usize = 32;
 struct Scratch {
     /// A received datagram, rewritten in place when relayed; or a packet being built.
     packet: [u8; RTP_BUFFER],
-    /// A frame of audio, decoded or about to be encoded.
-    pcm: [i16; FRAME_SAMPLES],
+    /// A frame of audio, decoded or about to be encoded (up to the longest ptime).
+    pcm: [i16; MAX_FRAME_SAMPLES],
     /// A frame of audio, encoded.
-    encoded: [u8; FRAME_SAMPLES],
+    encoded: [u8; MAX_FRAME_SAMPLES],
 }
 
 thread_local! {
@@ -50,8 +53,8 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = const {
         RefCell::new(Scratch {
             packet: [0; RTP_BUFFER],
-            pcm: [0; FRAME_SAMPLES],
-            encoded: [0; FRAME_SAMPLES],
+            pcm: [0; MAX_FRAME_SAMPLES],
+            encoded: [0; MAX_FRAME_SAMPLES],
         })
     };
 }
@@ -110,12 +113,11 @@ pub async fn open_socket(
     })
 }
 
-/// The decoding side of a transcoded bridge: the other leg's audio, decoded, is played out of
-/// a jitter buffer every 20 ms and encoded in this leg's codec.
-struct Playout {
-    buffer: JitterBuffer,
-    next: Option<Instant>,
-}
+/// How often RFC 4733 event updates for a key press from SIP INFO are sent, whatever the
+/// audio ptime: event packets carry their own timestamp and duration (RFC 4733 §2.5.1).
+const EVENT_INTERVAL: Duration = Duration::from_millis(20);
+/// [`EVENT_INTERVAL`] in 8 kHz samples.
+const EVENT_INTERVAL_SAMPLES: u32 = 160;
 
 /// How long a key press received as SIP INFO lasts when sent on as RFC 4733 (8 kHz samples).
 const INFO_DIGIT_SAMPLES: u16 = 800;
@@ -143,8 +145,10 @@ pub struct MediaLeg {
     event_pt: Option<PayloadType>,
     dtmf: DtmfReceiver,
     player: Option<Player>,
-    /// Audio transcoded from the other leg waits here for its 20 ms playout slot (boxed: most
-    /// legs never transcode).
+    /// The packetization the peer asked for: the size of every frame the PBX makes for it.
+    ptime: Ptime,
+    /// Audio transcoded from the other leg waits here for its playout slot, re-framed to this
+    /// leg's ptime (boxed: most legs never transcode).
     jitter: Option<Box<Playout>>,
     /// Key presses from SIP INFO going out as RFC 4733 (boxed: rare).
     dtmf_out: Option<Box<DtmfOut>>,
@@ -185,6 +189,7 @@ impl MediaLeg {
             lease,
             session: RtpSession::new(config, now),
             codec: codec_for(negotiated.codec),
+            ptime: Ptime::from_ms(negotiated.ptime_ms).unwrap_or_default(),
             negotiated,
             codec_pt,
             event_pt,
@@ -211,18 +216,23 @@ impl MediaLeg {
         self.session.stats()
     }
 
-    /// Applies a renegotiation (re-INVITE: hold, unhold, new address).
+    /// Applies a renegotiation (re-INVITE: hold, unhold, new address, new ptime).
     pub fn renegotiate(&mut self, negotiated: Negotiated) {
         if let Some(remote) = negotiated.remote {
             self.session.set_remote_from_sdp(remote);
         }
         self.negotiated.direction = negotiated.direction;
         self.negotiated.remote = negotiated.remote.or(self.negotiated.remote);
+        self.negotiated.ptime_ms = negotiated.ptime_ms;
+        self.ptime = Ptime::from_ms(negotiated.ptime_ms).unwrap_or_default();
+        if let Some(playout) = self.jitter.as_mut() {
+            playout.set_ptime(self.ptime);
+        }
     }
 
     /// Starts playing `sounds` now, replacing any current playback.
     pub fn play(&mut self, sounds: Vec<Arc<Sound>>, now: Instant) {
-        self.player = Some(Player::new(sounds, now));
+        self.player = Some(Player::new(sounds, now, self.ptime));
     }
 
     /// Stops the current playback.
@@ -241,7 +251,7 @@ impl MediaLeg {
             .player
             .as_ref()
             .and_then(Player::poll_timeout)
-            .or_else(|| self.jitter.as_ref().and_then(|j| j.next));
+            .or_else(|| self.jitter.as_ref().and_then(|j| j.poll_timeout()));
         let dtmf = self.dtmf_out.as_ref().map(|d| d.next);
         [player, self.session.poll_timeout(), dtmf]
             .into_iter()
@@ -277,7 +287,7 @@ impl MediaLeg {
             INFO_DIGIT_SAMPLES,
             EVENT_VOLUME,
             start,
-            FRAME_SAMPLES as u32,
+            EVENT_INTERVAL_SAMPLES,
         )
     }
 
@@ -305,7 +315,7 @@ impl MediaLeg {
             }
             return;
         };
-        out.next += FRAME_DURATION;
+        out.next += EVENT_INTERVAL;
         let written = self.session.write_event_packet(
             event_pt,
             MediaTime(packet.timestamp),
@@ -332,7 +342,8 @@ impl MediaLeg {
                     finished = player.is_finished();
                     break;
                 }
-                self.send_frame(scratch, now);
+                let samples = player.ptime().samples();
+                self.send_frame(scratch, samples, now);
             }
             self.send_due_event(scratch, now);
             if finished {
@@ -346,37 +357,30 @@ impl MediaLeg {
 
     /// Sends the transcoded frames whose playout time has come.
     fn play_out(&mut self, scratch: &mut Scratch, now: Instant) {
-        while let Some(playout) = self.jitter.as_mut() {
-            let Some(due) = playout.next.filter(|due| *due <= now) else {
-                return;
-            };
-            playout.next = Some(due + FRAME_DURATION);
-            match playout.buffer.pop(now, &mut scratch.pcm) {
-                Ok(Frame::Silence) => {
-                    if playout.buffer.buffered().is_zero() {
-                        playout.next = None;
-                    }
-                }
-                Ok(_) => self.send_frame(scratch, now),
-                Err(_) => return,
-            }
+        while let Some(samples) =
+            (self.jitter.as_mut()).and_then(|p| p.next_frame(now, &mut scratch.pcm))
+        {
+            self.send_frame(scratch, samples, now);
         }
     }
 
-    /// Encodes and sends the frame in `scratch.pcm`.
-    fn send_frame(&mut self, scratch: &mut Scratch, now: Instant) {
+    /// Encodes and sends the frame in `scratch.pcm[..samples]`.
+    fn send_frame(&mut self, scratch: &mut Scratch, samples: usize, now: Instant) {
         let Some(remote) = self.session.remote() else {
             return;
         };
         if !self.negotiated.direction.sends() {
             return;
         }
-        let Ok(len) = self.codec.encode(&scratch.pcm, &mut scratch.encoded) else {
+        let Ok(len) = self
+            .codec
+            .encode(&scratch.pcm[..samples], &mut scratch.encoded)
+        else {
             return;
         };
         let written = self.session.write_packet(
             self.codec_pt,
-            FRAME_SAMPLES as u32,
+            samples as u32,
             false,
             &scratch.encoded[..len],
             &mut scratch.packet[..],
@@ -444,9 +448,10 @@ impl MediaLeg {
 
     /// Reads the datagrams waiting on this leg (up to `DATAGRAMS_PER_WAKE`) and relays them
     /// to leg `to` (the B2BUA bridge). Same codec: each packet is moved into `to`'s stream in
-    /// place (SSRC, sequence, timestamp rewritten), never decoded. Different codecs: the
-    /// payload is decoded into `to`'s jitter buffer, which `to` plays out every 20 ms in its
-    /// own codec (reordering and loss concealment on the decoding side). RFC 4733 events go
+    /// place (SSRC, sequence, timestamp rewritten), never decoded, at the size it came in.
+    /// Different codecs: the payload is decoded into `to`'s [`Playout`] (jitter buffer in the
+    /// sender's frames, re-framed to `to`'s ptime), which `to` plays out in its own codec
+    /// (reordering and loss concealment on the decoding side). RFC 4733 events go
     /// across with `to`'s negotiated payload type, or are dropped when `to` did not negotiate
     /// them.
     pub fn relay(&mut self, now: Instant, to: &mut MediaLeg) {
@@ -464,7 +469,7 @@ impl MediaLeg {
     fn relay_datagram(
         &mut self,
         datagram: &mut [u8],
-        pcm: &mut [i16; FRAME_SAMPLES],
+        pcm: &mut [i16; MAX_FRAME_SAMPLES],
         from: SocketAddr,
         now: Instant,
         to: &mut MediaLeg,
@@ -494,22 +499,19 @@ impl MediaLeg {
             let Ok(samples) = self.codec.decode(packet.payload(), pcm) else {
                 return;
             };
-            if to.jitter.is_none() {
-                let Ok(buffer) = JitterBuffer::new(JitterConfig::default()) else {
-                    return;
-                };
-                to.jitter = Some(Box::new(Playout { buffer, next: None }));
-            }
-            let Some(playout) = to.jitter.as_mut() else {
-                return;
-            };
-            playout.buffer.push(
+            let ptime = to.ptime;
+            let playout = to
+                .jitter
+                .get_or_insert_with(|| Box::new(Playout::new(ptime)));
+            let pushed = playout.push(
                 packet.sequence().0,
                 packet.timestamp().0,
                 &pcm[..samples],
                 now,
             );
-            playout.next.get_or_insert(now + FRAME_DURATION);
+            if let Err(error) = pushed {
+                tracing::trace!(%error, "transcoded packet not buffered");
+            }
             return;
         }
         if to.session.forward_packet(datagram, target_pt, now).is_ok() {

@@ -1,13 +1,16 @@
-//! Prompt player: streams one or more sounds as 20 ms frames paced on the caller's clock.
+//! Prompt player: streams one or more sounds as frames of the peer's packetization time
+//! ([`Ptime`]), paced on the caller's clock; or loops them for as long as wanted (music on hold).
 //!
 //! Sits between the prompt library (which hands out [`Sound`]s) and a leg's RTP sender, which
-//! encodes each frame and sends it (RFC 3551 §4.5.14: "the default packetization interval is
-//! 20 ms" for G.711, i.e. 160 samples at 8 kHz). `Playback(a&b)` plays its sounds back to back:
+//! encodes each frame and sends it. RFC 3551 §4.5.14: "the default packetization interval is
+//! 20 ms" for G.711 (160 samples at 8 kHz); a peer that asked for `a=ptime:30` gets 240-sample
+//! frames, one for `a=ptime:10` 80-sample ones. `Playback(a&b)` plays its sounds back to back:
 //! a frame may hold the end of one sound and the start of the next, and only the very last
-//! frame is padded with silence.
+//! frame is padded with silence. A looping player ([`Player::looping`]) starts over after the
+//! last sound without a gap and never finishes.
 //!
 //! Sans-IO: the caller passes `now` in, waits until [`Player::poll_timeout`], then calls
-//! [`Player::next_frame`]. Frame `n` is due at `start + n * 20 ms`, computed from the start
+//! [`Player::next_frame`]. Frame `n` is due at `start + n * ptime`, computed from the start
 //! rather than from the previous frame, so pacing never drifts. A caller that polls late gets
 //! the missed frames back to back, up to [`MAX_CATCH_UP_FRAMES`] of them; frames older than that
 //! are skipped (their audio is dropped, the timestamps move on), so the far end hears the
@@ -16,18 +19,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::ptime::Ptime;
 use super::wav::{Sound, SAMPLE_RATE};
 
-/// Samples in one frame: 20 ms at 8 kHz.
-pub const FRAME_SAMPLES: usize = 160;
-/// The time one frame covers.
-pub const FRAME_DURATION: Duration = Duration::from_millis(20);
-/// How many overdue frames a late caller gets back to back (100 ms of audio) before older
-/// ones are skipped; enough to ride out a scheduling hiccup without bursting seconds of audio.
+/// How many overdue frames a late caller gets back to back before older ones are skipped;
+/// enough to ride out a scheduling hiccup without bursting seconds of audio.
 pub const MAX_CATCH_UP_FRAMES: u64 = 5;
-
-/// [`FRAME_DURATION`] in nanoseconds, for exact `start + n * 20 ms` arithmetic.
-const FRAME_NANOS: u64 = 20_000_000;
 
 /// What [`Player::next_frame`] produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +32,7 @@ pub struct FrameInfo {
     /// Sample clock of the frame's first sample, counted from the player's start (wraps like an
     /// RTP timestamp; add the stream's random base).
     pub timestamp_samples: u32,
-    /// The frame's number: it was due at `start + index * 20 ms`.
+    /// The frame's number: it was due at `start + index * ptime`.
     pub index: u64,
     /// How many samples are audio; the rest of the frame (at the end) is silence.
     pub audio_samples: usize,
@@ -43,11 +40,14 @@ pub struct FrameInfo {
     pub skipped_frames: u64,
 }
 
-/// Streams a list of sounds as paced 20 ms frames.
+/// Streams a list of sounds as paced frames of one packetization time.
 #[derive(Debug, Clone)]
 pub struct Player {
     sounds: Vec<Arc<Sound>>,
     start: Instant,
+    ptime: Ptime,
+    /// Start over after the last sound (music on hold).
+    looping: bool,
     /// Number of the next frame to produce.
     next_index: u64,
     /// The sound being played, an index into `sounds`.
@@ -60,11 +60,29 @@ pub struct Player {
 }
 
 impl Player {
-    /// A player for `sounds` in order, whose first frame is due at `start`.
-    pub fn new(sounds: Vec<Arc<Sound>>, start: Instant) -> Player {
+    /// A player for `sounds` in order, in frames of `ptime`, whose first frame is due at `start`.
+    pub fn new(sounds: Vec<Arc<Sound>>, start: Instant, ptime: Ptime) -> Player {
+        Player::with_looping(sounds, start, ptime, false)
+    }
+
+    /// A player that loops `sounds` until stopped (music on hold). Sounds without samples
+    /// only are finished at once.
+    pub fn looping(sounds: Vec<Arc<Sound>>, start: Instant, ptime: Ptime) -> Player {
+        Player::with_looping(sounds, start, ptime, true)
+    }
+
+    fn with_looping(
+        sounds: Vec<Arc<Sound>>,
+        start: Instant,
+        ptime: Ptime,
+        looping: bool,
+    ) -> Player {
+        let audible = sounds.iter().any(|s| !s.samples().is_empty());
         let mut player = Player {
             sounds,
             start,
+            ptime,
+            looping: looping && audible,
             next_index: 0,
             sound: 0,
             offset: 0,
@@ -84,24 +102,28 @@ impl Player {
         self.due(self.next_index)
     }
 
-    /// Writes the next frame into `out` if one is due at `now`. Returns `None` when no frame is
-    /// due yet or when playback is over ([`Player::is_finished`] tells which).
-    pub fn next_frame(
-        &mut self,
-        now: Instant,
-        out: &mut [i16; FRAME_SAMPLES],
-    ) -> Option<FrameInfo> {
+    /// The packetization of the frames.
+    pub fn ptime(&self) -> Ptime {
+        self.ptime
+    }
+
+    /// Writes the next frame into `out[..ptime.samples()]` if one is due at `now`. Returns
+    /// `None` when no frame is due yet, when playback is over ([`Player::is_finished`] tells
+    /// which) or when `out` is shorter than a frame.
+    pub fn next_frame(&mut self, now: Instant, out: &mut [i16]) -> Option<FrameInfo> {
         if self.finished {
             return None;
         }
+        let samples = self.ptime.samples();
+        let out = out.get_mut(..samples)?;
         let due = self.due(self.next_index)?;
         let late = now.checked_duration_since(due)?;
         let late_frames =
-            u64::try_from(late.as_nanos() / u128::from(FRAME_NANOS)).unwrap_or(u64::MAX);
+            u64::try_from(late.as_nanos() / self.ptime.duration().as_nanos()).unwrap_or(u64::MAX);
         let skipped_frames = late_frames.saturating_sub(MAX_CATCH_UP_FRAMES);
         if skipped_frames > 0 {
             self.next_index = self.next_index.saturating_add(skipped_frames);
-            self.advance(skipped_frames.saturating_mul(FRAME_SAMPLES as u64));
+            self.advance(skipped_frames.saturating_mul(samples as u64));
             if self.sound >= self.sounds.len() {
                 self.finished = true;
                 return None;
@@ -112,7 +134,7 @@ impl Player {
         self.next_index += 1;
         self.finished = self.sound >= self.sounds.len();
         Some(FrameInfo {
-            timestamp_samples: index.wrapping_mul(FRAME_SAMPLES as u64) as u32,
+            timestamp_samples: index.wrapping_mul(samples as u64) as u32,
             index,
             audio_samples,
             skipped_frames,
@@ -127,7 +149,8 @@ impl Player {
         )
     }
 
-    /// True once every sound has been played or [`Player::stop`] was called.
+    /// True once every sound has been played (never for a looping player) or [`Player::stop`]
+    /// was called.
     pub fn is_finished(&self) -> bool {
         self.finished
     }
@@ -139,20 +162,21 @@ impl Player {
 
     /// When frame `index` is due; `None` only if that instant is not representable.
     fn due(&self, index: u64) -> Option<Instant> {
+        let frame_nanos = u64::from(self.ptime.ms()) * 1_000_000;
         self.start
-            .checked_add(Duration::from_nanos(index.checked_mul(FRAME_NANOS)?))
+            .checked_add(Duration::from_nanos(index.checked_mul(frame_nanos)?))
     }
 
     /// Copies up to one frame of audio into `out`, pads the rest with silence and returns the
     /// number of audio samples.
-    fn fill(&mut self, out: &mut [i16; FRAME_SAMPLES]) -> usize {
+    fn fill(&mut self, out: &mut [i16]) -> usize {
         let mut written = 0;
-        while written < FRAME_SAMPLES {
+        while written < out.len() {
             let Some(sound) = self.sounds.get(self.sound) else {
                 break;
             };
             let rest = sound.samples().get(self.offset..).unwrap_or_default();
-            let n = rest.len().min(FRAME_SAMPLES - written);
+            let n = rest.len().min(out.len() - written);
             out[written..written + n].copy_from_slice(&rest[..n]);
             written += n;
             self.offset += n;
@@ -165,6 +189,10 @@ impl Player {
 
     /// Drops `samples` samples of audio without playing them.
     fn advance(&mut self, mut samples: u64) {
+        if self.looping {
+            let total: u64 = self.sounds.iter().map(|s| s.samples().len() as u64).sum();
+            samples %= total.max(1);
+        }
         while samples > 0 {
             let Some(sound) = self.sounds.get(self.sound) else {
                 break;
@@ -178,7 +206,8 @@ impl Player {
         }
     }
 
-    /// Moves past sounds that have no samples left.
+    /// Moves past sounds that have no samples left; a looping player starts over after the
+    /// last one (it has at least one sample, so this ends).
     fn skip_exhausted_sounds(&mut self) {
         while self
             .sounds
@@ -187,6 +216,9 @@ impl Player {
         {
             self.sound += 1;
             self.offset = 0;
+            if self.looping && self.sound == self.sounds.len() {
+                self.sound = 0;
+            }
         }
     }
 }
@@ -194,6 +226,10 @@ impl Player {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Samples in a default (20 ms) frame.
+    const FRAME_SAMPLES: usize = 160;
+    const FRAME_DURATION: Duration = Duration::from_millis(20);
 
     fn sound(value: i16, len: usize) -> Arc<Sound> {
         Arc::new(Sound::new(format!("{value}x{len}"), vec![value; len]))
@@ -212,7 +248,7 @@ mod tests {
     #[test]
     fn sixty_seconds_of_jittery_polling_do_not_drift() {
         let start = Instant::now();
-        let mut player = Player::new(vec![sound(1, 61 * 8000)], start);
+        let mut player = Player::new(vec![sound(1, 61 * 8000)], start, Ptime::DEFAULT);
         let mut out = [0; FRAME_SAMPLES];
         for n in 0..3000u64 {
             let due = player.poll_timeout().unwrap();
@@ -237,7 +273,7 @@ mod tests {
     #[test]
     fn early_polls_produce_nothing_and_consume_nothing() {
         let start = Instant::now() + ms(1000);
-        let mut player = Player::new(vec![sound(3, 1000)], start);
+        let mut player = Player::new(vec![sound(3, 1000)], start, Ptime::DEFAULT);
         assert!(drain(&mut player, start - ms(1)).is_empty());
         assert_eq!(drain(&mut player, start).len(), 1);
         assert!(drain(&mut player, start + ms(19)).is_empty());
@@ -248,7 +284,7 @@ mod tests {
     #[test]
     fn a_late_caller_gets_the_missed_frames_back_to_back() {
         let start = Instant::now();
-        let mut player = Player::new(vec![sound(1, 8000)], start);
+        let mut player = Player::new(vec![sound(1, 8000)], start, Ptime::DEFAULT);
         assert_eq!(drain(&mut player, start).len(), 1);
         let frames = drain(&mut player, start + ms(85));
         let indices: Vec<u64> = frames.iter().map(|f| f.index).collect();
@@ -261,7 +297,7 @@ mod tests {
     #[test]
     fn a_very_late_caller_skips_all_but_the_catch_up_window() {
         let start = Instant::now();
-        let mut player = Player::new(vec![sound(1, 16000)], start);
+        let mut player = Player::new(vec![sound(1, 16000)], start, Ptime::DEFAULT);
         assert_eq!(drain(&mut player, start).len(), 1);
         let frames = drain(&mut player, start + ms(1003));
         // Frames 1..=50 were due: 1..=44 are skipped, the five overdue ones 45..=49 and the
@@ -278,7 +314,7 @@ mod tests {
     #[test]
     fn skipping_past_the_end_finishes() {
         let start = Instant::now();
-        let mut player = Player::new(vec![sound(1, 800)], start);
+        let mut player = Player::new(vec![sound(1, 800)], start, Ptime::DEFAULT);
         assert!(drain(&mut player, start + Duration::from_secs(5)).is_empty());
         assert!(player.is_finished());
         assert_eq!(player.poll_timeout(), None);
@@ -288,7 +324,7 @@ mod tests {
     fn sounds_play_back_to_back_and_only_the_last_frame_is_padded() {
         let start = Instant::now();
         let sounds = vec![sound(1, 250), sound(9, 0), sound(2, 100)];
-        let mut player = Player::new(sounds, start);
+        let mut player = Player::new(sounds, start, Ptime::DEFAULT);
         let mut out = [7; FRAME_SAMPLES];
         let first = player.next_frame(start, &mut out).unwrap();
         assert_eq!((first.audio_samples, out), (160, [1; FRAME_SAMPLES]));
@@ -308,7 +344,7 @@ mod tests {
     #[test]
     fn a_sound_ending_on_a_frame_boundary_adds_no_silent_frame() {
         let start = Instant::now();
-        let mut player = Player::new(vec![sound(5, 320)], start);
+        let mut player = Player::new(vec![sound(5, 320)], start, Ptime::DEFAULT);
         let frames = drain(&mut player, start + ms(40));
         assert_eq!(frames.len(), 2);
         assert!(frames.iter().all(|f| f.audio_samples == 160));
@@ -318,7 +354,7 @@ mod tests {
     #[test]
     fn stop_interrupts_and_empty_lists_are_finished_at_once() {
         let start = Instant::now();
-        let mut player = Player::new(vec![sound(1, 8000)], start);
+        let mut player = Player::new(vec![sound(1, 8000)], start, Ptime::DEFAULT);
         assert_eq!(drain(&mut player, start).len(), 1);
         player.stop();
         assert!(player.is_finished());
@@ -326,9 +362,85 @@ mod tests {
         assert!(drain(&mut player, start + ms(200)).is_empty());
         assert_eq!(player.position(), ms(20));
         for sounds in [vec![], vec![sound(1, 0), sound(2, 0)]] {
-            let mut empty = Player::new(sounds, start);
+            let mut empty = Player::new(sounds, start, Ptime::DEFAULT);
             assert!(empty.is_finished() && empty.poll_timeout().is_none());
             assert!(drain(&mut empty, start).is_empty());
+        }
+    }
+
+    /// A sound whose sample `i` is `i` (so frames show where they came from).
+    fn ramp(len: usize) -> Arc<Sound> {
+        Arc::new(Sound::new("ramp", (0..len).map(|i| i as i16).collect()))
+    }
+
+    #[test]
+    fn frames_follow_the_ptime_in_size_pacing_and_timestamps() {
+        for (ptime_ms, samples) in [(10u64, 80usize), (20, 160), (30, 240)] {
+            let start = Instant::now();
+            let ptime = Ptime::from_ms(ptime_ms as u32).unwrap();
+            let mut player = Player::new(vec![ramp(2400)], start, ptime);
+            let mut out = [0i16; 960];
+            let mut frames = 0;
+            while let Some(due) = player.poll_timeout() {
+                assert_eq!(due, start + ms(ptime_ms * frames), "{ptime_ms} ms");
+                let frame = player.next_frame(due, &mut out).unwrap();
+                assert_eq!(frame.audio_samples, samples, "{ptime_ms} ms");
+                assert_eq!(frame.timestamp_samples as usize, frames as usize * samples);
+                assert_eq!(out[0] as usize, frames as usize * samples);
+                assert_eq!(
+                    out[samples - 1] as usize,
+                    (frames as usize + 1) * samples - 1
+                );
+                frames += 1;
+            }
+            assert_eq!(frames as usize, 2400 / samples, "{ptime_ms} ms");
+            assert_eq!(player.position(), Duration::from_millis(300));
+        }
+    }
+
+    #[test]
+    fn an_output_shorter_than_a_frame_gets_nothing() {
+        let start = Instant::now();
+        let mut player = Player::new(vec![ramp(800)], start, Ptime::from_ms(30).unwrap());
+        let mut short = [0i16; 160];
+        assert_eq!(player.next_frame(start, &mut short), None);
+        assert_eq!(player.position(), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_looping_player_starts_over_without_a_gap_and_never_finishes() {
+        let start = Instant::now();
+        let ptime = Ptime::from_ms(30).unwrap();
+        let mut player = Player::looping(vec![ramp(100), ramp(50)], start, ptime);
+        let mut out = [0i16; 240];
+        let frame = player.next_frame(start, &mut out).unwrap();
+        assert_eq!(frame.audio_samples, 240);
+        let expected: Vec<i16> = (0..100).chain(0..50).chain(0..90).collect();
+        assert_eq!(out.to_vec(), expected);
+        // An hour later (skipping all but the catch-up window) it still plays, in step.
+        let later = start + Duration::from_secs(3600);
+        let mut played = 0;
+        while let Some(frame) = player.next_frame(later, &mut out) {
+            assert_eq!(frame.audio_samples, 240);
+            played += 1;
+        }
+        assert_eq!(played, MAX_CATCH_UP_FRAMES + 1);
+        assert!(!player.is_finished());
+        assert_eq!(player.poll_timeout(), Some(later + ms(30)));
+        // The loop is 150 samples: the frame at sample offset n*240 starts at n*240 % 150.
+        let next = player.next_frame(later + ms(30), &mut out).unwrap();
+        let offset = (next.index as usize * 240) % 150;
+        let first = if offset < 100 { offset } else { offset - 100 };
+        assert_eq!(out[0] as usize, first);
+    }
+
+    #[test]
+    fn looping_silence_or_nothing_finishes_at_once() {
+        let start = Instant::now();
+        for sounds in [vec![], vec![ramp(0)]] {
+            let mut player = Player::looping(sounds, start, Ptime::DEFAULT);
+            assert!(player.is_finished());
+            assert_eq!(player.next_frame(start, &mut [0; 160]), None);
         }
     }
 }

@@ -179,7 +179,7 @@ pub struct RemoteOffer {
     pub codecs: Vec<PayloadMapping>,
     /// Every telephone-event payload type, in the remote side's order.
     pub telephone_events: Vec<TelephoneEvent>,
-    /// `a=ptime`, when present and within 10-200 ms.
+    /// `a=ptime`, when present and within 10-120 ms (what the media engine sends).
     pub ptime_ms: Option<u32>,
     /// Direction from the remote side's point of view; with a 0.0.0.0 address it does not
     /// receive, so sendrecv becomes sendonly.

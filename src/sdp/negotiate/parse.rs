@@ -9,9 +9,11 @@ use webrtc_sdp::media_type::{SdpFormatList, SdpMedia};
 
 use super::{Direction, MediaSlot, PayloadMapping, RemoteOffer, SdpError, TelephoneEvent};
 use crate::media::codec::CodecKind;
+use crate::media::ptime::{MAX_PTIME_MS, MIN_PTIME_MS};
 
-/// A remote `a=ptime` outside this range (ms) is ignored in favour of the local one.
-const PTIME_RANGE_MS: std::ops::RangeInclusive<u32> = 10..=200;
+/// A remote `a=ptime` outside this range (ms, what the media engine can send) is ignored in
+/// favour of the local one.
+const PTIME_RANGE_MS: std::ops::RangeInclusive<u32> = MIN_PTIME_MS..=MAX_PTIME_MS;
 
 impl Direction {
     fn from_attributes(attributes: &[SdpAttribute]) -> Option<Direction> {
