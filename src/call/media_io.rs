@@ -27,7 +27,7 @@ use crate::media::ptime::{Ptime, MAX_FRAME_SAMPLES};
 use crate::media::rtp::{MediaTime, PayloadType};
 use crate::media::session::{RecvError, RtpSession, SessionConfig, SessionEvent, SessionStats};
 use crate::media::wav::Sound;
-use crate::sdp::negotiate::Negotiated;
+use crate::sdp::negotiate::{Direction, Negotiated};
 
 /// Ports tried before giving up when leased ports turn out to be bound by another program.
 const BIND_ATTEMPTS: usize = 16;
@@ -184,10 +184,12 @@ impl MediaLeg {
         config.remote = negotiated.remote;
         config.event_pt = event_pt;
         config.inactivity_timeout = inactivity_timeout;
+        let mut session = RtpSession::new(config, now);
+        session.set_expecting(negotiated.direction == Direction::SendRecv, now);
         Ok(MediaLeg {
             socket,
             lease,
-            session: RtpSession::new(config, now),
+            session,
             codec: codec_for(negotiated.codec),
             ptime: Ptime::from_ms(negotiated.ptime_ms).unwrap_or_default(),
             negotiated,
@@ -216,11 +218,16 @@ impl MediaLeg {
         self.session.stats()
     }
 
-    /// Applies a renegotiation (re-INVITE: hold, unhold, new address, new ptime).
+    /// Applies a renegotiation (re-INVITE: hold, unhold, new address, new ptime). RTP is
+    /// expected from the peer, and its silence ends the call after the inactivity timeout,
+    /// only while the stream is sendrecv: a peer that holds (sendonly, inactive) or is held
+    /// may stay silent, as Asterisk's `rtpholdtimeout` defaults.
     pub fn renegotiate(&mut self, negotiated: Negotiated) {
         if let Some(remote) = negotiated.remote {
             self.session.set_remote_from_sdp(remote);
         }
+        let expecting = negotiated.direction == Direction::SendRecv;
+        self.session.set_expecting(expecting, Instant::now());
         self.negotiated.direction = negotiated.direction;
         self.negotiated.remote = negotiated.remote.or(self.negotiated.remote);
         self.negotiated.ptime_ms = negotiated.ptime_ms;

@@ -46,7 +46,8 @@ use outgoing::LastSent;
 /// Default for [`SessionConfig::relatch_after`]: 25 frames of 20 ms.
 pub const DEFAULT_RELATCH_AFTER: Duration = Duration::from_millis(500);
 /// Default for [`SessionConfig::inactivity_timeout`]; like Asterisk's `rtptimeout`, meant for
-/// hanging up calls whose peer vanished. The call logic should disable it while on hold.
+/// hanging up calls whose peer vanished. While the peer is not expected to send (on hold,
+/// [`RtpSession::set_expecting`]) the timer is off, as Asterisk's `rtpholdtimeout` defaults.
 pub const DEFAULT_INACTIVITY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Everything a leg knows about its media stream when it creates the session.
@@ -95,9 +96,10 @@ impl SessionConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionEvent {
     /// No valid packet for the inactivity timeout; `since` is the last valid arrival (or the
-    /// session's start). Raised once, re-armed when valid packets return.
+    /// session's start, or when RTP became expected again). Raised once, re-armed when valid
+    /// packets return.
     Inactive {
-        /// When the last valid packet arrived.
+        /// When the last valid packet arrived (or RTP became expected).
         since: Instant,
     },
 }
@@ -213,6 +215,11 @@ pub struct RtpSession {
     epoch: Instant,
     latched: Option<SocketAddr>,
     last_valid: Instant,
+    /// Whether the peer is expected to send; the inactivity timer runs only then.
+    expecting: bool,
+    /// When RTP became expected again (the inactivity count starts at the later of this and
+    /// `last_valid`).
+    expecting_since: Instant,
     inactive_raised: bool,
     event: Option<SessionEvent>,
     source: Option<Source>,
@@ -232,6 +239,8 @@ impl RtpSession {
             epoch: now,
             latched: None,
             last_valid: now,
+            expecting: true,
+            expecting_since: now,
             inactive_raised: false,
             event: None,
             source: None,
@@ -376,12 +385,23 @@ impl RtpSession {
         }
     }
 
+    /// Tells whether the peer is expected to send RTP: a held stream (sendonly, recvonly or
+    /// inactive) need not, and its silence must not end the call. When RTP becomes expected
+    /// again at `now`, the inactivity timeout counts from `now`.
+    pub fn set_expecting(&mut self, expecting: bool, now: Instant) {
+        if expecting && !self.expecting {
+            self.expecting_since = now;
+            self.inactive_raised = false;
+        }
+        self.expecting = expecting;
+    }
+
     /// When `handle_timeout` must next be called; `None` when no timer is armed.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.config.inactivity_timeout.is_zero() || self.inactive_raised {
+        if self.config.inactivity_timeout.is_zero() || self.inactive_raised || !self.expecting {
             return None;
         }
-        Some(self.last_valid + self.config.inactivity_timeout)
+        Some(self.last_valid.max(self.expecting_since) + self.config.inactivity_timeout)
     }
 
     /// Fires due timers: raises [`SessionEvent::Inactive`] once the timeout has passed.
@@ -389,7 +409,7 @@ impl RtpSession {
         if self.poll_timeout().is_some_and(|deadline| now >= deadline) {
             self.inactive_raised = true;
             self.event = Some(SessionEvent::Inactive {
-                since: self.last_valid,
+                since: self.last_valid.max(self.expecting_since),
             });
         }
     }

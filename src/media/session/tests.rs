@@ -166,6 +166,33 @@ fn inactivity_raised_once_and_rearmed() {
     assert_eq!((off.poll_timeout(), off.poll_event()), (None, None));
 }
 
+#[test]
+fn a_held_stream_may_stay_silent_and_the_timer_restarts_on_unhold() {
+    let t0 = Instant::now();
+    let mut s = session(t0);
+    feed(&mut s, 4000, 1, t0 + ms(1000)).unwrap();
+    s.set_expecting(false, t0 + ms(2000));
+    assert_eq!(s.poll_timeout(), None);
+    let an_hour = t0 + Duration::from_secs(3600);
+    s.handle_timeout(an_hour);
+    assert_eq!(s.poll_event(), None);
+    // Unhold: the peer has the full timeout from now to start sending again.
+    s.set_expecting(true, an_hour);
+    assert_eq!(s.poll_timeout(), Some(an_hour + ms(5000)));
+    s.handle_timeout(an_hour + ms(4999));
+    assert_eq!(s.poll_event(), None);
+    s.handle_timeout(an_hour + ms(5000));
+    assert_eq!(
+        s.poll_event(),
+        Some(SessionEvent::Inactive { since: an_hour })
+    );
+    // Expecting again while expecting changes nothing; a packet re-arms as usual.
+    s.set_expecting(true, an_hour + ms(6000));
+    assert_eq!(s.poll_timeout(), None);
+    feed(&mut s, 4000, 2, an_hour + ms(7000)).unwrap();
+    assert_eq!(s.poll_timeout(), Some(an_hour + ms(12000)));
+}
+
 /// Marker, sequence and timestamp of a sent packet relative to the session's random start.
 fn sent(s: &RtpSession, buf: &[u8]) -> (bool, i16, i32) {
     let p = RtpPacket::parse(buf).unwrap();
