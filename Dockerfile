@@ -32,6 +32,7 @@ COPY --from=builder /usr/local/bin/pbx /usr/local/bin/pbx
 COPY config/ /etc/pbx/
 # The stock prompts, the same as the built-in ones: a starting point for PBX_SOUNDS_DIR.
 COPY sounds/en/ /usr/share/pbx/sounds/
+COPY sounds/moh/ /usr/share/pbx/sounds/moh/
 
 # Registrations are saved in the data directory (mount a volume there to keep them across
 # container re-creation). The RTP range matches the ports published below and in

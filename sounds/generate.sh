@@ -6,6 +6,11 @@
 # normalised to -3 dBFS peak, given 50 ms of lead-in and 100 ms of tail silence, and written
 # as a mono 16-bit PCM WAV. Dither is off (-D) so that runs are reproducible.
 #
+# The music on hold (moh/default.wav) is no recording: an original sixteen-note tune over
+# four bass notes, synthesised from sine tones by sox, 8 s long so it loops seamlessly, at
+# -10 dBFS peak (about the level of the spoken prompts). Its notes avoid 440 Hz and 1000 Hz,
+# the tones the tests send, so a test can tell the music from the other party.
+#
 # Usage: sounds/generate.sh            (from anywhere; writes next to this script)
 set -euo pipefail
 
@@ -43,3 +48,27 @@ digits=(zero one two three four five six seven eight nine)
 for d in "${!digits[@]}"; do
     say "digits/$d" "${digits[$d]}"
 done
+
+# note NAME SECONDS VOLUME: a sine note with a soft attack and release into $tmp/NAME.wav
+note() {
+    sox -D -n -r 8000 -c 1 -b 16 "$tmp/$1.wav" synth "$2" sine "${1%%_*}" \
+        fade q 0.02 "$2" "$(echo "$2 / 2" | bc -l)" vol "$3"
+}
+
+melody=(C4 E4 G4 C5 D5 C5 G4 E4 D4 G4 D5 G5 E5 D5 C5 G4)
+bass=(C3 G2 F2 G2)
+parts=()
+for i in "${!melody[@]}"; do
+    note "${melody[$i]}_$i" 0.5 0.5
+    parts+=("$tmp/${melody[$i]}_$i.wav")
+done
+sox -D "${parts[@]}" "$tmp/melody.wav"
+parts=()
+for i in "${!bass[@]}"; do
+    note "${bass[$i]}_b$i" 2 0.3
+    parts+=("$tmp/${bass[$i]}_b$i.wav")
+done
+sox -D "${parts[@]}" "$tmp/bass.wav"
+mkdir -p "$here/moh"
+sox -D -m "$tmp/melody.wav" "$tmp/bass.wav" -c 1 -b 16 -e signed-integer "$here/moh/default.wav" norm -10
+echo "moh/default.wav: $(soxi -D "$here/moh/default.wav") s"
