@@ -1,8 +1,8 @@
-//! Calls between users through the B2BUA (hold and unhold passed through with the PBX's own
-//! SDP): two baresip phones (6002 auto-answers) send
+//! Calls between users through the B2BUA: two baresip phones (6002 auto-answers) send
 //! different tones and each must hear the other's tone for most of the call, with the same
 //! codec (relay) and with mu-law on one side and A-law on the other (transcoding). Calls to
-//! an unregistered or busy user end with the not-available prompt.
+//! an unregistered or busy user end with the not-available prompt. Hold is in `hold.rs`,
+//! packetization in `ptime.rs`.
 
 mod common;
 
@@ -144,88 +144,5 @@ fn unregistered_callee_gets_the_not_available_prompt() {
         common::find_prompt(&audio, &prompt_ulaw("number-not-available")).is_some(),
         "{}",
         pbx.log()
-    );
-}
-
-#[test]
-fn hold_stops_media_towards_the_holder_and_unhold_resumes_it() {
-    let pbx = Pbx::start();
-    let tones = tempfile::tempdir().unwrap();
-    let high = tone_file(tones.path(), 1000);
-    let callee = Baresip::start(
-        pbx.sip,
-        BaresipOptions {
-            user: "6002",
-            password: PASSWORD,
-            account_params: ";answermode=auto",
-            audio_source: Some(&high),
-            commands: &[],
-            quit_after_secs: Some(20),
-        },
-    );
-    assert!(wait_until(Duration::from_secs(15), || !pbx
-        .registrations()
-        .is_empty()));
-    let media = RtpPeer::start();
-    let port = media.port.to_string();
-    let csv = fixture("sipp/caller_6001.csv");
-    let args = [
-        "-s",
-        "6002",
-        "-au",
-        "6001",
-        "-ap",
-        PASSWORD,
-        "-m",
-        "1",
-        "-d",
-        "1500",
-        "-inf",
-        csv.to_str().unwrap(),
-        "-key",
-        "rtp_port",
-        &port,
-    ];
-    let run = sipp(&fixture("sipp/uac_hold.xml"), pbx.sip, &args);
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
-    let arrivals: Vec<_> = media
-        .packets()
-        .iter()
-        .filter(|p| p.payload_type == 0)
-        .map(|p| p.at)
-        .collect();
-    let (gap_index, gap) = arrivals
-        .windows(2)
-        .enumerate()
-        .map(|(i, w)| (i, w[1].duration_since(w[0])))
-        .max_by_key(|(_, d)| *d)
-        .expect("no audio reached the caller");
-    assert!(
-        gap >= Duration::from_millis(1000),
-        "no silence while on hold: longest gap {gap:?}"
-    );
-    let after = arrivals.len() - gap_index - 1;
-    assert!(
-        after >= 25,
-        "media did not resume after unhold ({after} packets)"
-    );
-    assert!(pbx.log().contains("re-INVITE answered"), "{}", pbx.log());
-    // Hold and unhold were passed on to the callee with the PBX's own SDP.
-    let passed = pbx
-        .log()
-        .matches("caller re-INVITE passed to the callee")
-        .count();
-    assert_eq!(passed, 2, "{}", pbx.log());
-    assert!(
-        !pbx.log().contains("callee refused the passed re-INVITE"),
-        "{}\n{}",
-        pbx.log(),
-        callee.log()
     );
 }

@@ -16,8 +16,9 @@ use std::thread::{Scope, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
 use common::{
-    assert_no_leftovers, call_as_6001 as call, find_prompt, fixture, free_port, prompt_ulaw, sipp,
-    wait_until, Baresip, BaresipOptions, Pbx, PbxOptions, RtpPeer, SippRun, PASSWORD,
+    assert_no_leftovers, call_as_6001 as call, find_prompt, fixture, free_port, music_on_hold_ulaw,
+    prompt_ulaw, sipp, wait_until, Baresip, BaresipOptions, Pbx, PbxOptions, RtpPeer, SippRun,
+    PASSWORD,
 };
 
 /// 6002 with the ring time as `RING`; BUSY plays all-circuits-busy and NOANSWER goodbye.
@@ -473,8 +474,11 @@ fn early_media_from_the_callee_reaches_the_caller_before_the_answer() {
     assert_no_leftovers(&pbx);
 }
 
+/// The callee puts the call on hold: the PBX answers it recvonly itself (the callee's
+/// scenario checks the answer), sends the caller no re-INVITE (the caller's scenario expects
+/// none) and plays it the music on hold.
 #[test]
-fn callee_hold_is_passed_on_to_the_caller() {
+fn callee_hold_is_answered_by_the_pbx_and_the_caller_hears_music_on_hold() {
     let pbx = pbx_ringing_for(20);
     let port = register_6002(&pbx);
     let (caller_media, callee_media) = (RtpPeer::start(), RtpPeer::start());
@@ -485,16 +489,20 @@ fn callee_hold_is_passed_on_to_the_caller() {
         port,
         ("sipp/uas_answer_hold.xml", &callee_args),
         (
-            "sipp/dial_uac_held.xml",
+            "sipp/uac_bye.xml",
             caller_media.port,
-            &["-m", "1", "-d", "2000"],
+            &["-m", "1", "-d", "3000"],
         ),
     );
     assert_succeeded(&callee, 1, "callee", &pbx);
     assert_succeeded(&caller, 1, "caller", &pbx);
+    // Half a second of the music, byte for byte as the PBX encodes it.
+    let music = &music_on_hold_ulaw()[..4000];
+    let heard = heard(&caller_media);
     assert!(
-        pbx.log().contains("callee re-INVITE passed to the caller"),
-        "{}",
+        heard.windows(music.len()).any(|w| w == music),
+        "the caller did not hear the music on hold ({} bytes heard)\n{}",
+        heard.len(),
         pbx.log()
     );
     assert_no_leftovers(&pbx);

@@ -1,39 +1,52 @@
 //! The bridge (edge): once Dial connected, the caller's task relays media between the two legs
-//! until one side hangs up, and handles both dialogs meanwhile: BYE from either side, the
-//! re-INVITEs (hold, unhold) of either side passed on to the other with the PBX's own SDP,
-//! 2xx retransmissions re-ACKed.
+//! until one side hangs up, and handles both dialogs meanwhile: BYE from either side,
+//! re-INVITEs answered on their own leg, 2xx retransmissions re-ACKed.
+//!
+//! **Hold** (RFC 3264 §8.4, RFC 6337 §5.3): media is anchored in the PBX, so a side that puts
+//! the call on hold (a re-INVITE with `a=sendonly`, `a=inactive` or `c=0.0.0.0`) is answered
+//! by the PBX itself, `a=recvonly` or `a=inactive` as RFC 3264 §6.1 says, and the other, held
+//! party hears the music on hold ([`MUSIC_ON_HOLD`], looped, in that party's codec and
+//! ptime) instead of the holder's audio, as Asterisk does with its own media. A re-INVITE
+//! back to sendrecv stops the music and the two-way relay resumes. A held call stays up for
+//! as long as the hold lasts: the holder's stream is not sendrecv, so its silence is not RTP
+//! inactivity ([`MediaLeg::renegotiate`]), while the held party, still sendrecv with the PBX,
+//! keeps the inactivity timeout.
+//!
+//! **Other re-INVITEs** (a new address, a session refresh, a new ptime) are answered on their
+//! own leg too, and not passed on: the other side's media goes to the PBX, whose address and
+//! codec on that leg do not change, so it has nothing to renegotiate. Passing them on would
+//! also make each leg's re-INVITE wait on the other phone, with glare (491) and a failure on
+//! one leg to carry over to the other.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::b2bua::Bridged;
 use super::media_io::{MediaEvent, MediaLeg};
-use super::task::{rearm, send_ack, Call};
+use super::task::{rearm, Call};
 use super::uas::info_digit;
 use super::{CallEvent, CallId, IncomingRequest, SipCommand};
 use crate::dialplan::{DialStatus, Event};
-use crate::registration::random_tag;
+use crate::media::prompts::{PromptLibrary, MUSIC_ON_HOLD};
 use crate::sdp::negotiate;
 use crate::sip::dialog::DialogId;
 use crate::sip::message::SipMessage;
 use crate::sip::method::Method;
 use crate::sip::transaction::TransactionKey;
 
-/// A re-INVITE passed on to the other side, waiting for that side's answer.
-struct PassedReinvite {
-    /// True when the callee's re-INVITE went to the caller; false for the caller's to the callee.
-    to_caller: bool,
-    /// The CSeq number of the re-INVITE the PBX sent on.
-    cseq: u32,
-    request: SipMessage,
-    key: TransactionKey,
-    source: SocketAddr,
+/// Which sides of the bridge hold the call, as their last offers said.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Holds {
+    /// The caller holds: the callee hears music, the caller's audio is not relayed.
+    caller: bool,
+    /// The callee holds: the caller hears music, the callee's audio is not relayed.
+    callee: bool,
 }
 
 impl Call {
     /// Relays media between the caller and the answered leg until one side hangs up.
     pub(super) async fn bridge(&mut self, mut leg: Bridged) -> Event {
-        let mut passed: Option<PassedReinvite> = None;
+        let mut holds = Holds::default();
         let timer = tokio::time::sleep(Duration::from_secs(86_400));
         tokio::pin!(timer);
         // SIP events and timers are handled in boxed futures: they are rare, and their state
@@ -55,18 +68,27 @@ impl Call {
             rearm(timer.as_mut(), deadline);
             tokio::select! {
                 Ok(()) = self.media.readable() => {
-                    self.media.relay(Instant::now(), &mut leg.media);
+                    if holds.caller {
+                        self.media.receive(Instant::now());
+                    } else {
+                        self.media.relay(Instant::now(), &mut leg.media);
+                    }
                 }
                 Ok(()) = leg.media.readable() => {
-                    leg.media.relay(Instant::now(), &mut self.media);
+                    if holds.callee {
+                        leg.media.receive(Instant::now());
+                    } else {
+                        leg.media.relay(Instant::now(), &mut self.media);
+                    }
                 }
                 event = self.events.recv() => match event {
                     None => self.hung_up = true,
                     Some(event) => {
-                        let handled = Box::pin(self.on_bridge_event(&mut leg, &mut passed, event));
+                        let handled = Box::pin(self.on_bridge_event(&mut leg, event));
                         if let Some(ended) = handled.await {
                             return ended;
                         }
+                        self.update_holds(&mut leg, &mut holds);
                     }
                 },
                 _ = &mut timer => {
@@ -89,12 +111,7 @@ impl Call {
     }
 
     /// A SIP event while bridged; `Some` when it ended the call.
-    async fn on_bridge_event(
-        &mut self,
-        leg: &mut Bridged,
-        passed: &mut Option<PassedReinvite>,
-        event: CallEvent,
-    ) -> Option<Event> {
+    async fn on_bridge_event(&mut self, leg: &mut Bridged, event: CallEvent) -> Option<Event> {
         match event {
             CallEvent::Request(incoming) => {
                 let IncomingRequest {
@@ -104,55 +121,22 @@ impl Call {
                 } = *incoming;
                 let from_callee = DialogId::of_incoming_request(&request)
                     .is_some_and(|id| id.call_id == leg.dialog.id().call_id);
-                let reinvite_with_offer =
-                    request.method() == Some(Method::Invite) && !request.body().is_empty();
-                if from_callee && reinvite_with_offer && passed.is_none() {
-                    *passed = self.pass_reinvite(leg, request, key, source, true).await;
-                } else if from_callee {
+                if from_callee {
                     return self.on_callee_request(leg, request, key, source).await;
-                } else if reinvite_with_offer && passed.is_none() {
-                    *passed = self.pass_reinvite(leg, request, key, source, false).await;
                 } else if let Some(digit) = self.on_request(request, key, source).await {
                     pass_digit(self.id, digit, &mut leg.media);
                 }
             }
             CallEvent::Response(response) => {
                 let on_leg = response.call_id() == Some(leg.dialog.id().call_id.as_str());
-                let on_caller = response.call_id() == Some(self.dialog.id().call_id.as_str());
-                let invite_cseq = response
-                    .cseq()
-                    .ok()
-                    .filter(|c| c.method == Method::Invite)
-                    .map(|c| c.seq);
+                let invite = response.cseq().is_ok_and(|c| c.method == Method::Invite);
                 let status = response.status().unwrap_or(0);
-                let answers_passed = passed.as_ref().is_some_and(|p| {
-                    Some(p.cseq) == invite_cseq && if p.to_caller { on_caller } else { on_leg }
-                });
-                if answers_passed && status >= 200 {
-                    if let Some(pending) = passed.take() {
-                        self.finish_passed_reinvite(leg, pending, &response).await;
-                    }
-                } else if on_leg && invite_cseq.is_some() && (200..300).contains(&status) {
+                if on_leg && invite && (200..300).contains(&status) {
                     let ack = SipCommand::Send {
                         to: leg.to,
                         message: leg.ack.clone(),
                     };
                     let _ = self.shared.commands.send(ack).await;
-                }
-            }
-            CallEvent::RequestTimeout(key) if passed.is_some() && key.method == Method::Invite => {
-                if let Some(pending) = passed.take() {
-                    tracing::warn!(
-                        call = self.id,
-                        "no answer to a passed re-INVITE: answering it locally"
-                    );
-                    if pending.to_caller {
-                        self.callee_reinvite(leg, &pending.request, pending.key, pending.source)
-                            .await;
-                    } else {
-                        self.reinvite(&pending.request, pending.key, pending.source)
-                            .await;
-                    }
                 }
             }
             event => {
@@ -162,124 +146,26 @@ impl Call {
         None
     }
 
-    /// Passes a re-INVITE (hold, unhold) on to the other side with the PBX's own SDP in the
-    /// same direction: the callee's to the caller when `to_caller`, else the caller's to the
-    /// callee. The sender is answered when the other side has answered.
-    async fn pass_reinvite(
-        &mut self,
-        leg: &mut Bridged,
-        request: SipMessage,
-        key: Option<TransactionKey>,
-        source: SocketAddr,
-        to_caller: bool,
-    ) -> Option<PassedReinvite> {
-        let key = key?;
-        let sender = if to_caller {
-            &mut leg.dialog
-        } else {
-            &mut self.dialog
+    /// Starts or stops the music on hold after a re-INVITE: a side holds while the PBX does
+    /// not send to it (its offer was sendonly, inactive or `c=0.0.0.0`), and the other side
+    /// then hears music.
+    fn update_holds(&mut self, leg: &mut Bridged, holds: &mut Holds) {
+        let now = Holds {
+            caller: !self.media.negotiated().direction.sends(),
+            callee: !leg.media.negotiated().direction.sends(),
         };
-        if sender.accept_request(&request).is_err() {
-            self.reply(&request, key, 500, source).await;
-            return None;
+        if now == *holds {
+            return;
         }
-        let body = std::str::from_utf8(request.body()).unwrap_or_default();
-        let Ok(offer) = negotiate::parse_offer(body) else {
-            self.reply(&request, key, 488, source).await;
-            return None;
-        };
-        let sip = self.shared.sip_address;
-        let (dialog, local, to) = if to_caller {
-            (&mut self.dialog, &mut self.local_media, self.source)
-        } else {
-            (&mut leg.dialog, &mut leg.local, leg.to)
-        };
-        local.direction = offer.direction;
-        local.session_version += 1;
-        let sdp = negotiate::offer(local);
-        let branch = format!("z9hG4bK{}", random_tag());
-        let reinvite = dialog
-            .request(Method::Invite, sip, &branch)
-            .header("Contact", format!("<sip:{}@{}>", self.caller, sip))
-            .header("Allow", super::task::ALLOW)
-            .finish_with_body(Some("application/sdp"), sdp.as_bytes());
-        let cseq = dialog.local_cseq();
-        if to_caller {
-            self.answer_sdp = sdp;
-            tracing::info!(call = self.id, direction = ?offer.direction, "callee re-INVITE passed to the caller");
-        } else {
-            tracing::info!(call = self.id, direction = ?offer.direction, "caller re-INVITE passed to the callee");
+        if now.caller != holds.caller {
+            tracing::info!(call = self.id, on_hold = now.caller, "caller hold changed");
+            music_on_hold(self.id, &self.shared.prompts, &mut leg.media, now.caller);
         }
-        let _ = self
-            .shared
-            .commands
-            .send(SipCommand::Request {
-                key: TransactionKey::for_request(&branch, Method::Invite),
-                to,
-                request: reinvite,
-                call: self.id,
-            })
-            .await;
-        Some(PassedReinvite {
-            to_caller,
-            cseq,
-            request,
-            key,
-            source,
-        })
-    }
-
-    /// The other side answered a passed re-INVITE: ACK a 2xx and apply its SDP answer, then
-    /// answer the side that sent the re-INVITE from its own leg's state.
-    async fn finish_passed_reinvite(
-        &mut self,
-        leg: &mut Bridged,
-        pending: PassedReinvite,
-        response: &SipMessage,
-    ) {
-        let to_caller = pending.to_caller;
-        if response.status().is_some_and(|s| (200..300).contains(&s)) {
-            let (dialog, to, local, media) = if to_caller {
-                (
-                    &mut self.dialog,
-                    self.source,
-                    &self.local_media,
-                    &mut self.media,
-                )
-            } else {
-                (&mut leg.dialog, leg.to, &leg.local, &mut leg.media)
-            };
-            let ack = send_ack(&self.shared, dialog, to).await;
-            let body = std::str::from_utf8(response.body()).unwrap_or_default();
-            match negotiate::parse_answer(local, body) {
-                Ok(negotiated) => media.renegotiate(negotiated),
-                Err(error) => {
-                    tracing::warn!(call = self.id, %error, to_caller, "answer to a passed re-INVITE unusable")
-                }
-            }
-            if !to_caller {
-                leg.ack = ack;
-            }
-        } else if to_caller {
-            tracing::info!(
-                call = self.id,
-                status = response.status(),
-                "caller refused the passed re-INVITE"
-            );
-        } else {
-            tracing::info!(
-                call = self.id,
-                status = response.status(),
-                "callee refused the passed re-INVITE"
-            );
+        if now.callee != holds.callee {
+            tracing::info!(call = self.id, on_hold = now.callee, "callee hold changed");
+            music_on_hold(self.id, &self.shared.prompts, &mut self.media, now.callee);
         }
-        if to_caller {
-            self.callee_reinvite(leg, &pending.request, pending.key, pending.source)
-                .await;
-        } else {
-            self.reinvite(&pending.request, pending.key, pending.source)
-                .await;
-        }
+        *holds = now;
     }
 
     /// A request from the callee inside the bridged dialog; `Some` ends the bridge.
@@ -361,5 +247,17 @@ impl Call {
 fn pass_digit(call: CallId, digit: char, to: &mut MediaLeg) {
     if !to.send_digit(digit, Instant::now()) {
         tracing::info!(call, %digit, "key press by SIP INFO dropped: the other side takes no RFC 4733 events");
+    }
+}
+
+/// Starts (`on`) or stops the music on hold towards the held party `held`.
+fn music_on_hold(call: CallId, prompts: &PromptLibrary, held: &mut MediaLeg, on: bool) {
+    if !on {
+        held.stop_playback();
+        return;
+    }
+    match prompts.get(MUSIC_ON_HOLD) {
+        Ok(music) => held.play_looping(vec![music], Instant::now()),
+        Err(error) => tracing::warn!(call, %error, "no music on hold"),
     }
 }

@@ -242,6 +242,12 @@ impl MediaLeg {
         self.player = Some(Player::new(sounds, now, self.ptime));
     }
 
+    /// Starts looping `sounds` now (music on hold) until [`MediaLeg::stop_playback`],
+    /// replacing any current playback.
+    pub fn play_looping(&mut self, sounds: Vec<Arc<Sound>>, now: Instant) {
+        self.player = Some(Player::looping(sounds, now, self.ptime));
+    }
+
     /// Stops the current playback.
     pub fn stop_playback(&mut self) {
         self.player = None;

@@ -555,6 +555,68 @@ impl RtpPeer {
     }
 }
 
+/// A tone for [`RtpPeer::stream_tone`] to send.
+#[derive(Debug, Clone, Copy)]
+pub struct ToneStream {
+    /// The tone's frequency in Hz (amplitude half of full scale, like [`tone_file`]).
+    pub freq: f64,
+    /// Packetization: each packet carries this many milliseconds (8 samples per ms).
+    pub ptime_ms: u32,
+    /// How long to send, from the first packet.
+    pub duration: Duration,
+    /// A stretch (from, to, since the first packet) during which nothing is sent.
+    pub pause: Option<(Duration, Duration)>,
+}
+
+impl RtpPeer {
+    /// Sends `tone` as mu-law RTP (payload type 0), paced by the wall clock, from this peer's
+    /// socket to the address RTP comes from: waits up to 10 s for a first packet to learn it.
+    /// Returns the sending thread, which yields the number of packets sent.
+    pub fn stream_tone(&self, tone: ToneStream) -> std::thread::JoinHandle<usize> {
+        let socket = self.socket.try_clone().unwrap();
+        let (last_source, stop) = (self.last_source.clone(), self.stop.clone());
+        std::thread::spawn(move || {
+            let known = || *last_source.lock().unwrap();
+            if !wait_until(Duration::from_secs(10), || known().is_some()) {
+                return 0;
+            }
+            let to = known().unwrap();
+            let samples = tone.ptime_ms as usize * 8;
+            let ptime = Duration::from_millis(u64::from(tone.ptime_ms));
+            let ssrc = rand::random::<u32>();
+            let start = Instant::now();
+            let mut sent = 0;
+            for n in 0u32.. {
+                let offset = ptime * n;
+                if offset >= tone.duration || stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                if let Some(wait) = (start + offset).checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                if tone
+                    .pause
+                    .is_some_and(|(from, to)| (from..to).contains(&offset))
+                {
+                    continue;
+                }
+                let mut packet = vec![0x80, if sent == 0 { 0x80 } else { 0 }];
+                packet.extend_from_slice(&(n as u16).to_be_bytes());
+                packet.extend_from_slice(&(n * samples as u32).to_be_bytes());
+                packet.extend_from_slice(&ssrc.to_be_bytes());
+                let first = n as usize * samples;
+                packet.extend((first..first + samples).map(|i| {
+                    let phase = 2.0 * std::f64::consts::PI * tone.freq * i as f64 / 8000.0;
+                    pbx::media::codec::g711::linear_to_ulaw((phase.sin() * 16384.0) as i16)
+                }));
+                socket.send_to(&packet, to).unwrap();
+                sent += 1;
+            }
+            sent
+        })
+    }
+}
+
 impl Drop for RtpPeer {
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -592,7 +654,17 @@ pub fn read_pcap_udp_payloads(path: &Path) -> Vec<(Duration, Vec<u8>)> {
 
 /// The mu-law bytes of a prompt under `sounds/en/`, as the PBX sends it.
 pub fn prompt_ulaw(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("sounds/en/{name}.wav"));
+    sound_ulaw(&format!("en/{name}"))
+}
+
+/// The mu-law bytes of the music on hold (`sounds/moh/default.wav`), as the PBX sends it.
+pub fn music_on_hold_ulaw() -> Vec<u8> {
+    sound_ulaw("moh/default")
+}
+
+/// The mu-law bytes of `sounds/<name>.wav`.
+fn sound_ulaw(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("sounds/{name}.wav"));
     let sound =
         pbx::media::wav::Sound::from_wav_bytes(name, &std::fs::read(&path).unwrap()).unwrap();
     sound
@@ -625,11 +697,24 @@ pub fn ulaw_rms_dbfs(payload: &[u8]) -> f64 {
 
 /// Writes a 30 s sine tone of `freq` Hz (8 kHz mono 16-bit WAV) with sox into `dir`.
 pub fn tone_file(dir: &Path, freq: u32) -> PathBuf {
-    let path = dir.join(format!("tone-{freq}.wav"));
+    tone_file_lasting(dir, freq, 30)
+}
+
+/// Writes a sine tone of `freq` Hz lasting `secs` (8 kHz mono 16-bit WAV) into `dir`. A
+/// baresip phone whose audio source ends hangs up, so its tone must outlast the call.
+pub fn tone_file_lasting(dir: &Path, freq: u32, secs: u32) -> PathBuf {
+    let path = dir.join(format!("tone-{freq}-{secs}s.wav"));
     let status = Command::new(require_program("sox"))
         .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
         .arg(&path)
-        .args(["synth", "30", "sine", &freq.to_string(), "vol", "0.5"])
+        .args([
+            "synth",
+            &secs.to_string(),
+            "sine",
+            &freq.to_string(),
+            "vol",
+            "0.5",
+        ])
         .status()
         .unwrap();
     assert!(status.success());
@@ -664,6 +749,23 @@ pub fn read_wav(path: &Path) -> (Vec<i16>, u32) {
         offset += 8 + len + (len & 1);
     }
     panic!("{}: no data chunk", path.display());
+}
+
+/// Linear samples of mu-law audio.
+pub fn ulaw_samples(payload: &[u8]) -> Vec<i16> {
+    payload
+        .iter()
+        .map(|&b| pbx::media::codec::g711::ulaw_to_linear(b))
+        .collect()
+}
+
+/// RMS level in dBFS of linear samples.
+pub fn rms_dbfs(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return f64::NEG_INFINITY;
+    }
+    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    20.0 * ((sum / samples.len() as f64).sqrt() / 32768.0).log10()
 }
 
 /// Goertzel power of `freq` in `samples` (normalised by length), for tone checks.
