@@ -395,3 +395,59 @@ fn hostile_input_never_panics_and_stays_bounded() {
         assert!(jb.buffered() <= ms(220));
     }
 }
+
+/// 10 and 30 ms frames (80 and 240 samples at 8 kHz), sent every frame interval and arriving
+/// with up to 15 ms of random jitter, popped every frame interval: the frames play whole, in
+/// order, and nearly all of them (the rest counted as dropped).
+#[test]
+fn ten_and_thirty_ms_frames_play_in_order_through_jitter() {
+    for samples in [80usize, 240] {
+        let frame_us = samples as i64 * 125;
+        let config = JitterConfig {
+            frame_samples: samples,
+            ..JitterConfig::default()
+        };
+        let mut jb = JitterBuffer::new(config).unwrap();
+        assert_eq!(jb.frame_samples(), samples);
+        let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+        let n = 1500u32;
+        let mut pkts = stream(n, frame_us as f64, |_| {
+            Some(2_000 + (rng.next() * 15_000.0) as i64)
+        });
+        pkts.sort_by_key(|p| p.0);
+        let base = Instant::now();
+        let at = |us: i64| base + Duration::from_micros(us as u64);
+        let (mut played, mut next, mut now) = (Vec::new(), 0, 1_000);
+        let mut out = vec![0i16; samples];
+        while next < pkts.len() || !jb.ring.is_empty() {
+            while let Some(&(t, idx)) = pkts.get(next).filter(|p| p.0 <= now) {
+                let mut frame = vec![4000i16; samples];
+                frame[0] = (idx % 20_000) as i16 + 1;
+                jb.push(idx as u16, idx * samples as u32, &frame, at(t));
+                next += 1;
+            }
+            if jb.pop(at(now), &mut out).unwrap() == Frame::Audio {
+                assert!(
+                    out[1..].iter().all(|&s| s == 4000),
+                    "{samples}: a partial frame"
+                );
+                played.push(out[0] as u32 - 1);
+            }
+            now += frame_us;
+        }
+        let s = jb.stats();
+        assert!(increasing(&played), "{samples}: out of order");
+        assert!(
+            played.len() as u32 * 100 >= n * 98,
+            "{samples}: {} of {n} played, {s:?}",
+            played.len()
+        );
+        assert_eq!(
+            played.len() as u64 + s.dropped_late + s.dropped_overflow,
+            u64::from(n),
+            "{samples}: {s:?}"
+        );
+        let short = jb.pop(at(now), &mut vec![0i16; samples - 1]);
+        assert_eq!(short, Err(E::OutputTooShort(samples - 1, samples)));
+    }
+}
