@@ -6,7 +6,8 @@
 //! - [`sip`]: sans-IO SIP core: message parsing, transactions (RFC 3261 §17), digest auth, registrar rules.
 //! - [`sdp`]: sans-IO SDP offer/answer for audio legs.
 //! - [`dialplan`]: sans-IO dialplan: TOML loading with file:line errors, patterns, apps, per-call interpreter.
-//! - [`media`]: sans-IO media engine: RTP, G.711, jitter buffer, RFC 4733 DTMF, prompt playback.
+//! - [`media`]: sans-IO media engine: RTP, G.711, jitter buffer, RFC 4733 DTMF, prompt playback,
+//!   music on hold, ptime.
 //! - [`transport`]: edge: UDP sockets carrying SIP.
 //! - [`location`]: edge: address-of-record -> contact bindings store, persisted.
 //! - [`qualify`]: edge: OPTIONS pings to registered contacts (NAT keep-alive, reachability).
