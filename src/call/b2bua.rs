@@ -12,7 +12,9 @@ use tokio::net::UdpSocket;
 use super::media_io::{open_socket, MediaLeg};
 use super::task::{send_ack, send_bye, Call};
 use super::{CallEvent, SipCommand};
+use crate::channel::{cause_of_status, ChannelHandle, ChannelState, NewChannel, Party};
 use crate::dialplan::{DialStatus, DialTarget, Event};
+use crate::events::PbxEvent;
 use crate::media::codec::CodecKind;
 use crate::media::ports::PortLease;
 use crate::registration::random_tag;
@@ -39,8 +41,14 @@ enum LegState {
 
 /// Whom an outgoing leg calls and how.
 struct LegTarget {
-    /// For logs and the call list: the endpoint user or `trunk/NUMBER`.
+    /// For logs: the endpoint user or `trunk/NAME/NUMBER`.
     label: String,
+    /// The dial string of DialBegin events: `endpoint/USER` or `trunk/NAME/NUMBER`.
+    dialstring: String,
+    /// The endpoint or trunk name in the channel's name.
+    endpoint: String,
+    /// Who is called: the endpoint user or the number.
+    callee: String,
     /// Request-URI.
     uri: String,
     /// To header value.
@@ -71,6 +79,32 @@ struct OutLeg {
     authenticated: bool,
     /// Media started by a 183 with SDP (early media), relayed to the caller while ringing.
     early: Option<MediaLeg>,
+    /// The leg's channel.
+    channel: ChannelHandle,
+}
+
+impl OutLeg {
+    /// Publishes how this branch of the Dial by `caller` ended.
+    fn dial_end(&self, caller: &ChannelHandle, status: DialStatus) {
+        if let (Some(caller), Some(peer)) = (caller.snapshot(), self.channel.snapshot()) {
+            self.channel.events().publish(PbxEvent::DialEnd {
+                caller,
+                peer,
+                dialstatus: status.as_str().to_string(),
+            });
+        }
+    }
+
+    /// The branch failed with final response `status` (408 for a timeout).
+    fn fail(&mut self, caller: &ChannelHandle, status: u16) {
+        self.state = LegState::Failed(status);
+        self.early = None;
+        self.channel.set_cause(cause_of_status(status));
+        if matches!(status, 486 | 600) {
+            self.channel.set_state(ChannelState::Busy);
+        }
+        self.dial_end(caller, branch_status(status));
+    }
 }
 
 /// The answered outgoing leg, bridged to the caller.
@@ -80,6 +114,7 @@ pub(super) struct Bridged {
     pub(super) to: SocketAddr,
     pub(super) ack: bytes::Bytes,
     pub(super) media: MediaLeg,
+    pub(super) channel: ChannelHandle,
 }
 
 impl Call {
@@ -124,7 +159,7 @@ impl Call {
         tokio::pin!(ring_timeout);
         let winner = loop {
             if self.hung_up {
-                Box::pin(self.abandon(&mut legs)).await;
+                Box::pin(self.abandon(&mut legs, DialStatus::Cancel)).await;
                 return Err(Event::Hangup);
             }
             if legs
@@ -146,8 +181,19 @@ impl Call {
                     }
                     Some(CallEvent::RequestTimeout(key)) => {
                         if let Some(leg) = legs.iter_mut().find(|l| l.key == *key) {
-                            leg.state = LegState::Failed(408);
-                            leg.early = None;
+                            leg.fail(&self.channel, 408);
+                        }
+                    }
+                    Some(CallEvent::Hangup(Some(channel)))
+                        if legs.iter().any(|l| *l.channel.id() == *channel) =>
+                    {
+                        if let Some(index) = legs.iter().position(|l| *l.channel.id() == *channel) {
+                            legs[index].channel.publish(|channel| PbxEvent::ChannelHangupRequest {
+                                channel,
+                                cause: 16,
+                                source: "operator".into(),
+                            });
+                            Box::pin(self.abandon(&mut legs[index..=index], DialStatus::Cancel)).await;
                         }
                     }
                     Some(event) => {
@@ -169,14 +215,14 @@ impl Call {
                 }
                 _ = &mut ring_timeout => {
                     tracing::info!(call = self.id, "Dial timed out: cancelling");
-                    Box::pin(self.abandon(&mut legs)).await;
+                    Box::pin(self.abandon(&mut legs, DialStatus::NoAnswer)).await;
                     return Err(Event::DialResult(DialStatus::NoAnswer));
                 }
             }
         };
         let (winner, response) = winner;
         let answer = legs.remove(winner);
-        Box::pin(self.abandon(&mut legs)).await;
+        Box::pin(self.abandon(&mut legs, DialStatus::Cancel)).await;
         Box::pin(self.connect(answer, response))
             .await
             .map(Box::new)
@@ -187,6 +233,9 @@ impl Call {
         let sip = self.shared.sip_address;
         LegTarget {
             label: user.to_string(),
+            dialstring: format!("endpoint/{user}"),
+            endpoint: user.to_string(),
+            callee: user.to_string(),
             uri: binding.contact.clone(),
             to_header: format!("<sip:{user}@{sip}>"),
             from_user: self.caller.clone(),
@@ -207,6 +256,9 @@ impl Call {
         let send_to = trunk.send_to?;
         Some(LegTarget {
             label: format!("trunk/{name}/{number}"),
+            dialstring: format!("trunk/{name}/{number}"),
+            endpoint: name.to_string(),
+            callee: number.to_string(),
             uri: format!("sip:{number}@{}", trunk.host_port),
             to_header: format!("<sip:{number}@{}>", trunk.from_domain),
             from_user: trunk.from_user.clone(),
@@ -246,6 +298,34 @@ impl Call {
             target.from_domain
         );
         let dialog = Dialog::new_uac(&call_id, &local_tag, &from, &target.to_header, &target.uri);
+        let (context, _, _) = self.interpreter.location();
+        let channel = self.shared.channels.create(
+            NewChannel {
+                call: self.id,
+                endpoint: target.endpoint.clone(),
+                state: ChannelState::Down,
+                caller: Party {
+                    number: self.caller.clone(),
+                    name: self.caller_name.clone(),
+                },
+                connected: Party {
+                    number: target.callee.clone(),
+                    name: String::new(),
+                },
+                context: context.to_string(),
+                exten: target.callee.clone(),
+                sip_call_id: call_id.clone(),
+            },
+            Instant::now(),
+            std::time::SystemTime::now(),
+        );
+        if let (Some(caller), Some(peer)) = (self.channel.snapshot(), channel.snapshot()) {
+            self.shared.channels.events().publish(PbxEvent::DialBegin {
+                caller,
+                peer,
+                dialstring: target.dialstring.clone(),
+            });
+        }
         let _ = self
             .shared
             .commands
@@ -266,6 +346,7 @@ impl Call {
             state: LegState::Calling,
             authenticated: false,
             early: None,
+            channel,
         };
         self.send_invite(&mut leg, None).await;
         tracing::info!(call = self.id, user = %leg.target.label, uri = %leg.target.uri, to = %leg.target.send_to, "Dial: INVITE sent");
@@ -353,6 +434,7 @@ impl Call {
             101..=199 => {
                 let first = leg.state == LegState::Calling;
                 leg.state = LegState::Ringing;
+                leg.channel.set_state(ChannelState::Ringing);
                 if !response.body().is_empty() && !early_taken {
                     self.start_early_media(leg, response).await;
                 } else if first && !self.final_sent && !self.answered && !self.early_media {
@@ -372,8 +454,7 @@ impl Call {
             401 | 407 if self.answer_challenge(leg, response, status).await => None,
             _ => {
                 tracing::info!(call = self.id, user = %leg.target.label, status, "Dial branch failed");
-                leg.state = LegState::Failed(status);
-                leg.early = None;
+                leg.fail(&self.channel, status);
                 None
             }
         }
@@ -404,12 +485,14 @@ impl Call {
 
     /// ACKs the winning 2xx, answers the caller and starts the outgoing leg's media.
     async fn connect(&mut self, leg: OutLeg, response: SipMessage) -> Option<Bridged> {
+        leg.dial_end(&self.channel, DialStatus::Answer);
         let OutLeg {
             mut dialog,
             target,
             mut offer,
             socket,
             early,
+            channel,
             ..
         } = leg;
         let (to, user) = (target.send_to, target.label);
@@ -442,8 +525,10 @@ impl Call {
             }
         };
         self.answer().await;
-        self.guard
-            .update(|v| v.state = format!("bridged to {user}"));
+        channel.set_state(ChannelState::Up);
+        channel.update(|c| c.codec = Some(negotiated.codec.encoding_name().to_string()));
+        self.channel
+            .update(|c| c.connected.number.clone_from(&user));
         tracing::info!(call = self.id, %user, codec_in = self.media.negotiated().codec.encoding_name(), codec_out = negotiated.codec.encoding_name(), "Dial answered: bridging");
         Some(Bridged {
             dialog,
@@ -451,13 +536,15 @@ impl Call {
             to,
             ack,
             media,
+            channel,
         })
     }
 
-    /// CANCELs ringing legs.
-    async fn abandon(&mut self, legs: &mut [OutLeg]) {
+    /// CANCELs ringing legs; their Dial ends with `status`.
+    async fn abandon(&mut self, legs: &mut [OutLeg], status: DialStatus) {
         for leg in legs.iter_mut() {
             if matches!(leg.state, LegState::Calling | LegState::Ringing) {
+                leg.dial_end(&self.channel, status);
                 let cancel = leg
                     .dialog
                     .request(Method::Cancel, self.shared.sip_address, &leg.branch)
@@ -508,6 +595,15 @@ fn prefer(preferred: CodecKind, allowed: &[CodecKind]) -> Vec<CodecKind> {
         .collect();
     codecs.extend(allowed.iter().copied().filter(|c| *c != preferred));
     codecs
+}
+
+/// The DIALSTATUS of one branch that failed with `status`.
+fn branch_status(status: u16) -> DialStatus {
+    match status {
+        486 | 600 => DialStatus::Busy,
+        408 | 480 | 487 | 603 => DialStatus::NoAnswer,
+        _ => DialStatus::Congestion,
+    }
 }
 
 /// DIALSTATUS when every branch failed, from the most telling response (Asterisk's mapping).

@@ -11,7 +11,9 @@ use super::media_io::{MediaEvent, MediaLeg};
 use super::task::{rearm, send_ack, Call};
 use super::uas::info_digit;
 use super::{CallEvent, CallId, IncomingRequest, SipCommand};
+use crate::bridge::BridgeKind;
 use crate::dialplan::{DialStatus, Event};
+use crate::events::PbxEvent;
 use crate::registration::random_tag;
 use crate::sdp::negotiate;
 use crate::sip::dialog::DialogId;
@@ -31,8 +33,25 @@ struct PassedReinvite {
 }
 
 impl Call {
-    /// Relays media between the caller and the answered leg until one side hangs up.
+    /// Bridges the caller and the answered leg until one side hangs up: a `simple` bridge
+    /// when both legs use the same codec, `transcoding` otherwise.
     pub(super) async fn bridge(&mut self, mut leg: Bridged) -> Event {
+        let kind = if self.media.negotiated().codec == leg.media.negotiated().codec {
+            BridgeKind::Simple
+        } else {
+            BridgeKind::Transcoding
+        };
+        let bridge = self.shared.bridges.create(kind, "");
+        bridge.enter(&self.channel);
+        bridge.enter(&leg.channel);
+        let ended = self.relay(&mut leg).await;
+        bridge.leave(&leg.channel);
+        bridge.leave(&self.channel);
+        ended
+    }
+
+    /// Relays media between the caller and the answered leg until one side hangs up.
+    async fn relay(&mut self, leg: &mut Bridged) -> Event {
         let mut passed: Option<PassedReinvite> = None;
         let timer = tokio::time::sleep(Duration::from_secs(86_400));
         tokio::pin!(timer);
@@ -63,7 +82,7 @@ impl Call {
                 event = self.events.recv() => match event {
                     None => self.hung_up = true,
                     Some(event) => {
-                        let handled = Box::pin(self.on_bridge_event(&mut leg, &mut passed, event));
+                        let handled = Box::pin(self.on_bridge_event(leg, &mut passed, event));
                         if let Some(ended) = handled.await {
                             return ended;
                         }
@@ -139,6 +158,17 @@ impl Call {
                     };
                     let _ = self.shared.commands.send(ack).await;
                 }
+            }
+            CallEvent::Hangup(Some(channel)) if *channel == *leg.channel.id() => {
+                leg.channel
+                    .publish(|channel| PbxEvent::ChannelHangupRequest {
+                        channel,
+                        cause: 16,
+                        source: "operator".into(),
+                    });
+                tracing::info!(call = self.id, "operator hung up the callee");
+                self.bye(&mut leg.dialog, leg.to).await;
+                return Some(Event::DialResult(DialStatus::Answer));
             }
             CallEvent::RequestTimeout(key) if passed.is_some() && key.method == Method::Invite => {
                 if let Some(pending) = passed.take() {
@@ -295,6 +325,12 @@ impl Call {
             Some(Method::Bye) => {
                 self.reply(&request, key, 200, source).await;
                 tracing::info!(call = self.id, "callee hung up");
+                leg.channel
+                    .publish(|channel| PbxEvent::ChannelHangupRequest {
+                        channel,
+                        cause: 16,
+                        source: "remote".into(),
+                    });
                 self.hangup(None).await;
                 Some(Event::DialResult(DialStatus::Answer))
             }

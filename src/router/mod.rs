@@ -16,10 +16,10 @@ use bytes::Bytes;
 mod cancel;
 mod invite;
 
-use crate::call::registry::CallRegistry;
 use crate::call::routes::CallRoutes;
 use crate::call::task::CallSetup;
 use crate::call::{CallEvent, IncomingRequest, SipCommand};
+use crate::channel::{ChannelId, ChannelRegistry};
 use crate::media::codec::CodecKind;
 use crate::sip::dialog::{ack_for_failure, DialogId};
 use crate::trunk::registration::TrunkRegistrations;
@@ -63,7 +63,7 @@ pub struct Router {
     trunks: Trunks,
     registrations: TrunkRegistrations,
     calls: CallRoutes,
-    registry: CallRegistry,
+    registry: ChannelRegistry,
     new_calls: VecDeque<CallSetup>,
     direct: VecDeque<(SocketAddr, Bytes)>,
     /// Outgoing INVITEs the calls cancelled (§9.1).
@@ -94,7 +94,7 @@ impl Router {
         registration: Registration,
         location: Location,
         stats: Arc<TransportStats>,
-        registry: CallRegistry,
+        registry: ChannelRegistry,
     ) -> Router {
         let registrations = TrunkRegistrations::new(
             &settings.trunks,
@@ -308,13 +308,15 @@ impl Router {
     /// Asks every live call to hang up (shutdown).
     pub fn hangup_all(&mut self) {
         for call in self.calls.ids() {
-            self.calls.deliver(call, CallEvent::Hangup);
+            self.calls.deliver(call, CallEvent::Hangup(None));
         }
     }
 
-    /// Asks one call to hang up (`pbx ctl hangup`); false when no such call.
-    pub fn hangup(&mut self, call: crate::call::CallId) -> bool {
-        self.calls.deliver(call, CallEvent::Hangup)
+    /// Asks call `call` to hang up its channel `channel` (`pbx ctl hangup`); false when no
+    /// such call.
+    pub fn hangup(&mut self, call: crate::call::CallId, channel: ChannelId) -> bool {
+        self.calls
+            .deliver(call, CallEvent::Hangup(Some(Box::new(channel))))
     }
 
     /// Calls routed by the SIP task (for leak checks).
