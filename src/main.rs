@@ -87,6 +87,23 @@ enum CtlCommand {
         #[command(subcommand)]
         command: SipCommand,
     },
+    /// Call an endpoint (or a number through a trunk) and, on answer, run the dialplan there.
+    Originate {
+        /// Whom to call: `endpoint/6001` or `trunk/NAME/NUMBER`.
+        endpoint: String,
+        /// The context the answered channel runs in.
+        #[arg(long, default_value = "internal")]
+        context: String,
+        /// The extension it runs (another endpoint's extension connects the two).
+        #[arg(long)]
+        exten: String,
+        /// Caller ID number shown to the called party (default: the extension).
+        #[arg(long)]
+        caller_id: Option<String>,
+        /// Ring time in seconds.
+        #[arg(long, default_value_t = pbx::call::originate::DEFAULT_RING_SECS)]
+        timeout: u64,
+    },
     /// Hang up a channel by its id or name (see `channels`).
     Hangup {
         /// The channel's id (`1764684060.1`) or name (`PJSIP/6001-00000000`).
@@ -261,6 +278,19 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
             command: SipCommand::Trace { state, filter },
         } => client.sip_trace(state == "on", filter),
         CtlCommand::Hangup { channel } => client.hangup(&channel),
+        CtlCommand::Originate {
+            endpoint,
+            context,
+            exten,
+            caller_id,
+            timeout,
+        } => client.originate(&pbx::call::originate::OriginateRequest {
+            endpoint,
+            context,
+            exten,
+            caller_id,
+            timeout_secs: Some(timeout),
+        }),
         CtlCommand::Dialplan {
             command: DialplanCommand::Show { context },
         } => client.dialplan_show(context.as_deref()),

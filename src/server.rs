@@ -15,9 +15,12 @@ use tokio::sync::mpsc;
 
 use crate::bridge::BridgeRegistry;
 use crate::call::dialplan_handle::{DialplanHandle, DialplanSource};
+use crate::call::originate::{self, OriginateSetup};
 use crate::call::runtimes::CallRuntimes;
 use crate::call::task::{self as call_task, CallShared};
-use crate::call::{ControlCommand, SipCommand, CONTROL_CAPACITY, SIP_COMMAND_CAPACITY};
+use crate::call::{
+    ControlCommand, SipCommand, CALL_EVENT_CAPACITY, CONTROL_CAPACITY, SIP_COMMAND_CAPACITY,
+};
 use crate::channel::ChannelRegistry;
 use crate::config::Config;
 use crate::control::api::{self, ApiState, EndpointView};
@@ -330,6 +333,16 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
             Some(command) = control.recv() => match command {
                 ControlCommand::Hangup { call, channel, reply } => {
                     let _ = reply.send(router.hangup(call, channel));
+                }
+                ControlCommand::Originate { request, reply } => {
+                    let (events, receiver) = mpsc::channel(CALL_EVENT_CAPACITY);
+                    let setup = OriginateSetup {
+                        id: router.originate(events),
+                        request,
+                        events: receiver,
+                        reply,
+                    };
+                    call_tasks.spawn_on(originate::run(shared.clone(), setup), call_runtimes.next());
                 }
             },
             Some(ended) = call_tasks.join_next(), if !call_tasks.is_empty() => {

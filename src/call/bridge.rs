@@ -6,8 +6,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::b2bua::Bridged;
 use super::media_io::{MediaEvent, MediaLeg};
+use super::outgoing::Bridged;
 use super::task::{rearm, send_ack, Call};
 use super::uas::info_digit;
 use super::{CallEvent, CallId, IncomingRequest, SipCommand};

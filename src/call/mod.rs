@@ -6,6 +6,8 @@ pub mod b2bua;
 pub mod bridge;
 pub mod dialplan_handle;
 pub mod media_io;
+pub mod originate;
+pub mod outgoing;
 pub mod routes;
 pub mod runtimes;
 pub mod task;
@@ -35,6 +37,15 @@ pub const CONTROL_CAPACITY: usize = 64;
 /// An operator's command for the SIP task.
 #[derive(Debug)]
 pub enum ControlCommand {
+    /// Place a call ([`originate`]); the reply names the ringing channel.
+    Originate {
+        /// What to call and where the answered channel goes.
+        request: originate::OriginateRequest,
+        /// Answered with the ringing channel or why nothing rings.
+        reply: tokio::sync::oneshot::Sender<
+            Result<crate::channel::ChannelSnapshot, originate::OriginateError>,
+        >,
+    },
     /// Hang up channel `channel` of call `call`; the reply says whether the call existed.
     Hangup {
         /// The call task that owns the channel.

@@ -168,14 +168,23 @@ fn exten_of(invite: &SipMessage) -> String {
         .unwrap_or_default()
 }
 
+/// The INVITE that placed a call, kept for the responses owed to it.
+#[derive(Debug)]
+pub(super) struct Inbound {
+    pub(super) invite: SipMessage,
+    pub(super) key: TransactionKey,
+}
+
 /// One call's state, shared with the Dial implementation in [`super::b2bua`].
 pub(super) struct Call {
     pub(super) shared: CallShared,
     pub(super) id: CallId,
-    pub(super) invite: SipMessage,
-    pub(super) key: TransactionKey,
+    /// The INVITE that placed the call and its server transaction; `None` when the PBX
+    /// placed the call's leg itself (an originated call, a transferred callee).
+    pub(super) inbound: Option<Box<Inbound>>,
+    /// The user part of our Contact on the leg.
+    pub(super) contact_user: String,
     pub(super) source: SocketAddr,
-    pub(super) local_tag: String,
     pub(super) dialog: Dialog,
     pub(super) events: mpsc::Receiver<CallEvent>,
     pub(super) media: MediaLeg,
@@ -338,10 +347,9 @@ impl Call {
         Ok(Call {
             shared,
             id,
-            invite,
-            key,
+            contact_user: exten_of(&invite),
+            inbound: Some(Box::new(Inbound { invite, key })),
             source,
-            local_tag,
             dialog,
             events,
             media,
@@ -360,7 +368,7 @@ impl Call {
         })
     }
 
-    async fn run(&mut self) {
+    pub(super) async fn run(&mut self) {
         let mut event = Event::Started;
         loop {
             let action = self.interpreter.resume(event);
@@ -427,10 +435,11 @@ impl Call {
         if self.answered || self.final_sent || self.hung_up {
             return;
         }
-        let response = self.response_to_invite(200, true);
-        self.send_response(self.key.clone(), 200, response.clone())
-            .await;
-        self.pending_ack = Some(PendingAck::new(self.key.clone(), response, Instant::now()));
+        let Some((key, response)) = self.response_to_invite(200, true) else {
+            return;
+        };
+        self.send_response(key.clone(), 200, response.clone()).await;
+        self.pending_ack = Some(PendingAck::new(key, response, Instant::now()));
         self.answered = true;
         self.final_sent = true;
         self.channel.set_state(ChannelState::Up);
@@ -447,12 +456,21 @@ impl Call {
 
     pub(super) async fn provisional(&mut self, status: u16, with_sdp: bool) {
         self.channel.set_state(ChannelState::Ringing);
-        let response = self.response_to_invite(status, with_sdp);
-        self.send_response(self.key.clone(), status, response).await;
+        if let Some((key, response)) = self.response_to_invite(status, with_sdp) {
+            self.send_response(key, status, response).await;
+        }
     }
 
-    pub(super) fn response_to_invite(&self, status: u16, with_sdp: bool) -> Bytes {
-        self.leg_response(&self.invite, status, self.source, with_sdp)
+    /// A response to the INVITE that placed the call, with the transaction it goes on;
+    /// `None` when the PBX placed the leg itself.
+    pub(super) fn response_to_invite(
+        &self,
+        status: u16,
+        with_sdp: bool,
+    ) -> Option<(TransactionKey, Bytes)> {
+        let inbound = self.inbound.as_ref()?;
+        let response = self.leg_response(&inbound.invite, status, self.source, with_sdp);
+        Some((inbound.key.clone(), response))
     }
 
     /// A response on the caller's leg with our Contact, Allow and, when asked, our SDP.
@@ -463,16 +481,12 @@ impl Call {
         source: SocketAddr,
         with_sdp: bool,
     ) -> Bytes {
-        let contact = format!(
-            "<sip:{}@{}>",
-            exten_of(&self.invite),
-            self.shared.sip_address
-        );
+        let contact = format!("<sip:{}@{}>", self.contact_user, self.shared.sip_address);
         let writer = MessageWriter::response(
             request,
             status,
             reason_phrase(status),
-            Some(&self.local_tag),
+            Some(&self.dialog.id().local_tag),
             source,
         )
         .header("Contact", contact)
@@ -604,14 +618,15 @@ impl Call {
             tracing::info!(call = self.id, "hung up (BYE sent)");
         } else if !self.final_sent {
             let status = cause_to_status(cause);
-            let response = self.response_to_invite(status, false);
-            self.send_response(self.key.clone(), status, response).await;
+            if let Some((key, response)) = self.response_to_invite(status, false) {
+                self.send_response(key, status, response).await;
+            }
             self.final_sent = true;
             tracing::info!(call = self.id, status, "call ended before answer");
         }
     }
 
-    async fn finish(mut self) {
+    pub(super) async fn finish(mut self) {
         if !self.hung_up {
             self.hangup(None).await;
         }

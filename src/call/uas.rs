@@ -28,8 +28,9 @@ impl Call {
                 if !self.final_sent {
                     tracing::info!(call = self.id, "cancelled by the caller");
                     self.request_hangup(16, "remote");
-                    let response = self.response_to_invite(487, false);
-                    self.send_response(self.key.clone(), 487, response).await;
+                    if let Some((key, response)) = self.response_to_invite(487, false) {
+                        self.send_response(key, 487, response).await;
+                    }
                     self.final_sent = true;
                     self.hung_up = true;
                 }
@@ -105,7 +106,7 @@ impl Call {
             request,
             status,
             reason_phrase(status),
-            Some(&self.local_tag),
+            Some(&self.dialog.id().local_tag),
             source,
         )
         .header("Server", &self.shared.user_agent);

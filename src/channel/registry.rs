@@ -175,6 +175,13 @@ impl ChannelRegistry {
         all.into_iter().map(|(_, s)| s).collect()
     }
 
+    /// The channel `id` as it is now.
+    pub fn snapshot(&self, id: &ChannelId) -> Option<ChannelSnapshot> {
+        self.lock()
+            .get(id)
+            .map(|e| with_duration(e, Instant::now()))
+    }
+
     /// The channel whose id or name is `key`, and the call task that owns it.
     pub fn find(&self, key: &str) -> Option<(CallId, ChannelId)> {
         let channels = self.lock();
@@ -221,6 +228,7 @@ impl ChannelHandle {
     }
 
     /// Changes what the channel shows without an event (codec, statistics, caller name).
+    /// `update` runs under the registry's lock: it must not call into the registry.
     pub fn update(&self, update: impl FnOnce(&mut ChannelSnapshot)) {
         if let Some(entry) = self.registry.lock().get_mut(&self.id) {
             update(&mut entry.snapshot);
@@ -229,10 +237,7 @@ impl ChannelHandle {
 
     /// The channel as it is now.
     pub fn snapshot(&self) -> Option<ChannelSnapshot> {
-        self.registry
-            .lock()
-            .get(&self.id)
-            .map(|e| with_duration(e, Instant::now()))
+        self.registry.snapshot(&self.id)
     }
 
     /// Publishes the event `make` builds from the channel as it is now.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::trace::{SipTrace, TraceSettings};
 use crate::bridge::BridgeRegistry;
 use crate::call::dialplan_handle::DialplanHandle;
+use crate::call::originate::{OriginateError, OriginateRequest};
 use crate::call::ControlCommand;
 use crate::channel::{ChannelRegistry, ChannelSnapshot};
 use crate::events::{BridgeSnapshot, EventBus};
@@ -124,6 +125,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/endpoints", get(endpoints))
         .route("/api/sip/trace", get(trace_get).post(trace_set))
         .route("/api/channels/{id}/hangup", post(hangup))
+        .route("/api/originate", post(originate))
         .route("/api/dialplan", get(dialplan_show))
         .route("/api/dialplan/reload", post(dialplan_reload))
         .with_state(state)
@@ -194,6 +196,39 @@ async fn trace_set(
 
 async fn trunks(State(state): State<ApiState>) -> Json<Vec<TrunkView>> {
     Json(state.trunks.views(Instant::now()))
+}
+
+/// Places a call; answers with the ringing channel (the dialplan runs once it answers), 404
+/// when the endpoint cannot be called or the extension does not exist, 400 for a malformed
+/// endpoint.
+async fn originate(
+    State(state): State<ApiState>,
+    Json(request): Json<OriginateRequest>,
+) -> Result<Json<ChannelSnapshot>, (StatusCode, String)> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    state
+        .control
+        .try_send(ControlCommand::Originate { request, reply })
+        .map_err(|_| {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the SIP task is busy; retry".to_string(),
+            )
+        })?;
+    match answer.await {
+        Ok(Ok(channel)) => Ok(Json(channel)),
+        Ok(Err(error @ OriginateError::BadEndpoint(_))) => {
+            Err((StatusCode::BAD_REQUEST, error.to_string()))
+        }
+        Ok(Err(error @ OriginateError::NoPort)) => {
+            Err((StatusCode::SERVICE_UNAVAILABLE, error.to_string()))
+        }
+        Ok(Err(error)) => Err((StatusCode::NOT_FOUND, error.to_string())),
+        Err(_) => Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the call could not be started".to_string(),
+        )),
+    }
 }
 
 /// Hangs up the channel whose id or name (`PJSIP/6001-00000000`, `/` written `%2F`) is `key`.

@@ -9,6 +9,7 @@ use super::api::TextReply;
 use super::api::{EndpointView, Health, Stats};
 use super::table;
 use super::trace::TraceSettings;
+use crate::call::originate::OriginateRequest;
 use crate::channel::ChannelSnapshot;
 use crate::events::BridgeSnapshot;
 use crate::location::RegistrationView;
@@ -419,6 +420,18 @@ impl CtlClient {
             json,
             text: outcome.text + "\n",
         })
+    }
+
+    /// `pbx ctl originate ENDPOINT --context C --exten E`: places a call and prints the
+    /// ringing channel.
+    pub fn originate(&self, request: &OriginateRequest) -> Result<Output, CtlError> {
+        let body = serde_json::to_value(request).unwrap_or_default();
+        let (channel, json): (ChannelSnapshot, _) = self.post_json("/api/originate", body)?;
+        let text = format!(
+            "{} {} calling {}; on answer it runs {},{},1\n",
+            channel.id, channel.name, request.endpoint, request.context, request.exten
+        );
+        Ok(Output { json, text })
     }
 
     /// `pbx ctl dialplan reload`.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use tokio::sync::mpsc;
 
 mod cancel;
 mod invite;
@@ -317,6 +318,13 @@ impl Router {
     pub fn hangup(&mut self, call: crate::call::CallId, channel: ChannelId) -> bool {
         self.calls
             .deliver(call, CallEvent::Hangup(Some(Box::new(channel))))
+    }
+
+    /// Routes a call the PBX places itself (originate); its events go to `events`.
+    pub fn originate(&mut self, events: mpsc::Sender<CallEvent>) -> crate::call::CallId {
+        let id = self.registry.next_call_id();
+        self.calls.insert_originated(id, events);
+        id
     }
 
     /// Calls routed by the SIP task (for leak checks).
