@@ -1,10 +1,13 @@
 //! pbx: a single-binary SIP/RTP PBX.
 //!
 //! Module map (see `DESIGN.md` in the shared docs for the architecture):
+//! - [`bridge`]: edge: bridges (sets of channels exchanging media), listed and published.
 //! - [`call`]: edge: one task per call: the UAS leg, its media and its dialplan run.
+//! - [`channel`]: edge: channels (every leg of a call): ids, names, states, the live registry.
 //! - [`config`]: `pbx.toml` loading, `${VAR}` substitution, validation with file:line:col errors.
 //! - [`sip`]: sans-IO SIP core: message parsing, transactions (RFC 3261 §17), digest auth, registrar rules.
 //! - [`sdp`]: sans-IO SDP offer/answer for audio legs.
+//! - [`events`]: the one typed, sequenced event stream, in a bounded window readers cannot block.
 //! - [`dialplan`]: sans-IO dialplan: TOML loading with file:line errors, patterns, apps, per-call interpreter.
 //! - [`media`]: sans-IO media engine: RTP, G.711, jitter buffer, RFC 4733 DTMF, prompt playback,
 //!   music on hold, ptime.
@@ -19,10 +22,13 @@
 
 #![warn(missing_docs)]
 
+pub mod bridge;
 pub mod call;
+pub mod channel;
 pub mod config;
 pub mod control;
 pub mod dialplan;
+pub mod events;
 pub mod location;
 pub mod media;
 pub mod qualify;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
+use crate::events::{ContactStatus, EventBus, PbxEvent};
 use crate::sip::registrar::{self, Binding, ExpiryPolicy, RegisterError, RegisterRequest};
 
 /// Whether a contact answers OPTIONS pings (qualify).
@@ -102,12 +103,30 @@ pub struct Registered {
 pub struct Location {
     aors: Arc<Mutex<HashMap<String, Vec<Entry>>>>,
     changed: Arc<Notify>,
+    events: EventBus,
 }
 
 impl Location {
     /// An empty store.
     pub fn new() -> Location {
         Location::default()
+    }
+
+    /// The same store, publishing contact changes (`ContactStatusChange`) on `events`.
+    pub fn with_events(mut self, events: EventBus) -> Location {
+        self.events = events;
+        self
+    }
+
+    fn publish_contact(&self, aor: &str, uri: &str, status: &str, roundtrip_usec: Option<u64>) {
+        self.events.publish(PbxEvent::ContactStatusChange {
+            contact: ContactStatus {
+                aor: aor.to_string(),
+                uri: uri.to_string(),
+                contact_status: status.to_string(),
+                roundtrip_usec,
+            },
+        });
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Vec<Entry>>> {
@@ -153,6 +172,15 @@ impl Location {
         drop(aors);
         if modified {
             self.changed.notify_one();
+        }
+        if devices_changed {
+            let (before, after) = (devices(&current), devices(&updated));
+            for (contact, _) in after.iter().filter(|d| !before.contains(d)) {
+                self.publish_contact(aor, contact, "Created", None);
+            }
+            for (contact, _) in before.iter().filter(|d| !after.contains(d)) {
+                self.publish_contact(aor, contact, "Removed", None);
+            }
         }
         Ok(Registered {
             bindings: updated,
@@ -220,31 +248,47 @@ impl Location {
     }
 
     /// Records a qualify result for the binding of `aor` at `contact`.
+    /// Publishes `ContactStatusChange` when the contact turns reachable or unreachable.
     pub fn set_reachability(&self, aor: &str, contact: &str, reachability: Reachability) {
-        if let Some(entry) = self
+        let before = self
             .lock()
             .get_mut(aor)
             .and_then(|entries| entries.iter_mut().find(|e| e.binding.contact == contact))
-        {
-            entry.reachability = reachability;
+            .map(|entry| std::mem::replace(&mut entry.reachability, reachability));
+        let turned = |r: Reachability| matches!(r, Reachability::Reachable { .. });
+        match (before, reachability) {
+            (Some(before), Reachability::Reachable { rtt_ms }) if !turned(before) => {
+                self.publish_contact(aor, contact, "Reachable", Some(rtt_ms * 1000));
+            }
+            (Some(before), Reachability::Unreachable) if before != Reachability::Unreachable => {
+                self.publish_contact(aor, contact, "Unreachable", None);
+            }
+            _ => {}
         }
     }
 
     /// Drops lapsed bindings; returns how many went.
     pub fn sweep(&self, now: Instant) -> usize {
         let mut aors = self.lock();
-        let mut removed = 0;
-        aors.retain(|_, entries| {
-            let before = entries.len();
-            entries.retain(|e| e.binding.expires_at > now);
-            removed += before - entries.len();
+        let mut lapsed = Vec::new();
+        aors.retain(|aor, entries| {
+            entries.retain(|e| {
+                let live = e.binding.expires_at > now;
+                if !live {
+                    lapsed.push((aor.clone(), e.binding.contact.clone()));
+                }
+                live
+            });
             !entries.is_empty()
         });
         drop(aors);
-        if removed > 0 {
+        if !lapsed.is_empty() {
             self.changed.notify_one();
         }
-        removed
+        for (aor, contact) in &lapsed {
+            self.publish_contact(aor, contact, "Removed", None);
+        }
+        lapsed.len()
     }
 
     /// Number of live bindings.

@@ -67,8 +67,17 @@ enum CtlCommand {
     Version,
     /// SIP, call and port counters.
     Stats,
-    /// Live calls: id, from, to, state, duration, codec, packets, loss, jitter.
-    Calls,
+    /// Live channels: id, name, state, caller, connected, dialplan position, duration, codec,
+    /// packets, loss, jitter.
+    Channels,
+    /// Live bridges: id, type, name, member channels.
+    Bridges,
+    /// Follow the event stream as JSON lines.
+    Events {
+        /// First replay the events after this sequence number still held by the server.
+        #[arg(long)]
+        since: Option<u64>,
+    },
     /// Trunks: registration state, since when, next attempt, last response.
     Trunks,
     /// Configured endpoints and how many devices each has registered.
@@ -78,10 +87,27 @@ enum CtlCommand {
         #[command(subcommand)]
         command: SipCommand,
     },
-    /// Hang up a call by its id (see `calls`).
+    /// Call an endpoint (or a number through a trunk) and, on answer, run the dialplan there.
+    Originate {
+        /// Whom to call: `endpoint/6001` or `trunk/NAME/NUMBER`.
+        endpoint: String,
+        /// The context the answered channel runs in.
+        #[arg(long, default_value = "internal")]
+        context: String,
+        /// The extension it runs (another endpoint's extension connects the two).
+        #[arg(long)]
+        exten: String,
+        /// Caller ID number shown to the called party (default: the extension).
+        #[arg(long)]
+        caller_id: Option<String>,
+        /// Ring time in seconds.
+        #[arg(long, default_value_t = pbx::call::originate::DEFAULT_RING_SECS)]
+        timeout: u64,
+    },
+    /// Hang up a channel by its id or name (see `channels`).
     Hangup {
-        /// The call id.
-        call: u64,
+        /// The channel's id (`1764684060.1`) or name (`PJSIP/6001-00000000`).
+        channel: String,
     },
     /// Show or reload the dialplan.
     Dialplan {
@@ -238,13 +264,33 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
         CtlCommand::Health => client.health(),
         CtlCommand::Version => client.version(),
         CtlCommand::Stats => client.stats(),
-        CtlCommand::Calls => client.calls(),
+        CtlCommand::Channels => client.channels(),
+        CtlCommand::Bridges => client.bridges(),
+        CtlCommand::Events { since } => {
+            return match client.events(since, &mut std::io::stdout().lock()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => report_ctl_error(&e),
+            }
+        }
         CtlCommand::Trunks => client.trunks(),
         CtlCommand::Endpoints => client.endpoints(),
         CtlCommand::Sip {
             command: SipCommand::Trace { state, filter },
         } => client.sip_trace(state == "on", filter),
-        CtlCommand::Hangup { call } => client.hangup(call),
+        CtlCommand::Hangup { channel } => client.hangup(&channel),
+        CtlCommand::Originate {
+            endpoint,
+            context,
+            exten,
+            caller_id,
+            timeout,
+        } => client.originate(&pbx::call::originate::OriginateRequest {
+            endpoint,
+            context,
+            exten,
+            caller_id,
+            timeout_secs: Some(timeout),
+        }),
         CtlCommand::Dialplan {
             command: DialplanCommand::Show { context },
         } => client.dialplan_show(context.as_deref()),

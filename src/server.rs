@@ -13,15 +13,20 @@ use tokio_util::sync::CancellationToken;
 
 use tokio::sync::mpsc;
 
+use crate::bridge::BridgeRegistry;
 use crate::call::dialplan_handle::{DialplanHandle, DialplanSource};
-use crate::call::registry::CallRegistry;
+use crate::call::originate::{self, OriginateSetup};
 use crate::call::runtimes::CallRuntimes;
 use crate::call::task::{self as call_task, CallShared};
-use crate::call::{ControlCommand, SipCommand, CONTROL_CAPACITY, SIP_COMMAND_CAPACITY};
+use crate::call::{
+    ControlCommand, SipCommand, CALL_EVENT_CAPACITY, CONTROL_CAPACITY, SIP_COMMAND_CAPACITY,
+};
+use crate::channel::ChannelRegistry;
 use crate::config::Config;
 use crate::control::api::{self, ApiState, EndpointView};
 use crate::control::trace::SipTrace;
 use crate::dialplan::DialplanError;
+use crate::events::EventBus;
 use crate::location::{Location, LocationError};
 use crate::media::ports::{PortError, PortPool};
 use crate::media::prompts::PromptLibrary;
@@ -86,6 +91,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     if !location.is_empty() {
         tracing::info!(bindings = location.len(), "restored saved registrations");
     }
+    let events = EventBus::new(config.events.window);
+    let location = location.with_events(events.clone());
     let stats = Arc::new(TransportStats::default());
     let transport = UdpTransport::bind(config.sip.bind, stats.clone())
         .await
@@ -110,7 +117,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     let advertised = SocketAddr::new(advertised_ip(&config), transport.local_addr().port());
     tracing::info!(sip = %transport.local_addr(), %advertised, api = %config.api.bind, endpoints = config.endpoints.len(), rtp = %format!("{}-{}", config.rtp.port_min.get_ref(), config.rtp.port_max.get_ref()), "pbx started");
 
-    let registry = CallRegistry::new();
+    let registry = ChannelRegistry::new(events.clone());
+    let bridges = BridgeRegistry::new(events.clone());
     let endpoints: std::collections::HashMap<String, EndpointProfile> = config
         .endpoints
         .iter()
@@ -125,7 +133,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         })
         .collect();
     let trunks = Trunks::resolve(&config.trunks).await;
-    let trunk_board = TrunkBoard::new(&trunks);
+    let trunk_board = TrunkBoard::new(&trunks, events.clone());
     let router = Router::new(
         RouterSettings {
             advertised,
@@ -150,7 +158,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             config.dialplan.sounds_dir().map(Into::into),
         )),
         dialplan: dialplan.clone(),
-        registry: registry.clone(),
+        channels: registry.clone(),
+        bridges: bridges.clone(),
         location: location.clone(),
         endpoints: Arc::new(endpoints),
         trunks: Arc::new(trunks),
@@ -186,7 +195,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         location: location.clone(),
         transport: stats,
         started,
-        calls: registry,
+        channels: registry,
+        bridges,
+        events,
+        shutdown: shutdown.clone(),
         ports,
         dialplan,
         control,
@@ -319,8 +331,18 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
                 }
             }
             Some(command) = control.recv() => match command {
-                ControlCommand::Hangup { call, reply } => {
-                    let _ = reply.send(router.hangup(call));
+                ControlCommand::Hangup { call, channel, reply } => {
+                    let _ = reply.send(router.hangup(call, channel));
+                }
+                ControlCommand::Originate { request, reply } => {
+                    let (events, receiver) = mpsc::channel(CALL_EVENT_CAPACITY);
+                    let setup = OriginateSetup {
+                        id: router.originate(events),
+                        request,
+                        events: receiver,
+                        reply,
+                    };
+                    call_tasks.spawn_on(originate::run(shared.clone(), setup), call_runtimes.next());
                 }
             },
             Some(ended) = call_tasks.join_next(), if !call_tasks.is_empty() => {

@@ -69,11 +69,14 @@ fn sip_trace_logs_whole_messages_for_the_filtered_user_only() {
 }
 
 #[test]
-fn calls_trunks_and_version_answer() {
+fn channels_bridges_trunks_and_version_answer() {
     let pbx = Pbx::start();
-    assert!(stdout(&pbx.ctl(&["calls"])).contains("0 active call(s)"));
+    assert!(stdout(&pbx.ctl(&["channels"])).contains("0 active channel(s)"));
+    assert!(stdout(&pbx.ctl(&["bridges"])).contains("0 active bridge(s)"));
     assert!(stdout(&pbx.ctl(&["trunks"])).starts_with("TRUNK"));
     assert!(stdout(&pbx.ctl(&["version"])).contains(env!("CARGO_PKG_VERSION")));
     let missing = pbx.ctl(&["hangup", "999"]);
+    assert_eq!(missing.status.code(), Some(1), "{missing:?}");
+    let missing = pbx.ctl(&["hangup", "PJSIP/6001-00000000"]);
     assert_eq!(missing.status.code(), Some(1), "{missing:?}");
 }

@@ -393,8 +393,10 @@ fn ivr_option_2_bridges_to_6002() {
         );
         media.send_pcap(&dtmf_pcap('2'), 101);
         let bridged = wait_until(Duration::from_secs(5), || {
-            let calls = pbx.get("/api/calls").unwrap();
-            calls.to_string().contains("bridged to 6002")
+            let channels = pbx.get("/api/channels").unwrap();
+            channels.as_array().unwrap().iter().any(|c| {
+                c["name"].as_str().unwrap().starts_with("PJSIP/6002-") && c["state"] == "Up"
+            })
         });
         assert!(bridged, "{}\n{}", pbx.log(), phone.log());
         let bridged_at = Instant::now();

@@ -1,7 +1,7 @@
 //! The README's commands, run as written: `./scripts/run.sh` builds the release binary and
 //! starts the PBX with the embedded defaults; the quick start's follow-up commands and the
 //! console's `pbx ctl ...` commands then work against it, with a phone registered and a call
-//! up (which `pbx ctl hangup 1` ends). Only the listening addresses are moved, through the
+//! up (which `pbx ctl hangup PJSIP/6001-00000000`, the first channel, ends). Only the listening addresses are moved, through the
 //! variables the embedded config reads, so the test cannot collide with anything on
 //! 5060/8088. The PBX is stopped by a SIGTERM to its own process id (never a process group).
 
@@ -233,7 +233,7 @@ fn readme_commands_run_as_written() {
         }
     }
 
-    // A call to the IVR stays up (menu, then waiting for a key) until `pbx ctl hangup 1`.
+    // A call to the IVR stays up (menu, then waiting for a key) until `pbx ctl hangup PJSIP/6001-00000000`.
     let api = format!("http://127.0.0.1:{api_port}");
     let media = RtpPeer::start();
     let caller = std::thread::spawn({
@@ -251,7 +251,7 @@ fn readme_commands_run_as_written() {
         }
     });
     let up = wait_until(Duration::from_secs(10), || {
-        ureq::get(&format!("{api}/api/calls"))
+        ureq::get(&format!("{api}/api/channels"))
             .call()
             .ok()
             .and_then(|r| r.into_json::<serde_json::Value>().ok())

@@ -1,88 +1,36 @@
 //! Dial: the B2BUA half of a call (RFC 3261 §13 as UAC, RFC 7092 B2BUA roles). The call task
-//! forks an INVITE to every registered contact of the dialled endpoints, each outgoing leg with
-//! its own dialog and RTP port (the PBX anchors media for NAT and docker), relays ringing to
-//! the caller, takes the first 2xx and CANCELs the other branches, answers the caller and then
-//! bridges the two legs' media until one side hangs up.
+//! forks an INVITE to every registered contact of the dialled endpoints ([`super::outgoing`]
+//! legs, each a channel with its own dialog and RTP port: the PBX anchors media for NAT and
+//! docker), relays ringing and early media to the caller, takes the first 2xx and CANCELs the
+//! other branches, answers the caller and then bridges the two legs' media until one side
+//! hangs up.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tokio::net::UdpSocket;
-
-use super::media_io::{open_socket, MediaLeg};
-use super::task::{send_ack, send_bye, Call};
-use super::{CallEvent, SipCommand};
+use super::outgoing::{dial_status, Bridged, Dialer, LegProgress, OutLeg};
+use super::task::{send_bye, Call};
+use super::CallEvent;
+use crate::channel::Party;
 use crate::dialplan::{DialStatus, DialTarget, Event};
-use crate::media::codec::CodecKind;
-use crate::media::ports::PortLease;
-use crate::registration::random_tag;
-use crate::sdp::negotiate::{self, Direction, LocalMedia};
-use crate::sip::auth::{random_cnonce, DigestChallenge};
+use crate::events::PbxEvent;
 use crate::sip::dialog::Dialog;
-use crate::sip::message::{HeaderName, SipMessage};
-use crate::sip::method::Method;
-use crate::sip::registrar::Binding;
-use crate::sip::transaction::TransactionKey;
-
-/// Where an outgoing leg stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LegState {
-    /// INVITE sent, nothing or 100 back.
-    Calling,
-    /// 180/183 received.
-    Ringing,
-    /// Final failure response (or timeout as 408).
-    Failed(u16),
-    /// CANCEL or BYE sent by us.
-    Abandoned,
-}
-
-/// Whom an outgoing leg calls and how.
-struct LegTarget {
-    /// For logs and the call list: the endpoint user or `trunk/NUMBER`.
-    label: String,
-    /// Request-URI.
-    uri: String,
-    /// To header value.
-    to_header: String,
-    /// User part of From and Contact (our caller ID on that leg).
-    from_user: String,
-    /// Host part of From.
-    from_domain: String,
-    /// Where to send the INVITE.
-    send_to: SocketAddr,
-    /// Codecs the far side may use, by preference.
-    codecs: Vec<CodecKind>,
-    /// Digest credentials for a provider's 401/407.
-    credentials: Option<(String, String)>,
-}
-
-/// One outgoing leg while it rings.
-struct OutLeg {
-    target: LegTarget,
-    key: TransactionKey,
-    branch: String,
-    dialog: Dialog,
-    offer: LocalMedia,
-    sdp: String,
-    socket: Option<(UdpSocket, PortLease)>,
-    state: LegState,
-    /// A challenge was answered already: another one means the credentials are wrong.
-    authenticated: bool,
-    /// Media started by a 183 with SDP (early media), relayed to the caller while ringing.
-    early: Option<MediaLeg>,
-}
-
-/// The answered outgoing leg, bridged to the caller.
-pub(super) struct Bridged {
-    pub(super) dialog: Dialog,
-    pub(super) local: LocalMedia,
-    pub(super) to: SocketAddr,
-    pub(super) ack: bytes::Bytes,
-    pub(super) media: MediaLeg,
-}
 
 impl Call {
+    /// Who places this call's Dial branches.
+    fn dialer(&self) -> Dialer {
+        Dialer {
+            shared: self.shared.clone(),
+            call: self.id,
+            from: Party {
+                number: self.caller.clone(),
+                name: self.caller_name.clone(),
+            },
+            caller: Some(self.channel.id().clone()),
+            context: self.interpreter.location().0.to_string(),
+            preferred: Some(self.media.negotiated().codec),
+        }
+    }
+
     /// Runs `Dial(targets, timeout)` up to the answer: returns the answered leg to bridge, or
     /// the dialplan event (`DialResult` with the outcome, or `Hangup` when the caller went
     /// away). The bridge runs after this future is gone, so a bridged call does not keep the
@@ -95,18 +43,19 @@ impl Call {
         if self.hung_up {
             return Err(Event::Hangup);
         }
+        let dialer = self.dialer();
         let now = Instant::now();
         let mut legs = Vec::new();
         for target in targets {
             match target {
                 DialTarget::Endpoint(user) => {
                     for binding in self.shared.location.contacts(&user, now) {
-                        let target = self.endpoint_target(&user, &binding);
-                        legs.extend(Box::pin(self.start_leg(target)).await);
+                        let target = dialer.endpoint_target(&user, &binding);
+                        legs.extend(Box::pin(dialer.start(target)).await);
                     }
                 }
-                DialTarget::Trunk { trunk, number } => match self.trunk_target(&trunk, &number) {
-                    Some(target) => legs.extend(Box::pin(self.start_leg(target)).await),
+                DialTarget::Trunk { trunk, number } => match dialer.trunk_target(&trunk, &number) {
+                    Some(target) => legs.extend(Box::pin(dialer.start(target)).await),
                     None => {
                         tracing::info!(call = self.id, %trunk, %number, "trunk unavailable (disabled, unknown or unresolved): CHANUNAVAIL");
                     }
@@ -124,13 +73,10 @@ impl Call {
         tokio::pin!(ring_timeout);
         let winner = loop {
             if self.hung_up {
-                Box::pin(self.abandon(&mut legs)).await;
+                Box::pin(dialer.abandon(&mut legs, DialStatus::Cancel)).await;
                 return Err(Event::Hangup);
             }
-            if legs
-                .iter()
-                .all(|l| matches!(l.state, LegState::Failed(_) | LegState::Abandoned))
-            {
+            if Dialer::all_over(&legs) {
                 let status = dial_status(&legs);
                 tracing::info!(call = self.id, ?status, "Dial failed");
                 return Err(Event::DialResult(status));
@@ -140,14 +86,29 @@ impl Call {
                 event = self.events.recv() => match event {
                     None => self.hung_up = true,
                     Some(CallEvent::Response(response)) => {
-                        if let Some(answered) = Box::pin(self.on_leg_response(&mut legs, &response)).await {
-                            break answered;
+                        match Box::pin(dialer.on_response(&mut legs, &response)).await {
+                            Some(LegProgress::Answered(index, ok)) => break (index, ok),
+                            Some(LegProgress::Ringing { first, early_media }) => {
+                                Box::pin(self.relay_ringing(first, early_media)).await;
+                            }
+                            None => {}
                         }
                     }
                     Some(CallEvent::RequestTimeout(key)) => {
                         if let Some(leg) = legs.iter_mut().find(|l| l.key == *key) {
-                            leg.state = LegState::Failed(408);
-                            leg.early = None;
+                            dialer.fail(leg, 408);
+                        }
+                    }
+                    Some(CallEvent::Hangup(Some(channel)))
+                        if legs.iter().any(|l| *l.channel.id() == *channel) =>
+                    {
+                        if let Some(index) = legs.iter().position(|l| *l.channel.id() == *channel) {
+                            legs[index].channel.publish(|channel| PbxEvent::ChannelHangupRequest {
+                                channel,
+                                cause: 16,
+                                source: "operator".into(),
+                            });
+                            Box::pin(dialer.abandon(&mut legs[index..=index], DialStatus::Cancel)).await;
                         }
                     }
                     Some(event) => {
@@ -169,321 +130,56 @@ impl Call {
                 }
                 _ = &mut ring_timeout => {
                     tracing::info!(call = self.id, "Dial timed out: cancelling");
-                    Box::pin(self.abandon(&mut legs)).await;
+                    Box::pin(dialer.abandon(&mut legs, DialStatus::NoAnswer)).await;
                     return Err(Event::DialResult(DialStatus::NoAnswer));
                 }
             }
         };
         let (winner, response) = winner;
         let answer = legs.remove(winner);
-        Box::pin(self.abandon(&mut legs)).await;
-        Box::pin(self.connect(answer, response))
-            .await
-            .map(Box::new)
-            .ok_or(Event::DialResult(DialStatus::Congestion))
-    }
-
-    fn endpoint_target(&self, user: &str, binding: &Binding) -> LegTarget {
-        let sip = self.shared.sip_address;
-        LegTarget {
-            label: user.to_string(),
-            uri: binding.contact.clone(),
-            to_header: format!("<sip:{user}@{sip}>"),
-            from_user: self.caller.clone(),
-            from_domain: sip.to_string(),
-            send_to: binding.source,
-            codecs: self
-                .shared
-                .endpoints
-                .get(user)
-                .map(|p| p.codecs.clone())
-                .unwrap_or_else(|| vec![CodecKind::Pcmu, CodecKind::Pcma]),
-            credentials: None,
-        }
-    }
-
-    fn trunk_target(&self, name: &str, number: &str) -> Option<LegTarget> {
-        let trunk = self.shared.trunks.get(name)?;
-        let send_to = trunk.send_to?;
-        Some(LegTarget {
-            label: format!("trunk/{name}/{number}"),
-            uri: format!("sip:{number}@{}", trunk.host_port),
-            to_header: format!("<sip:{number}@{}>", trunk.from_domain),
-            from_user: trunk.from_user.clone(),
-            from_domain: trunk.from_domain.clone(),
-            send_to,
-            codecs: trunk.codecs.clone(),
-            credentials: Some((trunk.auth_user.clone(), trunk.password.clone())),
-        })
-    }
-
-    /// Sends the INVITE of a new outgoing leg.
-    async fn start_leg(&mut self, target: LegTarget) -> Option<OutLeg> {
-        let opened = match open_socket(&self.shared.ports, self.shared.rtp_bind).await {
-            Ok(opened) => opened,
-            Err(error) => {
-                tracing::warn!(call = self.id, %error, "no RTP port for an outgoing leg");
-                return None;
-            }
-        };
-        let sip = self.shared.sip_address;
-        let offer = LocalMedia {
-            address: self.shared.media_address,
-            port: opened.1.port(),
-            session_id: rand::random::<u32>() as u64,
-            session_version: 1,
-            codecs: prefer(self.media.negotiated().codec, &target.codecs),
-            telephone_event: true,
-            ptime_ms: 20,
-            direction: Direction::SendRecv,
-        };
-        let local_tag = random_tag();
-        let call_id = format!("{}@{}", random_tag(), sip.ip());
-        let from = format!(
-            "\"{}\" <sip:{}@{}>;tag={local_tag}",
-            self.caller_name.replace('"', ""),
-            target.from_user,
-            target.from_domain
-        );
-        let dialog = Dialog::new_uac(&call_id, &local_tag, &from, &target.to_header, &target.uri);
-        let _ = self
-            .shared
-            .commands
-            .send(SipCommand::Route {
-                call: self.id,
-                call_id,
-                local_tag,
-            })
-            .await;
-        let mut leg = OutLeg {
-            sdp: negotiate::offer(&offer),
-            target,
-            key: TransactionKey::for_request("", Method::Invite),
-            branch: String::new(),
-            dialog,
-            offer,
-            socket: Some(opened),
-            state: LegState::Calling,
-            authenticated: false,
-            early: None,
-        };
-        self.send_invite(&mut leg, None).await;
-        tracing::info!(call = self.id, user = %leg.target.label, uri = %leg.target.uri, to = %leg.target.send_to, "Dial: INVITE sent");
-        Some(leg)
-    }
-
-    /// Sends (or re-sends with credentials) the leg's INVITE in a new transaction.
-    async fn send_invite(&mut self, leg: &mut OutLeg, authorization: Option<(&str, String)>) {
-        let sip = self.shared.sip_address;
-        leg.branch = format!("z9hG4bK{}", random_tag());
-        let mut writer = leg
-            .dialog
-            .request(Method::Invite, sip, &leg.branch)
-            .header("Contact", format!("<sip:{}@{}>", leg.target.from_user, sip))
-            .header("Allow", super::task::ALLOW)
-            .header("User-Agent", &self.shared.user_agent);
-        if let Some((name, value)) = authorization {
-            writer = writer.header(name, value);
-        }
-        let invite = writer.finish_with_body(Some("application/sdp"), leg.sdp.as_bytes());
-        leg.key = TransactionKey::for_request(&leg.branch, Method::Invite);
-        let _ = self
-            .shared
-            .commands
-            .send(SipCommand::Request {
-                key: leg.key.clone(),
-                to: leg.target.send_to,
-                request: invite,
-                call: self.id,
-            })
-            .await;
-    }
-
-    /// Answers a provider's 401/407 on `leg` once; false when it cannot or already did.
-    async fn answer_challenge(
-        &mut self,
-        leg: &mut OutLeg,
-        response: &SipMessage,
-        status: u16,
-    ) -> bool {
-        let Some((user, password)) = leg.target.credentials.clone() else {
-            return false;
-        };
-        if leg.authenticated {
-            return false;
-        }
-        let (challenge_header, answer_header) = if status == 407 {
-            (HeaderName::ProxyAuthenticate, "Proxy-Authorization")
-        } else {
-            (HeaderName::WwwAuthenticate, "Authorization")
-        };
-        let Some(challenge) = response
-            .header_occurrences(challenge_header)
-            .find_map(|v| DigestChallenge::parse(v).ok())
-        else {
-            return false;
-        };
-        let credentials = challenge.answer(
-            "INVITE",
-            &leg.target.uri,
-            &user,
-            &password,
-            &random_cnonce(),
-            1,
-        );
-        leg.authenticated = true;
-        self.send_invite(leg, Some((answer_header, credentials.to_header_value())))
-            .await;
-        true
-    }
-
-    /// Handles a response on one of the ringing legs; returns the leg that answered and its 2xx.
-    async fn on_leg_response(
-        &mut self,
-        legs: &mut [OutLeg],
-        response: &SipMessage,
-    ) -> Option<(usize, SipMessage)> {
-        let call_id = response.call_id()?;
-        let index = legs.iter().position(|l| l.dialog.id().call_id == call_id)?;
-        let early_taken = legs.iter().any(|l| l.early.is_some());
-        let status = response.status()?;
-        let leg = &mut legs[index];
-        match status {
-            100 => None,
-            101..=199 => {
-                let first = leg.state == LegState::Calling;
-                leg.state = LegState::Ringing;
-                if !response.body().is_empty() && !early_taken {
-                    self.start_early_media(leg, response).await;
-                } else if first && !self.final_sent && !self.answered && !self.early_media {
-                    self.provisional(180, false).await;
-                }
-                None
-            }
-            200..=299 => {
-                leg.dialog.confirm_uac(response);
-                if leg.state == LegState::Abandoned {
-                    // A branch that answered after we gave up on it: ACK and release it.
-                    self.ack_and_bye(&mut leg.dialog, leg.target.send_to).await;
-                    return None;
-                }
-                Some((index, response.clone()))
-            }
-            401 | 407 if self.answer_challenge(leg, response, status).await => None,
-            _ => {
-                tracing::info!(call = self.id, user = %leg.target.label, status, "Dial branch failed");
-                leg.state = LegState::Failed(status);
-                leg.early = None;
-                None
-            }
-        }
-    }
-
-    /// Starts relaying a ringing leg's early media (183 with SDP) to the caller, who gets our
-    /// own 183 with SDP (the PBX anchors media on both legs).
-    async fn start_early_media(&mut self, leg: &mut OutLeg, response: &SipMessage) {
-        let body = std::str::from_utf8(response.body()).unwrap_or_default();
-        let Ok(negotiated) = negotiate::parse_answer(&leg.offer, body) else {
-            return;
-        };
-        let Some((socket, lease)) = leg.socket.take() else {
-            return;
-        };
-        match MediaLeg::new(socket, lease, negotiated, Duration::ZERO, Instant::now()) {
-            Ok(media) => {
-                leg.early = Some(media);
-                if !self.final_sent && !self.answered {
-                    self.provisional(183, true).await;
-                    self.early_media = true;
-                }
-                tracing::info!(call = self.id, user = %leg.target.label, "early media from the callee");
-            }
-            Err(error) => tracing::warn!(call = self.id, %error, "early media refused"),
-        }
-    }
-
-    /// ACKs the winning 2xx, answers the caller and starts the outgoing leg's media.
-    async fn connect(&mut self, leg: OutLeg, response: SipMessage) -> Option<Bridged> {
-        let OutLeg {
-            mut dialog,
-            target,
-            mut offer,
-            socket,
-            early,
-            ..
-        } = leg;
-        let (to, user) = (target.send_to, target.label);
-        let ack = send_ack(&self.shared, &mut dialog, to).await;
-        let body = std::str::from_utf8(response.body()).unwrap_or_default();
-        offer.session_version += 1;
-        let negotiated = match negotiate::parse_answer(&offer, body) {
-            Ok(negotiated) => negotiated,
-            Err(error) => {
-                tracing::warn!(call = self.id, %error, "callee's SDP answer unusable: hanging up the branch");
-                self.bye(&mut dialog, to).await;
-                return None;
-            }
-        };
-        let media = match early {
-            Some(mut media) => {
-                media.renegotiate(negotiated);
-                media
-            }
-            None => {
-                let (socket, lease) = socket?;
-                MediaLeg::new(
-                    socket,
-                    lease,
-                    negotiated,
-                    self.shared.rtp_timeout,
-                    Instant::now(),
-                )
-                .ok()?
-            }
+        Box::pin(dialer.abandon(&mut legs, DialStatus::Cancel)).await;
+        let Some(bridged) = Box::pin(dialer.connect(answer, response)).await else {
+            return Err(Event::DialResult(DialStatus::Congestion));
         };
         self.answer().await;
-        self.guard
-            .update(|v| v.state = format!("bridged to {user}"));
-        tracing::info!(call = self.id, %user, codec_in = self.media.negotiated().codec.encoding_name(), codec_out = negotiated.codec.encoding_name(), "Dial answered: bridging");
-        Some(Bridged {
-            dialog,
-            local: offer,
-            to,
-            ack,
-            media,
-        })
+        let connected = bridged.channel_number();
+        self.channel.update(|c| c.connected.number = connected);
+        tracing::info!(
+            call = self.id,
+            codec_in = self.media.negotiated().codec.encoding_name(),
+            codec_out = bridged.media.negotiated().codec.encoding_name(),
+            "Dial answered: bridging"
+        );
+        Ok(Box::new(bridged))
     }
 
-    /// CANCELs ringing legs.
-    async fn abandon(&mut self, legs: &mut [OutLeg]) {
-        for leg in legs.iter_mut() {
-            if matches!(leg.state, LegState::Calling | LegState::Ringing) {
-                let cancel = leg
-                    .dialog
-                    .request(Method::Cancel, self.shared.sip_address, &leg.branch)
-                    .finish();
-                let _ = self
-                    .shared
-                    .commands
-                    .send(SipCommand::Request {
-                        key: TransactionKey::for_request(&leg.branch, Method::Cancel),
-                        to: leg.target.send_to,
-                        request: cancel,
-                        call: self.id,
-                    })
-                    .await;
-                leg.state = LegState::Abandoned;
-            }
+    /// A branch rings: the caller hears ringing (180) on the first one, or the branch's
+    /// early media behind our own 183 with SDP (the PBX anchors media on both legs).
+    async fn relay_ringing(&mut self, first: bool, early_media: bool) {
+        if self.final_sent || self.answered {
+            return;
+        }
+        if early_media {
+            self.provisional(183, true).await;
+            self.early_media = true;
+            tracing::info!(call = self.id, "early media from the callee");
+        } else if first && !self.early_media {
+            self.provisional(180, false).await;
         }
     }
 
-    async fn ack_and_bye(&mut self, dialog: &mut Dialog, to: SocketAddr) {
-        send_ack(&self.shared, dialog, to).await;
-        self.bye(dialog, to).await;
-    }
-
-    pub(super) async fn bye(&mut self, dialog: &mut Dialog, to: SocketAddr) {
+    pub(super) async fn bye(&mut self, dialog: &mut Dialog, to: std::net::SocketAddr) {
         send_bye(&self.shared, self.id, dialog, to).await;
+    }
+}
+
+impl Bridged {
+    /// The number of the party on this leg (the channel's connected number).
+    fn channel_number(&self) -> String {
+        self.channel
+            .snapshot()
+            .map(|c| c.connected.number)
+            .unwrap_or_default()
     }
 }
 
@@ -495,37 +191,5 @@ async fn early_readable(legs: &[OutLeg], index: Option<usize>) -> std::io::Resul
     {
         Some(media) => media.readable().await,
         None => std::future::pending().await,
-    }
-}
-
-/// `preferred` first (no transcoding when the callee accepts the caller's codec), then the
-/// callee's allowed codecs.
-fn prefer(preferred: CodecKind, allowed: &[CodecKind]) -> Vec<CodecKind> {
-    let mut codecs: Vec<CodecKind> = allowed
-        .iter()
-        .copied()
-        .filter(|c| *c == preferred)
-        .collect();
-    codecs.extend(allowed.iter().copied().filter(|c| *c != preferred));
-    codecs
-}
-
-/// DIALSTATUS when every branch failed, from the most telling response (Asterisk's mapping).
-fn dial_status(legs: &[OutLeg]) -> DialStatus {
-    let statuses: Vec<u16> = legs
-        .iter()
-        .filter_map(|l| match l.state {
-            LegState::Failed(status) => Some(status),
-            _ => None,
-        })
-        .collect();
-    if statuses.iter().any(|s| matches!(s, 486 | 600)) {
-        DialStatus::Busy
-    } else if statuses.iter().any(|s| matches!(s, 408 | 480 | 487 | 603)) {
-        DialStatus::NoAnswer
-    } else if statuses.is_empty() {
-        DialStatus::Cancel
-    } else {
-        DialStatus::Congestion
     }
 }

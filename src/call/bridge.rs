@@ -21,12 +21,14 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::b2bua::Bridged;
 use super::media_io::{MediaEvent, MediaLeg};
+use super::outgoing::Bridged;
 use super::task::{rearm, Call};
 use super::uas::info_digit;
 use super::{CallEvent, CallId, IncomingRequest, SipCommand};
+use crate::bridge::BridgeKind;
 use crate::dialplan::{DialStatus, Event};
+use crate::events::PbxEvent;
 use crate::media::prompts::{PromptLibrary, MUSIC_ON_HOLD};
 use crate::sdp::negotiate;
 use crate::sip::dialog::DialogId;
@@ -44,8 +46,25 @@ struct Holds {
 }
 
 impl Call {
-    /// Relays media between the caller and the answered leg until one side hangs up.
+    /// Bridges the caller and the answered leg until one side hangs up: a `simple` bridge
+    /// when both legs use the same codec, `transcoding` otherwise.
     pub(super) async fn bridge(&mut self, mut leg: Bridged) -> Event {
+        let kind = if self.media.negotiated().codec == leg.media.negotiated().codec {
+            BridgeKind::Simple
+        } else {
+            BridgeKind::Transcoding
+        };
+        let bridge = self.shared.bridges.create(kind, "");
+        bridge.enter(&self.channel);
+        bridge.enter(&leg.channel);
+        let ended = self.relay(&mut leg).await;
+        bridge.leave(&leg.channel);
+        bridge.leave(&self.channel);
+        ended
+    }
+
+    /// Relays media between the caller and the answered leg until one side hangs up.
+    async fn relay(&mut self, leg: &mut Bridged) -> Event {
         let mut holds = Holds::default();
         let timer = tokio::time::sleep(Duration::from_secs(86_400));
         tokio::pin!(timer);
@@ -84,11 +103,11 @@ impl Call {
                 event = self.events.recv() => match event {
                     None => self.hung_up = true,
                     Some(event) => {
-                        let handled = Box::pin(self.on_bridge_event(&mut leg, event));
+                        let handled = Box::pin(self.on_bridge_event(leg, event));
                         if let Some(ended) = handled.await {
                             return ended;
                         }
-                        self.update_holds(&mut leg, &mut holds);
+                        self.update_holds(leg, &mut holds);
                     }
                 },
                 _ = &mut timer => {
@@ -139,6 +158,17 @@ impl Call {
                     let _ = self.shared.commands.send(ack).await;
                 }
             }
+            CallEvent::Hangup(Some(channel)) if *channel == *leg.channel.id() => {
+                leg.channel
+                    .publish(|channel| PbxEvent::ChannelHangupRequest {
+                        channel,
+                        cause: 16,
+                        source: "operator".into(),
+                    });
+                tracing::info!(call = self.id, "operator hung up the callee");
+                self.bye(&mut leg.dialog, leg.to).await;
+                return Some(Event::DialResult(DialStatus::Answer));
+            }
             event => {
                 self.on_sip_event(event).await;
             }
@@ -181,6 +211,12 @@ impl Call {
             Some(Method::Bye) => {
                 self.reply(&request, key, 200, source).await;
                 tracing::info!(call = self.id, "callee hung up");
+                leg.channel
+                    .publish(|channel| PbxEvent::ChannelHangupRequest {
+                        channel,
+                        cause: 16,
+                        source: "remote".into(),
+                    });
                 self.hangup(None).await;
                 Some(Event::DialResult(DialStatus::Answer))
             }

@@ -6,7 +6,8 @@ pub mod b2bua;
 pub mod bridge;
 pub mod dialplan_handle;
 pub mod media_io;
-pub mod registry;
+pub mod originate;
+pub mod outgoing;
 pub mod routes;
 pub mod runtimes;
 pub mod task;
@@ -17,6 +18,7 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 
+use crate::channel::ChannelId;
 use crate::sip::message::SipMessage;
 use crate::sip::transaction::TransactionKey;
 
@@ -35,10 +37,21 @@ pub const CONTROL_CAPACITY: usize = 64;
 /// An operator's command for the SIP task.
 #[derive(Debug)]
 pub enum ControlCommand {
-    /// Hang up call `call`; the reply says whether it existed.
+    /// Place a call ([`originate`]); the reply names the ringing channel.
+    Originate {
+        /// What to call and where the answered channel goes.
+        request: originate::OriginateRequest,
+        /// Answered with the ringing channel or why nothing rings.
+        reply: tokio::sync::oneshot::Sender<
+            Result<crate::channel::ChannelSnapshot, originate::OriginateError>,
+        >,
+    },
+    /// Hang up channel `channel` of call `call`; the reply says whether the call existed.
     Hangup {
-        /// The call.
+        /// The call task that owns the channel.
         call: CallId,
+        /// The channel (the call's own leg, or one of its Dial branches).
+        channel: ChannelId,
         /// Answered with whether the call was found.
         reply: tokio::sync::oneshot::Sender<bool>,
     },
@@ -59,8 +72,9 @@ pub enum CallEvent {
     Response(Box<SipMessage>),
     /// A request the call sent got no final response (timer B/F): treat as 408.
     RequestTimeout(Box<TransactionKey>),
-    /// The operator asked to hang up (`pbx ctl hangup`) or the server is shutting down.
-    Hangup,
+    /// The operator asked to hang up a channel of the call (`pbx ctl hangup`), or all of them
+    /// (`None`: the server is shutting down).
+    Hangup(Option<Box<ChannelId>>),
 }
 
 /// An in-dialog request for a call, with what is needed to answer it.

@@ -13,8 +13,9 @@ use crate::sip::transaction::TransactionKey;
 #[derive(Debug)]
 struct Route {
     events: mpsc::Sender<CallEvent>,
-    dialog: DialogId,
-    invite: TransactionKey,
+    /// The dialog and INVITE transaction of the call's incoming leg (none when the PBX
+    /// placed the call).
+    inbound: Option<(DialogId, TransactionKey)>,
 }
 
 /// The SIP task's map of live calls.
@@ -42,17 +43,27 @@ impl CallRoutes {
             call,
             Route {
                 events,
-                dialog,
-                invite,
+                inbound: Some((dialog, invite)),
+            },
+        );
+    }
+
+    /// Adds a call the PBX places itself: its legs are routed as they are created.
+    pub fn insert_originated(&mut self, call: CallId, events: mpsc::Sender<CallEvent>) {
+        self.calls.insert(
+            call,
+            Route {
+                events,
+                inbound: None,
             },
         );
     }
 
     /// Forgets a call and its routes.
     pub fn remove(&mut self, call: CallId) {
-        if let Some(route) = self.calls.remove(&call) {
-            self.dialogs.remove(&route.dialog);
-            self.invites.remove(&route.invite);
+        if let Some((dialog, invite)) = self.calls.remove(&call).and_then(|r| r.inbound) {
+            self.dialogs.remove(&dialog);
+            self.invites.remove(&invite);
         }
         self.requests.retain(|_, owner| *owner != call);
         self.locals.retain(|_, owner| *owner != call);

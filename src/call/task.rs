@@ -11,11 +11,16 @@ use tokio::sync::mpsc;
 
 use super::dialplan_handle::DialplanHandle;
 use super::media_io::{open_socket, MediaError, MediaLeg};
-use super::registry::{CallGuard, CallRegistry};
 use super::uas::cause_to_status;
 use super::wait::Wait;
 use super::{CallEvent, CallId, SipCommand};
-use crate::dialplan::{Action, CallInfo, Event, Interpreter, RunError};
+use crate::bridge::BridgeRegistry;
+use crate::channel::{
+    cause_of_status, ChannelHandle, ChannelRegistry, ChannelState, DialplanPosition, MediaStats,
+    NewChannel, Party,
+};
+use crate::dialplan::{Action, CallInfo, Event, Interpreter, Note, RunError};
+use crate::events::PbxEvent;
 use crate::media::codec::CodecKind;
 use crate::media::ports::{PortError, PortPool};
 use crate::media::prompts::PromptLibrary;
@@ -40,8 +45,10 @@ pub struct CallShared {
     pub prompts: Arc<PromptLibrary>,
     /// The current dialplan.
     pub dialplan: DialplanHandle,
-    /// Live calls.
-    pub registry: CallRegistry,
+    /// Live channels (and the event stream they publish on).
+    pub channels: ChannelRegistry,
+    /// Live bridges.
+    pub bridges: BridgeRegistry,
     /// Our SIP address, for Contact and Via.
     pub sip_address: SocketAddr,
     /// Registered contacts, for Dial.
@@ -71,6 +78,8 @@ pub struct CallSetup {
     pub key: TransactionKey,
     /// Where it came from (responses and in-dialog requests go there).
     pub source: SocketAddr,
+    /// The endpoint or trunk that placed it, for the channel's name.
+    pub endpoint: String,
     /// Our To tag.
     pub local_tag: String,
     /// The caller: the authenticated endpoint user, or the From user of a trunk call.
@@ -111,21 +120,44 @@ impl PendingAck {
 
 /// Runs one call to its end.
 pub async fn run(shared: CallShared, setup: CallSetup) {
-    let guard = shared.registry.register(
-        setup.id,
-        &setup.caller,
-        &exten_of(&setup.invite),
+    let _running = shared.channels.call_started();
+    let channel = shared.channels.create(
+        NewChannel {
+            call: setup.id,
+            endpoint: setup.endpoint.clone(),
+            state: ChannelState::Ring,
+            caller: Party {
+                number: setup.caller.clone(),
+                name: display_name(&setup.invite).unwrap_or_else(|| setup.caller.clone()),
+            },
+            connected: Party {
+                number: setup.exten.clone(),
+                name: String::new(),
+            },
+            context: setup.context.clone(),
+            exten: setup.exten.clone(),
+            sip_call_id: setup.invite.call_id().unwrap_or_default().to_string(),
+        },
         Instant::now(),
+        std::time::SystemTime::now(),
     );
     let id = setup.id;
     // The phases are boxed so the task keeps only the live phase's state, not the largest.
-    let mut call = match Box::pin(Call::start(shared, setup, guard)).await {
+    let mut call = match Box::pin(Call::start(shared, setup, channel)).await {
         Ok(call) => call,
         Err(()) => return,
     };
     Box::pin(call.run()).await;
     Box::pin(call.finish()).await;
     tracing::debug!(call = id, "call task ended");
+}
+
+/// The From header's display name, if it has one.
+fn display_name(invite: &SipMessage) -> Option<String> {
+    invite
+        .from_header()
+        .ok()
+        .and_then(|f| f.display.map(str::to_string))
 }
 
 fn exten_of(invite: &SipMessage) -> String {
@@ -136,21 +168,30 @@ fn exten_of(invite: &SipMessage) -> String {
         .unwrap_or_default()
 }
 
+/// The INVITE that placed a call, kept for the responses owed to it.
+#[derive(Debug)]
+pub(super) struct Inbound {
+    pub(super) invite: SipMessage,
+    pub(super) key: TransactionKey,
+}
+
 /// One call's state, shared with the Dial implementation in [`super::b2bua`].
 pub(super) struct Call {
     pub(super) shared: CallShared,
     pub(super) id: CallId,
-    pub(super) invite: SipMessage,
-    pub(super) key: TransactionKey,
+    /// The INVITE that placed the call and its server transaction; `None` when the PBX
+    /// placed the call's leg itself (an originated call, a transferred callee).
+    pub(super) inbound: Option<Box<Inbound>>,
+    /// The user part of our Contact on the leg.
+    pub(super) contact_user: String,
     pub(super) source: SocketAddr,
-    pub(super) local_tag: String,
     pub(super) dialog: Dialog,
     pub(super) events: mpsc::Receiver<CallEvent>,
     pub(super) media: MediaLeg,
     pub(super) local_media: LocalMedia,
     pub(super) answer_sdp: String,
     pub(super) interpreter: Interpreter,
-    pub(super) guard: CallGuard,
+    pub(super) channel: ChannelHandle,
     pub(super) answered: bool,
     pub(super) early_media: bool,
     pub(super) final_sent: bool,
@@ -164,7 +205,11 @@ pub(super) struct Call {
 impl Call {
     /// Validates the INVITE, sets up media and the dialplan; answers the INVITE with an error
     /// and returns `Err` when the call cannot proceed.
-    async fn start(shared: CallShared, setup: CallSetup, guard: CallGuard) -> Result<Call, ()> {
+    async fn start(
+        shared: CallShared,
+        setup: CallSetup,
+        channel: ChannelHandle,
+    ) -> Result<Call, ()> {
         let CallSetup {
             id,
             invite,
@@ -176,9 +221,11 @@ impl Call {
             context,
             codecs,
             events,
+            ..
         } = setup;
         let reject = |status: u16, why: &str| {
             tracing::info!(call = id, status, why, "call rejected");
+            channel.set_cause(cause_of_status(status));
             let response = MessageWriter::response(
                 &invite,
                 status,
@@ -275,11 +322,7 @@ impl Call {
                 return Err(());
             }
         };
-        let caller_name = invite
-            .from_header()
-            .ok()
-            .and_then(|f| f.display.map(str::to_string))
-            .unwrap_or_else(|| caller.clone());
+        let caller_name = display_name(&invite).unwrap_or_else(|| caller.clone());
         let info = CallInfo {
             context: context.clone(),
             exten: exten.clone(),
@@ -299,22 +342,21 @@ impl Call {
                 return Err(());
             }
         };
-        guard.update(|v| v.codec = Some(negotiated.codec.encoding_name().to_string()));
+        channel.update(|v| v.codec = Some(negotiated.codec.encoding_name().to_string()));
         tracing::info!(call = id, from = %caller, to = %exten, %context, codec = negotiated.codec.encoding_name(), rtp_port = media.port(), "call started");
         Ok(Call {
             shared,
             id,
-            invite,
-            key,
+            contact_user: exten_of(&invite),
+            inbound: Some(Box::new(Inbound { invite, key })),
             source,
-            local_tag,
             dialog,
             events,
             media,
             local_media,
             answer_sdp,
             interpreter,
-            guard,
+            channel,
             answered: false,
             early_media: false,
             final_sent: false,
@@ -326,10 +368,11 @@ impl Call {
         })
     }
 
-    async fn run(&mut self) {
+    pub(super) async fn run(&mut self) {
         let mut event = Event::Started;
         loop {
             let action = self.interpreter.resume(event);
+            self.publish_notes();
             event = match action {
                 Action::Answer => {
                     self.answer().await;
@@ -378,6 +421,7 @@ impl Call {
                     Err(event) => event,
                 },
                 Action::Hangup { cause } => {
+                    self.request_hangup(cause.map(q850_cause).unwrap_or(16), "dialplan");
                     self.hangup(cause).await;
                     Event::Hangup
                 }
@@ -391,13 +435,14 @@ impl Call {
         if self.answered || self.final_sent || self.hung_up {
             return;
         }
-        let response = self.response_to_invite(200, true);
-        self.send_response(self.key.clone(), 200, response.clone())
-            .await;
-        self.pending_ack = Some(PendingAck::new(self.key.clone(), response, Instant::now()));
+        let Some((key, response)) = self.response_to_invite(200, true) else {
+            return;
+        };
+        self.send_response(key.clone(), 200, response.clone()).await;
+        self.pending_ack = Some(PendingAck::new(key, response, Instant::now()));
         self.answered = true;
         self.final_sent = true;
-        self.guard.update(|v| v.state = "answered".into());
+        self.channel.set_state(ChannelState::Up);
         tracing::info!(call = self.id, "answered");
     }
 
@@ -410,12 +455,22 @@ impl Call {
     }
 
     pub(super) async fn provisional(&mut self, status: u16, with_sdp: bool) {
-        let response = self.response_to_invite(status, with_sdp);
-        self.send_response(self.key.clone(), status, response).await;
+        self.channel.set_state(ChannelState::Ringing);
+        if let Some((key, response)) = self.response_to_invite(status, with_sdp) {
+            self.send_response(key, status, response).await;
+        }
     }
 
-    pub(super) fn response_to_invite(&self, status: u16, with_sdp: bool) -> Bytes {
-        self.leg_response(&self.invite, status, self.source, with_sdp)
+    /// A response to the INVITE that placed the call, with the transaction it goes on;
+    /// `None` when the PBX placed the leg itself.
+    pub(super) fn response_to_invite(
+        &self,
+        status: u16,
+        with_sdp: bool,
+    ) -> Option<(TransactionKey, Bytes)> {
+        let inbound = self.inbound.as_ref()?;
+        let response = self.leg_response(&inbound.invite, status, self.source, with_sdp);
+        Some((inbound.key.clone(), response))
     }
 
     /// A response on the caller's leg with our Contact, Allow and, when asked, our SDP.
@@ -426,16 +481,12 @@ impl Call {
         source: SocketAddr,
         with_sdp: bool,
     ) -> Bytes {
-        let contact = format!(
-            "<sip:{}@{}>",
-            exten_of(&self.invite),
-            self.shared.sip_address
-        );
+        let contact = format!("<sip:{}@{}>", self.contact_user, self.shared.sip_address);
         let writer = MessageWriter::response(
             request,
             status,
             reason_phrase(status),
-            Some(&self.local_tag),
+            Some(&self.dialog.id().local_tag),
             source,
         )
         .header("Contact", contact)
@@ -469,16 +520,18 @@ impl Call {
         }
     }
 
-    /// Publishes the media statistics to the registry (for `pbx ctl calls`) once a second.
+    /// Publishes the media statistics to the registry (for `pbx ctl channels`) once a second.
     pub(super) fn update_stats(&mut self, now: Instant) {
         if now >= self.last_stats + Duration::from_secs(1) {
             self.last_stats = now;
             let stats = self.media.stats();
-            self.guard.update(|v| {
-                v.packets_in = stats.packets_received;
-                v.packets_out = stats.packets_sent;
-                v.lost = stats.lost;
-                v.jitter_ms = stats.jitter_ms;
+            self.channel.update(|v| {
+                v.media = MediaStats {
+                    packets_in: stats.packets_received,
+                    packets_out: stats.packets_sent,
+                    lost: stats.lost,
+                    jitter_ms: stats.jitter_ms,
+                }
             });
         }
     }
@@ -502,26 +555,78 @@ impl Call {
         }
     }
 
+    /// Publishes the dialplan steps run and variables set since the last look.
+    fn publish_notes(&mut self) {
+        for note in self.interpreter.take_notes() {
+            match note {
+                Note::Step {
+                    context,
+                    exten,
+                    priority,
+                    app,
+                    data,
+                } => self.channel.dialplan_step(DialplanPosition {
+                    context,
+                    exten,
+                    priority,
+                    app_name: app,
+                    app_data: data,
+                }),
+                Note::VarSet { name, value } => {
+                    self.channel.publish(|channel| PbxEvent::ChannelVarset {
+                        channel,
+                        variable: name,
+                        value,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Publishes a key press received on this call's channel.
+    pub(super) fn publish_digit(&self, digit: char) {
+        self.channel
+            .publish(|channel| PbxEvent::ChannelDtmfReceived {
+                channel,
+                digit,
+                duration_ms: 0,
+            });
+    }
+
+    /// Publishes that a hangup of this call's channel was asked for, by whom and why.
+    pub(super) fn request_hangup(&self, cause: u16, source: &str) {
+        self.channel.set_cause(cause);
+        self.channel
+            .publish(|channel| PbxEvent::ChannelHangupRequest {
+                channel,
+                cause,
+                source: source.to_string(),
+            });
+    }
+
     /// Ends the call from our side: BYE when answered, a final error response otherwise.
     pub(super) async fn hangup(&mut self, cause: Option<u16>) {
         if self.hung_up {
             return;
         }
         self.hung_up = true;
-        self.guard.update(|v| v.state = "ending".into());
+        if let Some(cause) = cause {
+            self.channel.set_cause(q850_cause(cause));
+        }
         if self.answered {
             send_bye(&self.shared, self.id, &mut self.dialog, self.source).await;
             tracing::info!(call = self.id, "hung up (BYE sent)");
         } else if !self.final_sent {
             let status = cause_to_status(cause);
-            let response = self.response_to_invite(status, false);
-            self.send_response(self.key.clone(), status, response).await;
+            if let Some((key, response)) = self.response_to_invite(status, false) {
+                self.send_response(key, status, response).await;
+            }
             self.final_sent = true;
             tracing::info!(call = self.id, status, "call ended before answer");
         }
     }
 
-    async fn finish(mut self) {
+    pub(super) async fn finish(mut self) {
         if !self.hung_up {
             self.hangup(None).await;
         }
@@ -539,6 +644,15 @@ impl Call {
             .send(SipCommand::Ended { call: self.id })
             .await;
         self.events.close();
+    }
+}
+
+/// A dialplan Hangup cause as Q.850: SIP status codes (400-699) are mapped, Q.850 causes kept.
+pub(super) fn q850_cause(cause: u16) -> u16 {
+    if (400..700).contains(&cause) {
+        cause_of_status(cause)
+    } else {
+        cause
     }
 }
 

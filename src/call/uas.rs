@@ -27,15 +27,25 @@ impl Call {
             CallEvent::Cancelled => {
                 if !self.final_sent {
                     tracing::info!(call = self.id, "cancelled by the caller");
-                    let response = self.response_to_invite(487, false);
-                    self.send_response(self.key.clone(), 487, response).await;
+                    self.request_hangup(16, "remote");
+                    if let Some((key, response)) = self.response_to_invite(487, false) {
+                        self.send_response(key, 487, response).await;
+                    }
                     self.final_sent = true;
                     self.hung_up = true;
                 }
                 None
             }
             CallEvent::Response(_) | CallEvent::RequestTimeout(_) => None,
-            CallEvent::Hangup => {
+            CallEvent::Hangup(channel) => {
+                match channel {
+                    None => self.request_hangup(16, "shutdown"),
+                    Some(channel) if *channel == *self.channel.id() => {
+                        self.request_hangup(16, "operator")
+                    }
+                    // A Dial branch that is no longer there.
+                    Some(_) => return None,
+                }
                 self.hangup(None).await;
                 None
             }
@@ -61,6 +71,7 @@ impl Call {
         match method {
             Method::Bye => {
                 tracing::info!(call = self.id, "caller hung up");
+                self.request_hangup(16, "remote");
                 self.reply(&request, key, 200, source).await;
                 self.hung_up = true;
                 None
@@ -95,7 +106,7 @@ impl Call {
             request,
             status,
             reason_phrase(status),
-            Some(&self.local_tag),
+            Some(&self.dialog.id().local_tag),
             source,
         )
         .header("Server", &self.shared.user_agent);

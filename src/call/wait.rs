@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::media_io::MediaEvent;
 use super::task::{rearm, Call};
 use crate::dialplan::Event;
+use crate::events::{random_id, PbxEvent, PlaybackSnapshot, PlaybackState};
 
 /// What a media wait is waiting for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +35,25 @@ impl Call {
             return Event::PlaybackDone;
         }
         self.media.play(loaded, Instant::now());
+        let mut playback = PlaybackSnapshot {
+            id: random_id(),
+            media_uri: sounds.iter().map(|s| format!("sound:{s}")).collect(),
+            target_uri: format!("channel:{}", self.channel.id()),
+            state: PlaybackState::Playing,
+        };
+        self.channel.events().publish(PbxEvent::PlaybackStarted {
+            playback: playback.clone(),
+        });
         let event = self.wait(Wait::Playback { interruptible }).await;
         self.media.stop_playback();
+        playback.state = if event == Event::PlaybackDone {
+            PlaybackState::Done
+        } else {
+            PlaybackState::Stopped
+        };
+        self.channel
+            .events()
+            .publish(PbxEvent::PlaybackFinished { playback });
         event
     }
 
@@ -65,6 +83,7 @@ impl Call {
                     match event {
                         Some(event) => {
                             if let Some(digit) = self.on_sip_event(event).await {
+                                self.publish_digit(digit);
                                 if let Some(result) = digit_result(wait, digit) {
                                     return result;
                                 }
@@ -75,6 +94,7 @@ impl Call {
                 }
                 Ok(()) = self.media.readable() => {
                     if let Some(MediaEvent::Digit(digit)) = self.media.receive(Instant::now()) {
+                        self.publish_digit(digit);
                         if let Some(result) = digit_result(wait, digit) {
                             return result;
                         }

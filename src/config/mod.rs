@@ -43,6 +43,9 @@ pub struct Config {
     /// Dialplan file and prompts.
     #[serde(default)]
     pub dialplan: DialplanConfig,
+    /// The event stream.
+    #[serde(default)]
+    pub events: EventsConfig,
     /// Local SIP accounts (phones).
     #[serde(default, rename = "endpoint")]
     pub endpoints: Vec<EndpointConfig>,
@@ -226,6 +229,27 @@ pub struct ApiConfig {
     /// Address of the admin API; keep it on loopback unless protected otherwise.
     #[serde(default = "default_api_bind")]
     pub bind: SocketAddr,
+}
+
+/// `[events]`: the event stream (`pbx ctl events`, `GET /api/events`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsConfig {
+    /// Events kept in memory for readers that fall behind or reconnect with `since`.
+    #[serde(default = "default_event_window")]
+    pub window: usize,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            window: default_event_window(),
+        }
+    }
+}
+
+fn default_event_window() -> usize {
+    crate::events::DEFAULT_WINDOW
 }
 
 /// `[dialplan]`: where the dialplan and the prompts come from.

@@ -1,4 +1,4 @@
-//! The admin API routes. JSON in and out; every route is read-only for now.
+//! The admin API routes. JSON in and out; `/api/events` is a WebSocket ([`super::events_ws`]).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,9 +10,12 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::trace::{SipTrace, TraceSettings};
+use crate::bridge::BridgeRegistry;
 use crate::call::dialplan_handle::DialplanHandle;
-use crate::call::registry::{CallRegistry, CallView};
-use crate::call::{CallId, ControlCommand};
+use crate::call::originate::{OriginateError, OriginateRequest};
+use crate::call::ControlCommand;
+use crate::channel::{ChannelRegistry, ChannelSnapshot};
+use crate::events::{BridgeSnapshot, EventBus};
 use crate::location::{Location, RegistrationView};
 use crate::media::ports::PortPool;
 use crate::transport::{TransportStats, TransportStatsView};
@@ -27,8 +30,14 @@ pub struct ApiState {
     pub transport: Arc<TransportStats>,
     /// When the server started, for uptime.
     pub started: Instant,
-    /// Live calls.
-    pub calls: CallRegistry,
+    /// Live channels.
+    pub channels: ChannelRegistry,
+    /// Live bridges.
+    pub bridges: BridgeRegistry,
+    /// The event stream.
+    pub events: EventBus,
+    /// Cancelled at shutdown: event streams close then.
+    pub shutdown: tokio_util::sync::CancellationToken,
     /// RTP ports.
     pub ports: PortPool,
     /// The current dialplan.
@@ -76,10 +85,14 @@ pub struct Stats {
     pub sip: TransportStatsView,
     /// Live registered contacts.
     pub registrations: usize,
-    /// Calls in progress.
+    /// Calls in progress (call tasks: a caller's leg with its Dial branches).
     pub calls_active: usize,
     /// Calls since start.
     pub calls_total: u64,
+    /// Channels (legs) in progress.
+    pub channels_active: usize,
+    /// Bridges in progress.
+    pub bridges_active: usize,
     /// RTP ports leased.
     pub rtp_ports_in_use: usize,
 }
@@ -105,11 +118,14 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/version", get(version))
         .route("/api/registrations", get(registrations))
         .route("/api/stats", get(stats))
-        .route("/api/calls", get(calls))
+        .route("/api/channels", get(channels))
+        .route("/api/bridges", get(bridges))
+        .route("/api/events", get(super::events_ws::events))
         .route("/api/trunks", get(trunks))
         .route("/api/endpoints", get(endpoints))
         .route("/api/sip/trace", get(trace_get).post(trace_set))
-        .route("/api/calls/{id}/hangup", post(hangup))
+        .route("/api/channels/{id}/hangup", post(hangup))
+        .route("/api/originate", post(originate))
         .route("/api/dialplan", get(dialplan_show))
         .route("/api/dialplan/reload", post(dialplan_reload))
         .with_state(state)
@@ -135,14 +151,20 @@ async fn stats(State(state): State<ApiState>) -> Json<Stats> {
     Json(Stats {
         sip: state.transport.view(),
         registrations: state.location.len(),
-        calls_active: state.calls.active(),
-        calls_total: state.calls.total(),
+        calls_active: state.channels.calls_active(),
+        calls_total: state.channels.calls_total(),
+        channels_active: state.channels.active(),
+        bridges_active: state.bridges.snapshots().len(),
         rtp_ports_in_use: state.ports.in_use(),
     })
 }
 
-async fn calls(State(state): State<ApiState>) -> Json<Vec<CallView>> {
-    Json(state.calls.views(Instant::now()))
+async fn channels(State(state): State<ApiState>) -> Json<Vec<ChannelSnapshot>> {
+    Json(state.channels.snapshots(Instant::now()))
+}
+
+async fn bridges(State(state): State<ApiState>) -> Json<Vec<BridgeSnapshot>> {
+    Json(state.bridges.snapshots())
 }
 
 async fn endpoints(State(state): State<ApiState>) -> Json<Vec<EndpointView>> {
@@ -176,14 +198,56 @@ async fn trunks(State(state): State<ApiState>) -> Json<Vec<TrunkView>> {
     Json(state.trunks.views(Instant::now()))
 }
 
-async fn hangup(
+/// Places a call; answers with the ringing channel (the dialplan runs once it answers), 404
+/// when the endpoint cannot be called or the extension does not exist, 400 for a malformed
+/// endpoint.
+async fn originate(
     State(state): State<ApiState>,
-    Path(id): Path<CallId>,
-) -> Result<Json<TextReply>, (StatusCode, String)> {
+    Json(request): Json<OriginateRequest>,
+) -> Result<Json<ChannelSnapshot>, (StatusCode, String)> {
     let (reply, answer) = tokio::sync::oneshot::channel();
     state
         .control
-        .try_send(ControlCommand::Hangup { call: id, reply })
+        .try_send(ControlCommand::Originate { request, reply })
+        .map_err(|_| {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the SIP task is busy; retry".to_string(),
+            )
+        })?;
+    match answer.await {
+        Ok(Ok(channel)) => Ok(Json(channel)),
+        Ok(Err(error @ OriginateError::BadEndpoint(_))) => {
+            Err((StatusCode::BAD_REQUEST, error.to_string()))
+        }
+        Ok(Err(error @ OriginateError::NoPort)) => {
+            Err((StatusCode::SERVICE_UNAVAILABLE, error.to_string()))
+        }
+        Ok(Err(error)) => Err((StatusCode::NOT_FOUND, error.to_string())),
+        Err(_) => Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the call could not be started".to_string(),
+        )),
+    }
+}
+
+/// Hangs up the channel whose id or name (`PJSIP/6001-00000000`, `/` written `%2F`) is `key`.
+async fn hangup(
+    State(state): State<ApiState>,
+    Path(key): Path<String>,
+) -> Result<Json<TextReply>, (StatusCode, String)> {
+    let Some((call, channel)) = state.channels.find(&key) else {
+        return Err((StatusCode::NOT_FOUND, format!("no channel {key}")));
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let id = channel.clone();
+    state
+        .control
+        .try_send(ControlCommand::Hangup {
+            call,
+            channel,
+            reply,
+        })
         .map_err(|_| {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -192,9 +256,9 @@ async fn hangup(
         })?;
     match answer.await {
         Ok(true) => Ok(Json(TextReply {
-            text: format!("call {id} hung up"),
+            text: format!("channel {id} hung up"),
         })),
-        _ => Err((StatusCode::NOT_FOUND, format!("no call {id}"))),
+        _ => Err((StatusCode::NOT_FOUND, format!("no channel {key}"))),
     }
 }
 

@@ -9,7 +9,9 @@ use super::api::TextReply;
 use super::api::{EndpointView, Health, Stats};
 use super::table;
 use super::trace::TraceSettings;
-use crate::call::registry::CallView;
+use crate::call::originate::OriginateRequest;
+use crate::channel::ChannelSnapshot;
+use crate::events::BridgeSnapshot;
 use crate::location::RegistrationView;
 use crate::trunk::TrunkView;
 
@@ -212,31 +214,42 @@ impl CtlClient {
         Ok(Output { json, text })
     }
 
-    /// `pbx ctl calls`: live calls.
-    pub fn calls(&self) -> Result<Output, CtlError> {
-        let (calls, json): (Vec<CallView>, _) = self.get("/api/calls")?;
-        let rows: Vec<Vec<String>> = calls
+    /// `pbx ctl channels`: live channels (every leg of every call).
+    pub fn channels(&self) -> Result<Output, CtlError> {
+        let (channels, json): (Vec<ChannelSnapshot>, _) = self.get("/api/channels")?;
+        let rows: Vec<Vec<String>> = channels
             .iter()
             .map(|c| {
                 vec![
                     c.id.to_string(),
-                    c.from.clone(),
-                    c.to.clone(),
-                    c.state.clone(),
+                    c.name.clone(),
+                    c.state.as_str().to_string(),
+                    c.caller.number.clone(),
+                    c.connected.number.clone(),
+                    format!(
+                        "{},{},{} {}({})",
+                        c.dialplan.context,
+                        c.dialplan.exten,
+                        c.dialplan.priority,
+                        c.dialplan.app_name,
+                        c.dialplan.app_data
+                    ),
                     format!("{}s", c.duration_secs),
                     c.codec.clone().unwrap_or_else(|| "-".into()),
-                    format!("{}/{}", c.packets_in, c.packets_out),
-                    c.lost.to_string(),
-                    format!("{:.1}", c.jitter_ms),
+                    format!("{}/{}", c.media.packets_in, c.media.packets_out),
+                    c.media.lost.to_string(),
+                    format!("{:.1}", c.media.jitter_ms),
                 ]
             })
             .collect();
         let mut text = table::render(
             &[
                 "ID",
-                "FROM",
-                "TO",
+                "NAME",
                 "STATE",
+                "CALLER",
+                "CONNECTED",
+                "DIALPLAN",
                 "DURATION",
                 "CODEC",
                 "PKTS IN/OUT",
@@ -245,8 +258,82 @@ impl CtlClient {
             ],
             &rows,
         );
-        text.push_str(&format!("{} active call(s)\n", calls.len()));
+        text.push_str(&format!("{} active channel(s)\n", channels.len()));
         Ok(Output { json, text })
+    }
+
+    /// `pbx ctl bridges`: live bridges and their members.
+    pub fn bridges(&self) -> Result<Output, CtlError> {
+        let (bridges, json): (Vec<BridgeSnapshot>, _) = self.get("/api/bridges")?;
+        let rows: Vec<Vec<String>> = bridges
+            .iter()
+            .map(|b| {
+                let members: Vec<&str> = b.channels.iter().map(|c| c.0.as_str()).collect();
+                vec![
+                    b.id.clone(),
+                    b.bridge_type.clone(),
+                    if b.name.is_empty() {
+                        "-".into()
+                    } else {
+                        b.name.clone()
+                    },
+                    members.join(","),
+                ]
+            })
+            .collect();
+        let mut text = table::render(&["ID", "TYPE", "NAME", "CHANNELS"], &rows);
+        text.push_str(&format!("{} active bridge(s)\n", bridges.len()));
+        Ok(Output { json, text })
+    }
+
+    /// `pbx ctl events [--since SEQ]`: follows the event stream, writing each event to `out`
+    /// as one JSON line, until the server closes the stream.
+    pub fn events(
+        &self,
+        since: Option<u64>,
+        out: &mut impl std::io::Write,
+    ) -> Result<(), CtlError> {
+        let ws_base = self
+            .base
+            .replacen("https://", "wss://", 1)
+            .replacen("http://", "ws://", 1);
+        let url = match since {
+            Some(seq) => format!("{ws_base}/api/events?since={seq}"),
+            None => format!("{ws_base}/api/events"),
+        };
+        let (mut socket, _) = tungstenite::connect(url.as_str()).map_err(|e| match e {
+            tungstenite::Error::Http(response) => CtlError::Status {
+                path: "/api/events".into(),
+                status: response.status().as_u16(),
+                body: String::new(),
+            },
+            other => CtlError::Unreachable {
+                url: self.base.clone(),
+                reason: other.to_string(),
+            },
+        })?;
+        loop {
+            match socket.read() {
+                Ok(tungstenite::Message::Text(text)) => {
+                    if writeln!(out, "{}", text.as_str())
+                        .and_then(|()| out.flush())
+                        .is_err()
+                    {
+                        return Ok(());
+                    }
+                }
+                Ok(tungstenite::Message::Close(_))
+                | Err(tungstenite::Error::ConnectionClosed)
+                | Err(tungstenite::Error::AlreadyClosed) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(CtlError::Unreachable {
+                        url: self.base.clone(),
+                        reason: e.to_string(),
+                    })
+                }
+            }
+        }
     }
 
     /// `pbx ctl dialplan show [context]`.
@@ -325,13 +412,26 @@ impl CtlClient {
         Ok(Output { json, text })
     }
 
-    /// `pbx ctl hangup CALL`.
-    pub fn hangup(&self, call: u64) -> Result<Output, CtlError> {
-        let (outcome, json): (TextReply, _) = self.post(&format!("/api/calls/{call}/hangup"))?;
+    /// `pbx ctl hangup CHANNEL`: by id (`1764684060.1`) or name (`PJSIP/6001-00000000`).
+    pub fn hangup(&self, channel: &str) -> Result<Output, CtlError> {
+        let key = channel.replace('%', "%25").replace('/', "%2F");
+        let (outcome, json): (TextReply, _) = self.post(&format!("/api/channels/{key}/hangup"))?;
         Ok(Output {
             json,
             text: outcome.text + "\n",
         })
+    }
+
+    /// `pbx ctl originate ENDPOINT --context C --exten E`: places a call and prints the
+    /// ringing channel.
+    pub fn originate(&self, request: &OriginateRequest) -> Result<Output, CtlError> {
+        let body = serde_json::to_value(request).unwrap_or_default();
+        let (channel, json): (ChannelSnapshot, _) = self.post_json("/api/originate", body)?;
+        let text = format!(
+            "{} {} calling {}; on answer it runs {},{},1\n",
+            channel.id, channel.name, request.endpoint, request.context, request.exten
+        );
+        Ok(Output { json, text })
     }
 
     /// `pbx ctl dialplan reload`.
@@ -361,6 +461,8 @@ impl CtlClient {
             vec!["registrations".into(), stats.registrations.to_string()],
             vec!["calls active".into(), stats.calls_active.to_string()],
             vec!["calls total".into(), stats.calls_total.to_string()],
+            vec!["channels active".into(), stats.channels_active.to_string()],
+            vec!["bridges active".into(), stats.bridges_active.to_string()],
             vec![
                 "rtp ports in use".into(),
                 stats.rtp_ports_in_use.to_string(),

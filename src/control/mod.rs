@@ -1,8 +1,10 @@
 //! Admin HTTP API (edge), served with axum on `[api] bind`, and its command-line client
-//! `pbx ctl`. The API reads shared handles (location, counters); later it sends commands to
-//! call tasks. ARI and AMI adapters will sit beside it.
+//! `pbx ctl`. The API reads shared handles (location, channels, bridges, counters), sends
+//! commands to call tasks through the SIP task, and streams the event stream over a
+//! WebSocket. ARI and AMI adapters will sit beside it.
 
 pub mod api;
 pub mod client;
+pub mod events_ws;
 pub mod table;
 pub mod trace;

@@ -67,6 +67,32 @@ pub enum Action {
     Finished,
 }
 
+/// Something the interpreter did that the call task publishes on the event stream, in the
+/// order it happened ([`Interpreter::take_notes`](super::Interpreter::take_notes)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// A step started running.
+    Step {
+        /// Context.
+        context: String,
+        /// `${EXTEN}`.
+        exten: String,
+        /// The step, counting from 1.
+        priority: usize,
+        /// The app's name.
+        app: String,
+        /// The app's arguments as written.
+        data: String,
+    },
+    /// A variable was set (by Set, Dial's `DIALSTATUS`, Read...).
+    VarSet {
+        /// Its name.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+}
+
 /// What happened, as reported by the call task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {

@@ -29,7 +29,7 @@ mod digits;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::action::{Action, CallInfo, DialStatus, Event, RunError};
+use super::action::{Action, CallInfo, DialStatus, Event, Note, RunError};
 use super::apps::goto::Jump;
 use super::apps::read::ReadRequest;
 use super::apps::Outcome;
@@ -77,7 +77,12 @@ pub struct Interpreter {
     answered: bool,
     in_h: bool,
     inline_steps: u32,
+    /// What happened since [`Interpreter::take_notes`] last ran (at most [`MAX_NOTES`]).
+    notes: Vec<Note>,
 }
+
+/// Notes kept between two looks by the call task; a `Goto` loop records no more than this.
+pub const MAX_NOTES: usize = 256;
 
 impl Interpreter {
     /// Places a call at its starting extension; `env` answers `${env:NAME}`.
@@ -117,6 +122,7 @@ impl Interpreter {
             answered: false,
             in_h: false,
             inline_steps: 0,
+            notes: Vec::new(),
         })
     }
 
@@ -124,8 +130,26 @@ impl Interpreter {
     /// Before the call has started, any event but `Hangup` counts as `Started`.
     pub fn resume(&mut self, event: Event) -> Action {
         let action = self.handle(event);
+        self.note_var_changes();
         self.last = action.clone();
         action
+    }
+
+    /// The steps run and variables set since the last call, in order.
+    pub fn take_notes(&mut self) -> Vec<Note> {
+        std::mem::take(&mut self.notes)
+    }
+
+    fn note(&mut self, note: Note) {
+        if self.notes.len() < MAX_NOTES {
+            self.notes.push(note);
+        }
+    }
+
+    fn note_var_changes(&mut self) {
+        for (name, value) in self.ctx.take_changes() {
+            self.note(Note::VarSet { name, value });
+        }
     }
 
     /// A variable's value: built-in (`EXTEN`, `CALLERID(num)`, ...), `env:NAME`, or set.
@@ -274,7 +298,17 @@ impl Interpreter {
             let Some(step) = dialplan.step(&self.pos) else {
                 return self.hang_up(None);
             };
-            let action = match step.app().run(&mut self.ctx) {
+            self.note_var_changes();
+            self.note(Note::Step {
+                context: self.pos.context.clone(),
+                exten: self.pos.exten.clone(),
+                priority: self.pos.step + 1,
+                app: step.app().name().to_string(),
+                data: app_data(step.call()).to_string(),
+            });
+            let outcome = step.app().run(&mut self.ctx);
+            self.note_var_changes();
+            let action = match outcome {
                 Outcome::Next => {
                     self.pos.step += 1;
                     continue;
@@ -404,6 +438,14 @@ impl Interpreter {
         } else {
             self.hang_up(None)
         }
+    }
+}
+
+/// The arguments of an app call as written: `ivr-menu` in `Background(ivr-menu)`.
+fn app_data(call: &str) -> &str {
+    match (call.find('('), call.rfind(')')) {
+        (Some(open), Some(close)) if open < close => call[open + 1..close].trim(),
+        _ => "",
     }
 }
 

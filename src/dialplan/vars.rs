@@ -147,7 +147,13 @@ pub struct CallCtx {
     caller_name: String,
     vars: BTreeMap<String, String>,
     env: EnvLookup,
+    /// Variables set since [`CallCtx::take_changes`] last ran, in order (at most
+    /// [`MAX_PENDING_CHANGES`]; more are not recorded until they are taken).
+    changes: Vec<(String, String)>,
 }
+
+/// Variable changes kept for the event stream between two looks by the call task.
+pub const MAX_PENDING_CHANGES: usize = 256;
 
 impl fmt::Debug for CallCtx {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -177,6 +183,7 @@ impl CallCtx {
             caller_name,
             vars: BTreeMap::new(),
             env,
+            changes: Vec::new(),
         }
     }
 
@@ -217,6 +224,9 @@ impl CallCtx {
 
     /// Sets a variable; `CALLERID(num)` and `CALLERID(name)` change the caller id.
     pub fn set(&mut self, name: &str, value: String) {
+        if self.changes.len() < MAX_PENDING_CHANGES {
+            self.changes.push((name.to_owned(), value.clone()));
+        }
         match callerid_field(name) {
             Some(true) => self.caller_num = value,
             Some(false) => self.caller_name = value,
@@ -224,6 +234,11 @@ impl CallCtx {
                 self.vars.insert(name.to_owned(), value);
             }
         }
+    }
+
+    /// The variables set since the last call, in order.
+    pub fn take_changes(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.changes)
     }
 
     /// Expands every `${...}` and `$[...]` in a template.

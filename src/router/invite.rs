@@ -33,7 +33,7 @@ impl Router {
             .and_then(|u| SipUri::parse(u).ok())
             .and_then(|u| u.user.map(str::to_string))
             .unwrap_or_default();
-        let (caller, profile, exten) = if let Some(trunk) = self.trunks.identify(source) {
+        let (caller, endpoint, profile, exten) = if let Some(trunk) = self.trunks.identify(source) {
             let did = match trunk.did_from {
                 DidSource::RequestUri => request_user,
                 DidSource::To => request
@@ -52,7 +52,7 @@ impl Router {
                 context: trunk.context.clone(),
                 codecs: trunk.codecs.clone(),
             };
-            (caller, profile, did)
+            (caller, trunk.name.clone(), profile, did)
         } else {
             let user = match self.registration.authenticate(request, source, true, now) {
                 AuthOutcome::Challenge(response) => {
@@ -68,7 +68,7 @@ impl Router {
                 self.respond(&key, 403, response, now);
                 return;
             };
-            (user, profile, request_user)
+            (user.clone(), user, profile, request_user)
         };
         let trying = MessageWriter::response(request, 100, "Trying", None, source).finish();
         self.respond(&key, 100, trying, now);
@@ -90,7 +90,7 @@ impl Router {
             self.respond(&key, 400, response, now);
             return;
         };
-        let id = self.registry.next_id();
+        let id = self.registry.next_call_id();
         let (events, receiver) = mpsc::channel(CALL_EVENT_CAPACITY);
         self.calls.insert(id, events, dialog, key.clone());
         self.new_calls.push_back(CallSetup {
@@ -98,6 +98,7 @@ impl Router {
             invite: request.clone(),
             key,
             source,
+            endpoint,
             local_tag,
             caller,
             exten,

@@ -12,14 +12,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use tokio::sync::mpsc;
 
 mod cancel;
 mod invite;
 
-use crate::call::registry::CallRegistry;
 use crate::call::routes::CallRoutes;
 use crate::call::task::CallSetup;
 use crate::call::{CallEvent, IncomingRequest, SipCommand};
+use crate::channel::{ChannelId, ChannelRegistry};
 use crate::media::codec::CodecKind;
 use crate::sip::dialog::{ack_for_failure, DialogId};
 use crate::trunk::registration::TrunkRegistrations;
@@ -63,7 +64,7 @@ pub struct Router {
     trunks: Trunks,
     registrations: TrunkRegistrations,
     calls: CallRoutes,
-    registry: CallRegistry,
+    registry: ChannelRegistry,
     new_calls: VecDeque<CallSetup>,
     direct: VecDeque<(SocketAddr, Bytes)>,
     /// Outgoing INVITEs the calls cancelled (§9.1).
@@ -94,7 +95,7 @@ impl Router {
         registration: Registration,
         location: Location,
         stats: Arc<TransportStats>,
-        registry: CallRegistry,
+        registry: ChannelRegistry,
     ) -> Router {
         let registrations = TrunkRegistrations::new(
             &settings.trunks,
@@ -308,13 +309,22 @@ impl Router {
     /// Asks every live call to hang up (shutdown).
     pub fn hangup_all(&mut self) {
         for call in self.calls.ids() {
-            self.calls.deliver(call, CallEvent::Hangup);
+            self.calls.deliver(call, CallEvent::Hangup(None));
         }
     }
 
-    /// Asks one call to hang up (`pbx ctl hangup`); false when no such call.
-    pub fn hangup(&mut self, call: crate::call::CallId) -> bool {
-        self.calls.deliver(call, CallEvent::Hangup)
+    /// Asks call `call` to hang up its channel `channel` (`pbx ctl hangup`); false when no
+    /// such call.
+    pub fn hangup(&mut self, call: crate::call::CallId, channel: ChannelId) -> bool {
+        self.calls
+            .deliver(call, CallEvent::Hangup(Some(Box::new(channel))))
+    }
+
+    /// Routes a call the PBX places itself (originate); its events go to `events`.
+    pub fn originate(&mut self, events: mpsc::Sender<CallEvent>) -> crate::call::CallId {
+        let id = self.registry.next_call_id();
+        self.calls.insert_originated(id, events);
+        id
     }
 
     /// Calls routed by the SIP task (for leak checks).

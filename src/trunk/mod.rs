@@ -158,11 +158,12 @@ struct BoardEntry {
 #[derive(Debug, Clone, Default)]
 pub struct TrunkBoard {
     entries: std::sync::Arc<std::sync::Mutex<Vec<BoardEntry>>>,
+    events: crate::events::EventBus,
 }
 
 impl TrunkBoard {
-    /// A board listing `trunks`, none registered yet.
-    pub fn new(trunks: &Trunks) -> TrunkBoard {
+    /// A board listing `trunks`, none registered yet, publishing state changes on `events`.
+    pub fn new(trunks: &Trunks, events: crate::events::EventBus) -> TrunkBoard {
         let entries = trunks
             .iter()
             .map(|t| BoardEntry {
@@ -177,18 +178,37 @@ impl TrunkBoard {
             .collect();
         TrunkBoard {
             entries: std::sync::Arc::new(std::sync::Mutex::new(entries)),
+            events,
         }
     }
 
-    /// Records the registration status of trunk `name`.
+    /// Records the registration status of trunk `name`; publishes `TrunkStateChange` when
+    /// its state changed.
     pub fn update(
         &self,
         name: &str,
         status: crate::sip::outbound_registration::RegistrationStatus,
     ) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(entry) = entries.iter_mut().find(|e| e.name == name) {
-            entry.status = Some(status);
+        let state = status.state.name();
+        let changed = {
+            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            match entries.iter_mut().find(|e| e.name == name) {
+                Some(entry) => {
+                    let was = entry.status.as_ref().map(|s| s.state.name());
+                    entry.status = Some(status);
+                    was != Some(state)
+                }
+                None => false,
+            }
+        };
+        if changed {
+            self.events
+                .publish(crate::events::PbxEvent::TrunkStateChange {
+                    trunk: crate::events::TrunkState {
+                        name: name.to_string(),
+                        state: state.to_string(),
+                    },
+                });
         }
     }
 

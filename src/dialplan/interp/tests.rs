@@ -234,3 +234,61 @@ fn entry_errors() {
     let err = Interpreter::new(plan, call("nope", "1"), |_: &str| None);
     assert_eq!(err.unwrap_err(), RunError::NoSuchContext("nope".into()));
 }
+
+#[test]
+fn notes_tell_each_step_run_and_each_variable_set_in_order() {
+    let mut i = start("flow", "99942");
+    assert_eq!(
+        i.resume(Event::Started),
+        play(&["n-42", "c-6001", "5"], false)
+    );
+    let steps: Vec<Note> = i.take_notes();
+    assert_eq!(
+        steps,
+        vec![
+            Note::Step {
+                context: "flow".into(),
+                exten: "99942".into(),
+                priority: 1,
+                app: "Set".into(),
+                data: "N=${EXTEN:3}".into(),
+            },
+            Note::VarSet {
+                name: "N".into(),
+                value: "42".into(),
+            },
+            Note::Step {
+                context: "flow".into(),
+                exten: "99942".into(),
+                priority: 2,
+                app: "Playback".into(),
+                data: "n-${N}&c-${CALLERID(num)}&${env:X},noanswer".into(),
+            },
+        ]
+    );
+    assert!(i.take_notes().is_empty(), "notes are taken once");
+}
+
+#[test]
+fn a_dial_result_is_noted_as_the_dialstatus_variable() {
+    let mut i = start("flow", "dialg");
+    i.resume(Event::Started);
+    i.take_notes();
+    i.resume(Event::DialResult(DialStatus::Busy));
+    let notes = i.take_notes();
+    assert_eq!(
+        notes.first(),
+        Some(&Note::VarSet {
+            name: "DIALSTATUS".into(),
+            value: "BUSY".into()
+        })
+    );
+    assert!(matches!(notes.get(1), Some(Note::Step { priority: 2, .. })));
+}
+
+#[test]
+fn a_goto_loop_records_no_more_than_the_note_limit() {
+    let mut i = start("flow", "loop");
+    assert_eq!(i.resume(Event::Started), HANGUP);
+    assert_eq!(i.take_notes().len(), MAX_NOTES);
+}

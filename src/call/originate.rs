@@ -1,0 +1,283 @@
+//! Originate (edge): the PBX places a call itself — rings an endpoint's registered contacts
+//! (or a number through a trunk) and, when one answers, runs the dialplan for that channel at
+//! (context, extension), as Asterisk's `channel originate ... extension` does. Dialling
+//! another endpoint's extension there connects two endpoints. The admin API, and later ARI,
+//! AMI and the event socket, all call this one originate.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+use super::outgoing::{Bridged, Dialer, LegProgress, OutLeg};
+use super::task::{Call, CallShared};
+use super::{CallEvent, CallId, SipCommand};
+use crate::channel::{ChannelSnapshot, Party};
+use crate::dialplan::{CallInfo, DialStatus, DialTarget, Interpreter};
+use crate::events::PbxEvent;
+use crate::sdp::negotiate;
+
+/// How long an originated call rings when the request does not say.
+pub const DEFAULT_RING_SECS: u64 = 30;
+
+/// What to call and where the answered channel goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginateRequest {
+    /// Whom to call: `endpoint/6001` or `trunk/NAME/NUMBER`.
+    pub endpoint: String,
+    /// The dialplan context the answered channel runs in.
+    pub context: String,
+    /// The extension it runs.
+    pub exten: String,
+    /// The caller ID shown to the called party (number); `exten` when unset.
+    #[serde(default)]
+    pub caller_id: Option<String>,
+    /// Ring time in seconds.
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+}
+
+/// Why an originate was refused before anything rang.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OriginateError {
+    /// The endpoint string is neither `endpoint/USER` nor `trunk/NAME/NUMBER`.
+    #[error("cannot call {0:?}: expected endpoint/USER or trunk/NAME/NUMBER")]
+    BadEndpoint(String),
+    /// The endpoint has no registered contact, or the trunk is unknown or disabled.
+    #[error("{0} is not reachable (not registered, or the trunk is unknown or disabled)")]
+    Unavailable(String),
+    /// The context or extension does not exist.
+    #[error("{0}")]
+    NoSuchExtension(String),
+    /// No RTP port was free.
+    #[error("no RTP port free for the call")]
+    NoPort,
+}
+
+/// Everything an originated call task starts with.
+#[derive(Debug)]
+pub struct OriginateSetup {
+    /// The call's id (routed by the SIP task).
+    pub id: CallId,
+    /// What to do.
+    pub request: OriginateRequest,
+    /// Events from the SIP task.
+    pub events: mpsc::Receiver<CallEvent>,
+    /// Answered with the ringing channel, or why nothing rings.
+    pub reply: oneshot::Sender<Result<ChannelSnapshot, OriginateError>>,
+}
+
+impl OriginateRequest {
+    /// The dial target named by `endpoint`.
+    pub fn target(&self) -> Result<DialTarget, OriginateError> {
+        let bad = || OriginateError::BadEndpoint(self.endpoint.clone());
+        match self.endpoint.split_once('/') {
+            Some(("endpoint", user)) if !user.is_empty() && !user.contains('/') => {
+                Ok(DialTarget::Endpoint(user.to_string()))
+            }
+            Some(("trunk", rest)) => match rest.split_once('/') {
+                Some((trunk, number)) if !trunk.is_empty() && !number.is_empty() => {
+                    Ok(DialTarget::Trunk {
+                        trunk: trunk.to_string(),
+                        number: number.to_string(),
+                    })
+                }
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// Runs an originated call to its end.
+pub async fn run(shared: CallShared, setup: OriginateSetup) {
+    let _running = shared.channels.call_started();
+    let OriginateSetup {
+        id,
+        request,
+        mut events,
+        reply,
+    } = setup;
+    let ended = SipCommand::Ended { call: id };
+    let started = Box::pin(ring(&shared, id, &request, &mut events, reply)).await;
+    let Some((answered, interpreter)) = started else {
+        let _ = shared.commands.send(ended).await;
+        return;
+    };
+    let caller = request.caller_id.clone().unwrap_or(request.exten.clone());
+    let mut call = Call::originated(shared, id, events, *answered, interpreter, caller);
+    Box::pin(call.run()).await;
+    Box::pin(call.finish()).await;
+}
+
+/// Checks the request, rings the target and waits for an answer; `None` when nobody
+/// answered (or the request was refused, which `reply` says).
+async fn ring(
+    shared: &CallShared,
+    id: CallId,
+    request: &OriginateRequest,
+    events: &mut mpsc::Receiver<CallEvent>,
+    reply: oneshot::Sender<Result<ChannelSnapshot, OriginateError>>,
+) -> Option<(Box<Bridged>, Interpreter)> {
+    let caller = request.caller_id.clone().unwrap_or(request.exten.clone());
+    let prepared = request.target().and_then(|target| {
+        let info = CallInfo {
+            context: request.context.clone(),
+            exten: request.exten.clone(),
+            caller_num: caller.clone(),
+            caller_name: caller.clone(),
+        };
+        Interpreter::new(shared.dialplan.current(), info, |name: &str| {
+            std::env::var(name).ok()
+        })
+        .map(|interpreter| (target, interpreter))
+        .map_err(|e| OriginateError::NoSuchExtension(e.to_string()))
+    });
+    let (target, interpreter) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            let _ = reply.send(Err(error));
+            return None;
+        }
+    };
+    let dialer = Dialer {
+        shared: shared.clone(),
+        call: id,
+        from: Party {
+            number: caller.clone(),
+            name: caller,
+        },
+        caller: None,
+        context: request.context.clone(),
+        preferred: None,
+    };
+    let mut legs = Vec::new();
+    match &target {
+        DialTarget::Endpoint(user) => {
+            for binding in shared.location.contacts(user, Instant::now()) {
+                let target = dialer.endpoint_target(user, &binding);
+                legs.extend(Box::pin(dialer.start(target)).await);
+            }
+        }
+        DialTarget::Trunk { trunk, number } => {
+            if let Some(target) = dialer.trunk_target(trunk, number) {
+                legs.extend(Box::pin(dialer.start(target)).await);
+            }
+        }
+    }
+    let Some(first) = legs.first().and_then(|l| l.channel.snapshot()) else {
+        let error = if shared.ports.in_use() >= shared.ports.capacity() {
+            OriginateError::NoPort
+        } else {
+            OriginateError::Unavailable(request.endpoint.clone())
+        };
+        let _ = reply.send(Err(error));
+        return None;
+    };
+    let _ = reply.send(Ok(first));
+    let ring_secs = request.timeout_secs.unwrap_or(DEFAULT_RING_SECS);
+    let answered = wait_answer(&dialer, &mut legs, events, Duration::from_secs(ring_secs)).await?;
+    Some((Box::new(answered), interpreter))
+}
+
+/// Waits for one of `legs` to answer within `timeout`, then connects it and gives up the
+/// others; `None` when none did or an operator hung the call up.
+async fn wait_answer(
+    dialer: &Dialer,
+    legs: &mut Vec<OutLeg>,
+    events: &mut mpsc::Receiver<CallEvent>,
+    timeout: Duration,
+) -> Option<Bridged> {
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    let (winner, response) = loop {
+        if Dialer::all_over(legs) {
+            return None;
+        }
+        tokio::select! {
+            event = events.recv() => match event? {
+                CallEvent::Response(response) => {
+                    if let Some(LegProgress::Answered(index, ok)) =
+                        Box::pin(dialer.on_response(legs, &response)).await
+                    {
+                        break (index, ok);
+                    }
+                }
+                CallEvent::RequestTimeout(key) => {
+                    if let Some(leg) = legs.iter_mut().find(|l| l.key == *key) {
+                        dialer.fail(leg, 408);
+                    }
+                }
+                CallEvent::Hangup(channel) => {
+                    for leg in legs.iter().filter(|l| channel.as_deref().is_none_or(|c| c == l.channel.id())) {
+                        leg.channel.publish(|channel| PbxEvent::ChannelHangupRequest {
+                            channel,
+                            cause: 16,
+                            source: "operator".into(),
+                        });
+                    }
+                    let all = channel.is_none() || legs.len() == 1;
+                    if all {
+                        dialer.abandon(legs, DialStatus::Cancel).await;
+                        return None;
+                    }
+                    if let Some(index) = legs.iter().position(|l| channel.as_deref() == Some(l.channel.id())) {
+                        dialer.abandon(&mut legs[index..=index], DialStatus::Cancel).await;
+                    }
+                }
+                CallEvent::Request(_) | CallEvent::Cancelled => {}
+            },
+            _ = &mut deadline => {
+                tracing::info!(call = dialer.call, "originated call not answered in time");
+                dialer.abandon(legs, DialStatus::NoAnswer).await;
+                return None;
+            }
+        }
+    };
+    let answer = legs.remove(winner);
+    dialer.abandon(legs, DialStatus::Cancel).await;
+    Box::pin(dialer.connect(answer, response)).await
+}
+
+impl Call {
+    /// A call whose leg the PBX placed and the far end answered: it runs `interpreter`.
+    pub(super) fn originated(
+        shared: CallShared,
+        id: CallId,
+        events: mpsc::Receiver<CallEvent>,
+        leg: Bridged,
+        interpreter: Interpreter,
+        caller: String,
+    ) -> Call {
+        let Bridged {
+            dialog,
+            local,
+            to,
+            media,
+            channel,
+            ..
+        } = leg;
+        Call {
+            answer_sdp: negotiate::offer(&local),
+            shared,
+            id,
+            inbound: None,
+            contact_user: caller.clone(),
+            source: to,
+            dialog,
+            events,
+            media,
+            local_media: local,
+            interpreter,
+            channel,
+            answered: true,
+            early_media: false,
+            final_sent: true,
+            hung_up: false,
+            pending_ack: None,
+            last_stats: Instant::now(),
+            caller_name: caller.clone(),
+            caller,
+        }
+    }
+}

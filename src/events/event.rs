@@ -1,0 +1,193 @@
+//! The one event type: every kind of thing that happens in the PBX, with what a consumer
+//! needs to render it without asking back (channel events carry the channel as it was).
+//! Names follow ARI's event names where one exists, so adapters translate little.
+
+use serde::{Deserialize, Serialize};
+
+use crate::channel::{ChannelId, ChannelSnapshot};
+
+/// Something that happened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type")]
+pub enum PbxEvent {
+    /// A channel was created (an incoming INVITE, a Dial branch).
+    ChannelCreated {
+        /// The new channel.
+        channel: ChannelSnapshot,
+    },
+    /// A channel's state changed (Ring, Ringing, Up...).
+    ChannelStateChanged {
+        /// The channel in its new state.
+        channel: ChannelSnapshot,
+    },
+    /// A channel runs a dialplan step (its `dialplan` field says which).
+    ChannelDialplan {
+        /// The channel at the step.
+        channel: ChannelSnapshot,
+    },
+    /// A key press (RFC 4733 or SIP INFO) ended on a channel.
+    ChannelDtmfReceived {
+        /// The channel that received it.
+        channel: ChannelSnapshot,
+        /// `0`-`9`, `*`, `#`, `A`-`D`.
+        digit: char,
+        /// How long the key was held, in milliseconds (0 when unknown, as for SIP INFO).
+        duration_ms: u32,
+    },
+    /// A channel variable was set.
+    ChannelVarset {
+        /// The channel.
+        channel: ChannelSnapshot,
+        /// The variable's name.
+        variable: String,
+        /// Its new value.
+        value: String,
+    },
+    /// A hangup was asked for (by the operator, the dialplan or the far end).
+    ChannelHangupRequest {
+        /// The channel.
+        channel: ChannelSnapshot,
+        /// Q.850 cause.
+        cause: u16,
+        /// Who asked: `dialplan`, `remote`, `operator`, `shutdown`, `timeout`.
+        source: String,
+    },
+    /// A channel ended.
+    ChannelDestroyed {
+        /// The channel as it ended.
+        channel: ChannelSnapshot,
+        /// Q.850 cause.
+        cause: u16,
+        /// The cause's text.
+        cause_txt: String,
+    },
+    /// A bridge was created.
+    BridgeCreated {
+        /// The bridge.
+        bridge: BridgeSnapshot,
+    },
+    /// A bridge was destroyed.
+    BridgeDestroyed {
+        /// The bridge as it ended.
+        bridge: BridgeSnapshot,
+    },
+    /// A channel entered a bridge.
+    ChannelEnteredBridge {
+        /// The bridge with its members after the entry.
+        bridge: BridgeSnapshot,
+        /// The channel.
+        channel: ChannelSnapshot,
+    },
+    /// A channel left a bridge.
+    ChannelLeftBridge {
+        /// The bridge with its members after the exit.
+        bridge: BridgeSnapshot,
+        /// The channel.
+        channel: ChannelSnapshot,
+    },
+    /// A playback started on a channel.
+    PlaybackStarted {
+        /// The playback.
+        playback: PlaybackSnapshot,
+    },
+    /// A playback finished (played out, stopped or its channel went away).
+    PlaybackFinished {
+        /// The playback.
+        playback: PlaybackSnapshot,
+    },
+    /// A channel started calling a peer (one Dial branch).
+    DialBegin {
+        /// The calling channel.
+        caller: ChannelSnapshot,
+        /// The branch's channel.
+        peer: ChannelSnapshot,
+        /// What was dialled (`endpoint/6002`, `trunk/provider/123`).
+        dialstring: String,
+    },
+    /// A Dial branch ended: answered, busy, no answer, cancelled...
+    DialEnd {
+        /// The calling channel.
+        caller: ChannelSnapshot,
+        /// The branch's channel.
+        peer: ChannelSnapshot,
+        /// `ANSWER`, `BUSY`, `NOANSWER`, `CANCEL`, `CONGESTION`, `CHANUNAVAIL`.
+        dialstatus: String,
+    },
+    /// A registered contact appeared, went away, or changed reachability.
+    ContactStatusChange {
+        /// The contact.
+        contact: ContactStatus,
+    },
+    /// A trunk's registration changed state.
+    TrunkStateChange {
+        /// The trunk.
+        trunk: TrunkState,
+    },
+    /// Given to a reader that fell behind the window: `count` events are gone.
+    EventsLost {
+        /// How many.
+        count: u64,
+    },
+}
+
+/// A bridge as events and listings show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeSnapshot {
+    /// Unique id.
+    pub id: String,
+    /// `simple`, `transcoding`, `mixing` or `holding`.
+    pub bridge_type: String,
+    /// Name (a conference room's name; empty for a Dial bridge).
+    pub name: String,
+    /// Member channels.
+    pub channels: Vec<ChannelId>,
+    /// Creation time, ISO 8601 UTC.
+    pub creationtime: String,
+}
+
+/// Where a playback stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlaybackState {
+    /// Playing.
+    Playing,
+    /// Played to its end.
+    Done,
+    /// Stopped before its end (a key press, a hangup).
+    Stopped,
+}
+
+/// A playback as events show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaybackSnapshot {
+    /// Unique id.
+    pub id: String,
+    /// What is played, in order (`sound:hello-world`).
+    pub media_uri: Vec<String>,
+    /// Whom it is played to (`channel:<id>`).
+    pub target_uri: String,
+    /// Its state.
+    pub state: PlaybackState,
+}
+
+/// A contact's status change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactStatus {
+    /// The address of record (`6001`).
+    pub aor: String,
+    /// The contact URI.
+    pub uri: String,
+    /// `Created`, `Removed`, `Reachable`, `Unreachable`.
+    pub contact_status: String,
+    /// Round-trip time of the last qualify ping, in microseconds, when reachable.
+    pub roundtrip_usec: Option<u64>,
+}
+
+/// A trunk's new registration state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrunkState {
+    /// The trunk's name.
+    pub name: String,
+    /// Its state (`registered`, `rejected`, `unreachable`, ...).
+    pub state: String,
+}

@@ -1,0 +1,168 @@
+//! Originate: `pbx ctl originate` calls a baresip phone (auto-answer) and on answer runs the
+//! dialplan there: at 8000 the phone records hello world and the event stream shows the
+//! channel's life in order; at 6002 it connects the two phones, which hear each other's
+//! tones. An unreachable endpoint, a missing extension and a malformed endpoint are refused
+//! with the API status and a clear message.
+
+mod common;
+
+use std::time::Duration;
+
+use common::events::{count, EventStream};
+use common::{
+    heard_recording, prompt_ulaw, read_wav, tone_file, tone_share, wait_until, Baresip,
+    BaresipOptions, Pbx, PASSWORD,
+};
+
+fn phone(pbx: &Pbx, user: &'static str, source: Option<&std::path::Path>, secs: u32) -> Baresip {
+    let phone = Baresip::start(
+        pbx.sip,
+        BaresipOptions {
+            user,
+            password: PASSWORD,
+            account_params: ";answermode=auto",
+            audio_source: source,
+            commands: &[],
+            quit_after_secs: Some(secs),
+        },
+    );
+    let registered = wait_until(Duration::from_secs(15), || {
+        pbx.registrations().iter().any(|r| r["aor"] == user)
+    });
+    assert!(registered, "{user} did not register\n{}", phone.log());
+    phone
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (sum / samples.len().max(1) as f64).sqrt() / 32768.0
+}
+
+#[test]
+fn originate_to_a_phone_runs_8000_and_the_phone_hears_hello_world() {
+    let pbx = Pbx::start();
+    let mut phone = phone(&pbx, "6001", None, 12);
+    let mut events = EventStream::connect(&pbx.api, None);
+    let out = pbx.ctl(&[
+        "--json",
+        "originate",
+        "endpoint/6001",
+        "--context",
+        "internal",
+        "--exten",
+        "8000",
+    ]);
+    assert!(out.status.success(), "{out:?}\n{}", pbx.log());
+    let ringing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let channel = ringing["id"].as_str().unwrap().to_string();
+    assert!(
+        ringing["name"].as_str().unwrap().starts_with("PJSIP/6001-"),
+        "{ringing}"
+    );
+    assert!(
+        events.read_until(Duration::from_secs(20), |e| count(e, "ChannelDestroyed")
+            == 1),
+        "{:#?}\n{}",
+        events.received,
+        pbx.log()
+    );
+    let life: Vec<String> = events
+        .received
+        .iter()
+        .filter(|e| {
+            e["channel"]["id"] == channel.as_str()
+                || e["playback"]["target_uri"] == format!("channel:{channel}")
+        })
+        .map(|e| match e["type"].as_str().unwrap() {
+            "ChannelStateChanged" => format!("State {}", e["channel"]["state"].as_str().unwrap()),
+            "ChannelDialplan" => format!(
+                "Dialplan {}",
+                e["channel"]["dialplan"]["app_name"].as_str().unwrap()
+            ),
+            other => other.to_string(),
+        })
+        .collect();
+    assert_eq!(
+        life,
+        [
+            "ChannelCreated",
+            "State Ringing",
+            "State Up",
+            "Dialplan Answer",
+            "Dialplan Playback",
+            "PlaybackStarted",
+            "PlaybackFinished",
+            "Dialplan Hangup",
+            "ChannelHangupRequest",
+            "ChannelDestroyed",
+        ],
+        "{:#?}",
+        events.received
+    );
+    assert!(phone.wait_exit(Duration::from_secs(15)), "{}", phone.log());
+    let recording = heard_recording(&phone)
+        .unwrap_or_else(|| panic!("the phone recorded nothing\n{}", phone.log()));
+    let (samples, rate) = read_wav(&recording);
+    let expected = prompt_ulaw("hello-world").len() as f64 / 8000.0;
+    let heard = samples.len() as f64 / f64::from(rate);
+    assert!(
+        heard >= expected * 0.9 && heard <= expected + 1.5,
+        "recorded {heard:.2} s, the prompt lasts {expected:.2} s"
+    );
+    assert!(rms(&samples) > 0.02, "not speech: RMS {}", rms(&samples));
+    common::assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn originate_to_another_phones_extension_connects_the_two_phones() {
+    let pbx = Pbx::start();
+    let tones = tempfile::tempdir().unwrap();
+    let (low, high) = (tone_file(tones.path(), 440), tone_file(tones.path(), 1000));
+    let mut first = phone(&pbx, "6001", Some(&low), 10);
+    let mut second = phone(&pbx, "6002", Some(&high), 10);
+    let out = pbx.ctl(&["originate", "endpoint/6001", "--exten", "6002"]);
+    assert!(out.status.success(), "{out:?}\n{}", pbx.log());
+    let bridged = wait_until(Duration::from_secs(10), || {
+        pbx.get("/api/bridges")
+            .unwrap()
+            .as_array()
+            .is_some_and(|b| b.len() == 1 && b[0]["channels"].as_array().unwrap().len() == 2)
+    });
+    assert!(bridged, "{}", pbx.log());
+    assert!(first.wait_exit(Duration::from_secs(20)), "{}", first.log());
+    assert!(
+        second.wait_exit(Duration::from_secs(20)),
+        "{}",
+        second.log()
+    );
+    for (phone, hears, own) in [(&first, 1000.0, 440.0), (&second, 440.0, 1000.0)] {
+        let recording = heard_recording(phone)
+            .unwrap_or_else(|| panic!("nothing recorded\n{}\n{}", phone.log(), pbx.log()));
+        let (samples, rate) = read_wav(&recording);
+        let share = tone_share(&samples, rate, hears, own);
+        assert!(share > 0.5, "heard {hears} Hz in {:.0} %", share * 100.0);
+    }
+    common::assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn originate_refuses_what_cannot_be_called() {
+    let pbx = Pbx::start();
+    let unregistered = pbx.ctl(&["originate", "endpoint/6001", "--exten", "8000"]);
+    assert_eq!(unregistered.status.code(), Some(1), "{unregistered:?}");
+    let text = String::from_utf8_lossy(&unregistered.stderr);
+    assert!(
+        text.contains("404") && text.contains("not reachable"),
+        "{text}"
+    );
+    let malformed = pbx.ctl(&["originate", "6001", "--exten", "8000"]);
+    assert!(
+        String::from_utf8_lossy(&malformed.stderr).contains("400"),
+        "{malformed:?}"
+    );
+    let _phone = phone(&pbx, "6001", None, 10);
+    let missing = pbx.ctl(&["originate", "endpoint/6001", "--exten", "4711"]);
+    let text = String::from_utf8_lossy(&missing.stderr);
+    assert!(text.contains("404") && text.contains("4711"), "{text}");
+    assert_eq!(pbx.get("/api/stats").unwrap()["channels_active"], 0);
+}
