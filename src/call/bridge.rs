@@ -29,21 +29,13 @@ use super::{CallEvent, CallId, IncomingRequest, SipCommand};
 use crate::bridge::BridgeKind;
 use crate::dialplan::{DialStatus, Event};
 use crate::events::PbxEvent;
+use crate::media::hold::Holds;
 use crate::media::prompts::{PromptLibrary, MUSIC_ON_HOLD};
 use crate::sdp::negotiate;
 use crate::sip::dialog::DialogId;
 use crate::sip::message::SipMessage;
 use crate::sip::method::Method;
 use crate::sip::transaction::TransactionKey;
-
-/// Which sides of the bridge hold the call, as their last offers said.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Holds {
-    /// The caller holds: the callee hears music, the caller's audio is not relayed.
-    caller: bool,
-    /// The callee holds: the caller hears music, the callee's audio is not relayed.
-    callee: bool,
-}
 
 impl Call {
     /// Bridges the caller and the answered leg until one side hangs up: a `simple` bridge
@@ -176,26 +168,22 @@ impl Call {
         None
     }
 
-    /// Starts or stops the music on hold after a re-INVITE: a side holds while the PBX does
-    /// not send to it (its offer was sendonly, inactive or `c=0.0.0.0`), and the other side
-    /// then hears music.
+    /// Starts or stops the music on hold after a re-INVITE ([`Holds`]: a leg holds while the
+    /// PBX may not send to it, and the other leg then hears music).
     fn update_holds(&mut self, leg: &mut Bridged, holds: &mut Holds) {
-        let now = Holds {
-            caller: !self.media.negotiated().direction.sends(),
-            callee: !leg.media.negotiated().direction.sends(),
-        };
-        if now == *holds {
-            return;
+        let now = Holds::from_directions(
+            self.media.negotiated().direction,
+            leg.media.negotiated().direction,
+        );
+        let changes = holds.update(now);
+        if let Some(on) = changes.to_callee {
+            tracing::info!(call = self.id, on_hold = on, "caller hold changed");
+            music_on_hold(self.id, &self.shared.prompts, &mut leg.media, on);
         }
-        if now.caller != holds.caller {
-            tracing::info!(call = self.id, on_hold = now.caller, "caller hold changed");
-            music_on_hold(self.id, &self.shared.prompts, &mut leg.media, now.caller);
+        if let Some(on) = changes.to_caller {
+            tracing::info!(call = self.id, on_hold = on, "callee hold changed");
+            music_on_hold(self.id, &self.shared.prompts, &mut self.media, on);
         }
-        if now.callee != holds.callee {
-            tracing::info!(call = self.id, on_hold = now.callee, "callee hold changed");
-            music_on_hold(self.id, &self.shared.prompts, &mut self.media, now.callee);
-        }
-        *holds = now;
     }
 
     /// A request from the callee inside the bridged dialog; `Some` ends the bridge.

@@ -4,6 +4,7 @@
 
 pub mod codec;
 pub mod dtmf;
+pub mod hold;
 pub mod jitter;
 pub mod player;
 pub mod playout;
