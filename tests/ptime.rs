@@ -2,16 +2,17 @@
 //! offering mu-law with `a=ptime:30` (or 10), whose own socket streams a 440 Hz tone in
 //! packets of that size and records what the PBX sends it, calls a baresip phone (6002) that
 //! takes A-law only and sends 1000 Hz. The callee must hear the whole tone, and every packet
-//! the PBX sends the caller must have the caller's ptime.
+//! the PBX sends the caller must have the caller's ptime. A prompt played to a 30 ms caller
+//! comes in 240-sample packets too.
 
 mod common;
 
 use std::time::Duration;
 
 use common::{
-    assert_no_leftovers, call_as_6001, heard_recording, read_wav, tone_file, tone_power,
-    tone_share, ulaw_samples, wait_until, Baresip, BaresipOptions, Pbx, RtpPeer, ToneStream,
-    PASSWORD,
+    assert_no_leftovers, call_as_6001, find_prompt, heard_recording, prompt_ulaw, read_wav,
+    tone_file, tone_power, tone_share, ulaw_samples, wait_until, Baresip, BaresipOptions, Pbx,
+    PbxOptions, RtpPeer, ToneStream, PASSWORD,
 };
 
 /// How long the caller's tone lasts.
@@ -146,4 +147,54 @@ fn a_30_ms_caller_is_heard_in_full_through_transcoding_and_gets_240_sample_packe
 #[test]
 fn a_10_ms_caller_is_heard_in_full_through_transcoding_and_gets_80_sample_packets() {
     transcoded_call_keeps_the_callers_ptime(10);
+}
+
+#[test]
+fn a_30_ms_caller_gets_a_prompt_whole_in_240_sample_packets() {
+    let dir = tempfile::tempdir().unwrap();
+    let dialplan = dir.path().join("dialplan.toml");
+    let steps = r#""Answer()", "Playback(hello-world)", "Wait(10)", "Hangup()""#;
+    std::fs::write(
+        &dialplan,
+        format!("[context.internal]\n\"7000\" = [{steps}]\n"),
+    )
+    .unwrap();
+    let pbx = Pbx::start_in(
+        dir,
+        PbxOptions {
+            extra_config: format!("[dialplan]\nfile = \"{}\"\n", dialplan.display()),
+            ..PbxOptions::default()
+        },
+    );
+    let media = RtpPeer::start();
+    let run = call_as_6001(
+        &pbx,
+        "sipp/uac_bye_ptime.xml",
+        "7000",
+        media.port,
+        &["-m", "1", "-d", "3000", "-key", "ptime", "30"],
+    );
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    let packets: Vec<_> = media
+        .packets()
+        .into_iter()
+        .filter(|p| p.payload_type == 0)
+        .collect();
+    let sizes: std::collections::BTreeSet<usize> =
+        packets.iter().map(|p| p.payload.len()).collect();
+    assert_eq!(sizes, [240].into(), "payload sizes of the prompt");
+    let audio: Vec<u8> = packets.iter().flat_map(|p| p.payload.clone()).collect();
+    assert!(
+        find_prompt(&audio, &prompt_ulaw("hello-world")).is_some(),
+        "the prompt did not arrive whole ({} bytes)\n{}",
+        audio.len(),
+        pbx.log()
+    );
+    assert_no_leftovers(&pbx);
 }
