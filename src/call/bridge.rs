@@ -47,7 +47,11 @@ impl Call {
         let ended = self.relay(&mut leg).await;
         bridge.leave(&leg.channel);
         bridge.leave(&self.channel);
-        ended
+        drop(bridge);
+        match self.transfer.take() {
+            Some(transfer) => self.complete_transfer(leg, *transfer),
+            None => ended,
+        }
     }
 
     /// Relays media between the caller and the answered leg until one side hangs up.
@@ -125,6 +129,9 @@ impl Call {
                     .is_some_and(|id| id.call_id == leg.dialog.id().call_id);
                 let reinvite_with_offer =
                     request.method() == Some(Method::Invite) && !request.body().is_empty();
+                if let (Some(Method::Refer), Some(key)) = (request.method(), key.clone()) {
+                    return self.on_refer(leg, request, key, source, from_callee).await;
+                }
                 if from_callee && reinvite_with_offer && passed.is_none() {
                     *passed = self.pass_reinvite(leg, request, key, source, true).await;
                 } else if from_callee {

@@ -11,6 +11,7 @@ pub mod outgoing;
 pub mod routes;
 pub mod runtimes;
 pub mod task;
+pub mod transfer;
 pub mod uas;
 pub mod wait;
 

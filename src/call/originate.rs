@@ -278,6 +278,7 @@ impl Call {
             last_stats: Instant::now(),
             caller_name: caller.clone(),
             caller,
+            transfer: None,
         }
     }
 }

@@ -32,7 +32,7 @@ use crate::sip::method::Method;
 use crate::sip::transaction::{Timers, TransactionKey};
 
 /// Methods a call leg accepts in its dialog, for Allow headers.
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER";
 
 /// What every call task shares.
 #[derive(Debug, Clone)]
@@ -200,6 +200,8 @@ pub(super) struct Call {
     pub(super) last_stats: Instant,
     pub(super) caller: String,
     pub(super) caller_name: String,
+    /// A blind transfer accepted in the bridge, carried out when the bridge has ended.
+    pub(super) transfer: Option<Box<super::transfer::Transfer>>,
 }
 
 impl Call {
@@ -365,6 +367,7 @@ impl Call {
             last_stats: Instant::now(),
             caller,
             caller_name,
+            transfer: None,
         })
     }
 

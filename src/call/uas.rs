@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::task::{Call, PendingAck, ALLOW};
 use super::{CallEvent, IncomingRequest};
 use crate::sdp::negotiate;
+use crate::sip::dialog::DialogId;
 use crate::sip::message::{reason_phrase, HeaderName, MessageWriter, SipMessage};
 use crate::sip::method::Method;
 use crate::sip::transaction::TransactionKey;
@@ -64,6 +65,14 @@ impl Call {
             return None;
         }
         let key = key?;
+        let ours = DialogId::of_incoming_request(&request).is_some_and(|id| {
+            id.call_id == self.dialog.id().call_id && id.local_tag == self.dialog.id().local_tag
+        });
+        if !ours {
+            // A dialog this call no longer has (a transferor's, after a transfer).
+            self.reply(&request, key, 481, source).await;
+            return None;
+        }
         if self.dialog.accept_request(&request).is_err() {
             self.reply(&request, key, 500, source).await;
             return None;
