@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::outgoing::{dial_status, Bridged, Dialer, LegProgress, OutLeg};
+use super::outgoing::{Bridged, Dialer, LegProgress, OutLeg};
 use super::task::{send_bye, Call};
 use super::CallEvent;
 use crate::channel::Party;
@@ -77,7 +77,7 @@ impl Call {
                 return Err(Event::Hangup);
             }
             if Dialer::all_over(&legs) {
-                let status = dial_status(&legs);
+                let status = Dialer::dial_status(&legs);
                 tracing::info!(call = self.id, ?status, "Dial failed");
                 return Err(Event::DialResult(status));
             }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::media_io::{MediaEvent, MediaLeg};
 use super::outgoing::Bridged;
-use super::task::{rearm, send_ack, Call};
+use super::task::{rearm, send_ack, Call, PendingAck};
 use super::uas::info_digit;
 use super::{CallEvent, CallId, IncomingRequest, SipCommand};
 use crate::bridge::BridgeKind;
@@ -69,7 +69,7 @@ impl Call {
             let deadline = [
                 self.media.poll_timeout(),
                 leg.media.poll_timeout(),
-                self.pending_ack.as_ref().map(|p| p.next.min(p.give_up)),
+                self.pending_ack.as_ref().map(PendingAck::deadline),
                 Some(self.last_stats + Duration::from_secs(1)),
             ]
             .into_iter()

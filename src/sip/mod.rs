@@ -11,4 +11,5 @@ pub mod outbound_registration;
 pub mod refer;
 pub mod registrar;
 pub mod transaction;
+pub mod ua;
 pub mod writer;
