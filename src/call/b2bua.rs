@@ -72,7 +72,7 @@ impl Call {
         let ring_timeout = tokio::time::sleep_until((now + timeout).into());
         tokio::pin!(ring_timeout);
         let winner = loop {
-            if self.hung_up {
+            if self.interrupted() {
                 Box::pin(dialer.abandon(&mut legs, DialStatus::Cancel)).await;
                 return Err(Event::Hangup);
             }

@@ -62,7 +62,7 @@ impl Call {
         // SIP events and timers are handled in boxed futures: they are rare, and their state
         // would otherwise sit in every bridged call's task for the whole call.
         loop {
-            if self.hung_up {
+            if self.interrupted() {
                 Box::pin(self.bye(&mut leg.dialog, leg.to)).await;
                 return Event::Hangup;
             }

@@ -203,6 +203,8 @@ pub(super) struct Call {
     pub(super) caller_name: String,
     /// A blind transfer accepted in the bridge, carried out when the bridge has ended.
     pub(super) transfer: Option<Box<super::transfer::Transfer>>,
+    /// A command moved the call elsewhere in the dialplan: the current app stops.
+    pub(super) redirected: bool,
 }
 
 impl Call {
@@ -369,6 +371,7 @@ impl Call {
             caller,
             caller_name,
             transfer: None,
+            redirected: false,
         })
     }
 
@@ -431,6 +434,9 @@ impl Call {
                 }
                 Action::Finished => break,
             };
+            if std::mem::take(&mut self.redirected) {
+                event = Event::Started;
+            }
         }
     }
 
@@ -560,7 +566,7 @@ impl Call {
     }
 
     /// Publishes the dialplan steps run and variables set since the last look.
-    fn publish_notes(&mut self) {
+    pub(super) fn publish_notes(&mut self) {
         for note in self.interpreter.take_notes() {
             match note {
                 Note::Step {

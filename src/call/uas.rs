@@ -38,6 +38,11 @@ impl Call {
                 None
             }
             CallEvent::Response(_) | CallEvent::RequestTimeout(_) => None,
+            CallEvent::Command(command) => {
+                let (channel, command) = *command;
+                self.on_command(&channel, command);
+                None
+            }
             CallEvent::Hangup(channel) => {
                 match channel {
                     None => self.request_hangup(16, "shutdown"),

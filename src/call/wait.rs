@@ -62,7 +62,7 @@ impl Call {
         let timer = tokio::time::sleep(Duration::from_secs(86_400));
         tokio::pin!(timer);
         loop {
-            if self.hung_up {
+            if self.interrupted() {
                 return Event::Hangup;
             }
             let deadline = [

@@ -184,6 +184,13 @@ impl Interpreter {
         self.ctx.get(name)
     }
 
+    /// Sets a variable from outside the dialplan (an operator, an application); noted like
+    /// one set by `Set`.
+    pub fn set_var(&mut self, name: &str, value: String) {
+        self.ctx.set(name, value);
+        self.note_var_changes();
+    }
+
     /// Variables set so far (Set, `DIALSTATUS`, `READSTATUS`, Read's targets, ...).
     pub fn variables(&self) -> &BTreeMap<String, String> {
         self.ctx.variables()
