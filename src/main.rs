@@ -104,6 +104,41 @@ enum CtlCommand {
         #[arg(long, default_value_t = pbx::call::originate::DEFAULT_RING_SECS)]
         timeout: u64,
     },
+    /// Make a channel leave its app and continue in the dialplan at CONTEXT,EXTEN,PRIORITY.
+    Continue {
+        /// The channel's id or name.
+        channel: String,
+        /// Context.
+        context: String,
+        /// Extension.
+        exten: String,
+        /// Step, counting from 1.
+        #[arg(default_value_t = 1)]
+        priority: usize,
+    },
+    /// Read a channel variable.
+    Getvar {
+        /// The channel's id or name.
+        channel: String,
+        /// The variable (`EXTEN`, `CALLERID(num)`, one set by `Set`...).
+        name: String,
+    },
+    /// Set a channel variable.
+    Setvar {
+        /// The channel's id or name.
+        channel: String,
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+    /// Send key presses (RFC 4733) to a channel's phone.
+    Dtmf {
+        /// The channel's id or name.
+        channel: String,
+        /// `0`-`9`, `*`, `#`, `A`-`D`.
+        digits: String,
+    },
     /// Hang up a channel by its id or name (see `channels`).
     Hangup {
         /// The channel's id (`1764684060.1`) or name (`PJSIP/6001-00000000`).
@@ -278,6 +313,26 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
             command: SipCommand::Trace { state, filter },
         } => client.sip_trace(state == "on", filter),
         CtlCommand::Hangup { channel } => client.hangup(&channel),
+        CtlCommand::Continue {
+            channel,
+            context,
+            exten,
+            priority,
+        } => client.continue_at(
+            &channel,
+            &pbx::control::channel_commands::ContinueRequest {
+                context,
+                exten,
+                priority,
+            },
+        ),
+        CtlCommand::Getvar { channel, name } => client.variable(&channel, &name, None),
+        CtlCommand::Setvar {
+            channel,
+            name,
+            value,
+        } => client.variable(&channel, &name, Some(&value)),
+        CtlCommand::Dtmf { channel, digits } => client.dtmf(&channel, &digits),
         CtlCommand::Originate {
             endpoint,
             context,

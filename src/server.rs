@@ -334,6 +334,9 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
                 ControlCommand::Hangup { call, channel, reply } => {
                     let _ = reply.send(router.hangup(call, channel));
                 }
+                ControlCommand::Channel { call, channel, command } => {
+                    router.command(call, channel, command);
+                }
                 ControlCommand::Originate { request, reply } => {
                     let (events, receiver) = mpsc::channel(CALL_EVENT_CAPACITY);
                     let setup = OriginateSetup {

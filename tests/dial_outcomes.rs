@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::thread::{Scope, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
+use common::events::EventStream;
 use common::{
     assert_no_leftovers, call_as_6001 as call, find_prompt, fixture, free_port, music_on_hold_ulaw,
     prompt_ulaw, sipp, wait_until, Baresip, BaresipOptions, Pbx, PbxOptions, RtpPeer, SippRun,
@@ -327,6 +328,7 @@ fn info_key_press_reaches_the_callee_as_rfc4733_events() {
 fn callee_bye_after_answer_hangs_up_the_caller() {
     let pbx = pbx_ringing_for(20);
     let port = register_6002(&pbx);
+    let mut events = EventStream::connect(&pbx.api, None);
     let (caller_media, callee_media) = (RtpPeer::start(), RtpPeer::start());
     let callee_port = callee_media.port.to_string();
     let callee_args = ["-m", "1", "-key", "rtp_port", callee_port.as_str()];
@@ -340,9 +342,14 @@ fn callee_bye_after_answer_hangs_up_the_caller() {
     assert_succeeded(&callee, 1, "callee", &pbx);
     assert_succeeded(&caller, 1, "caller", &pbx);
     assert!(started.elapsed() >= Duration::from_secs(1));
-    let log = pbx.log();
-    assert!(log.contains("Dial answered: bridging"), "{log}");
-    assert!(log.contains("callee hung up"), "{log}");
+    events.expect_answered_dial("PJSIP/6002-");
+    events.expect("the callee's hangup", |e| {
+        e["type"] == "ChannelHangupRequest"
+            && e["source"] == "remote"
+            && e["channel"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("PJSIP/6002-"))
+    });
     assert_no_leftovers(&pbx);
 }
 
@@ -359,6 +366,7 @@ fn dtmf_pcap(digit: char) -> PathBuf {
 #[test]
 fn ivr_option_2_bridges_to_6002() {
     let pbx = Pbx::start();
+    let mut events = EventStream::connect(&pbx.api, None);
     let phone = Baresip::start(
         pbx.sip,
         BaresipOptions {
@@ -403,12 +411,10 @@ fn ivr_option_2_bridges_to_6002() {
         (caller.join().unwrap(), bridged_at)
     });
     assert_succeeded(&caller, 1, "caller", &pbx);
+    events.expect("Dial of endpoint/6002", |e| {
+        e["type"] == "DialBegin" && e["dialstring"] == "endpoint/6002"
+    });
     let log = pbx.log();
-    assert!(
-        log.lines()
-            .any(|l| l.contains("Dial: INVITE sent") && l.contains("user=6002")),
-        "{log}"
-    );
     // The phone answered and got the PBX's BYE when the caller hung up.
     let ended = wait_until(Duration::from_secs(5), || {
         let phone_log = phone.log();

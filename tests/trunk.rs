@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::events::EventStream;
 use common::kamailio::{Kamailio, DID, EXTERNAL_NUMBER, TRUNK_PASSWORD, TRUNK_USER};
 use common::{
     exchange, fixture, free_port, heard_recording, prompt_ulaw, read_wav, sipp, tone_file,
@@ -67,8 +68,14 @@ fn trunk_registers_and_999_reaches_the_phone_behind_the_provider() {
     let phone_port = free_port();
     let provider = Kamailio::start(free_port(), phone_port);
     let pbx = pbx_with_trunk(&provider, TRUNK_PASSWORD);
+    let mut events = EventStream::connect(&pbx.api, Some(0));
     let registered = wait_until(Duration::from_secs(10), || {
         trunk_state(&pbx)["state"] == "registered"
+    });
+    events.expect("the trunk registered", |e| {
+        e["type"] == "TrunkStateChange"
+            && e["trunk"]["name"] == "provider"
+            && e["trunk"]["state"] == "registered"
     });
     assert!(
         registered,
@@ -116,12 +123,7 @@ fn trunk_registers_and_999_reaches_the_phone_behind_the_provider() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = phone.kill();
-    assert!(
-        pbx.log().contains("Dial answered: bridging"),
-        "{}\n{}",
-        pbx.log(),
-        provider.log()
-    );
+    events.expect_answered_dial("PJSIP/provider-");
     let heard = heard_recording(&caller).expect("caller recorded nothing");
     let (samples, rate) = read_wav(&heard);
     let share = tone_share(&samples, rate, 440.0, 1000.0);
@@ -153,6 +155,7 @@ fn ivr_option_3_calls_the_external_number_through_the_trunk() {
     let phone_port = free_port();
     let provider = Kamailio::start(free_port(), phone_port);
     let pbx = pbx_with_trunk(&provider, TRUNK_PASSWORD);
+    let mut events = EventStream::connect(&pbx.api, Some(0));
     assert!(wait_until(Duration::from_secs(10), || trunk_state(&pbx)
         ["state"]
         == "registered"));
@@ -198,12 +201,7 @@ fn ivr_option_3_calls_the_external_number_through_the_trunk() {
         run.stdout,
         pbx.log()
     );
-    assert!(
-        pbx.log().contains("Dial answered: bridging"),
-        "{}\n{}",
-        pbx.log(),
-        provider.log()
-    );
+    events.expect_answered_dial("PJSIP/provider-");
     assert!(
         provider
             .log()
@@ -337,6 +335,7 @@ fn unauthenticated_invite_to_999_places_no_call() {
 fn did_call_rings_6001_when_registered() {
     let provider = Kamailio::start(free_port(), free_port());
     let pbx = pbx_with_trunk(&provider, TRUNK_PASSWORD);
+    let mut events = EventStream::connect(&pbx.api, Some(0));
     assert!(wait_until(Duration::from_secs(10), || trunk_state(&pbx)
         ["state"]
         == "registered"));
@@ -372,17 +371,13 @@ fn did_call_rings_6001_when_registered() {
         run.stdout,
         pbx.log()
     );
-    assert!(
-        pbx.log().contains("inbound call from trunk"),
-        "{}",
-        pbx.log()
-    );
-    assert!(
-        pbx.log().contains("Dial answered: bridging"),
-        "{}\n{}",
-        pbx.log(),
-        phone.log()
-    );
+    events.expect("a channel from the trunk", |e| {
+        e["type"] == "ChannelCreated"
+            && e["channel"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("PJSIP/provider-"))
+    });
+    events.expect_answered_dial("PJSIP/6001-");
     assert!(wait_until(Duration::from_secs(5), || pbx
         .get("/api/stats")
         .unwrap()["calls_active"]

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::outgoing::{dial_status, Bridged, Dialer, LegProgress, OutLeg};
+use super::outgoing::{Bridged, Dialer, LegProgress, OutLeg};
 use super::task::{send_bye, Call};
 use super::CallEvent;
 use crate::channel::Party;
@@ -72,12 +72,12 @@ impl Call {
         let ring_timeout = tokio::time::sleep_until((now + timeout).into());
         tokio::pin!(ring_timeout);
         let winner = loop {
-            if self.hung_up {
+            if self.interrupted() {
                 Box::pin(dialer.abandon(&mut legs, DialStatus::Cancel)).await;
                 return Err(Event::Hangup);
             }
             if Dialer::all_over(&legs) {
-                let status = dial_status(&legs);
+                let status = Dialer::dial_status(&legs);
                 tracing::info!(call = self.id, ?status, "Dial failed");
                 return Err(Event::DialResult(status));
             }

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use super::media_io::{MediaEvent, MediaLeg};
 use super::outgoing::Bridged;
-use super::task::{rearm, Call};
+use super::task::{rearm, Call, PendingAck};
 use super::uas::info_digit;
 use super::{CallEvent, CallId, IncomingRequest, SipCommand};
 use crate::bridge::BridgeKind;
@@ -52,7 +52,11 @@ impl Call {
         let ended = self.relay(&mut leg).await;
         bridge.leave(&leg.channel);
         bridge.leave(&self.channel);
-        ended
+        drop(bridge);
+        match self.transfer.take() {
+            Some(transfer) => self.complete_transfer(leg, *transfer),
+            None => ended,
+        }
     }
 
     /// Relays media between the caller and the answered leg until one side hangs up.
@@ -63,14 +67,14 @@ impl Call {
         // SIP events and timers are handled in boxed futures: they are rare, and their state
         // would otherwise sit in every bridged call's task for the whole call.
         loop {
-            if self.hung_up {
+            if self.interrupted() {
                 Box::pin(self.bye(&mut leg.dialog, leg.to)).await;
                 return Event::Hangup;
             }
             let deadline = [
                 self.media.poll_timeout(),
                 leg.media.poll_timeout(),
-                self.pending_ack.as_ref().map(|p| p.next.min(p.give_up)),
+                self.pending_ack.as_ref().map(PendingAck::deadline),
                 Some(self.last_stats + Duration::from_secs(1)),
             ]
             .into_iter()
@@ -132,6 +136,9 @@ impl Call {
                 } = *incoming;
                 let from_callee = DialogId::of_incoming_request(&request)
                     .is_some_and(|id| id.call_id == leg.dialog.id().call_id);
+                if let (Some(Method::Refer), Some(key)) = (request.method(), key.clone()) {
+                    return self.on_refer(leg, request, key, source, from_callee).await;
+                }
                 if from_callee {
                     return self.on_callee_request(leg, request, key, source).await;
                 } else if let Some(digit) = self.on_request(request, key, source).await {

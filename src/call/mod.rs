@@ -4,6 +4,7 @@
 
 pub mod b2bua;
 pub mod bridge;
+pub mod command;
 pub mod dialplan_handle;
 pub mod media_io;
 pub mod originate;
@@ -11,6 +12,7 @@ pub mod outgoing;
 pub mod routes;
 pub mod runtimes;
 pub mod task;
+pub mod transfer;
 pub mod uas;
 pub mod wait;
 
@@ -46,6 +48,15 @@ pub enum ControlCommand {
             Result<crate::channel::ChannelSnapshot, originate::OriginateError>,
         >,
     },
+    /// Deliver `command` to channel `channel` of call `call`; false when the call is gone.
+    Channel {
+        /// The call task that owns the channel.
+        call: CallId,
+        /// The channel.
+        channel: ChannelId,
+        /// The command (answered on its own reply).
+        command: command::ChannelCommand,
+    },
     /// Hang up channel `channel` of call `call`; the reply says whether the call existed.
     Hangup {
         /// The call task that owns the channel.
@@ -72,6 +83,8 @@ pub enum CallEvent {
     Response(Box<SipMessage>),
     /// A request the call sent got no final response (timer B/F): treat as 408.
     RequestTimeout(Box<TransactionKey>),
+    /// A command to one of the call's channels.
+    Command(Box<(ChannelId, command::ChannelCommand)>),
     /// The operator asked to hang up a channel of the call (`pbx ctl hangup`), or all of them
     /// (`None`: the server is shutting down).
     Hangup(Option<Box<ChannelId>>),

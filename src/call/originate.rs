@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
+use super::command::{refuse, CommandError};
 use super::outgoing::{Bridged, Dialer, LegProgress, OutLeg};
 use super::task::{Call, CallShared};
 use super::{CallEvent, CallId, SipCommand};
@@ -225,6 +226,10 @@ async fn wait_answer(
                         dialer.abandon(&mut legs[index..=index], DialStatus::Cancel).await;
                     }
                 }
+                CallEvent::Command(command) => {
+                    let (channel, command) = *command;
+                    refuse(command, CommandError::NotAnswered(channel));
+                }
                 CallEvent::Request(_) | CallEvent::Cancelled => {}
             },
             _ = &mut deadline => {
@@ -278,6 +283,8 @@ impl Call {
             last_stats: Instant::now(),
             caller_name: caller.clone(),
             caller,
+            transfer: None,
+            redirected: false,
         }
     }
 }

@@ -25,19 +25,7 @@ use crate::sip::message::{HeaderName, SipMessage};
 use crate::sip::method::Method;
 use crate::sip::registrar::Binding;
 use crate::sip::transaction::TransactionKey;
-
-/// Where an outgoing leg stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum LegState {
-    /// INVITE sent, nothing or 100 back.
-    Calling,
-    /// 180/183 received.
-    Ringing,
-    /// Final failure response (or timeout as 408).
-    Failed(u16),
-    /// CANCEL or BYE sent by us.
-    Abandoned,
-}
+use crate::sip::ua::fork::{self, branch_status, BranchState as LegState};
 
 /// Whom an outgoing leg calls and how.
 pub(super) struct LegTarget {
@@ -319,7 +307,7 @@ impl Dialer {
     /// CANCELs ringing legs; their Dial ends with `status`.
     pub(super) async fn abandon(&self, legs: &mut [OutLeg], status: DialStatus) {
         for leg in legs.iter_mut() {
-            if matches!(leg.state, LegState::Calling | LegState::Ringing) {
+            if leg.state.is_pending() {
                 self.dial_end(leg, status);
                 let cancel = leg
                     .dialog
@@ -480,8 +468,12 @@ impl Dialer {
 
     /// Whether every leg has failed or been given up.
     pub(super) fn all_over(legs: &[OutLeg]) -> bool {
-        legs.iter()
-            .all(|l| matches!(l.state, LegState::Failed(_) | LegState::Abandoned))
+        fork::all_over(legs.iter().map(|l| l.state))
+    }
+
+    /// DIALSTATUS when every leg failed or was given up.
+    pub(super) fn dial_status(legs: &[OutLeg]) -> DialStatus {
+        fork::dial_status(legs.iter().map(|l| l.state))
     }
 }
 
@@ -495,33 +487,4 @@ fn prefer(preferred: Option<CodecKind>, allowed: &[CodecKind]) -> Vec<CodecKind>
         .collect();
     codecs.extend(allowed.iter().copied().filter(|c| Some(*c) != preferred));
     codecs
-}
-
-/// The DIALSTATUS of one leg that failed with `status`.
-fn branch_status(status: u16) -> DialStatus {
-    match status {
-        486 | 600 => DialStatus::Busy,
-        408 | 480 | 487 | 603 => DialStatus::NoAnswer,
-        _ => DialStatus::Congestion,
-    }
-}
-
-/// DIALSTATUS when every leg failed, from the most telling response (Asterisk's mapping).
-pub(super) fn dial_status(legs: &[OutLeg]) -> DialStatus {
-    let statuses: Vec<u16> = legs
-        .iter()
-        .filter_map(|l| match l.state {
-            LegState::Failed(status) => Some(status),
-            _ => None,
-        })
-        .collect();
-    if statuses.iter().any(|s| matches!(s, 486 | 600)) {
-        DialStatus::Busy
-    } else if statuses.iter().any(|s| matches!(s, 408 | 480 | 487 | 603)) {
-        DialStatus::NoAnswer
-    } else if statuses.is_empty() {
-        DialStatus::Cancel
-    } else {
-        DialStatus::Congestion
-    }
 }

@@ -30,9 +30,10 @@ use crate::sip::dialog::Dialog;
 use crate::sip::message::{reason_phrase, MessageWriter, SipMessage};
 use crate::sip::method::Method;
 use crate::sip::transaction::{Timers, TransactionKey};
+use crate::sip::ua::answer_retransmission::{AnswerDue, AnswerRetransmission};
 
 /// Methods a call leg accepts in its dialog, for Allow headers.
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER";
 
 /// What every call task shares.
 #[derive(Debug, Clone)]
@@ -94,27 +95,27 @@ pub struct CallSetup {
     pub events: mpsc::Receiver<CallEvent>,
 }
 
-/// A 2xx being retransmitted until its ACK (RFC 3261 §13.3.1.4).
+/// A 2xx being retransmitted until its ACK, on the schedule of [`AnswerRetransmission`].
 #[derive(Debug)]
 pub(super) struct PendingAck {
     key: TransactionKey,
     response: Bytes,
-    pub(super) next: Instant,
-    interval: Duration,
-    pub(super) give_up: Instant,
+    schedule: AnswerRetransmission,
 }
 
 impl PendingAck {
-    /// Starts retransmitting `response` on `key` from `now`: T1, doubling to T2, for 64·T1.
+    /// Starts retransmitting `response` on `key` from `now`.
     pub(super) fn new(key: TransactionKey, response: Bytes, now: Instant) -> PendingAck {
-        let t1 = Timers::default().t1;
         PendingAck {
             key,
             response,
-            next: now + t1,
-            interval: t1,
-            give_up: now + 64 * t1,
+            schedule: AnswerRetransmission::new(now, Timers::default()),
         }
+    }
+
+    /// When the call task must next look at it.
+    pub(super) fn deadline(&self) -> Instant {
+        self.schedule.poll_timeout()
     }
 }
 
@@ -200,6 +201,10 @@ pub(super) struct Call {
     pub(super) last_stats: Instant,
     pub(super) caller: String,
     pub(super) caller_name: String,
+    /// A blind transfer accepted in the bridge, carried out when the bridge has ended.
+    pub(super) transfer: Option<Box<super::transfer::Transfer>>,
+    /// A command moved the call elsewhere in the dialplan: the current app stops.
+    pub(super) redirected: bool,
 }
 
 impl Call {
@@ -365,6 +370,8 @@ impl Call {
             last_stats: Instant::now(),
             caller,
             caller_name,
+            transfer: None,
+            redirected: false,
         })
     }
 
@@ -427,6 +434,9 @@ impl Call {
                 }
                 Action::Finished => break,
             };
+            if std::mem::take(&mut self.redirected) {
+                event = Event::Started;
+            }
         }
     }
 
@@ -541,22 +551,22 @@ impl Call {
         let Some(pending) = self.pending_ack.as_mut() else {
             return;
         };
-        if now >= pending.give_up {
-            self.pending_ack = None;
-            tracing::warn!(call = self.id, "no ACK for our 200 OK: ending the call");
-            self.hangup(None).await;
-            return;
-        }
-        if now >= pending.next {
-            let (key, response) = (pending.key.clone(), pending.response.clone());
-            pending.interval = (pending.interval * 2).min(Timers::default().t2);
-            pending.next = now + pending.interval;
-            self.send_response(key, 200, response).await;
+        match pending.schedule.handle_timeout(now) {
+            Some(AnswerDue::GiveUp) => {
+                self.pending_ack = None;
+                tracing::warn!(call = self.id, "no ACK for our 200 OK: ending the call");
+                self.hangup(None).await;
+            }
+            Some(AnswerDue::Retransmit) => {
+                let (key, response) = (pending.key.clone(), pending.response.clone());
+                self.send_response(key, 200, response).await;
+            }
+            None => {}
         }
     }
 
     /// Publishes the dialplan steps run and variables set since the last look.
-    fn publish_notes(&mut self) {
+    pub(super) fn publish_notes(&mut self) {
         for note in self.interpreter.take_notes() {
             match note {
                 Note::Step {

@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::task::{Call, PendingAck, ALLOW};
 use super::{CallEvent, IncomingRequest};
 use crate::sdp::negotiate;
+use crate::sip::dialog::DialogId;
 use crate::sip::message::{reason_phrase, HeaderName, MessageWriter, SipMessage};
 use crate::sip::method::Method;
 use crate::sip::transaction::TransactionKey;
@@ -37,6 +38,11 @@ impl Call {
                 None
             }
             CallEvent::Response(_) | CallEvent::RequestTimeout(_) => None,
+            CallEvent::Command(command) => {
+                let (channel, command) = *command;
+                self.on_command(&channel, command);
+                None
+            }
             CallEvent::Hangup(channel) => {
                 match channel {
                     None => self.request_hangup(16, "shutdown"),
@@ -64,6 +70,14 @@ impl Call {
             return None;
         }
         let key = key?;
+        let ours = DialogId::of_incoming_request(&request).is_some_and(|id| {
+            id.call_id == self.dialog.id().call_id && id.local_tag == self.dialog.id().local_tag
+        });
+        if !ours {
+            // A dialog this call no longer has (a transferor's, after a transfer).
+            self.reply(&request, key, 481, source).await;
+            return None;
+        }
         if self.dialog.accept_request(&request).is_err() {
             self.reply(&request, key, 500, source).await;
             return None;

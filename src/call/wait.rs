@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use super::media_io::MediaEvent;
-use super::task::{rearm, Call};
+use super::task::{rearm, Call, PendingAck};
 use crate::dialplan::Event;
 use crate::events::{random_id, PbxEvent, PlaybackSnapshot, PlaybackState};
 
@@ -62,12 +62,12 @@ impl Call {
         let timer = tokio::time::sleep(Duration::from_secs(86_400));
         tokio::pin!(timer);
         loop {
-            if self.hung_up {
+            if self.interrupted() {
                 return Event::Hangup;
             }
             let deadline = [
                 self.media.poll_timeout(),
-                self.pending_ack.as_ref().map(|p| p.next.min(p.give_up)),
+                self.pending_ack.as_ref().map(PendingAck::deadline),
                 match wait {
                     Wait::Digit { until } | Wait::Sleep { until } => Some(until),
                     _ => None,

@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::channel_commands;
 use super::trace::{SipTrace, TraceSettings};
 use crate::bridge::BridgeRegistry;
 use crate::call::dialplan_handle::DialplanHandle;
@@ -126,6 +127,15 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/sip/trace", get(trace_get).post(trace_set))
         .route("/api/channels/{id}/hangup", post(hangup))
         .route("/api/originate", post(originate))
+        .route(
+            "/api/channels/{id}/continue",
+            post(channel_commands::continue_in_dialplan),
+        )
+        .route(
+            "/api/channels/{id}/variable",
+            get(channel_commands::get_variable).post(channel_commands::set_variable),
+        )
+        .route("/api/channels/{id}/dtmf", post(channel_commands::send_dtmf))
         .route("/api/dialplan", get(dialplan_show))
         .route("/api/dialplan/reload", post(dialplan_reload))
         .with_state(state)

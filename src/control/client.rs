@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::api::TextReply;
 use super::api::{EndpointView, Health, Stats};
+use super::channel_commands::{ContinueRequest, VariableReply};
 use super::table;
 use super::trace::TraceSettings;
 use crate::call::originate::OriginateRequest;
@@ -414,8 +415,8 @@ impl CtlClient {
 
     /// `pbx ctl hangup CHANNEL`: by id (`1764684060.1`) or name (`PJSIP/6001-00000000`).
     pub fn hangup(&self, channel: &str) -> Result<Output, CtlError> {
-        let key = channel.replace('%', "%25").replace('/', "%2F");
-        let (outcome, json): (TextReply, _) = self.post(&format!("/api/channels/{key}/hangup"))?;
+        let path = format!("/api/channels/{}/hangup", path_key(channel));
+        let (outcome, json): (TextReply, _) = self.post(&path)?;
         Ok(Output {
             json,
             text: outcome.text + "\n",
@@ -432,6 +433,55 @@ impl CtlClient {
             channel.id, channel.name, request.endpoint, request.context, request.exten
         );
         Ok(Output { json, text })
+    }
+
+    /// `pbx ctl continue CHANNEL CONTEXT EXTEN [PRIORITY]`: the channel leaves its app and
+    /// continues in the dialplan there.
+    pub fn continue_at(
+        &self,
+        channel: &str,
+        request: &ContinueRequest,
+    ) -> Result<Output, CtlError> {
+        let body = serde_json::to_value(request).unwrap_or_default();
+        let path = format!("/api/channels/{}/continue", path_key(channel));
+        let (outcome, json): (TextReply, _) = self.post_json(&path, body)?;
+        Ok(Output {
+            json,
+            text: outcome.text + "\n",
+        })
+    }
+
+    /// `pbx ctl getvar CHANNEL NAME` and `pbx ctl setvar CHANNEL NAME VALUE`.
+    pub fn variable(
+        &self,
+        channel: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> Result<Output, CtlError> {
+        let path = format!("/api/channels/{}/variable", path_key(channel));
+        let (reply, json): (VariableReply, _) = match value {
+            Some(value) => {
+                let body = serde_json::json!({ "name": name, "value": value });
+                self.post_json(&path, body)?
+            }
+            None => self.get(&format!("{path}?name={}", query_value(name)))?,
+        };
+        let text = match reply.value {
+            Some(value) => format!("{}={value}\n", reply.name),
+            None => format!("{} is not set\n", reply.name),
+        };
+        Ok(Output { json, text })
+    }
+
+    /// `pbx ctl dtmf CHANNEL DIGITS`: sends key presses to the channel's peer.
+    pub fn dtmf(&self, channel: &str, digits: &str) -> Result<Output, CtlError> {
+        let path = format!("/api/channels/{}/dtmf", path_key(channel));
+        let body = serde_json::json!({ "digits": digits });
+        let (outcome, json): (TextReply, _) = self.post_json(&path, body)?;
+        Ok(Output {
+            json,
+            text: outcome.text + "\n",
+        })
     }
 
     /// `pbx ctl dialplan reload`.
@@ -473,4 +523,19 @@ impl CtlClient {
             text: table::render(&["COUNTER", "VALUE"], &rows),
         })
     }
+}
+
+/// A channel id or name as one path segment (`PJSIP/6001-00000000` has a `/`).
+fn path_key(channel: &str) -> String {
+    channel.replace('%', "%25").replace('/', "%2F")
+}
+
+/// A query parameter value with the characters that would end or split it escaped.
+fn query_value(value: &str) -> String {
+    value
+        .replace('%', "%25")
+        .replace('&', "%26")
+        .replace('#', "%23")
+        .replace('+', "%2B")
+        .replace(' ', "%20")
 }

@@ -135,6 +135,33 @@ impl Interpreter {
         action
     }
 
+    /// Moves the call to step `priority` (from 1) of `exten` in `context`, leaving what it
+    /// waited for: the next [`Interpreter::resume`] (with any event but `Hangup`) runs from
+    /// there. A blind transfer and "continue in the dialplan" use it.
+    pub fn redirect(
+        &mut self,
+        context: &str,
+        exten: &str,
+        priority: usize,
+    ) -> Result<(), RunError> {
+        let found = self
+            .dialplan
+            .context(context)
+            .ok_or_else(|| RunError::NoSuchContext(context.to_string()))?;
+        let ext = found
+            .position(exten)
+            .ok_or_else(|| RunError::NoSuchExtension {
+                context: context.to_string(),
+                exten: exten.to_string(),
+            })?;
+        self.move_to(context.to_string(), exten, ext);
+        self.pos.step = priority.saturating_sub(1);
+        self.waiting = Waiting::Start;
+        self.in_h = false;
+        self.inline_steps = 0;
+        Ok(())
+    }
+
     /// The steps run and variables set since the last call, in order.
     pub fn take_notes(&mut self) -> Vec<Note> {
         std::mem::take(&mut self.notes)
@@ -155,6 +182,13 @@ impl Interpreter {
     /// A variable's value: built-in (`EXTEN`, `CALLERID(num)`, ...), `env:NAME`, or set.
     pub fn get_var(&self, name: &str) -> Option<String> {
         self.ctx.get(name)
+    }
+
+    /// Sets a variable from outside the dialplan (an operator, an application); noted like
+    /// one set by `Set`.
+    pub fn set_var(&mut self, name: &str, value: String) {
+        self.ctx.set(name, value);
+        self.note_var_changes();
     }
 
     /// Variables set so far (Set, `DIALSTATUS`, `READSTATUS`, Read's targets, ...).

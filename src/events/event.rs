@@ -95,6 +95,17 @@ pub enum PbxEvent {
         /// The playback.
         playback: PlaybackSnapshot,
     },
+    /// A party of a bridged call transferred the other party to an extension (REFER).
+    BlindTransfer {
+        /// The channel that asked for the transfer (its leg ends).
+        transferer: ChannelSnapshot,
+        /// The channel sent to the extension.
+        transferee: ChannelSnapshot,
+        /// The context of the extension.
+        context: String,
+        /// The extension.
+        exten: String,
+    },
     /// A channel started calling a peer (one Dial branch).
     DialBegin {
         /// The calling channel.

@@ -320,6 +320,18 @@ impl Router {
             .deliver(call, CallEvent::Hangup(Some(Box::new(channel))))
     }
 
+    /// Delivers `command` to channel `channel` of call `call`; when the call is gone the
+    /// command is dropped, which its waiting reply sees.
+    pub fn command(
+        &mut self,
+        call: crate::call::CallId,
+        channel: ChannelId,
+        command: crate::call::command::ChannelCommand,
+    ) {
+        self.calls
+            .deliver(call, CallEvent::Command(Box::new((channel, command))));
+    }
+
     /// Routes a call the PBX places itself (originate); its events go to `events`.
     pub fn originate(&mut self, events: mpsc::Sender<CallEvent>) -> crate::call::CallId {
         let id = self.registry.next_call_id();

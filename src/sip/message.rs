@@ -56,13 +56,15 @@ pub enum HeaderName {
     WwwAuthenticate,
     /// Proxy-Authenticate
     ProxyAuthenticate,
+    /// Refer-To / r (RFC 3515 §2.1)
+    ReferTo,
     /// Any other header; look it up by name.
     Other,
 }
 
 impl HeaderName {
     fn classify(name: &str) -> HeaderName {
-        const TABLE: [(&str, Option<&str>, HeaderName); 19] = [
+        const TABLE: [(&str, Option<&str>, HeaderName); 20] = [
             ("Via", Some("v"), HeaderName::Via),
             ("From", Some("f"), HeaderName::From),
             ("To", Some("t"), HeaderName::To),
@@ -82,6 +84,7 @@ impl HeaderName {
             ("Require", None, HeaderName::Require),
             ("WWW-Authenticate", None, HeaderName::WwwAuthenticate),
             ("Proxy-Authenticate", None, HeaderName::ProxyAuthenticate),
+            ("Refer-To", Some("r"), HeaderName::ReferTo),
         ];
         TABLE
             .iter()

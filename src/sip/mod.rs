@@ -8,6 +8,8 @@ pub mod header;
 pub mod message;
 pub mod method;
 pub mod outbound_registration;
+pub mod refer;
 pub mod registrar;
 pub mod transaction;
+pub mod ua;
 pub mod writer;

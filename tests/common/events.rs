@@ -90,3 +90,26 @@ pub fn count(events: &[serde_json::Value], kind: &str) -> usize {
 pub fn channel_of(event: &serde_json::Value) -> Option<&str> {
     event["channel"]["id"].as_str()
 }
+
+impl EventStream {
+    /// Reads until an event satisfying `matches` arrives (10 s at most); panics naming `what`
+    /// with everything received otherwise.
+    pub fn expect(&mut self, what: &str, matches: impl Fn(&serde_json::Value) -> bool) {
+        let found = self.read_until(Duration::from_secs(10), |events| {
+            events.iter().any(&matches)
+        });
+        assert!(found, "no event: {what}\n{:#?}", self.received);
+    }
+
+    /// Expects a Dial that ended answered by a channel whose name starts with `peer`
+    /// (`PJSIP/6002-`).
+    pub fn expect_answered_dial(&mut self, peer: &str) {
+        self.expect(&format!("DialEnd ANSWER by {peer}"), |e| {
+            e["type"] == "DialEnd"
+                && e["dialstatus"] == "ANSWER"
+                && e["peer"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with(peer))
+        });
+    }
+}

@@ -349,9 +349,13 @@ impl Baresip {
     pub fn start(pbx: SocketAddr, options: BaresipOptions<'_>) -> Baresip {
         let program = require_program("baresip");
         let dir = tempfile::tempdir().unwrap();
+        // SIP on `port`, TLS on `port + 1`, the UDP console on `port + 2`.
         let port = loop {
             let p = free_port();
-            if TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            if TcpListener::bind(("127.0.0.1", p + 1)).is_ok()
+                && UdpSocket::bind(("127.0.0.1", p + 2)).is_ok()
+                && TcpListener::bind(("127.0.0.1", p + 2)).is_ok()
+            {
                 break p;
             }
         };
@@ -386,8 +390,11 @@ impl Baresip {
              snd_path\t{}\n\
              module_app\taccount.so\n\
              module_app\tmenu.so\n\
+             module\tcons.so\n\
+             cons_listen\t127.0.0.1:{}\n\
              rtp_ports\t{}-{}\n",
             dump.display(),
+            port + 2,
             port + 100,
             port + 140,
         );
@@ -416,6 +423,18 @@ impl Baresip {
             .spawn()
             .expect("start baresip");
         Baresip { child, dir, port }
+    }
+
+    /// Types `command` (e.g. `/transfer 8000`) into the running phone through its UDP
+    /// console (baresip's cons module), as a user would at its prompt.
+    pub fn command(&self, command: &str) {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .send_to(
+                format!("{command}\n").as_bytes(),
+                ("127.0.0.1", self.port + 2),
+            )
+            .unwrap();
     }
 
     /// Waits for the phone to quit by itself; false on timeout.

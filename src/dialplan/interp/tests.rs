@@ -292,3 +292,22 @@ fn a_goto_loop_records_no_more_than_the_note_limit() {
     assert_eq!(i.resume(Event::Started), HANGUP);
     assert_eq!(i.take_notes().len(), MAX_NOTES);
 }
+
+#[test]
+fn redirect_runs_from_the_new_position_on_the_next_resume() {
+    let mut i = start("flow", "dialg");
+    assert!(matches!(i.resume(Event::Started), Action::Dial { .. }));
+    i.redirect("bare", "8000", 2).unwrap();
+    assert_eq!(i.location(), ("bare", "8000", 2));
+    assert_eq!(i.get_var("EXTEN").as_deref(), Some("8000"));
+    assert_eq!(i.resume(Event::Started), Action::Answer);
+    assert_eq!(i.resume(Event::Done), play(&["hello-world"], false));
+    assert!(matches!(
+        i.redirect("bare", "nope", 1),
+        Err(RunError::NoSuchExtension { .. })
+    ));
+    assert!(matches!(
+        i.redirect("nowhere", "s", 1),
+        Err(RunError::NoSuchContext(_))
+    ));
+}

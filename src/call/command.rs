@@ -1,0 +1,144 @@
+//! Commands to a channel from outside its call task (edge): the operator's API now, ARI, AMI
+//! and the event socket later. A command reaches the task that owns the channel over its
+//! bounded event queue and is answered on its own `reply`; the task carries it out between
+//! two packets, whatever app runs. Commands act on a call's own channel, which its dialplan
+//! drives; a Dial branch follows its caller and refuses them.
+
+use tokio::sync::oneshot;
+
+use super::task::Call;
+use crate::channel::ChannelId;
+
+/// What a channel is asked to do.
+#[derive(Debug)]
+pub enum ChannelCommand {
+    /// Leave the current app and continue in the dialplan at (context, exten, priority),
+    /// as Asterisk's `continueInDialplan` / AMI `Redirect` do. A bridged callee is hung up.
+    Continue {
+        /// Context.
+        context: String,
+        /// Extension.
+        exten: String,
+        /// Step, counting from 1.
+        priority: usize,
+        /// Answered when the channel has moved.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
+    /// Set a channel variable (published as `ChannelVarset`).
+    SetVariable {
+        /// Its name.
+        name: String,
+        /// Its value.
+        value: String,
+        /// Answered when set.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
+    /// Read a channel variable (built-in ones too: `EXTEN`, `CALLERID(num)`...).
+    GetVariable {
+        /// Its name.
+        name: String,
+        /// Answered with the value, `None` when unset.
+        reply: oneshot::Sender<Result<Option<String>, CommandError>>,
+    },
+    /// Send key presses to the channel's peer as RFC 4733 events, one after the other.
+    SendDtmf {
+        /// `0`-`9`, `*`, `#`, `A`-`D`.
+        digits: String,
+        /// Answered when queued.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
+}
+
+/// Why a channel refused a command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// The channel is a Dial branch: its caller's dialplan drives it.
+    #[error("channel {0} is a Dial branch, driven by its caller's channel")]
+    NotControllable(ChannelId),
+    /// The dialplan position does not exist.
+    #[error("{0}")]
+    NoSuchExtension(String),
+    /// The channel's peer negotiated no RFC 4733 events, or a key is not a DTMF key.
+    #[error("the channel cannot send {0:?} (no telephone-event negotiated, or not DTMF keys)")]
+    CannotSendDtmf(String),
+    /// The channel is hanging up.
+    #[error("the channel is hanging up")]
+    HangingUp,
+    /// The channel has not answered yet (an originated call still ringing).
+    #[error("channel {0} has not answered yet")]
+    NotAnswered(ChannelId),
+}
+
+impl Call {
+    /// Carries out `command` sent to `channel`.
+    pub(super) fn on_command(&mut self, channel: &ChannelId, command: ChannelCommand) {
+        if channel != self.channel.id() {
+            let refused = CommandError::NotControllable(channel.clone());
+            refuse(command, refused);
+            return;
+        }
+        if self.hung_up {
+            refuse(command, CommandError::HangingUp);
+            return;
+        }
+        match command {
+            ChannelCommand::Continue {
+                context,
+                exten,
+                priority,
+                reply,
+            } => {
+                let moved = self
+                    .interpreter
+                    .redirect(&context, &exten, priority)
+                    .map_err(|e| CommandError::NoSuchExtension(e.to_string()));
+                if moved.is_ok() {
+                    tracing::info!(call = self.id, %context, %exten, priority, "continuing in the dialplan");
+                    self.redirected = true;
+                }
+                let _ = reply.send(moved);
+            }
+            ChannelCommand::SetVariable { name, value, reply } => {
+                self.interpreter.set_var(&name, value);
+                self.publish_notes();
+                let _ = reply.send(Ok(()));
+            }
+            ChannelCommand::GetVariable { name, reply } => {
+                let _ = reply.send(Ok(self.interpreter.get_var(&name)));
+            }
+            ChannelCommand::SendDtmf { digits, reply } => {
+                let now = std::time::Instant::now();
+                let valid = !digits.is_empty()
+                    && digits
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || "*#ABCD".contains(c));
+                let sent = valid && digits.chars().all(|d| self.media.send_digit(d, now));
+                let _ = reply.send(if sent {
+                    Ok(())
+                } else {
+                    Err(CommandError::CannotSendDtmf(digits))
+                });
+            }
+        }
+    }
+
+    /// Whether the current app must stop: the call hung up, or a command moved it elsewhere
+    /// in the dialplan.
+    pub(super) fn interrupted(&self) -> bool {
+        self.hung_up || self.redirected
+    }
+}
+
+/// Answers `command` with `error`.
+pub(super) fn refuse(command: ChannelCommand, error: CommandError) {
+    match command {
+        ChannelCommand::Continue { reply, .. }
+        | ChannelCommand::SetVariable { reply, .. }
+        | ChannelCommand::SendDtmf { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
+        ChannelCommand::GetVariable { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
+    }
+}
