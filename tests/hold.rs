@@ -49,6 +49,7 @@ fn a_45_s_hold_stays_up_with_music_for_the_held_party_and_unhold_restores_both_t
         "6002 did not register\n{}",
         callee.log()
     );
+    let mut events = common::events::EventStream::connect(&pbx.api, None);
     let caller_media = RtpPeer::start();
     // The caller talks, is silent from just before its hold until just after its unhold
     // (a held phone need not send), then talks again.
@@ -82,6 +83,16 @@ fn a_45_s_hold_stays_up_with_music_for_the_held_party_and_unhold_restores_both_t
         stream.join().unwrap() > 200,
         "the caller's tone was not sent"
     );
+    let by_caller = |kind: &'static str| {
+        move |e: &serde_json::Value| {
+            e["type"] == kind
+                && e["channel"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("PJSIP/6001-"))
+        }
+    };
+    events.expect("the caller's hold", by_caller("ChannelHold"));
+    events.expect("the caller's unhold", by_caller("ChannelUnhold"));
     assert_no_leftovers(&pbx);
 
     // The callee heard the caller's tone, then music for the whole hold (at the level of

@@ -186,10 +186,12 @@ impl Call {
         if let Some(on) = changes.to_callee {
             tracing::info!(call = self.id, on_hold = on, "caller hold changed");
             music_on_hold(self.id, &self.shared.prompts, &mut leg.media, on);
+            publish_hold(&self.channel, on);
         }
         if let Some(on) = changes.to_caller {
             tracing::info!(call = self.id, on_hold = on, "callee hold changed");
             music_on_hold(self.id, &self.shared.prompts, &mut self.media, on);
+            publish_hold(&leg.channel, on);
         }
     }
 
@@ -279,6 +281,17 @@ fn pass_digit(call: CallId, digit: char, to: &mut MediaLeg) {
     if !to.send_digit(digit, Instant::now()) {
         tracing::info!(call, %digit, "key press by SIP INFO dropped: the other side takes no RFC 4733 events");
     }
+}
+
+/// Publishes that `holder` put its call on hold (`on`) or took it off.
+fn publish_hold(holder: &crate::channel::ChannelHandle, on: bool) {
+    holder.publish(|channel| {
+        if on {
+            PbxEvent::ChannelHold { channel }
+        } else {
+            PbxEvent::ChannelUnhold { channel }
+        }
+    });
 }
 
 /// Starts (`on`) or stops the music on hold towards the held party `held`.

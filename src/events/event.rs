@@ -95,6 +95,16 @@ pub enum PbxEvent {
         /// The playback.
         playback: PlaybackSnapshot,
     },
+    /// A channel put its call on hold (the other party hears music on hold).
+    ChannelHold {
+        /// The channel that holds.
+        channel: ChannelSnapshot,
+    },
+    /// A channel took its call off hold.
+    ChannelUnhold {
+        /// The channel.
+        channel: ChannelSnapshot,
+    },
     /// A party of a bridged call transferred the other party to an extension (REFER).
     BlindTransfer {
         /// The channel that asked for the transfer (its leg ends).
