@@ -10,7 +10,7 @@
 //! - [`events`]: the one typed, sequenced event stream, in a bounded window readers cannot block.
 //! - [`dialplan`]: sans-IO dialplan: TOML loading with file:line errors, patterns, apps, per-call interpreter.
 //! - [`media`]: sans-IO media engine: RTP, G.711, jitter buffer, RFC 4733 DTMF, prompt playback,
-//!   music on hold, ptime.
+//!   music on hold, ptime, mixing.
 //! - [`transport`]: edge: UDP sockets carrying SIP.
 //! - [`location`]: edge: address-of-record -> contact bindings store, persisted.
 //! - [`qualify`]: edge: OPTIONS pings to registered contacts (NAT keep-alive, reachability).

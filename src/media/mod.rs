@@ -1,11 +1,12 @@
 //! The media engine (sans-IO): RTP packets and sessions, codecs, jitter buffer, RFC 4733 DTMF,
-//! prompt playback, music on hold and packetization (ptime). The edge owns the sockets and the
-//! clock and drives these types.
+//! prompt playback, music on hold, packetization (ptime) and conference mixing. The edge owns
+//! the sockets and the clock and drives these types.
 
 pub mod codec;
 pub mod dtmf;
 pub mod hold;
 pub mod jitter;
+pub mod mixer;
 pub mod player;
 pub mod playout;
 pub mod ports;
