@@ -545,3 +545,53 @@ impl MediaLeg {
         }
     }
 }
+
+/// A mixing bridge's use of a leg: decoded audio in, mixed audio out, paced by the bridge.
+impl MediaLeg {
+    /// Reads the datagrams waiting (up to `DATAGRAMS_PER_WAKE`) and pushes their decoded audio
+    /// into `jitter`, the mixing bridge's buffer for this leg (reordering and loss are handled
+    /// there). RFC 4733 events are consumed, never decoded as audio; other payload types and
+    /// duplicates are dropped. Returns a key press that ended.
+    pub fn receive_audio(&mut self, jitter: &mut JitterBuffer, now: Instant) -> Option<char> {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let Scratch { packet, pcm, .. } = scratch;
+            let mut digit = None;
+            for _ in 0..DATAGRAMS_PER_WAKE {
+                let Ok((len, from)) = self.socket.try_recv_from(&mut packet[..]) else {
+                    break;
+                };
+                let Ok(received) = self.session.handle_packet(from, &packet[..len], now) else {
+                    continue;
+                };
+                if received.duplicate {
+                    continue;
+                }
+                let rtp = received.packet;
+                if Some(rtp.payload_type()) == self.event_pt {
+                    let press =
+                        self.dtmf
+                            .handle_event(rtp.timestamp().0, rtp.marker(), rtp.payload());
+                    if let Ok(Some(press)) = press {
+                        digit = Some(press.digit.as_char());
+                    }
+                } else if rtp.payload_type() == self.codec_pt {
+                    if let Ok(samples) = self.codec.decode(rtp.payload(), pcm) {
+                        jitter.push(rtp.sequence().0, rtp.timestamp().0, &pcm[..samples], now);
+                    }
+                }
+            }
+            digit
+        })
+    }
+
+    /// Encodes one frame of `pcm` (up to `FRAME_SAMPLES`) in this leg's codec and sends it,
+    /// unless the leg does not send (hold) or has no remote address yet.
+    pub fn send_audio(&mut self, pcm: &[i16], now: Instant) {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let n = pcm.len().min(FRAME_SAMPLES);
+            scratch.pcm[..n].copy_from_slice(&pcm[..n]);
+            scratch.pcm[n..].fill(0);
+            self.send_frame(scratch, now);
+        });
+    }
+}
