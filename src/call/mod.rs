@@ -5,6 +5,7 @@
 pub mod b2bua;
 pub mod bridge;
 pub mod command;
+pub mod conference;
 pub mod dialplan_handle;
 pub mod media_io;
 pub mod originate;

@@ -66,6 +66,8 @@ pub struct CallShared {
     pub user_agent: String,
     /// RTP inactivity timeout (zero disables).
     pub rtp_timeout: Duration,
+    /// Conference rooms, for ConfBridge.
+    pub conferences: super::conference::ConferenceRooms,
 }
 
 /// Everything about one new call, from the router.
@@ -427,6 +429,7 @@ impl Call {
                     Ok(bridged) => Box::pin(self.bridge(*bridged)).await,
                     Err(event) => event,
                 },
+                Action::ConfBridge { room } => Box::pin(self.conference(&room)).await,
                 Action::Hangup { cause } => {
                     self.request_hangup(cause.map(q850_cause).unwrap_or(16), "dialplan");
                     self.hangup(cause).await;

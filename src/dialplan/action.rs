@@ -58,6 +58,12 @@ pub enum Action {
         /// Dial options as written (`g` is handled here).
         options: String,
     },
+    /// Answer if needed and join conference room `room` until the call ends; answered by
+    /// `Hangup`, or `Done` when the room could not be joined.
+    ConfBridge {
+        /// The room's name.
+        room: String,
+    },
     /// Hang up with an optional Q.850 cause; answered by `Hangup`.
     Hangup {
         /// Q.850 cause code.

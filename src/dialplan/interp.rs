@@ -61,6 +61,7 @@ enum Waiting {
     ReadDigits(ReadRequest, String),
     Wait,
     Echo,
+    ConfBridge,
     Dial { go_on: bool },
     HangingUp,
     Finished,
@@ -234,6 +235,11 @@ impl Interpreter {
             }
             (Waiting::Play | Waiting::Menu, Event::PlaybackDone) => self.next(),
             (Waiting::Wait, Event::Timeout) => self.next(),
+            (Waiting::ConfBridge, Event::Done) => {
+                // ConfBridge answers before joining, so a step after a failed join runs answered.
+                self.answered = true;
+                self.next()
+            }
             (Waiting::Menu | Waiting::WaitExten, Event::Digit(d)) => self.collect(String::new(), d),
             (Waiting::WaitExten, Event::Timeout) => self.timed_out(),
             (Waiting::Collect(digits), Event::Digit(d)) => self.collect(digits, d),
@@ -376,6 +382,10 @@ impl Interpreter {
                 Outcome::Echo => {
                     self.waiting = Waiting::Echo;
                     Action::Echo
+                }
+                Outcome::ConfBridge(room) => {
+                    self.waiting = Waiting::ConfBridge;
+                    Action::ConfBridge { room }
                 }
                 Outcome::Dial {
                     targets,

@@ -9,6 +9,7 @@
 
 pub mod answer;
 pub mod background;
+pub mod confbridge;
 pub mod dial;
 pub mod echo;
 pub mod goto;
@@ -136,6 +137,8 @@ pub enum Outcome {
     Wait(Duration),
     /// Loop the caller's audio back until hangup.
     Echo,
+    /// Join this conference room until hangup.
+    ConfBridge(String),
     /// Call out; the result lands in `${DIALSTATUS}`.
     Dial {
         /// Who to ring, all at once.
@@ -225,6 +228,7 @@ macro_rules! apps {
 apps! {
     Answer(answer::Answer),
     Background(background::Background),
+    ConfBridge(confbridge::ConfBridge),
     Dial(dial::Dial),
     Echo(echo::Echo),
     Goto(goto::Goto),
@@ -464,7 +468,7 @@ pub(crate) mod tests {
             Err(AppError::UnknownApp("Playbak".into()))
         );
         let help = App::help();
-        assert_eq!(help.len(), 17);
+        assert_eq!(help.len(), 18);
         assert!(help
             .iter()
             .all(|(n, s, d)| s.starts_with(n) && !d.is_empty()));

@@ -14,6 +14,7 @@ const PLAN: &str = r#"
 
 [context.bare]
 "s"    = ["WaitExten(2)"]
+"conf" = ["ConfBridge(${EXTEN})", "Playback(no-room)"]
 "8000" = ["Answer()", "Playback(hello-world)", "Hangup()"]
 "fall" = ["Answer()", "Answer()"]
 "wait" = ["Wait(1.5)", "Ringing()", "Progress()", "Hangup()"]
@@ -152,6 +153,19 @@ fn dial_and_dialstatus() {
     c.resume(Event::Started);
     assert_eq!(c.resume(Event::Hangup), play(&["bye"], false), "h runs");
     assert_eq!(c.get_var("DIALSTATUS").as_deref(), Some("CANCEL"));
+}
+
+#[test]
+fn confbridge_ends_with_the_call_or_goes_on_without_a_room() {
+    let mut c = start("bare", "conf");
+    let join = Action::ConfBridge {
+        room: "conf".into(),
+    };
+    assert_eq!(c.resume(Event::Started), join);
+    assert_eq!(c.resume(Event::Hangup), Action::Finished);
+    let mut c = start("bare", "conf");
+    assert_eq!(c.resume(Event::Started), join);
+    assert_eq!(c.resume(Event::Done), play(&["no-room"], false));
 }
 
 #[test]

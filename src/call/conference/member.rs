@@ -1,0 +1,125 @@
+//! A channel in a conference (the call task's side of `ConfBridge`): answer, hand the media
+//! leg to the room, then keep handling the dialog (BYE, re-INVITE answered locally, OPTIONS,
+//! INFO, 2xx retransmissions, operator hangup) until the call ends; then take the leg back.
+//!
+//! `Call::media` is not optional, so while the room owns the real leg the call holds a spare
+//! leg with the same negotiated media on a port of its own, which nothing reads; a
+//! re-INVITE renegotiates the spare, and the change is passed on to the room.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{MemberView, RoomCommand};
+use crate::call::media_io::{open_socket, MediaLeg};
+use crate::call::task::{rearm, Call};
+use crate::dialplan::Event;
+use crate::media::mixer::MemberId;
+
+impl Call {
+    /// Runs `ConfBridge(room)`: `Hangup` once the call has ended, `Done` (next step) when the
+    /// room could not be joined.
+    pub(in crate::call) async fn conference(&mut self, room: &str) -> Event {
+        self.answer().await;
+        if self.hung_up {
+            return Event::Hangup;
+        }
+        let spare = match open_socket(&self.shared.ports, self.shared.rtp_bind).await {
+            Ok((socket, lease)) => MediaLeg::new(
+                socket,
+                lease,
+                *self.media.negotiated(),
+                Duration::ZERO,
+                Instant::now(),
+            ),
+            Err(error) => Err(error),
+        };
+        let spare = match spare {
+            Ok(spare) => spare,
+            Err(error) => {
+                tracing::warn!(call = self.id, %error, room, "cannot join the conference");
+                return Event::Done;
+            }
+        };
+        let leg = Box::new(std::mem::replace(&mut self.media, spare));
+        let rooms = self.shared.conferences.clone();
+        let view = MemberView {
+            call: self.id,
+            caller: self.caller.clone(),
+        };
+        let commands = rooms.enter(room, view);
+        let member = MemberId(self.id);
+        let (ended, room_ended) = oneshot::channel();
+        let join = RoomCommand::Join { member, leg, ended };
+        let event = match commands.send(join).await {
+            Ok(()) => {
+                let event = self.in_conference(member, &commands, room_ended).await;
+                let (reply, back) = oneshot::channel();
+                if commands
+                    .send(RoomCommand::Leave { member, reply })
+                    .await
+                    .is_ok()
+                {
+                    if let Ok(leg) = back.await {
+                        self.media = *leg;
+                    }
+                }
+                event
+            }
+            Err(mpsc::error::SendError(command)) => {
+                tracing::error!(call = self.id, room, "conference room gone");
+                if let RoomCommand::Join { leg, .. } = command {
+                    self.media = *leg;
+                }
+                Event::Done
+            }
+        };
+        rooms.forget(room, self.id);
+        event
+    }
+
+    /// Handles the dialog while the room mixes this channel, until the call ends.
+    async fn in_conference(
+        &mut self,
+        member: MemberId,
+        commands: &mpsc::Sender<RoomCommand>,
+        mut room_ended: oneshot::Receiver<()>,
+    ) -> Event {
+        let mut negotiated = *self.media.negotiated();
+        let timer = tokio::time::sleep(Duration::from_secs(86_400));
+        tokio::pin!(timer);
+        loop {
+            if self.hung_up {
+                return Event::Hangup;
+            }
+            let deadline = [
+                self.pending_ack.as_ref().map(|p| p.next.min(p.give_up)),
+                Some(self.last_stats + Duration::from_secs(1)),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            rearm(timer.as_mut(), deadline);
+            tokio::select! {
+                event = self.events.recv() => match event {
+                    None => self.hung_up = true,
+                    Some(event) => {
+                        // A key press by SIP INFO has no use in a conference yet.
+                        let _ = Box::pin(self.on_sip_event(event)).await;
+                        if *self.media.negotiated() != negotiated {
+                            negotiated = *self.media.negotiated();
+                            let renegotiate = RoomCommand::Renegotiate { member, negotiated };
+                            let _ = commands.send(renegotiate).await;
+                        }
+                    }
+                },
+                _ = &mut room_ended => {
+                    tracing::warn!(call = self.id, "no RTP received in the conference: hanging up");
+                    self.hangup(None).await;
+                    return Event::Hangup;
+                }
+                _ = &mut timer => self.on_timers(Instant::now()).await,
+            }
+        }
+    }
+}
