@@ -65,7 +65,7 @@ wait_for_other_benchmarks() {
         mine="$mine$up "
     done
     while :; do
-        pgrep -f 'scripts/bench/(register|calls|bridge)\.sh' >"$work/others" || true
+        pgrep -f 'scripts/bench/(register|calls|bridge|conference)\.sh' >"$work/others" || true
         busy=""
         while read -r pid; do
             # Skip this script, its ancestors and its own subshells.
