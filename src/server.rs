@@ -168,7 +168,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         media_address: advertised.ip(),
         user_agent: config.sip.user_agent.clone(),
         rtp_timeout: Duration::from_secs(config.rtp.inactivity_timeout_secs),
-        conferences: crate::call::conference::ConferenceRooms::new(),
+        conferences: crate::call::conference::ConferenceRooms::new(bridges.clone()),
     };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
     let call_runtimes = CallRuntimes::per_core().map_err(ServerError::CallThreads)?;

@@ -2,7 +2,7 @@
 //! (`ConfBridge(8002)`) and send 440, 1000 and 1800 Hz. While all three are in, each phone must
 //! hear the other two tones and not its own; after the 440 Hz phone hangs up, the two left
 //! must still hear each other, and no longer the one who left. Each phone hears the join beeps,
-//! and the two left hear the leave beeps.
+//! and the two left hear the leave beeps. The room is listed as a mixing bridge while it lives.
 
 mod common;
 
@@ -96,14 +96,24 @@ fn three_phones_hear_each_other_but_not_themselves() {
             phone
         })
         .collect();
-    let all_in = wait_until(Duration::from_secs(10), || {
-        let calls = pbx.get("/api/calls").unwrap();
-        let answered = calls.as_array().map_or(0, |calls| {
-            calls.iter().filter(|c| c["state"] == "answered").count()
-        });
-        answered == 3
-    });
-    assert!(all_in, "{}\n{}", pbx.get("/api/calls").unwrap(), pbx.log());
+    // The room is listed as a mixing bridge holding the three channels.
+    let room_of_three = || {
+        let bridges = pbx.get("/api/bridges").unwrap();
+        bridges.as_array().is_some_and(|bridges| {
+            bridges.iter().any(|b| {
+                b["bridge_type"] == "mixing"
+                    && b["name"] == "8002"
+                    && b["channels"].as_array().map_or(0, Vec::len) == 3
+            })
+        })
+    };
+    let all_in = wait_until(Duration::from_secs(10), room_of_three);
+    assert!(
+        all_in,
+        "{}\n{}",
+        pbx.get("/api/bridges").unwrap(),
+        pbx.log()
+    );
     for phone in &mut running {
         assert!(
             phone.wait_exit(Duration::from_secs(40)),
@@ -113,6 +123,7 @@ fn three_phones_hear_each_other_but_not_themselves() {
         );
     }
     common::assert_no_leftovers(&pbx);
+    assert_eq!(pbx.get("/api/bridges").unwrap(), serde_json::json!([]));
 
     let recordings: Vec<(Vec<i16>, u32)> = running
         .iter()

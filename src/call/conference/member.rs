@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{MemberView, RoomCommand};
+use super::RoomCommand;
 use crate::call::media_io::{open_socket, MediaLeg};
 use crate::call::task::{rearm, Call};
 use crate::dialplan::Event;
@@ -43,11 +43,7 @@ impl Call {
         };
         let leg = Box::new(std::mem::replace(&mut self.media, spare));
         let rooms = self.shared.conferences.clone();
-        let view = MemberView {
-            call: self.id,
-            caller: self.caller.clone(),
-        };
-        let commands = rooms.enter(room, view);
+        let commands = rooms.enter(room, &self.channel);
         let member = MemberId(self.id);
         let (ended, room_ended) = oneshot::channel();
         let join = RoomCommand::Join { member, leg, ended };
@@ -74,7 +70,7 @@ impl Call {
                 Event::Done
             }
         };
-        rooms.forget(room, self.id);
+        rooms.forget(room, &self.channel);
         event
     }
 

@@ -8,56 +8,27 @@
 //! (`member.rs`), which talks to the room over a bounded command channel.
 //!
 //! [`ConferenceRooms`] is the small shared map from room name to the room's command sender and
-//! its member list, for joining and for operators ([`ConferenceRooms::views`]). Its std mutex
-//! guards only that map, for one lookup or update, never across an `.await`.
+//! its entry in the [`BridgeRegistry`] (a `mixing` bridge named after the room, so `GET
+//! /api/bridges`, `pbx ctl bridges` and the event stream show rooms and their members). Its std
+//! mutex guards only that map, for one lookup or update, never across an `.await`.
 
 mod member;
 mod room;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 use super::media_io::MediaLeg;
-use super::CallId;
+use crate::bridge::{BridgeHandle, BridgeKind, BridgeRegistry};
+use crate::channel::{ChannelHandle, ChannelId};
 use crate::media::mixer::MemberId;
 use crate::sdp::negotiate::Negotiated;
 
 /// Commands queued for one room (joins, leaves, renegotiations). When full, the member's call
 /// task waits to send: these are rare, and the room drains them between two mixing periods.
 pub const ROOM_COMMAND_CAPACITY: usize = 16;
-
-/// A bridge's id, unique within the process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct BridgeId(pub u64);
-
-/// One member of a bridge as the operator sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MemberView {
-    /// The member channel's call id.
-    pub call: CallId,
-    /// Its caller (endpoint user or trunk caller number).
-    pub caller: String,
-}
-
-/// One live bridge as the operator sees it (`GET /api/bridges`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BridgeView {
-    /// The bridge's id.
-    pub id: BridgeId,
-    /// The kind of bridge: `mixing` for a conference room.
-    pub kind: String,
-    /// The conference room's name.
-    pub room: String,
-    /// Its members, in the order they joined.
-    pub members: Vec<MemberView>,
-    /// When the bridge was created, in seconds since the Unix epoch.
-    pub created_unix: u64,
-}
 
 /// What a member's call task asks of its room.
 #[derive(Debug)]
@@ -81,144 +52,123 @@ enum RoomCommand {
     },
 }
 
-/// A room in the map.
+/// A room in the map: its task's commands, its bridge (destroyed with the entry) and members.
 #[derive(Debug)]
 struct RoomEntry {
-    id: BridgeId,
     commands: mpsc::Sender<RoomCommand>,
-    created: SystemTime,
-    members: Vec<MemberView>,
-}
-
-#[derive(Debug, Default)]
-struct Rooms {
-    by_name: HashMap<String, RoomEntry>,
-    last_id: u64,
+    bridge: BridgeHandle,
+    members: Vec<ChannelId>,
 }
 
 /// Clonable handle on the live conference rooms.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ConferenceRooms {
-    rooms: Arc<Mutex<Rooms>>,
+    rooms: Arc<Mutex<HashMap<String, RoomEntry>>>,
+    bridges: BridgeRegistry,
 }
 
 impl ConferenceRooms {
-    /// No rooms yet.
-    pub fn new() -> ConferenceRooms {
-        ConferenceRooms::default()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Rooms> {
-        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Lists `member` in room `name`, creating the room (and spawning its task on the current
-    /// runtime) when it does not exist; returns the room's command sender.
-    fn enter(&self, name: &str, member: MemberView) -> mpsc::Sender<RoomCommand> {
-        let mut rooms = self.lock();
-        let rooms = &mut *rooms;
-        let entry = rooms.by_name.entry(name.to_owned()).or_insert_with(|| {
-            rooms.last_id += 1;
-            let id = BridgeId(rooms.last_id);
-            let (commands, receiver) = mpsc::channel(ROOM_COMMAND_CAPACITY);
-            tokio::spawn(room::run(id, name.to_owned(), receiver));
-            RoomEntry {
-                id,
-                commands,
-                created: SystemTime::now(),
-                members: Vec::new(),
-            }
-        });
-        entry.members.push(member);
-        entry.commands.clone()
-    }
-
-    /// Unlists call `call` from room `name`; the last member out removes the room, whose task
-    /// ends once the leaving members have dropped their senders.
-    fn forget(&self, name: &str, call: CallId) {
-        let mut rooms = self.lock();
-        if let Some(entry) = rooms.by_name.get_mut(name) {
-            entry.members.retain(|m| m.call != call);
-            if entry.members.is_empty() {
-                rooms.by_name.remove(name);
-            }
+    /// No rooms yet; rooms are listed in `bridges` while they live.
+    pub fn new(bridges: BridgeRegistry) -> ConferenceRooms {
+        ConferenceRooms {
+            rooms: Arc::default(),
+            bridges,
         }
     }
 
-    /// Every live room, ordered by bridge id.
-    pub fn views(&self) -> Vec<BridgeView> {
-        let rooms = self.lock();
-        let mut views: Vec<BridgeView> = rooms
-            .by_name
-            .iter()
-            .map(|(name, entry)| BridgeView {
-                id: entry.id,
-                kind: "mixing".to_owned(),
-                room: name.clone(),
-                members: entry.members.clone(),
-                created_unix: entry
-                    .created
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs()),
-            })
-            .collect();
-        views.sort_by_key(|v| v.id.0);
-        views
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, RoomEntry>> {
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Enters `channel` in room `name`, creating the room (its bridge, and its task on the
+    /// current runtime) when it does not exist; returns the room's command sender.
+    fn enter(&self, name: &str, channel: &ChannelHandle) -> mpsc::Sender<RoomCommand> {
+        let mut rooms = self.lock();
+        let entry = rooms.entry(name.to_owned()).or_insert_with(|| {
+            let bridge = self.bridges.create(BridgeKind::Mixing, name);
+            let (commands, receiver) = mpsc::channel(ROOM_COMMAND_CAPACITY);
+            tokio::spawn(room::run(bridge.id().to_owned(), name.to_owned(), receiver));
+            RoomEntry {
+                commands,
+                bridge,
+                members: Vec::new(),
+            }
+        });
+        entry.bridge.enter(channel);
+        entry.members.push(channel.id().clone());
+        entry.commands.clone()
+    }
+
+    /// Takes `channel` out of room `name`; the last member out removes the room and destroys
+    /// its bridge; its task ends once the leaving members have dropped their senders.
+    fn forget(&self, name: &str, channel: &ChannelHandle) {
+        let mut rooms = self.lock();
+        if let Some(entry) = rooms.get_mut(name) {
+            entry.bridge.leave(channel);
+            entry.members.retain(|m| m != channel.id());
+            if entry.members.is_empty() {
+                rooms.remove(name);
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::time::{Instant, SystemTime};
 
-    fn member(call: CallId) -> MemberView {
-        MemberView {
+    use super::*;
+    use crate::channel::{ChannelRegistry, ChannelState, NewChannel, Party};
+    use crate::events::EventBus;
+
+    fn channel(channels: &ChannelRegistry, call: u64) -> ChannelHandle {
+        let new = NewChannel {
             call,
-            caller: format!("600{call}"),
-        }
+            endpoint: format!("600{call}"),
+            state: ChannelState::Up,
+            caller: Party::default(),
+            connected: Party::default(),
+            context: "internal".into(),
+            exten: "8002".into(),
+            sip_call_id: format!("call-{call}"),
+        };
+        channels.create(new, Instant::now(), SystemTime::now())
     }
 
     #[tokio::test]
-    async fn rooms_live_from_first_join_to_last_leave() {
-        let rooms = ConferenceRooms::new();
-        let a = rooms.enter("8002", member(1));
-        let b = rooms.enter("8002", member(2));
-        let _c = rooms.enter("other", member(3));
-        assert!(a.same_channel(&b));
-        let views = rooms.views();
-        assert_eq!(views.len(), 2);
-        assert_eq!(views[0].room, "8002");
-        assert_eq!(views[0].kind, "mixing");
-        assert_eq!(views[0].members, [member(1), member(2)]);
-        assert!(views[0].created_unix > 0);
-        rooms.forget("8002", 1);
-        assert_eq!(rooms.views()[0].members, [member(2)]);
-        rooms.forget("8002", 2);
-        let views = rooms.views();
-        assert_eq!(views.len(), 1);
-        assert_eq!(views[0].room, "other");
-        // A new first member makes a new room with a new id.
-        let d = rooms.enter("8002", member(4));
-        assert!(!d.same_channel(&a));
-        assert_eq!(rooms.views()[1].id, BridgeId(3));
-    }
-
-    #[test]
-    fn the_view_serializes_as_the_api_shows_it() {
-        let view = BridgeView {
-            id: BridgeId(7),
-            kind: "mixing".into(),
-            room: "8002".into(),
-            members: vec![member(1)],
-            created_unix: 1,
-        };
-        let json = serde_json::to_value(&view).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({
-                "id": 7, "kind": "mixing", "room": "8002",
-                "members": [{"call": 1, "caller": "6001"}], "created_unix": 1
-            })
+    async fn rooms_are_mixing_bridges_from_first_join_to_last_leave() {
+        let bus = EventBus::new(64);
+        let channels = ChannelRegistry::new(bus.clone());
+        let bridges = BridgeRegistry::new(bus);
+        let rooms = ConferenceRooms::new(bridges.clone());
+        let (one, two, three) = (
+            channel(&channels, 1),
+            channel(&channels, 2),
+            channel(&channels, 3),
         );
+        let a = rooms.enter("8002", &one);
+        let b = rooms.enter("8002", &two);
+        let _c = rooms.enter("other", &three);
+        assert!(a.same_channel(&b));
+        let mut listed = bridges.snapshots();
+        listed.sort_by(|x, y| x.name.cmp(&y.name));
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].name, "8002");
+        assert_eq!(listed[0].bridge_type, "mixing");
+        assert_eq!(listed[0].channels, [one.id().clone(), two.id().clone()]);
+        let first = listed[0].id.clone();
+        rooms.forget("8002", &one);
+        let room = |name: &str| bridges.snapshots().into_iter().find(|b| b.name == name);
+        assert_eq!(room("8002").unwrap().channels, [two.id().clone()]);
+        rooms.forget("8002", &two);
+        assert!(
+            room("8002").is_none(),
+            "the last member out destroys the bridge"
+        );
+        assert!(room("other").is_some());
+        // A new first member makes a new room.
+        let d = rooms.enter("8002", &one);
+        assert!(!d.same_channel(&a));
+        assert_ne!(room("8002").unwrap().id, first);
     }
 }

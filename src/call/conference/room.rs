@@ -14,7 +14,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
-use super::{BridgeId, RoomCommand};
+use super::RoomCommand;
 use crate::call::media_io::{MediaEvent, MediaLeg};
 use crate::media::jitter::{Frame, JitterBuffer, JitterConfig};
 use crate::media::mixer::{beeps, MemberId, Mixer};
@@ -39,7 +39,8 @@ struct Member {
 
 /// The room's state, owned by its task.
 struct Room {
-    id: BridgeId,
+    /// The bridge's id, for logs.
+    id: String,
     name: String,
     mixer: Mixer,
     members: Vec<Member>,
@@ -49,7 +50,7 @@ struct Room {
 }
 
 /// Runs room `name` until every sender of `commands` is gone.
-pub(super) async fn run(id: BridgeId, name: String, mut commands: mpsc::Receiver<RoomCommand>) {
+pub(super) async fn run(id: String, name: String, mut commands: mpsc::Receiver<RoomCommand>) {
     let (count, on, off) = BEEPS;
     let mut room = Room {
         id,
@@ -60,7 +61,7 @@ pub(super) async fn run(id: BridgeId, name: String, mut commands: mpsc::Receiver
         leave_tone: beeps(LEAVE_TONE_HZ, count, on, off, TONE_AMPLITUDE).into(),
         pcm: [0; FRAME_SAMPLES],
     };
-    tracing::info!(bridge = id.0, room = %room.name, "conference room created");
+    tracing::info!(bridge = %room.id, room = %room.name, "conference room created");
     let mut ticker = tokio::time::interval(FRAME_DURATION);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
@@ -73,7 +74,7 @@ pub(super) async fn run(id: BridgeId, name: String, mut commands: mpsc::Receiver
             _ = ticker.tick() => room.mix_period(Instant::now()),
         }
     }
-    tracing::info!(bridge = id.0, room = %room.name, "conference room closed");
+    tracing::info!(bridge = %room.id, room = %room.name, "conference room closed");
 }
 
 impl Room {
@@ -83,15 +84,15 @@ impl Room {
                 let jitter = match JitterBuffer::new(JitterConfig::default()) {
                     Ok(jitter) => jitter,
                     Err(error) => {
-                        tracing::error!(bridge = self.id.0, %error, "jitter buffer refused");
+                        tracing::error!(bridge = %self.id, %error, "jitter buffer refused");
                         return;
                     }
                 };
                 if let Err(error) = self.mixer.add(member) {
-                    tracing::warn!(bridge = self.id.0, call = member.0, %error, "join refused");
+                    tracing::warn!(bridge = %self.id, call = member.0, %error, "join refused");
                     return;
                 }
-                tracing::info!(bridge = self.id.0, room = %self.name, call = member.0, codec = leg.negotiated().codec.encoding_name(), "joined the conference");
+                tracing::info!(bridge = %self.id, room = %self.name, call = member.0, codec = leg.negotiated().codec.encoding_name(), "joined the conference");
                 self.members.push(Member {
                     id: member,
                     leg,
@@ -106,7 +107,7 @@ impl Room {
                 };
                 let gone = self.members.swap_remove(index);
                 self.mixer.remove(member);
-                tracing::info!(bridge = self.id.0, room = %self.name, call = member.0, "left the conference");
+                tracing::info!(bridge = %self.id, room = %self.name, call = member.0, "left the conference");
                 if !self.members.is_empty() {
                     self.mixer.announce(self.leave_tone.clone());
                 }
@@ -135,7 +136,7 @@ impl Room {
                 && m.leg.handle_timeout(now) == Some(MediaEvent::Inactive)
             {
                 if let Some(ended) = m.ended.take() {
-                    tracing::warn!(bridge = self.id.0, call = m.id.0, "no RTP from a member");
+                    tracing::warn!(bridge = %self.id, call = m.id.0, "no RTP from a member");
                     let _ = ended.send(());
                 }
             }
