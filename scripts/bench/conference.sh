@@ -132,18 +132,26 @@ done
 curl -sf "$api/api/health" >/dev/null || { keep=1; die "pbx did not answer on $api within 20 s"; }
 sleep 1
 idle_rss=$(rss_kib)
+# The pbx's own CPU without any call (SIP task, timers), over a window as long as the steps'.
+read -r idle_ns_before _ <<<"$(cpu_read)"
+idle_t0=$(date +%s.%N)
+sleep "$steady_secs"
+read -r idle_ns_after _ <<<"$(cpu_read)"
+idle_secs=$(awk -v a="$idle_t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+idle_ns_per_sec=$(ratio $((idle_ns_after - idle_ns_before)) "$idle_secs" %.0f 1)
 
 echo "pbx conference benchmark: $pbx_bin ($("$pbx_bin" --version 2>/dev/null || echo unknown version))"
 echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "pbx: pid $pbx_pid, sip 127.0.0.1:$sip_port, rtp $rtp_min-$rtp_max, log level $log_level, idle RSS $idle_rss KiB"
+echo "pbx: pid $pbx_pid, sip 127.0.0.1:$sip_port, rtp $rtp_min-$rtp_max, log level $log_level, idle RSS $idle_rss KiB,"
+echo "idle CPU $(ratio "$idle_ns_per_sec" 1 %.2f 1e-7) % of a core"
 echo "members: SIPp callers (rtp_stream of mu-law packets, 20 ms apart) dial 8002 = ConfBridge(8002)"
 echo "at $ramp_rate calls/s; steady window ${steady_secs} s with every member in"
 echo
 
-row='%7s %7s %7s %9s %11s %9s %8s %8s %8s %5s\n'
+row='%7s %7s %7s %9s %9s %11s %9s %8s %8s %8s %5s\n'
 # shellcheck disable=SC2059 # the format is the fixed $row
-printf "$row" "members" "calls" "steady" "CPU us/" "% of a core" "pbx" "RSS KiB" "pkts in" "pkts out" "log" \
-    "" "ok" "s" "member-s" "/member" "CPU %" "/member" "/mem-s" "/mem-s" "warn+"
+printf "$row" "members" "calls" "steady" "CPU us/" "net us/" "% of a core" "pbx" "RSS KiB" "pkts in" "pkts out" "log" \
+    "" "ok" "s" "member-s" "member-s" "/member" "CPU %" "/member" "/mem-s" "/mem-s" "warn+"
 any_failure=0
 for n in $steps; do
     wait_for_other_benchmarks
@@ -169,7 +177,7 @@ for n in $steps; do
         [ "$in_room" -ge "$n" ] && break
         sleep 0.1
     done
-    steady="n/a" cpu_us="n/a" core="n/a" busy="n/a" rss_member="n/a"
+    steady="n/a" cpu_us="n/a" net_us="n/a" core="n/a" busy="n/a" rss_member="n/a"
     if [ "$in_room" -ge "$n" ]; then
         sleep 2
         read -r ns_before _ <<<"$(cpu_read)"
@@ -183,6 +191,8 @@ for n in $steps; do
         steady=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
         member_secs=$(awk -v s="$steady" -v n="$n" 'BEGIN { print s * n }')
         cpu_us=$(ratio $((ns_after - ns_before)) "$member_secs" %.1f 1e-3)
+        net_ns=$(awk -v d=$((ns_after - ns_before)) -v i="$idle_ns_per_sec" -v s="$steady" 'BEGIN { printf "%.0f", d - i * s }')
+        net_us=$(ratio "$net_ns" "$member_secs" %.1f 1e-3)
         core=$(ratio $((ns_after - ns_before)) "$member_secs" %.3f 1e-7)
         busy=$(ratio $((ns_after - ns_before)) "$steady" %.1f 1e-7)
         rss_member=$(ratio $((rss - idle_rss)) "$n" %.0f 1)
@@ -210,7 +220,7 @@ for n in $steps; do
             }
         } END { if (n) printf "%.1f %.1f\n", r / n / secs, o / n / secs; else print "n/a n/a" }' "$step_dir/pbx.log")"
     # shellcheck disable=SC2059 # the format is the fixed $row
-    printf "$row" "$n" "$ok" "$steady" "$cpu_us" "$core" "$busy" "$rss_member" "$pin" "$pout" "$warnings"
+    printf "$row" "$n" "$ok" "$steady" "$cpu_us" "$net_us" "$core" "$busy" "$rss_member" "$pin" "$pout" "$warnings"
     if [ "$ok" -lt "$n" ] || [ "$warnings" -gt 0 ]; then
         any_failure=1
     fi
@@ -220,10 +230,11 @@ echo
 echo "calls ok = SIPp successful calls. steady s = the measured window, every member in the room."
 echo "CPU us/member-s = the pbx's on-CPU time in the window / (window x members): what one member"
 echo "costs per second of mixing (reading its packets, jitter buffer, mix, encode, send; the call"
-echo "tasks' idle timers included); % of a core/member = the same as a share of one core; pbx CPU %"
-echo "= the pbx's CPU over the window, in % of one core. RSS KiB/member = (RSS in the window - idle"
-echo "RSS) / members. pkts in/out per member-second = each member leg's packet counters (pbx log)"
-echo "over its call (about 50 each way when media flowed the whole call)."
+echo "tasks' idle timers included); net = the same less the idle pbx's CPU over the window;"
+echo "% of a core/member = the gross figure as a share of one core; pbx CPU % = the pbx's CPU over"
+echo "the window, in % of one core. RSS KiB/member = (RSS in the window - idle RSS) / members."
+echo "pkts in/out per member-second = each member leg's packet counters (pbx log) over its call"
+echo "(about 50 each way when media flowed the whole call)."
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$any_failure" = 1 ]; then
     keep=1
