@@ -1,4 +1,4 @@
-//! Conference rooms: three baresip phones (one of them A-law only) dial 8002
+//! Conference rooms: three baresip phones (one A-law only, one sending 40 ms packets) dial 8002
 //! (`ConfBridge(8002)`) and send 440, 1000 and 1800 Hz. While all three are in, each phone must
 //! hear the other two tones and not its own; after the 440 Hz phone hangs up, the two left
 //! must still hear each other, and no longer the one who left. Each phone hears the join beeps,
@@ -71,7 +71,7 @@ fn three_phones_hear_each_other_but_not_themselves() {
     let phones = [
         ("6001", "", 440.0, 14),
         ("6002", ";audio_codecs=PCMA/8000/1", 1000.0, 26),
-        ("6003", ";audio_codecs=PCMU/8000/1", 1800.0, 26),
+        ("6003", ";audio_codecs=PCMU/8000/1;ptime=40", 1800.0, 26),
     ];
     let mut running: Vec<Baresip> = phones
         .iter()

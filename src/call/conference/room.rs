@@ -1,8 +1,11 @@
 //! The room task: owns the mixer and, while they are members, the channels' media legs. Every
 //! frame period it reads every member's socket into that member's jitter buffer, plays one
 //! frame out of each buffer into the mixer, mixes, and sends each member its mix encoded in
-//! the member's codec (mu-law and A-law members mix together). Between periods it takes
-//! joins, leaves and renegotiations from the members' call tasks.
+//! the member's codec (mu-law and A-law members mix together). A member whose `a=ptime` is not
+//! 20 ms is re-framed both ways: its jitter buffer holds packets of its own length, played
+//! out as often as the 20 ms mixer needs, and its mixes are gathered into packets of that
+//! length. Between periods the task takes joins, leaves and renegotiations from the members'
+//! call tasks.
 //!
 //! Sockets are read once per period rather than on each packet's arrival: one wake-up per
 //! room per 20 ms whatever the number of members, and the jitter buffer absorbs the
@@ -15,10 +18,11 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
 use super::RoomCommand;
-use crate::call::media_io::{MediaEvent, MediaLeg};
-use crate::media::jitter::{Frame, JitterBuffer, JitterConfig};
+use crate::call::media_io::{MediaEvent, MediaLeg, MAX_PACKET_SAMPLES};
+use crate::media::jitter::{JitterBuffer, JitterConfig};
 use crate::media::mixer::{beeps, MemberId, Mixer};
 use crate::media::player::{FRAME_DURATION, FRAME_SAMPLES};
+use crate::media::reframe::Reframer;
 
 /// Pitch of the join tone's beeps.
 const JOIN_TONE_HZ: f64 = 620.0;
@@ -29,11 +33,19 @@ const BEEPS: (usize, usize, usize) = (2, 120, 80);
 /// Peak amplitude of the tones (about -12 dBFS).
 const TONE_AMPLITUDE: i16 = 8000;
 
-/// One member: its leg and the buffer its decoded audio waits in for the mixer.
+/// Samples a member's re-framing buffers hold: a 20 ms frame short of a packet, plus a packet.
+const REFRAME_CAPACITY: usize = 2 * MAX_PACKET_SAMPLES;
+
+/// One member: its leg, the buffer its decoded audio waits in for the mixer, and the FIFOs
+/// between its packet length and the mixer's 20 ms frames.
 struct Member {
     id: MemberId,
     leg: Box<MediaLeg>,
+    /// Samples per packet at the member's `a=ptime`.
+    packet: usize,
     jitter: JitterBuffer,
+    inbox: Reframer,
+    outbox: Reframer,
     ended: Option<oneshot::Sender<()>>,
 }
 
@@ -47,6 +59,7 @@ struct Room {
     join_tone: Arc<[i16]>,
     leave_tone: Arc<[i16]>,
     pcm: [i16; FRAME_SAMPLES],
+    packet_pcm: [i16; MAX_PACKET_SAMPLES],
 }
 
 /// Runs room `name` until every sender of `commands` is gone.
@@ -60,6 +73,7 @@ pub(super) async fn run(id: String, name: String, mut commands: mpsc::Receiver<R
         join_tone: beeps(JOIN_TONE_HZ, count, on, off, TONE_AMPLITUDE).into(),
         leave_tone: beeps(LEAVE_TONE_HZ, count, on, off, TONE_AMPLITUDE).into(),
         pcm: [0; FRAME_SAMPLES],
+        packet_pcm: [0; MAX_PACKET_SAMPLES],
     };
     tracing::info!(bridge = %room.id, room = %room.name, "conference room created");
     let mut ticker = tokio::time::interval(FRAME_DURATION);
@@ -81,7 +95,12 @@ impl Room {
     fn on_command(&mut self, command: RoomCommand) {
         match command {
             RoomCommand::Join { member, leg, ended } => {
-                let jitter = match JitterBuffer::new(JitterConfig::default()) {
+                let packet = leg.packet_samples();
+                let config = JitterConfig {
+                    frame_samples: packet,
+                    ..JitterConfig::default()
+                };
+                let jitter = match JitterBuffer::new(config) {
                     Ok(jitter) => jitter,
                     Err(error) => {
                         tracing::error!(bridge = %self.id, %error, "jitter buffer refused");
@@ -92,11 +111,14 @@ impl Room {
                     tracing::warn!(bridge = %self.id, call = member.0, %error, "join refused");
                     return;
                 }
-                tracing::info!(bridge = %self.id, room = %self.name, call = member.0, codec = leg.negotiated().codec.encoding_name(), "joined the conference");
+                tracing::info!(bridge = %self.id, room = %self.name, call = member.0, codec = leg.negotiated().codec.encoding_name(), packet, "joined the conference");
                 self.members.push(Member {
                     id: member,
                     leg,
+                    packet,
                     jitter,
+                    inbox: Reframer::new(REFRAME_CAPACITY),
+                    outbox: Reframer::new(REFRAME_CAPACITY),
                     ended: Some(ended),
                 });
                 self.mixer.announce(self.join_tone.clone());
@@ -126,11 +148,19 @@ impl Room {
         for m in &mut self.members {
             // Key presses are consumed here: a conference has no use for them yet.
             let _ = m.leg.receive_audio(&mut m.jitter, now);
-            match m.jitter.pop(now, &mut self.pcm) {
-                Ok(Frame::Silence) | Err(_) => {}
-                Ok(_) => {
-                    self.mixer.set_input(m.id, &self.pcm);
+            // Play out as many of the member's packets as this 20 ms frame needs (none, one or
+            // more when its ptime is not 20 ms); silence and concealment come out as samples.
+            while m.inbox.len() < FRAME_SAMPLES {
+                let out = &mut self.packet_pcm[..m.packet];
+                if m.jitter.pop(now, out).is_err() {
+                    out.fill(0);
                 }
+                if !m.inbox.push(out) {
+                    break;
+                }
+            }
+            if m.inbox.pop(&mut self.pcm) {
+                self.mixer.set_input(m.id, &self.pcm);
             }
             if m.leg.poll_timeout().is_some_and(|due| due <= now)
                 && m.leg.handle_timeout(now) == Some(MediaEvent::Inactive)
@@ -146,8 +176,14 @@ impl Room {
         }
         self.mixer.mix();
         for m in &mut self.members {
-            if let Some(mix) = self.mixer.output(m.id) {
-                m.leg.send_audio(mix, now);
+            let Some(mix) = self.mixer.output(m.id) else {
+                continue;
+            };
+            m.outbox.push(mix);
+            while m.outbox.len() >= m.packet {
+                let packet = &mut self.packet_pcm[..m.packet];
+                m.outbox.pop(packet);
+                m.leg.send_audio(packet, now);
             }
         }
     }
