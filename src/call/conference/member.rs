@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::RoomCommand;
+use super::{MemberEnd, RoomCommand};
 use crate::call::media_io::{open_socket, MediaLeg};
 use crate::call::task::{rearm, Call};
 use crate::dialplan::Event;
@@ -18,7 +18,7 @@ use crate::media::mixer::MemberId;
 
 impl Call {
     /// Runs `ConfBridge(room)`: `Hangup` once the call has ended, `Done` (next step) when the
-    /// room could not be joined.
+    /// room could not be joined (no spare port, room full).
     pub(in crate::call) async fn conference(&mut self, room: &str) -> Event {
         self.answer().await;
         if self.hung_up {
@@ -79,7 +79,7 @@ impl Call {
         &mut self,
         member: MemberId,
         commands: &mpsc::Sender<RoomCommand>,
-        mut room_ended: oneshot::Receiver<()>,
+        mut room_ended: oneshot::Receiver<MemberEnd>,
     ) -> Event {
         let mut negotiated = *self.media.negotiated();
         let timer = tokio::time::sleep(Duration::from_secs(86_400));
@@ -109,8 +109,13 @@ impl Call {
                         }
                     }
                 },
-                _ = &mut room_ended => {
-                    tracing::warn!(call = self.id, "no RTP received in the conference: hanging up");
+                end = &mut room_ended => {
+                    if let Ok(MemberEnd::Refused(leg)) = end {
+                        tracing::warn!(call = self.id, "the conference refused the call (full)");
+                        self.media = *leg;
+                        return Event::Done;
+                    }
+                    tracing::warn!(call = self.id, "no RTP in the conference (or the room is gone): hanging up");
                     self.hangup(None).await;
                     return Event::Hangup;
                 }

@@ -33,12 +33,12 @@ pub const ROOM_COMMAND_CAPACITY: usize = 16;
 /// What a member's call task asks of its room.
 #[derive(Debug)]
 enum RoomCommand {
-    /// Mix this channel in from now on; the room owns `leg` until it leaves. `ended` is
-    /// fired when the member's media went silent for the inactivity timeout.
+    /// Mix this channel in from now on; the room owns `leg` until it leaves. `ended` tells
+    /// the member when the room lets it go on its own.
     Join {
         member: MemberId,
         leg: Box<MediaLeg>,
-        ended: oneshot::Sender<()>,
+        ended: oneshot::Sender<MemberEnd>,
     },
     /// Stop mixing this channel and hand its leg back.
     Leave {
@@ -50,6 +50,15 @@ enum RoomCommand {
         member: MemberId,
         negotiated: Negotiated,
     },
+}
+
+/// Why a room let a member go on its own.
+#[derive(Debug)]
+enum MemberEnd {
+    /// The room could not take the member (full): its leg, handed back.
+    Refused(Box<MediaLeg>),
+    /// No RTP came from the member for the inactivity timeout.
+    Inactive,
 }
 
 /// A room in the map: its task's commands, its bridge (destroyed with the entry) and members.

@@ -17,7 +17,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
-use super::RoomCommand;
+use super::{MemberEnd, RoomCommand};
 use crate::call::media_io::{MediaEvent, MediaLeg, MAX_PACKET_SAMPLES};
 use crate::media::jitter::{JitterBuffer, JitterConfig};
 use crate::media::mixer::{beeps, MemberId, Mixer};
@@ -46,7 +46,7 @@ struct Member {
     jitter: JitterBuffer,
     inbox: Reframer,
     outbox: Reframer,
-    ended: Option<oneshot::Sender<()>>,
+    ended: Option<oneshot::Sender<MemberEnd>>,
 }
 
 /// The room's state, owned by its task.
@@ -104,11 +104,13 @@ impl Room {
                     Ok(jitter) => jitter,
                     Err(error) => {
                         tracing::error!(bridge = %self.id, %error, "jitter buffer refused");
+                        let _ = ended.send(MemberEnd::Refused(leg));
                         return;
                     }
                 };
                 if let Err(error) = self.mixer.add(member) {
                     tracing::warn!(bridge = %self.id, call = member.0, %error, "join refused");
+                    let _ = ended.send(MemberEnd::Refused(leg));
                     return;
                 }
                 tracing::info!(bridge = %self.id, room = %self.name, call = member.0, codec = leg.negotiated().codec.encoding_name(), packet, "joined the conference");
@@ -167,7 +169,7 @@ impl Room {
             {
                 if let Some(ended) = m.ended.take() {
                     tracing::warn!(bridge = %self.id, call = m.id.0, "no RTP from a member");
-                    let _ = ended.send(());
+                    let _ = ended.send(MemberEnd::Inactive);
                 }
             }
         }
