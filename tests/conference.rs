@@ -114,6 +114,18 @@ fn three_phones_hear_each_other_but_not_themselves() {
         pbx.get("/api/bridges").unwrap(),
         pbx.log()
     );
+    // The members' channels show the RTP the room receives and sends for them.
+    let media_counted = wait_until(Duration::from_secs(5), || {
+        let channels = pbx.get("/api/channels").unwrap();
+        let flowing = |c: &serde_json::Value| {
+            c["media"]["packets_in"].as_u64() > Some(50)
+                && c["media"]["packets_out"].as_u64() > Some(50)
+        };
+        channels
+            .as_array()
+            .is_some_and(|c| c.len() == 3 && c.iter().all(flowing))
+    });
+    assert!(media_counted, "{}", pbx.get("/api/channels").unwrap());
     for phone in &mut running {
         assert!(
             phone.wait_exit(Duration::from_secs(40)),

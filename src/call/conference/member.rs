@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{MemberEnd, RoomCommand};
 use crate::call::media_io::{open_socket, MediaLeg};
 use crate::call::task::{rearm, Call};
+use crate::channel::MediaStats;
 use crate::dialplan::Event;
 use crate::media::mixer::MemberId;
 
@@ -74,6 +75,28 @@ impl Call {
         event
     }
 
+    /// Publishes the statistics of the leg the room owns (the call's own leg is a spare now).
+    async fn publish_room_stats(&self, member: MemberId, commands: &mpsc::Sender<RoomCommand>) {
+        let (reply, stats) = oneshot::channel();
+        if commands
+            .send(RoomCommand::Stats { member, reply })
+            .await
+            .is_err()
+        {
+            return;
+        }
+        if let Ok(stats) = stats.await {
+            self.channel.update(|v| {
+                v.media = MediaStats {
+                    packets_in: stats.packets_received,
+                    packets_out: stats.packets_sent,
+                    lost: stats.lost,
+                    jitter_ms: stats.jitter_ms,
+                }
+            });
+        }
+    }
+
     /// Handles the dialog while the room mixes this channel, until the call ends.
     async fn in_conference(
         &mut self,
@@ -119,7 +142,16 @@ impl Call {
                     self.hangup(None).await;
                     return Event::Hangup;
                 }
-                _ = &mut timer => self.on_timers(Instant::now()).await,
+                _ = &mut timer => {
+                    let now = Instant::now();
+                    if self.pending_ack.is_some() {
+                        self.retransmit_2xx(now).await;
+                    }
+                    if now >= self.last_stats + Duration::from_secs(1) {
+                        self.last_stats = now;
+                        self.publish_room_stats(member, commands).await;
+                    }
+                }
             }
         }
     }

@@ -24,6 +24,7 @@ use super::media_io::MediaLeg;
 use crate::bridge::{BridgeHandle, BridgeKind, BridgeRegistry};
 use crate::channel::{ChannelHandle, ChannelId};
 use crate::media::mixer::MemberId;
+use crate::media::session::SessionStats;
 use crate::sdp::negotiate::Negotiated;
 
 /// Commands queued for one room (joins, leaves, renegotiations). When full, the member's call
@@ -44,6 +45,11 @@ enum RoomCommand {
     Leave {
         member: MemberId,
         reply: oneshot::Sender<Box<MediaLeg>>,
+    },
+    /// The member's RTP statistics, for its channel's listing.
+    Stats {
+        member: MemberId,
+        reply: oneshot::Sender<SessionStats>,
     },
     /// The member's dialog renegotiated its media (re-INVITE: hold, new address).
     Renegotiate {

@@ -137,6 +137,11 @@ impl Room {
                 }
                 let _ = reply.send(gone.leg);
             }
+            RoomCommand::Stats { member, reply } => {
+                if let Some(m) = self.members.iter().find(|m| m.id == member) {
+                    let _ = reply.send(m.leg.stats());
+                }
+            }
             RoomCommand::Renegotiate { member, negotiated } => {
                 if let Some(m) = self.members.iter_mut().find(|m| m.id == member) {
                     m.leg.renegotiate(negotiated);
