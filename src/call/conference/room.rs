@@ -195,3 +195,148 @@ impl Room {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use tokio::net::UdpSocket;
+
+    use super::*;
+    use crate::call::media_io::open_socket;
+    use crate::media::codec::g711::{alaw_to_linear, linear_to_ulaw};
+    use crate::media::codec::CodecKind;
+    use crate::media::ports::PortPool;
+    use crate::media::rtp::{MediaTime, PayloadType, RtpHeader, SeqNo, Ssrc};
+    use crate::sdp::negotiate::{Direction, Negotiated};
+
+    /// A leg on a leased loopback port whose peer is `phone`.
+    async fn leg(pool: &PortPool, codec: CodecKind, phone: SocketAddr) -> Box<MediaLeg> {
+        let (socket, lease) = open_socket(pool, "127.0.0.1".parse().unwrap())
+            .await
+            .unwrap();
+        let negotiated = Negotiated {
+            codec,
+            payload_type: codec.static_payload_type(),
+            telephone_event_pt: Some(101),
+            remote: Some(phone),
+            ptime_ms: 20,
+            direction: Direction::SendRecv,
+        };
+        Box::new(MediaLeg::new(socket, lease, negotiated, Duration::ZERO, Instant::now()).unwrap())
+    }
+
+    /// One RTP packet from a phone: `pt`, `seq`, 160 samples per packet.
+    fn packet(pt: u8, seq: u16, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![0u8; 12 + payload.len()];
+        let header = RtpHeader {
+            marker: false,
+            payload_type: PayloadType::new(pt).unwrap(),
+            sequence: SeqNo(seq),
+            timestamp: MediaTime(u32::from(seq) * 160),
+            ssrc: Ssrc(0x1234),
+        };
+        header.write(&mut out).unwrap();
+        out[12..].copy_from_slice(payload);
+        out
+    }
+
+    /// RMS of the A-law packets `phone` receives in `window` after discarding those of `skip`.
+    async fn heard_rms(phone: &UdpSocket, skip: Duration, window: Duration) -> f64 {
+        let mut buf = [0u8; 2048];
+        let skip_until = tokio::time::Instant::now() + skip;
+        while let Ok(Ok(_)) = tokio::time::timeout_at(skip_until, phone.recv(&mut buf)).await {}
+        let until = skip_until + window;
+        let (mut sum, mut count) = (0f64, 0usize);
+        while let Ok(Ok(n)) = tokio::time::timeout_at(until, phone.recv(&mut buf)).await {
+            for &code in &buf[12..n] {
+                sum += f64::from(alaw_to_linear(code)).powi(2);
+                count += 1;
+            }
+        }
+        assert!(count > 0, "nothing heard");
+        (sum / count as f64).sqrt()
+    }
+
+    #[tokio::test]
+    async fn audio_is_mixed_across_codecs_and_key_presses_are_not() {
+        let pool = PortPool::new(47000, 47999).unwrap();
+        let phone_a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let phone_b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let a = leg(&pool, CodecKind::Pcmu, phone_a.local_addr().unwrap()).await;
+        let b = leg(&pool, CodecKind::Pcma, phone_b.local_addr().unwrap()).await;
+        let a_port = a.port();
+        let (commands, receiver) = mpsc::channel(4);
+        let room = tokio::spawn(run("test".into(), "r".into(), receiver));
+        let (ended_a, _a_end) = oneshot::channel();
+        let (ended_b, _b_end) = oneshot::channel();
+        for (member, leg, ended) in [(MemberId(1), a, ended_a), (MemberId(2), b, ended_b)] {
+            commands
+                .send(RoomCommand::Join { member, leg, ended })
+                .await
+                .unwrap();
+        }
+        let to_a = SocketAddr::from(([127, 0, 0, 1], a_port));
+        // Phone A presses a key (RFC 4733, 1.2 s): B hears silence once the join beeps end.
+        let sender = async {
+            for seq in 0..60u16 {
+                let event = [5, 10, 0, 160];
+                phone_a
+                    .send_to(&packet(101, seq, &event), to_a)
+                    .await
+                    .unwrap();
+                tokio::time::sleep(FRAME_DURATION).await;
+            }
+        };
+        let listener = heard_rms(
+            &phone_b,
+            Duration::from_millis(600),
+            Duration::from_millis(500),
+        );
+        let (_, during_key) = tokio::join!(sender, listener);
+        assert!(
+            during_key < 50.0,
+            "a key press was mixed as audio: {during_key}"
+        );
+        // Then it talks (mu-law): B hears it, in A-law.
+        let sender = async {
+            for seq in 60..110u16 {
+                let frame: Vec<u8> = (0..160)
+                    .map(|n| {
+                        let phase = 2.0 * std::f64::consts::PI * 1000.0 * f64::from(n) / 8000.0;
+                        linear_to_ulaw((8000.0 * phase.sin()) as i16)
+                    })
+                    .collect();
+                phone_a
+                    .send_to(&packet(0, seq, &frame), to_a)
+                    .await
+                    .unwrap();
+                tokio::time::sleep(FRAME_DURATION).await;
+            }
+        };
+        let listener = heard_rms(
+            &phone_b,
+            Duration::from_millis(300),
+            Duration::from_millis(500),
+        );
+        let (_, during_talk) = tokio::join!(sender, listener);
+        assert!(
+            during_talk > 3000.0,
+            "A's audio did not reach B: {during_talk}"
+        );
+        // Leaving hands the leg back; the room ends when its senders are gone.
+        let (reply, back) = oneshot::channel();
+        let member = MemberId(1);
+        commands
+            .send(RoomCommand::Leave { member, reply })
+            .await
+            .unwrap();
+        assert_eq!(back.await.unwrap().port(), a_port);
+        drop(commands);
+        tokio::time::timeout(Duration::from_secs(1), room)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
