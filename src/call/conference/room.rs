@@ -211,8 +211,13 @@ mod tests {
     use crate::media::rtp::{MediaTime, PayloadType, RtpHeader, SeqNo, Ssrc};
     use crate::sdp::negotiate::{Direction, Negotiated};
 
-    /// A leg on a leased loopback port whose peer is `phone`.
-    async fn leg(pool: &PortPool, codec: CodecKind, phone: SocketAddr) -> Box<MediaLeg> {
+    /// A leg on a leased loopback port whose peer is `phone`, with packets of `ptime_ms`.
+    async fn leg(
+        pool: &PortPool,
+        codec: CodecKind,
+        phone: SocketAddr,
+        ptime_ms: u32,
+    ) -> Box<MediaLeg> {
         let (socket, lease) = open_socket(pool, "127.0.0.1".parse().unwrap())
             .await
             .unwrap();
@@ -221,20 +226,20 @@ mod tests {
             payload_type: codec.static_payload_type(),
             telephone_event_pt: Some(101),
             remote: Some(phone),
-            ptime_ms: 20,
+            ptime_ms,
             direction: Direction::SendRecv,
         };
         Box::new(MediaLeg::new(socket, lease, negotiated, Duration::ZERO, Instant::now()).unwrap())
     }
 
-    /// One RTP packet from a phone: `pt`, `seq`, 160 samples per packet.
-    fn packet(pt: u8, seq: u16, payload: &[u8]) -> Vec<u8> {
+    /// One RTP packet from a phone: `pt`, `seq`, `samples` per packet.
+    fn packet(pt: u8, seq: u16, samples: u32, payload: &[u8]) -> Vec<u8> {
         let mut out = vec![0u8; 12 + payload.len()];
         let header = RtpHeader {
             marker: false,
             payload_type: PayloadType::new(pt).unwrap(),
             sequence: SeqNo(seq),
-            timestamp: MediaTime(u32::from(seq) * 160),
+            timestamp: MediaTime(u32::from(seq) * samples),
             ssrc: Ssrc(0x1234),
         };
         header.write(&mut out).unwrap();
@@ -242,14 +247,16 @@ mod tests {
         out
     }
 
-    /// RMS of the A-law packets `phone` receives in `window` after discarding those of `skip`.
-    async fn heard_rms(phone: &UdpSocket, skip: Duration, window: Duration) -> f64 {
+    /// RMS of the A-law packets `phone` receives in `window` after discarding those of `skip`;
+    /// every packet must carry `samples`.
+    async fn heard_rms(phone: &UdpSocket, skip: Duration, window: Duration, samples: usize) -> f64 {
         let mut buf = [0u8; 2048];
         let skip_until = tokio::time::Instant::now() + skip;
         while let Ok(Ok(_)) = tokio::time::timeout_at(skip_until, phone.recv(&mut buf)).await {}
         let until = skip_until + window;
         let (mut sum, mut count) = (0f64, 0usize);
         while let Ok(Ok(n)) = tokio::time::timeout_at(until, phone.recv(&mut buf)).await {
+            assert_eq!(n - 12, samples, "packet length");
             for &code in &buf[12..n] {
                 sum += f64::from(alaw_to_linear(code)).powi(2);
                 count += 1;
@@ -260,12 +267,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn audio_is_mixed_across_codecs_and_key_presses_are_not() {
+    async fn audio_is_mixed_across_codecs_and_ptimes_but_key_presses_are_not() {
         let pool = PortPool::new(47000, 47999).unwrap();
         let phone_a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let phone_b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let a = leg(&pool, CodecKind::Pcmu, phone_a.local_addr().unwrap()).await;
-        let b = leg(&pool, CodecKind::Pcma, phone_b.local_addr().unwrap()).await;
+        // A sends 30 ms packets, B takes 40 ms ones: both are re-framed around the 20 ms mixer.
+        let a = leg(&pool, CodecKind::Pcmu, phone_a.local_addr().unwrap(), 30).await;
+        let b = leg(&pool, CodecKind::Pcma, phone_b.local_addr().unwrap(), 40).await;
         let a_port = a.port();
         let (commands, receiver) = mpsc::channel(4);
         let room = tokio::spawn(run("test".into(), "r".into(), receiver));
@@ -280,19 +288,20 @@ mod tests {
         let to_a = SocketAddr::from(([127, 0, 0, 1], a_port));
         // Phone A presses a key (RFC 4733, 1.2 s): B hears silence once the join beeps end.
         let sender = async {
-            for seq in 0..60u16 {
-                let event = [5, 10, 0, 160];
+            for seq in 0..40u16 {
+                let event = [5, 10, 0, 240];
                 phone_a
-                    .send_to(&packet(101, seq, &event), to_a)
+                    .send_to(&packet(101, seq, 240, &event), to_a)
                     .await
                     .unwrap();
-                tokio::time::sleep(FRAME_DURATION).await;
+                tokio::time::sleep(Duration::from_millis(30)).await;
             }
         };
         let listener = heard_rms(
             &phone_b,
             Duration::from_millis(600),
             Duration::from_millis(500),
+            320,
         );
         let (_, during_key) = tokio::join!(sender, listener);
         assert!(
@@ -301,24 +310,25 @@ mod tests {
         );
         // Then it talks (mu-law): B hears it, in A-law.
         let sender = async {
-            for seq in 60..110u16 {
-                let frame: Vec<u8> = (0..160)
+            for seq in 40..75u16 {
+                let frame: Vec<u8> = (0..240)
                     .map(|n| {
                         let phase = 2.0 * std::f64::consts::PI * 1000.0 * f64::from(n) / 8000.0;
                         linear_to_ulaw((8000.0 * phase.sin()) as i16)
                     })
                     .collect();
                 phone_a
-                    .send_to(&packet(0, seq, &frame), to_a)
+                    .send_to(&packet(0, seq, 240, &frame), to_a)
                     .await
                     .unwrap();
-                tokio::time::sleep(FRAME_DURATION).await;
+                tokio::time::sleep(Duration::from_millis(30)).await;
             }
         };
         let listener = heard_rms(
             &phone_b,
             Duration::from_millis(300),
             Duration::from_millis(500),
+            320,
         );
         let (_, during_talk) = tokio::join!(sender, listener);
         assert!(
