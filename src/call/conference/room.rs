@@ -7,9 +7,11 @@
 //! length. Between periods the task takes joins, leaves and renegotiations from the members'
 //! call tasks.
 //!
-//! Sockets are read once per period rather than on each packet's arrival: one wake-up per
-//! room per 20 ms whatever the number of members, and the jitter buffer absorbs the
-//! quantisation of arrival times.
+//! Sockets are read once per period rather than on each packet's arrival: the room task wakes
+//! once per 20 ms whatever the number of members, and the jitter buffer absorbs the
+//! quantisation of arrival times. (The sockets stay registered with their call runtime's
+//! reactor, whose thread still wakes on arrivals without waking anyone: measured about 1,800
+//! wake-ups/s for 2,500 packets/s in a 50-member room.)
 
 use std::sync::Arc;
 use std::time::Instant;
