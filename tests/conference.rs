@@ -3,6 +3,7 @@
 //! hear the other two tones and not its own; after the 440 Hz phone hangs up, the two left
 //! must still hear each other, and no longer the one who left. Each phone hears the join beeps,
 //! and the two left hear the leave beeps. The room is listed as a mixing bridge while it lives.
+//! A member that puts the call on hold (re-INVITE sendonly) gets no mix until it resumes.
 
 mod common;
 
@@ -178,4 +179,51 @@ fn three_phones_hear_each_other_but_not_themselves() {
             phones[i].0
         );
     }
+}
+
+#[test]
+fn a_member_on_hold_gets_no_mix_until_it_resumes() {
+    let pbx = Pbx::start();
+    let media = common::RtpPeer::start();
+    // Connected 1.5 s, on hold (sendonly) 1.5 s, resumed 1.5 s, then BYE.
+    let run = common::call_as_6001(
+        &pbx,
+        "sipp/uac_hold.xml",
+        "8002",
+        media.port,
+        &["-m", "1", "-d", "1500"],
+    );
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    let arrivals: Vec<_> = media
+        .packets()
+        .iter()
+        .filter(|p| p.payload_type == 0)
+        .map(|p| p.at)
+        .collect();
+    let (gap_index, gap) = arrivals
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| (i, w[1].duration_since(w[0])))
+        .max_by_key(|(_, d)| *d)
+        .expect("the room sent nothing");
+    assert!(
+        gap >= Duration::from_millis(1000),
+        "the room kept sending to a member on hold: longest gap {gap:?}"
+    );
+    let (before, after) = (gap_index + 1, arrivals.len() - gap_index - 1);
+    assert!(
+        before >= 25,
+        "little mix before the hold ({before} packets)"
+    );
+    assert!(
+        after >= 25,
+        "the mix did not resume after unhold ({after} packets)"
+    );
+    common::assert_no_leftovers(&pbx);
 }
