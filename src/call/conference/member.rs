@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{MemberEnd, RoomCommand};
+use super::{MemberEnd, RoomCommand, MEMBER_DIGIT_CAPACITY};
 use crate::call::media_io::{open_socket, MediaLeg};
 use crate::call::task::{rearm, Call};
 use crate::channel::MediaStats;
@@ -47,10 +47,17 @@ impl Call {
         let commands = rooms.enter(room, &self.channel);
         let member = MemberId(self.id);
         let (ended, room_ended) = oneshot::channel();
-        let join = RoomCommand::Join { member, leg, ended };
+        let (digits, digits_in) = mpsc::channel(MEMBER_DIGIT_CAPACITY);
+        let join = RoomCommand::Join {
+            member,
+            leg,
+            digits,
+            ended,
+        };
         let event = match commands.send(join).await {
             Ok(()) => {
-                let event = self.in_conference(member, &commands, room_ended).await;
+                let ends = (room_ended, digits_in);
+                let event = self.in_conference(member, &commands, ends).await;
                 let (reply, back) = oneshot::channel();
                 if commands
                     .send(RoomCommand::Leave { member, reply })
@@ -102,7 +109,7 @@ impl Call {
         &mut self,
         member: MemberId,
         commands: &mpsc::Sender<RoomCommand>,
-        mut room_ended: oneshot::Receiver<MemberEnd>,
+        (mut room_ended, mut digits): (oneshot::Receiver<MemberEnd>, mpsc::Receiver<char>),
     ) -> Event {
         let mut negotiated = *self.media.negotiated();
         let timer = tokio::time::sleep(Duration::from_secs(86_400));
@@ -123,8 +130,9 @@ impl Call {
                 event = self.events.recv() => match event {
                     None => self.hung_up = true,
                     Some(event) => {
-                        // A key press by SIP INFO has no use in a conference yet.
-                        let _ = Box::pin(self.on_sip_event(event)).await;
+                        if let Some(digit) = Box::pin(self.on_sip_event(event)).await {
+                            self.publish_digit(digit);
+                        }
                         if *self.media.negotiated() != negotiated {
                             negotiated = *self.media.negotiated();
                             let renegotiate = RoomCommand::Renegotiate { member, negotiated };
@@ -132,6 +140,7 @@ impl Call {
                         }
                     }
                 },
+                Some(digit) = digits.recv() => self.publish_digit(digit),
                 end = &mut room_ended => {
                     if let Ok(MemberEnd::Refused(leg)) = end {
                         tracing::warn!(call = self.id, "the conference refused the call (full)");

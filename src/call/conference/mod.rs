@@ -27,6 +27,10 @@ use crate::media::mixer::MemberId;
 use crate::media::session::SessionStats;
 use crate::sdp::negotiate::Negotiated;
 
+/// Key presses (RFC 4733) a room keeps for one member's call task, which publishes them. When
+/// full, the room drops the newest: the call task is that far behind only when it is stuck.
+pub const MEMBER_DIGIT_CAPACITY: usize = 8;
+
 /// Commands queued for one room (joins, leaves, renegotiations). When full, the member's call
 /// task waits to send: these are rare, and the room drains them between two mixing periods.
 pub const ROOM_COMMAND_CAPACITY: usize = 16;
@@ -34,11 +38,12 @@ pub const ROOM_COMMAND_CAPACITY: usize = 16;
 /// What a member's call task asks of its room.
 #[derive(Debug)]
 enum RoomCommand {
-    /// Mix this channel in from now on; the room owns `leg` until it leaves. `ended` tells
-    /// the member when the room lets it go on its own.
+    /// Mix this channel in from now on; the room owns `leg` until it leaves. `digits` gets
+    /// the member's key presses; `ended` tells the member when the room lets it go.
     Join {
         member: MemberId,
         leg: Box<MediaLeg>,
+        digits: mpsc::Sender<char>,
         ended: oneshot::Sender<MemberEnd>,
     },
     /// Stop mixing this channel and hand its leg back.

@@ -48,6 +48,7 @@ struct Member {
     jitter: JitterBuffer,
     inbox: Reframer,
     outbox: Reframer,
+    digits: mpsc::Sender<char>,
     ended: Option<oneshot::Sender<MemberEnd>>,
 }
 
@@ -96,7 +97,12 @@ pub(super) async fn run(id: String, name: String, mut commands: mpsc::Receiver<R
 impl Room {
     fn on_command(&mut self, command: RoomCommand) {
         match command {
-            RoomCommand::Join { member, leg, ended } => {
+            RoomCommand::Join {
+                member,
+                leg,
+                digits,
+                ended,
+            } => {
                 let packet = leg.packet_samples();
                 let config = JitterConfig {
                     frame_samples: packet,
@@ -123,6 +129,7 @@ impl Room {
                     jitter,
                     inbox: Reframer::new(REFRAME_CAPACITY),
                     outbox: Reframer::new(REFRAME_CAPACITY),
+                    digits,
                     ended: Some(ended),
                 });
                 self.mixer.announce(self.join_tone.clone());
@@ -155,8 +162,9 @@ impl Room {
     /// One frame period: read, play out, mix, send.
     fn mix_period(&mut self, now: Instant) {
         for m in &mut self.members {
-            // Key presses are consumed here: a conference has no use for them yet.
-            let _ = m.leg.receive_audio(&mut m.jitter, now);
+            if let Some(digit) = m.leg.receive_audio(&mut m.jitter, now) {
+                let _ = m.digits.try_send(digit);
+            }
             // Play out as many of the member's packets as this 20 ms frame needs (none, one or
             // more when its ptime is not 20 ms); silence and concealment come out as samples.
             while m.inbox.len() < FRAME_SAMPLES {
@@ -206,6 +214,7 @@ mod tests {
     use tokio::net::UdpSocket;
 
     use super::*;
+    use crate::call::conference::MEMBER_DIGIT_CAPACITY;
     use crate::call::media_io::open_socket;
     use crate::media::codec::g711::{alaw_to_linear, linear_to_ulaw};
     use crate::media::codec::CodecKind;
@@ -234,14 +243,14 @@ mod tests {
         Box::new(MediaLeg::new(socket, lease, negotiated, Duration::ZERO, Instant::now()).unwrap())
     }
 
-    /// One RTP packet from a phone: `pt`, `seq`, `samples` per packet.
-    fn packet(pt: u8, seq: u16, samples: u32, payload: &[u8]) -> Vec<u8> {
+    /// One RTP packet from a phone.
+    fn packet(pt: u8, seq: u16, timestamp: u32, payload: &[u8]) -> Vec<u8> {
         let mut out = vec![0u8; 12 + payload.len()];
         let header = RtpHeader {
             marker: false,
             payload_type: PayloadType::new(pt).unwrap(),
             sequence: SeqNo(seq),
-            timestamp: MediaTime(u32::from(seq) * samples),
+            timestamp: MediaTime(timestamp),
             ssrc: Ssrc(0x1234),
         };
         header.write(&mut out).unwrap();
@@ -281,19 +290,32 @@ mod tests {
         let room = tokio::spawn(run("test".into(), "r".into(), receiver));
         let (ended_a, _a_end) = oneshot::channel();
         let (ended_b, _b_end) = oneshot::channel();
-        for (member, leg, ended) in [(MemberId(1), a, ended_a), (MemberId(2), b, ended_b)] {
-            commands
-                .send(RoomCommand::Join { member, leg, ended })
-                .await
-                .unwrap();
+        let (digits_a, mut pressed_a) = mpsc::channel(MEMBER_DIGIT_CAPACITY);
+        let (digits_b, _pressed_b) = mpsc::channel(MEMBER_DIGIT_CAPACITY);
+        let members = [
+            (MemberId(1), a, digits_a, ended_a),
+            (MemberId(2), b, digits_b, ended_b),
+        ];
+        for (member, leg, digits, ended) in members {
+            let join = RoomCommand::Join {
+                member,
+                leg,
+                digits,
+                ended,
+            };
+            commands.send(join).await.unwrap();
         }
         let to_a = SocketAddr::from(([127, 0, 0, 1], a_port));
         // Phone A presses a key (RFC 4733, 1.2 s): B hears silence once the join beeps end.
         let sender = async {
             for seq in 0..40u16 {
-                let event = [5, 10, 0, 240];
+                // Key 5, one event (RFC 4733 §2.5: one timestamp), the last packets with E set.
+                let duration = (seq + 1) * 240;
+                let end = if seq >= 37 { 0x80 } else { 0 };
+                let [high, low] = duration.to_be_bytes();
+                let event = [5, end | 10, high, low];
                 phone_a
-                    .send_to(&packet(101, seq, 240, &event), to_a)
+                    .send_to(&packet(101, seq, 0, &event), to_a)
                     .await
                     .unwrap();
                 tokio::time::sleep(Duration::from_millis(30)).await;
@@ -310,6 +332,7 @@ mod tests {
             during_key < 50.0,
             "a key press was mixed as audio: {during_key}"
         );
+        assert_eq!(pressed_a.try_recv(), Ok('5'), "the key press is reported");
         // Then it talks (mu-law): B hears it, in A-law.
         let sender = async {
             for seq in 40..75u16 {
@@ -320,7 +343,7 @@ mod tests {
                     })
                     .collect();
                 phone_a
-                    .send_to(&packet(0, seq, 240, &frame), to_a)
+                    .send_to(&packet(0, seq, u32::from(seq) * 240, &frame), to_a)
                     .await
                     .unwrap();
                 tokio::time::sleep(Duration::from_millis(30)).await;
