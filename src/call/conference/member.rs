@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{MemberEnd, RoomCommand, MEMBER_DIGIT_CAPACITY};
 use crate::call::media_io::{open_socket, MediaLeg};
-use crate::call::task::{rearm, Call};
+use crate::call::task::{rearm, Call, PendingAck};
 use crate::channel::MediaStats;
 use crate::dialplan::Event;
 use crate::media::mixer::MemberId;
@@ -119,7 +119,7 @@ impl Call {
                 return Event::Hangup;
             }
             let deadline = [
-                self.pending_ack.as_ref().map(|p| p.next.min(p.give_up)),
+                self.pending_ack.as_ref().map(PendingAck::deadline),
                 Some(self.last_stats + Duration::from_secs(1)),
             ]
             .into_iter()
