@@ -191,7 +191,7 @@ fn a_member_on_hold_gets_no_mix_until_it_resumes() {
         "sipp/uac_hold.xml",
         "8002",
         media.port,
-        &["-m", "1", "-d", "1500"],
+        &["-m", "1", "-d", "1500", "-set", "hold_ms", "1500"],
     );
     assert_eq!(
         (run.successful, run.failed),

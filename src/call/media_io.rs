@@ -20,6 +20,7 @@ use crate::media::codec::{codec_for, AnyCodec, Codec};
 use crate::media::dtmf::{
     DtmfDigit, DtmfReceiver, DtmfSender, DEFAULT_END_TIMEOUT_SAMPLES, EVENT_PAYLOAD_LEN,
 };
+use crate::media::jitter::JitterBuffer;
 use crate::media::player::Player;
 use crate::media::playout::Playout;
 use crate::media::ports::{PortError, PortLease, PortPool};
@@ -546,33 +547,20 @@ impl MediaLeg {
     }
 }
 
-/// Largest packet a mixing bridge decodes or sends, in samples: 60 ms at 8 kHz.
-pub const MAX_PACKET_SAMPLES: usize = 480;
-
 /// A mixing bridge's use of a leg: decoded audio in, mixed audio out, paced by the bridge.
 impl MediaLeg {
-    /// Samples per packet at the leg's negotiated `a=ptime` (20 ms when none), within
-    /// 10 ms..=[`MAX_PACKET_SAMPLES`].
+    /// Samples per packet at the leg's negotiated ptime.
     pub fn packet_samples(&self) -> usize {
-        let rate = self.negotiated.codec.clock_rate() as usize;
-        let ptime = self.negotiated.ptime_ms as usize;
-        let samples = if ptime == 0 {
-            FRAME_SAMPLES
-        } else {
-            rate * ptime / 1000
-        };
-        samples.clamp(rate / 100, MAX_PACKET_SAMPLES)
+        self.ptime.samples()
     }
 
     /// Reads the datagrams waiting (up to `DATAGRAMS_PER_WAKE`) and pushes their decoded audio
-    /// (up to [`MAX_PACKET_SAMPLES`] per packet) into `jitter`, the mixing bridge's buffer for
-    /// this leg (reordering and loss are handled there). RFC 4733 events are consumed, never
-    /// decoded as audio; other payload types and duplicates are dropped. Returns a key press
-    /// that ended.
+    /// into `jitter`, the mixing bridge's buffer for this leg (reordering and loss are handled
+    /// there). RFC 4733 events are consumed, never decoded as audio; other payload types and
+    /// duplicates are dropped. Returns a key press that ended.
     pub fn receive_audio(&mut self, jitter: &mut JitterBuffer, now: Instant) -> Option<char> {
-        let mut pcm = [0i16; MAX_PACKET_SAMPLES];
         SCRATCH.with_borrow_mut(|scratch| {
-            let packet = &mut scratch.packet;
+            let Scratch { packet, pcm, .. } = scratch;
             let mut digit = None;
             for _ in 0..DATAGRAMS_PER_WAKE {
                 let Ok((len, from)) = self.socket.try_recv_from(&mut packet[..]) else {
@@ -593,7 +581,7 @@ impl MediaLeg {
                         digit = Some(press.digit.as_char());
                     }
                 } else if rtp.payload_type() == self.codec_pt {
-                    if let Ok(samples) = self.codec.decode(rtp.payload(), &mut pcm) {
+                    if let Ok(samples) = self.codec.decode(rtp.payload(), &mut pcm[..]) {
                         jitter.push(rtp.sequence().0, rtp.timestamp().0, &pcm[..samples], now);
                     }
                 }
@@ -602,32 +590,13 @@ impl MediaLeg {
         })
     }
 
-    /// Encodes `pcm` (one packet, up to [`MAX_PACKET_SAMPLES`]) in this leg's codec and sends
-    /// it, unless the leg does not send (hold) or has no remote address yet.
+    /// Encodes `pcm` (one packet, up to `MAX_FRAME_SAMPLES`) in this leg's codec and sends it,
+    /// unless the leg does not send (hold) or has no remote address yet.
     pub fn send_audio(&mut self, pcm: &[i16], now: Instant) {
-        let Some(remote) = self.session.remote() else {
-            return;
-        };
-        if !self.negotiated.direction.sends() {
-            return;
-        }
-        let pcm = &pcm[..pcm.len().min(MAX_PACKET_SAMPLES)];
-        let mut encoded = [0u8; MAX_PACKET_SAMPLES];
-        let Ok(len) = self.codec.encode(pcm, &mut encoded) else {
-            return;
-        };
         SCRATCH.with_borrow_mut(|scratch| {
-            let written = self.session.write_packet(
-                self.codec_pt,
-                pcm.len() as u32,
-                false,
-                &encoded[..len],
-                &mut scratch.packet[..],
-                now,
-            );
-            if let Ok(n) = written {
-                let _ = self.socket.try_send_to(&scratch.packet[..n], remote);
-            }
+            let n = pcm.len().min(MAX_FRAME_SAMPLES);
+            scratch.pcm[..n].copy_from_slice(&pcm[..n]);
+            self.send_frame(scratch, n, now);
         });
     }
 }

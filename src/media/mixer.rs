@@ -14,7 +14,10 @@
 use std::f64::consts::TAU;
 use std::sync::Arc;
 
-use crate::media::player::FRAME_SAMPLES;
+/// Samples in one mixing period: 20 ms at 8 kHz.
+pub const FRAME_SAMPLES: usize = 160;
+/// The mixing period.
+pub const FRAME_DURATION: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Most members one mixer takes; [`Mixer::add`] refuses more. Mixing cost grows linearly with
 /// it, and a room this large is already an unusual conference.

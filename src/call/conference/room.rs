@@ -20,10 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
 use super::{MemberEnd, RoomCommand};
-use crate::call::media_io::{MediaEvent, MediaLeg, MAX_PACKET_SAMPLES};
+use crate::call::media_io::{MediaEvent, MediaLeg};
 use crate::media::jitter::{JitterBuffer, JitterConfig};
-use crate::media::mixer::{beeps, MemberId, Mixer};
-use crate::media::player::{FRAME_DURATION, FRAME_SAMPLES};
+use crate::media::mixer::{beeps, MemberId, Mixer, FRAME_DURATION, FRAME_SAMPLES};
+use crate::media::ptime::MAX_FRAME_SAMPLES as MAX_PACKET_SAMPLES;
 use crate::media::reframe::Reframer;
 
 /// Pitch of the join tone's beeps.
