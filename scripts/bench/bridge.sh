@@ -18,6 +18,8 @@
 #   HOLD_SECS      seconds each call lasts after its answer (default 15)
 #   RAMP_RATE      new calls per second while a step starts its calls (default 20)
 #   PBX_LOG_LEVEL  pbx log level during the run (default info, what production runs)
+#   EVENT_WINDOW   the pbx's [events] window (default: the pbx's own default); the window
+#                  holds that many events in memory, a fixed cost that RSS per call shares
 #   PERF=0         skip the perf profile of each step's steady window (taken when `perf
 #                  record -e cpu-clock` works; it splits the pbx's CPU into the recvfrom/sendto
 #                  system calls a bare relay would make too, and everything else)
@@ -135,6 +137,9 @@ config="$work/pbx.toml"
     printf 'persist_file = "%s"\nqualify_interval_secs = 0\n\n' "$work/registrations.json"
     printf '[api]\nbind = "127.0.0.1:%s"\n\n' "$api_port"
     printf '[dialplan]\nfile = "%s"\n' "$dialplan"
+    if [ -n "${EVENT_WINDOW:-}" ]; then
+        printf '\n[events]\nwindow = %s\n' "$EVENT_WINDOW"
+    fi
     for user in 6001 6002; do
         printf '\n[[endpoint]]\nuser = "%s"\npassword = "%s"\n' "$user" "$password"
     done

@@ -26,8 +26,9 @@ pub use time::iso8601;
 pub use window::{Read, Window};
 
 /// Events kept for readers that fall behind or reconnect, unless `[events] window` says
-/// otherwise.
-pub const DEFAULT_WINDOW: usize = 10_000;
+/// otherwise. Each holds about 1.3 KB (most events carry a channel snapshot), so the default
+/// window costs about 2.6 MB once full (measured with `scripts/bench/bridge.sh`).
+pub const DEFAULT_WINDOW: usize = 2_000;
 
 /// An event's sequence number: 1 for the first event after start, then one more each time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
