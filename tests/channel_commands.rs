@@ -9,7 +9,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use common::events::EventStream;
-use common::{call_as_6001, find_prompt, prompt_ulaw, wait_until, Pbx, RtpPeer};
+use common::{call_as_6001, wait_until, Pbx, RtpPeer};
 
 fn stdout(out: &Output) -> String {
     assert!(out.status.success(), "{out:?}");
@@ -84,14 +84,8 @@ fn a_waiting_channel_takes_variables_key_presses_and_a_new_dialplan_position() {
         "the caller did not end with the PBX's BYE\n{}",
         pbx.log()
     );
-    let audio: Vec<u8> = media
-        .packets()
-        .iter()
-        .filter(|p| p.payload_type == 0)
-        .flat_map(|p| p.payload.clone())
-        .collect();
     assert!(
-        find_prompt(&audio, &prompt_ulaw("hello-world")).is_some(),
+        media.heard_prompt("hello-world"),
         "the caller did not hear 8000\n{}",
         pbx.log()
     );

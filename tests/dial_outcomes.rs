@@ -17,9 +17,8 @@ use std::time::{Duration, Instant};
 
 use common::events::EventStream;
 use common::{
-    assert_no_leftovers, call_as_6001 as call, find_prompt, fixture, free_port, music_on_hold_ulaw,
-    prompt_ulaw, sipp, wait_until, Baresip, BaresipOptions, Pbx, PbxOptions, RtpPeer, SippRun,
-    PASSWORD,
+    assert_no_leftovers, call_as_6001 as call, fixture, free_port, music_on_hold_ulaw, sipp,
+    wait_until, Baresip, BaresipOptions, Pbx, PbxOptions, RtpPeer, SippRun, PASSWORD,
 };
 
 /// 6002 with the ring time as `RING`; BUSY plays all-circuits-busy and NOANSWER goodbye.
@@ -134,20 +133,6 @@ fn dial_6002(
     })
 }
 
-/// The mu-law audio a test media socket heard.
-fn heard(media: &RtpPeer) -> Vec<u8> {
-    media
-        .packets()
-        .iter()
-        .filter(|p| p.payload_type == 0)
-        .flat_map(|p| p.payload.iter().copied())
-        .collect()
-}
-
-fn heard_prompt(media: &RtpPeer, prompt: &str) -> bool {
-    find_prompt(&heard(media), &prompt_ulaw(prompt)).is_some()
-}
-
 #[test]
 fn busy_callee_sets_dialstatus_busy() {
     let pbx = pbx_ringing_for(20);
@@ -162,11 +147,11 @@ fn busy_callee_sets_dialstatus_busy() {
     assert_succeeded(&callee, 1, "callee", &pbx);
     assert_succeeded(&caller, 1, "caller", &pbx);
     assert!(
-        heard_prompt(&media, "all-circuits-busy"),
+        media.heard_prompt("all-circuits-busy"),
         "BUSY branch not taken\n{}",
         pbx.log()
     );
-    assert!(!heard_prompt(&media, "goodbye"));
+    assert!(!media.heard_prompt("goodbye"));
     assert!(pbx.log().contains("status=486"), "{}", pbx.log());
     assert_no_leftovers(&pbx);
 }
@@ -187,11 +172,11 @@ fn unanswered_callee_is_cancelled_and_sets_noanswer() {
     assert_succeeded(&callee, 1, "callee", &pbx);
     assert_succeeded(&caller, 1, "caller", &pbx);
     assert!(
-        heard_prompt(&media, "goodbye"),
+        media.heard_prompt("goodbye"),
         "NOANSWER branch not taken\n{}",
         pbx.log()
     );
-    assert!(!heard_prompt(&media, "all-circuits-busy"));
+    assert!(!media.heard_prompt("all-circuits-busy"));
     assert!(started.elapsed() >= Duration::from_secs(3));
     assert!(pbx.log().contains("Dial timed out"), "{}", pbx.log());
     assert_no_leftovers(&pbx);
@@ -506,7 +491,7 @@ fn callee_hold_is_answered_by_the_pbx_and_the_caller_hears_music_on_hold() {
     assert_succeeded(&caller, 1, "caller", &pbx);
     // Half a second of the music, byte for byte as the PBX encodes it.
     let music = &music_on_hold_ulaw()[..4000];
-    let heard = heard(&caller_media);
+    let heard = caller_media.heard_ulaw();
     assert!(
         heard.windows(music.len()).any(|w| w == music),
         "the caller did not hear the music on hold ({} bytes heard)\n{}",

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use common::events::{count, EventStream};
 use common::{
-    call_as_6001, find_prompt, heard_recording, prompt_ulaw, read_wav, tone_file, tone_share,
-    wait_until, Baresip, BaresipOptions, Pbx, RtpPeer, PASSWORD,
+    call_as_6001, heard_recording, prompt_ulaw, read_wav, tone_file, tone_share, wait_until,
+    Baresip, BaresipOptions, Pbx, RtpPeer, PASSWORD,
 };
 
 fn bridged(pbx: &Pbx) -> bool {
@@ -73,14 +73,8 @@ fn the_callee_transfers_the_caller_to_8000() {
         pbx.log(),
         callee.log()
     );
-    let audio: Vec<u8> = media
-        .packets()
-        .iter()
-        .filter(|p| p.payload_type == 0)
-        .flat_map(|p| p.payload.clone())
-        .collect();
     assert!(
-        find_prompt(&audio, &prompt_ulaw("hello-world")).is_some(),
+        media.heard_prompt("hello-world"),
         "the caller did not hear 8000's hello world\n{}",
         pbx.log()
     );

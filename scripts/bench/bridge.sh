@@ -193,16 +193,7 @@ EOF
 
 wait_for_other_benchmarks
 
-log="$work/pbx.log"
-"$pbx_bin" --log-level "$log_level" run --config "$config" >"$log" 2>&1 &
-pbx_pid=$!
-api="http://127.0.0.1:$api_port"
-for _ in $(seq 100); do
-    curl -sf "$api/api/health" >/dev/null 2>&1 && break
-    kill -0 "$pbx_pid" 2>/dev/null || { keep=1; cat "$log" >&2; die "pbx exited at start"; }
-    sleep 0.2
-done
-curl -sf "$api/api/health" >/dev/null || { keep=1; die "pbx did not answer on $api within 20 s"; }
+start_pbx
 
 # 6002 registers from the port its UAS then listens on, so the pbx's INVITEs reach the UAS.
 timeout -k 2 30 sipp "127.0.0.1:$sip_port" -sf "$register_scenario" -s 6002 -au 6002 -ap "$password" \

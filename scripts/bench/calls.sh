@@ -204,16 +204,7 @@ EOF
 
 wait_for_other_benchmarks
 
-log="$work/pbx.log"
-"$pbx_bin" --log-level "$log_level" run --config "$config" >"$log" 2>&1 &
-pbx_pid=$!
-api="http://127.0.0.1:$api_port"
-for _ in $(seq 100); do
-    curl -sf "$api/api/health" >/dev/null 2>&1 && break
-    kill -0 "$pbx_pid" 2>/dev/null || { keep=1; cat "$log" >&2; die "pbx exited at start"; }
-    sleep 0.2
-done
-curl -sf "$api/api/health" >/dev/null || { keep=1; die "pbx did not answer on $api within 20 s"; }
+start_pbx
 python3 "$work/monitor.py" "$api" "$pbx_pid" "$work/samples" &
 monitor_pid=$!
 sleep 2

@@ -32,6 +32,21 @@ stop_pbx_and_clean() {
     fi
 }
 
+# Starts "$pbx_bin" on "$config" (log in $work/pbx.log at $log_level) and waits up to 20 s for
+# its admin API on $api_port; sets log, pbx_pid and api.
+start_pbx() {
+    log="$work/pbx.log"
+    "$pbx_bin" --log-level "$log_level" run --config "$config" >"$log" 2>&1 &
+    pbx_pid=$!
+    api="http://127.0.0.1:$api_port"
+    for _ in $(seq 100); do
+        curl -sf "$api/api/health" >/dev/null 2>&1 && break
+        kill -0 "$pbx_pid" 2>/dev/null || { keep=1; cat "$log" >&2; die "pbx exited at start"; }
+        sleep 0.2
+    done
+    curl -sf "$api/api/health" >/dev/null || { keep=1; die "pbx did not answer on $api within 20 s"; }
+}
+
 # Fails loudly, keeping the temporary directory, when the pbx has exited during step $1
 # (e.g. "20 calls/s").
 pbx_alive() {

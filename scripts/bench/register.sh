@@ -149,16 +149,7 @@ config="$work/pbx.toml"
     done
 } >"$config"
 
-log="$work/pbx.log"
-"$pbx_bin" --log-level "$log_level" run --config "$config" >"$log" 2>&1 &
-pbx_pid=$!
-api="http://127.0.0.1:$api_port"
-for _ in $(seq 100); do
-    curl -sf "$api/api/health" >/dev/null 2>&1 && break
-    kill -0 "$pbx_pid" 2>/dev/null || { keep=1; cat "$log" >&2; die "pbx exited at start"; }
-    sleep 0.2
-done
-curl -sf "$api/api/health" >/dev/null || { keep=1; die "pbx did not answer on $api within 20 s"; }
+start_pbx
 
 echo "pbx register benchmark: $pbx_bin ($("$pbx_bin" --version 2>/dev/null || echo unknown version))"
 echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), CLK_TCK=$clk_tck, load average $(cut -d' ' -f1-3 /proc/loadavg)"

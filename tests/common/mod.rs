@@ -551,6 +551,20 @@ impl RtpPeer {
     }
 
     /// Waits until at least `count` packets arrived (or `timeout`).
+    /// The mu-law audio (payload type 0) received, in arrival order.
+    pub fn heard_ulaw(&self) -> Vec<u8> {
+        self.packets()
+            .iter()
+            .filter(|p| p.payload_type == 0)
+            .flat_map(|p| p.payload.iter().copied())
+            .collect()
+    }
+
+    /// Whether the audio received holds the built-in prompt `name` byte for byte.
+    pub fn heard_prompt(&self, name: &str) -> bool {
+        find_prompt(&self.heard_ulaw(), &prompt_ulaw(name)).is_some()
+    }
+
     pub fn wait_packets(&self, count: usize, timeout: Duration) -> bool {
         wait_until(timeout, || self.received.lock().unwrap().len() >= count)
     }
