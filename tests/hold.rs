@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use common::{
     assert_no_leftovers, call_as_6001, heard_recording, read_wav, rms_dbfs, tone_file_lasting,
-    tone_share, ulaw_samples, wait_until, Baresip, BaresipOptions, Pbx, RtpPeer, ToneStream,
-    PASSWORD,
+    tone_share, ulaw_samples, Baresip, Pbx, RtpPeer, ToneStream,
 };
 
 /// How long the caller holds.
@@ -33,22 +32,7 @@ fn a_45_s_hold_stays_up_with_music_for_the_held_party_and_unhold_restores_both_t
     let pbx = Pbx::start();
     let tones = tempfile::tempdir().unwrap();
     let high = tone_file_lasting(tones.path(), 1000, 90);
-    let callee = Baresip::start(
-        pbx.sip,
-        BaresipOptions {
-            user: "6002",
-            password: PASSWORD,
-            account_params: ";answermode=auto",
-            audio_source: Some(&high),
-            commands: &[],
-            quit_after_secs: Some(90),
-        },
-    );
-    assert!(
-        wait_until(Duration::from_secs(15), || !pbx.registrations().is_empty()),
-        "6002 did not register\n{}",
-        callee.log()
-    );
+    let callee = Baresip::answering(&pbx, "6002", "", Some(&high), 90);
     let mut events = common::events::EventStream::connect(&pbx.api, None);
     let caller_media = RtpPeer::start();
     // The caller talks, is silent from just before its hold until just after its unhold

@@ -10,27 +10,11 @@ use std::time::Duration;
 
 use common::events::{count, EventStream};
 use common::{
-    heard_recording, prompt_ulaw, read_wav, tone_file, tone_share, wait_until, Baresip,
-    BaresipOptions, Pbx, PASSWORD,
+    heard_recording, prompt_ulaw, read_wav, tone_file, tone_share, wait_until, Baresip, Pbx,
 };
 
-fn phone(pbx: &Pbx, user: &'static str, source: Option<&std::path::Path>, secs: u32) -> Baresip {
-    let phone = Baresip::start(
-        pbx.sip,
-        BaresipOptions {
-            user,
-            password: PASSWORD,
-            account_params: ";answermode=auto",
-            audio_source: source,
-            commands: &[],
-            quit_after_secs: Some(secs),
-        },
-    );
-    let registered = wait_until(Duration::from_secs(15), || {
-        pbx.registrations().iter().any(|r| r["aor"] == user)
-    });
-    assert!(registered, "{user} did not register\n{}", phone.log());
-    phone
+fn phone(pbx: &Pbx, user: &str, source: Option<&std::path::Path>, secs: u32) -> Baresip {
+    Baresip::answering(pbx, user, "", source, secs)
 }
 
 fn rms(samples: &[i16]) -> f64 {

@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use common::{
     assert_no_leftovers, call_as_6001, find_prompt, heard_recording, prompt_ulaw, read_wav,
-    tone_file, tone_power, tone_share, ulaw_samples, wait_until, Baresip, BaresipOptions, Pbx,
-    PbxOptions, RtpPeer, ToneStream, PASSWORD,
+    tone_file, tone_power, tone_share, ulaw_samples, Baresip, Pbx, PbxOptions, RtpPeer, ToneStream,
 };
 
 /// How long the caller's tone lasts.
@@ -35,22 +34,7 @@ fn transcoded_call_keeps_the_callers_ptime(ptime_ms: u32) {
     let pbx = Pbx::start();
     let tones = tempfile::tempdir().unwrap();
     let high = tone_file(tones.path(), 1000);
-    let callee = Baresip::start(
-        pbx.sip,
-        BaresipOptions {
-            user: "6002",
-            password: PASSWORD,
-            account_params: ";answermode=auto;audio_codecs=PCMA/8000/1",
-            audio_source: Some(&high),
-            commands: &[],
-            quit_after_secs: Some(40),
-        },
-    );
-    assert!(
-        wait_until(Duration::from_secs(15), || !pbx.registrations().is_empty()),
-        "6002 did not register\n{}",
-        callee.log()
-    );
+    let callee = Baresip::answering(&pbx, "6002", ";audio_codecs=PCMA/8000/1", Some(&high), 40);
     let caller_media = RtpPeer::start();
     let stream = caller_media.stream_tone(ToneStream {
         freq: 440.0,

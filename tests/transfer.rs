@@ -23,12 +23,6 @@ fn bridged(pbx: &Pbx) -> bool {
     })
 }
 
-fn registered(pbx: &Pbx, user: &str) -> bool {
-    wait_until(Duration::from_secs(15), || {
-        pbx.registrations().iter().any(|r| r["aor"] == user)
-    })
-}
-
 /// The transfer event, the transferor's channel name prefix and what came after.
 fn transfer_event(events: &EventStream) -> &serde_json::Value {
     events
@@ -43,18 +37,7 @@ fn the_callee_transfers_the_caller_to_8000() {
     let pbx = Pbx::start();
     let tones = tempfile::tempdir().unwrap();
     let high = tone_file(tones.path(), 1000);
-    let callee = Baresip::start(
-        pbx.sip,
-        BaresipOptions {
-            user: "6002",
-            password: PASSWORD,
-            account_params: ";answermode=auto",
-            audio_source: Some(&high),
-            commands: &[],
-            quit_after_secs: Some(25),
-        },
-    );
-    assert!(registered(&pbx, "6002"), "{}", callee.log());
+    let callee = Baresip::answering(&pbx, "6002", "", Some(&high), 25);
     let mut events = EventStream::connect(&pbx.api, None);
     let media = RtpPeer::start();
     let run = std::thread::scope(|s| {
@@ -117,18 +100,7 @@ fn the_caller_transfers_the_callee_to_8000() {
     let pbx = Pbx::start();
     let tones = tempfile::tempdir().unwrap();
     let low = tone_file(tones.path(), 440);
-    let mut callee = Baresip::start(
-        pbx.sip,
-        BaresipOptions {
-            user: "6002",
-            password: PASSWORD,
-            account_params: ";answermode=auto",
-            audio_source: None,
-            commands: &[],
-            quit_after_secs: Some(12),
-        },
-    );
-    assert!(registered(&pbx, "6002"), "{}", callee.log());
+    let mut callee = Baresip::answering(&pbx, "6002", "", None, 12);
     let mut events = EventStream::connect(&pbx.api, None);
     let caller = Baresip::start(
         pbx.sip,

@@ -437,6 +437,35 @@ impl Baresip {
             .unwrap();
     }
 
+    /// Starts a phone for `user` that answers every call (`answermode=auto` plus
+    /// `account_params`), sends `audio_source` and quits after `quit_after_secs`, and waits
+    /// until the pbx lists its registration.
+    pub fn answering(
+        pbx: &Pbx,
+        user: &str,
+        account_params: &str,
+        audio_source: Option<&Path>,
+        quit_after_secs: u32,
+    ) -> Baresip {
+        let params = format!(";answermode=auto{account_params}");
+        let phone = Baresip::start(
+            pbx.sip,
+            BaresipOptions {
+                user,
+                password: PASSWORD,
+                account_params: &params,
+                audio_source,
+                commands: &[],
+                quit_after_secs: Some(quit_after_secs),
+            },
+        );
+        let registered = wait_until(Duration::from_secs(15), || {
+            pbx.registrations().iter().any(|r| r["aor"] == user)
+        });
+        assert!(registered, "{user} did not register\n{}", phone.log());
+        phone
+    }
+
     /// Waits for the phone to quit by itself; false on timeout.
     pub fn wait_exit(&mut self, timeout: Duration) -> bool {
         wait_until(timeout, || matches!(self.child.try_wait(), Ok(Some(_))))
