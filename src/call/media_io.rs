@@ -249,6 +249,17 @@ impl MediaLeg {
         self.player = Some(Player::looping(sounds, now, self.ptime));
     }
 
+    /// Takes the current playback out, to go on later with [`MediaLeg::resume_playback`].
+    pub fn pause_playback(&mut self) -> Option<Player> {
+        self.player.take()
+    }
+
+    /// Goes on with a playback taken out by [`MediaLeg::pause_playback`], from `now`.
+    pub fn resume_playback(&mut self, mut player: Player, now: Instant) {
+        player.resume(now);
+        self.player = Some(player);
+    }
+
     /// Stops the current playback.
     pub fn stop_playback(&mut self) {
         self.player = None;

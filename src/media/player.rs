@@ -155,6 +155,13 @@ impl Player {
         self.finished
     }
 
+    /// Goes on at `now` from where it stands after a pause: the next frame is due at `now`
+    /// (frame numbers, and so [`FrameInfo::timestamp_samples`], count from here again).
+    pub fn resume(&mut self, now: Instant) {
+        self.start = now;
+        self.next_index = 0;
+    }
+
     /// Ends playback now, e.g. when a digit interrupts `Background` or `WaitExten`.
     pub fn stop(&mut self) {
         self.finished = true;
@@ -268,6 +275,21 @@ mod tests {
         }
         assert_eq!(player.poll_timeout(), Some(start + Duration::from_secs(60)));
         assert_eq!(player.position(), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_resumed_player_goes_on_where_it_paused_without_catching_up() {
+        let start = Instant::now();
+        let mut player = Player::new(vec![sound(1, 800)], start, Ptime::DEFAULT);
+        assert_eq!(drain(&mut player, start + ms(40)).len(), 3);
+        // Paused for ten seconds: none of that time is owed afterwards.
+        let back = start + ms(10_040);
+        player.resume(back);
+        assert_eq!(player.poll_timeout(), Some(back));
+        assert_eq!(drain(&mut player, back).len(), 1);
+        assert_eq!(player.position(), ms(80));
+        assert_eq!(drain(&mut player, back + ms(20)).len(), 1);
+        assert!(player.is_finished(), "800 samples are five frames");
     }
 
     #[test]
