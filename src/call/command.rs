@@ -8,6 +8,7 @@ use tokio::sync::oneshot;
 
 use super::task::Call;
 use crate::channel::ChannelId;
+use crate::events::PlaybackSnapshot;
 
 /// What a channel is asked to do.
 #[derive(Debug)]
@@ -40,6 +41,55 @@ pub enum ChannelCommand {
         /// Answered with the value, `None` when unset.
         reply: oneshot::Sender<Result<Option<String>, CommandError>>,
     },
+    /// Answer the channel (200 OK with our SDP). Application control only.
+    Answer {
+        /// Answered when the 200 OK is sent.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
+    /// Tell the caller it is ringing (180). Application control only.
+    Ring {
+        /// Answered when sent.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
+    /// Start early media (183 with our SDP). Application control only.
+    Progress {
+        /// Answered when sent.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
+    /// Play `media` (`sound:NAME` or `NAME`) in order as playback `playback`, after the
+    /// channel's playbacks already queued. Application control only.
+    Play {
+        /// The playback's id (unique; chosen by the application or generated).
+        playback: String,
+        /// What to play.
+        media: Vec<String>,
+        /// Answered with the queued playback.
+        reply: oneshot::Sender<Result<PlaybackSnapshot, CommandError>>,
+    },
+    /// Stop, pause, unpause or restart playback `playback`. Application control only.
+    ControlPlayback {
+        /// The playback's id.
+        playback: String,
+        /// What to do with it.
+        operation: PlaybackOperation,
+        /// Answered when done.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
+    /// Enter bridge `bridge` (leaving the one the channel is in, if any). Application
+    /// control only.
+    EnterBridge {
+        /// The bridge's id.
+        bridge: String,
+        /// Answered when the channel's media is in the bridge.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
+    /// Leave bridge `bridge`. Application control only.
+    LeaveBridge {
+        /// The bridge's id.
+        bridge: String,
+        /// Answered when the channel's media is its own again.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
     /// Send key presses to the channel's peer as RFC 4733 events, one after the other.
     SendDtmf {
         /// `0`-`9`, `*`, `#`, `A`-`D`.
@@ -47,6 +97,20 @@ pub enum ChannelCommand {
         /// Answered when queued.
         reply: oneshot::Sender<Result<(), CommandError>>,
     },
+}
+
+/// What [`ChannelCommand::ControlPlayback`] does to a playback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlaybackOperation {
+    /// End it now (`PlaybackFinished` with state `stopped`).
+    Stop,
+    /// Hold it where it is.
+    Pause,
+    /// Go on from where it was paused.
+    Unpause,
+    /// Start it over from the beginning.
+    Restart,
 }
 
 /// Why a channel refused a command.
@@ -64,6 +128,30 @@ pub enum CommandError {
     /// The channel is hanging up.
     #[error("the channel is hanging up")]
     HangingUp,
+    /// The command needs an outside application in control of the channel (`Stasis`).
+    #[error("channel {0} is not in a Stasis application")]
+    NotInApplication(ChannelId),
+    /// No playback with this id on the channel.
+    #[error("no playback {0}")]
+    NoSuchPlayback(String),
+    /// The channel already has a playback with this id.
+    #[error("playback {0} exists already")]
+    PlaybackExists(String),
+    /// The playback waits for others before it: it can only be stopped.
+    #[error("playback {0} is queued, not playing")]
+    PlaybackQueued(String),
+    /// No bridge with this id (or the channel is not in it).
+    #[error("no bridge {0} with this channel")]
+    NoSuchBridge(String),
+    /// None of the media could be found.
+    #[error("no such media: {0}")]
+    NoSuchMedia(String),
+    /// The channel is in a bridge, whose media it hears instead.
+    #[error("channel {0} is in a bridge")]
+    InBridge(ChannelId),
+    /// The bridge refused the channel (full, or its media could not be set up).
+    #[error("the bridge could not take the channel: {0}")]
+    BridgeRefused(String),
     /// The channel has not answered yet (an originated call still ringing).
     #[error("channel {0} has not answered yet")]
     NotAnswered(ChannelId),
@@ -79,6 +167,13 @@ impl Call {
         }
         if self.hung_up {
             refuse(command, CommandError::HangingUp);
+            return;
+        }
+        if command.needs_application() {
+            match self.stasis.as_mut() {
+                Some(stasis) => stasis.queue(command),
+                None => refuse(command, CommandError::NotInApplication(channel.clone())),
+            }
             return;
         }
         match command {
@@ -97,6 +192,15 @@ impl Call {
                     self.redirected = true;
                 }
                 let _ = reply.send(moved);
+            }
+            command @ (ChannelCommand::Answer { .. }
+            | ChannelCommand::Ring { .. }
+            | ChannelCommand::Progress { .. }
+            | ChannelCommand::Play { .. }
+            | ChannelCommand::ControlPlayback { .. }
+            | ChannelCommand::EnterBridge { .. }
+            | ChannelCommand::LeaveBridge { .. }) => {
+                refuse(command, CommandError::NotInApplication(channel.clone()))
             }
             ChannelCommand::SetVariable { name, value, reply } => {
                 self.interpreter.set_var(&name, value);
@@ -129,15 +233,40 @@ impl Call {
     }
 }
 
+impl ChannelCommand {
+    /// Whether only an outside application in control of the channel may issue it.
+    pub fn needs_application(&self) -> bool {
+        matches!(
+            self,
+            ChannelCommand::Answer { .. }
+                | ChannelCommand::Ring { .. }
+                | ChannelCommand::Progress { .. }
+                | ChannelCommand::Play { .. }
+                | ChannelCommand::ControlPlayback { .. }
+                | ChannelCommand::EnterBridge { .. }
+                | ChannelCommand::LeaveBridge { .. }
+        )
+    }
+}
+
 /// Answers `command` with `error`.
 pub(super) fn refuse(command: ChannelCommand, error: CommandError) {
     match command {
         ChannelCommand::Continue { reply, .. }
         | ChannelCommand::SetVariable { reply, .. }
-        | ChannelCommand::SendDtmf { reply, .. } => {
+        | ChannelCommand::SendDtmf { reply, .. }
+        | ChannelCommand::Answer { reply }
+        | ChannelCommand::Ring { reply }
+        | ChannelCommand::Progress { reply }
+        | ChannelCommand::ControlPlayback { reply, .. }
+        | ChannelCommand::EnterBridge { reply, .. }
+        | ChannelCommand::LeaveBridge { reply, .. } => {
             let _ = reply.send(Err(error));
         }
         ChannelCommand::GetVariable { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
+        ChannelCommand::Play { reply, .. } => {
             let _ = reply.send(Err(error));
         }
     }

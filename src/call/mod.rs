@@ -12,6 +12,7 @@ pub mod originate;
 pub mod outgoing;
 pub mod routes;
 pub mod runtimes;
+mod stasis;
 pub mod task;
 pub mod transfer;
 pub mod uas;

@@ -285,6 +285,7 @@ impl Call {
             caller,
             transfer: None,
             redirected: false,
+            stasis: None,
         }
     }
 }

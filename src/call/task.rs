@@ -207,6 +207,9 @@ pub(super) struct Call {
     pub(super) transfer: Option<Box<super::transfer::Transfer>>,
     /// A command moved the call elsewhere in the dialplan: the current app stops.
     pub(super) redirected: bool,
+    /// Application commands waiting, while an outside application drives the channel
+    /// (`Stasis`); `None` otherwise, and such commands are refused.
+    pub(super) stasis: Option<Box<super::stasis::AppCommands>>,
 }
 
 impl Call {
@@ -374,6 +377,7 @@ impl Call {
             caller_name,
             transfer: None,
             redirected: false,
+            stasis: None,
         })
     }
 
@@ -430,6 +434,7 @@ impl Call {
                     Err(event) => event,
                 },
                 Action::ConfBridge { room } => Box::pin(self.conference(&room)).await,
+                Action::Stasis { app, args } => Box::pin(self.stasis(app, args)).await,
                 Action::Hangup { cause } => {
                     self.request_hangup(cause.map(q850_cause).unwrap_or(16), "dialplan");
                     self.hangup(cause).await;

@@ -64,6 +64,14 @@ pub enum Action {
         /// The room's name.
         room: String,
     },
+    /// Hand the channel to outside application `app` until it releases it; answered by
+    /// `Done` (next step) or `Hangup`. A `Continue` command moves it elsewhere instead.
+    Stasis {
+        /// The application's name.
+        app: String,
+        /// Its arguments.
+        args: Vec<String>,
+    },
     /// Hang up with an optional Q.850 cause; answered by `Hangup`.
     Hangup {
         /// Q.850 cause code.

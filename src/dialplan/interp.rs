@@ -62,6 +62,7 @@ enum Waiting {
     Wait,
     Echo,
     ConfBridge,
+    Stasis,
     Dial { go_on: bool },
     HangingUp,
     Finished,
@@ -240,6 +241,7 @@ impl Interpreter {
                 self.answered = true;
                 self.next()
             }
+            (Waiting::Stasis, Event::Done) => self.next(),
             (Waiting::Menu | Waiting::WaitExten, Event::Digit(d)) => self.collect(String::new(), d),
             (Waiting::WaitExten, Event::Timeout) => self.timed_out(),
             (Waiting::Collect(digits), Event::Digit(d)) => self.collect(digits, d),
@@ -386,6 +388,10 @@ impl Interpreter {
                 Outcome::ConfBridge(room) => {
                     self.waiting = Waiting::ConfBridge;
                     Action::ConfBridge { room }
+                }
+                Outcome::Stasis { app, args } => {
+                    self.waiting = Waiting::Stasis;
+                    Action::Stasis { app, args }
                 }
                 Outcome::Dial {
                     targets,

@@ -52,6 +52,24 @@ pub enum PbxEvent {
         /// Who asked: `dialplan`, `remote`, `operator`, `shutdown`, `timeout`.
         source: String,
     },
+    /// A channel was handed to an outside application (`Stasis(app, args)`, or an originate
+    /// to an application once answered); it takes channel commands from that application.
+    StasisStart {
+        /// The channel.
+        channel: ChannelSnapshot,
+        /// The application's name.
+        application: String,
+        /// The arguments it was given.
+        args: Vec<String>,
+    },
+    /// An outside application let a channel go (continued in the dialplan, released, or the
+    /// channel hung up).
+    StasisEnd {
+        /// The channel.
+        channel: ChannelSnapshot,
+        /// The application's name.
+        application: String,
+    },
     /// A channel ended.
     ChannelDestroyed {
         /// The channel as it ended.
@@ -170,8 +188,12 @@ pub struct BridgeSnapshot {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PlaybackState {
+    /// Waiting for the playbacks before it on its channel.
+    Queued,
     /// Playing.
     Playing,
+    /// Held where it is, until unpaused.
+    Paused,
     /// Played to its end.
     Done,
     /// Stopped before its end (a key press, a hangup).

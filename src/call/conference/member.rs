@@ -1,6 +1,7 @@
-//! A channel in a conference (the call task's side of `ConfBridge`): answer, hand the media
-//! leg to the room, then keep handling the dialog (BYE, re-INVITE answered locally, OPTIONS,
-//! INFO, 2xx retransmissions, operator hangup) until the call ends; then take the leg back.
+//! A channel in a room (the call task's side of `ConfBridge` and of an application's bridge):
+//! hand the media leg to the room, keep handling the dialog (BYE, re-INVITE answered locally,
+//! OPTIONS, INFO, 2xx retransmissions, operator commands) while the room mixes, then take the
+//! leg back.
 //!
 //! `Call::media` is not optional, so while the room owns the real leg the call holds a spare
 //! leg with the same negotiated media on a port of its own, which nothing reads; a
@@ -16,15 +17,91 @@ use crate::call::task::{rearm, Call, PendingAck};
 use crate::channel::MediaStats;
 use crate::dialplan::Event;
 use crate::media::mixer::MemberId;
+use crate::sdp::negotiate::Negotiated;
+
+/// A channel's place in a room, held by its call task while the room owns its media leg.
+#[derive(Debug)]
+pub(in crate::call) struct Membership {
+    /// The room's bridge id.
+    pub(in crate::call) bridge: String,
+    commands: mpsc::Sender<RoomCommand>,
+    member: MemberId,
+    /// `None` once the room has said why it let the member go.
+    ended: Option<oneshot::Receiver<MemberEnd>>,
+    digits: mpsc::Receiver<char>,
+    /// The media the room was last told about.
+    negotiated: Negotiated,
+}
+
+/// What a room tells one of its members.
+#[derive(Debug)]
+pub(in crate::call) enum RoomSignal {
+    /// A key press the member sent (RFC 4733), read by the room.
+    Digit(char),
+    /// The room let the member go: refused it (full), or the bridge was destroyed. The
+    /// member's leg is back in `Call::media`; the membership is over.
+    Released,
+    /// No RTP from the member for the inactivity timeout (or the room is gone).
+    Inactive,
+}
+
+impl Membership {
+    /// Waits for the next thing the room tells the member. Pending forever once the room
+    /// has let the member go.
+    async fn signal(&mut self) -> Result<char, MemberEnd> {
+        let Some(ended) = self.ended.as_mut() else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            Some(digit) = self.digits.recv() => Ok(digit),
+            end = ended => {
+                self.ended = None;
+                Err(end.unwrap_or(MemberEnd::Inactive))
+            }
+        }
+    }
+
+    /// Whether the room has let the member go already.
+    pub(in crate::call) fn released(&self) -> bool {
+        self.ended.is_none()
+    }
+}
 
 impl Call {
     /// Runs `ConfBridge(room)`: `Hangup` once the call has ended, `Done` (next step) when the
-    /// room could not be joined (no spare port, room full).
+    /// room could not be joined (no spare port, room full) or let the call go.
     pub(in crate::call) async fn conference(&mut self, room: &str) -> Event {
         self.answer().await;
         if self.hung_up {
             return Event::Hangup;
         }
+        let rooms = self.shared.conferences.clone();
+        let (bridge, commands) = rooms.enter(room, &self.channel);
+        let Some(mut membership) = self.join_room(bridge, commands).await else {
+            return Event::Done;
+        };
+        let event = self.in_conference(&mut membership).await;
+        self.leave_room(membership).await;
+        event
+    }
+
+    /// Enters this channel in bridge `bridge` (one of the rooms): the room takes the media
+    /// leg. `None` (logged, the channel listed out of the bridge again) when that fails.
+    pub(in crate::call) async fn enter_room(&mut self, bridge: &str) -> Option<Membership> {
+        let commands = self
+            .shared
+            .conferences
+            .enter_bridge(bridge, &self.channel)?;
+        self.join_room(bridge.to_owned(), commands).await
+    }
+
+    /// Hands the media leg to the room whose `commands` these are (the channel is already
+    /// listed in its bridge), swapping in a spare leg.
+    async fn join_room(
+        &mut self,
+        bridge: String,
+        commands: mpsc::Sender<RoomCommand>,
+    ) -> Option<Membership> {
         let spare = match open_socket(&self.shared.ports, self.shared.rtp_bind).await {
             Ok((socket, lease)) => MediaLeg::new(
                 socket,
@@ -38,13 +115,13 @@ impl Call {
         let spare = match spare {
             Ok(spare) => spare,
             Err(error) => {
-                tracing::warn!(call = self.id, %error, room, "cannot join the conference");
-                return Event::Done;
+                tracing::warn!(call = self.id, %error, %bridge, "cannot join the bridge");
+                self.shared.conferences.forget(&bridge, &self.channel);
+                return None;
             }
         };
+        let negotiated = *self.media.negotiated();
         let leg = Box::new(std::mem::replace(&mut self.media, spare));
-        let rooms = self.shared.conferences.clone();
-        let commands = rooms.enter(room, &self.channel);
         let member = MemberId(self.id);
         let (ended, room_ended) = oneshot::channel();
         let (digits, digits_in) = mpsc::channel(MEMBER_DIGIT_CAPACITY);
@@ -54,42 +131,84 @@ impl Call {
             digits,
             ended,
         };
-        let event = match commands.send(join).await {
-            Ok(()) => {
-                let ends = (room_ended, digits_in);
-                let event = self.in_conference(member, &commands, ends).await;
-                let (reply, back) = oneshot::channel();
-                if commands
-                    .send(RoomCommand::Leave { member, reply })
-                    .await
-                    .is_ok()
-                {
-                    if let Ok(leg) = back.await {
-                        self.media = *leg;
-                    }
-                }
-                event
+        if let Err(mpsc::error::SendError(command)) = commands.send(join).await {
+            tracing::error!(call = self.id, %bridge, "room gone");
+            if let RoomCommand::Join { leg, .. } = command {
+                self.media = *leg;
             }
-            Err(mpsc::error::SendError(command)) => {
-                tracing::error!(call = self.id, room, "conference room gone");
-                if let RoomCommand::Join { leg, .. } = command {
+            self.shared.conferences.forget(&bridge, &self.channel);
+            return None;
+        }
+        Some(Membership {
+            bridge,
+            commands,
+            member,
+            ended: Some(room_ended),
+            digits: digits_in,
+            negotiated,
+        })
+    }
+
+    /// Takes the media leg back from the room (unless it let the channel go already) and
+    /// lists the channel out of the bridge.
+    pub(in crate::call) async fn leave_room(&mut self, membership: Membership) {
+        if !membership.released() {
+            let (reply, back) = oneshot::channel();
+            let leave = RoomCommand::Leave {
+                member: membership.member,
+                reply,
+            };
+            if membership.commands.send(leave).await.is_ok() {
+                if let Ok(leg) = back.await {
                     self.media = *leg;
                 }
-                Event::Done
             }
-        };
-        rooms.forget(room, &self.channel);
-        event
+        }
+        let Membership { bridge, .. } = membership;
+        self.shared.conferences.forget(&bridge, &self.channel);
+    }
+
+    /// Waits for what the room tells this member; a released leg is put back in
+    /// `self.media`.
+    pub(in crate::call) async fn room_signal(membership: &mut Membership) -> RoomEnd {
+        match membership.signal().await {
+            Ok(digit) => RoomEnd::Signal(RoomSignal::Digit(digit)),
+            Err(MemberEnd::Refused(leg) | MemberEnd::Removed(leg)) => RoomEnd::Leg(leg),
+            Err(MemberEnd::Inactive) => RoomEnd::Signal(RoomSignal::Inactive),
+        }
+    }
+
+    /// Applies what [`Call::room_signal`] returned.
+    pub(in crate::call) fn on_room_end(&mut self, end: RoomEnd) -> RoomSignal {
+        match end {
+            RoomEnd::Signal(signal) => signal,
+            RoomEnd::Leg(leg) => {
+                self.media = *leg;
+                RoomSignal::Released
+            }
+        }
+    }
+
+    /// Tells the room about a renegotiation of this channel's media (re-INVITE), if any.
+    pub(in crate::call) async fn renegotiate_room(&self, membership: &mut Membership) {
+        if *self.media.negotiated() != membership.negotiated {
+            membership.negotiated = *self.media.negotiated();
+            let renegotiate = RoomCommand::Renegotiate {
+                member: membership.member,
+                negotiated: membership.negotiated,
+            };
+            let _ = membership.commands.send(renegotiate).await;
+        }
     }
 
     /// Publishes the statistics of the leg the room owns (the call's own leg is a spare now).
-    async fn publish_room_stats(&self, member: MemberId, commands: &mpsc::Sender<RoomCommand>) {
+    pub(in crate::call) async fn publish_room_stats(&self, membership: &Membership) {
         let (reply, stats) = oneshot::channel();
-        if commands
-            .send(RoomCommand::Stats { member, reply })
-            .await
-            .is_err()
-        {
+        let ask = RoomCommand::Stats {
+            member: membership.member,
+            reply,
+        };
+        if membership.commands.send(ask).await.is_err() {
             return;
         }
         if let Ok(stats) = stats.await {
@@ -104,18 +223,13 @@ impl Call {
         }
     }
 
-    /// Handles the dialog while the room mixes this channel, until the call ends.
-    async fn in_conference(
-        &mut self,
-        member: MemberId,
-        commands: &mpsc::Sender<RoomCommand>,
-        (mut room_ended, mut digits): (oneshot::Receiver<MemberEnd>, mpsc::Receiver<char>),
-    ) -> Event {
-        let mut negotiated = *self.media.negotiated();
+    /// Handles the dialog while the room mixes this channel, until the call ends or the
+    /// room lets it go.
+    async fn in_conference(&mut self, membership: &mut Membership) -> Event {
         let timer = tokio::time::sleep(Duration::from_secs(86_400));
         tokio::pin!(timer);
         loop {
-            if self.hung_up {
+            if self.interrupted() {
                 return Event::Hangup;
             }
             let deadline = [
@@ -133,24 +247,21 @@ impl Call {
                         if let Some(digit) = Box::pin(self.on_sip_event(event)).await {
                             self.publish_digit(digit);
                         }
-                        if *self.media.negotiated() != negotiated {
-                            negotiated = *self.media.negotiated();
-                            let renegotiate = RoomCommand::Renegotiate { member, negotiated };
-                            let _ = commands.send(renegotiate).await;
-                        }
+                        self.renegotiate_room(membership).await;
                     }
                 },
-                Some(digit) = digits.recv() => self.publish_digit(digit),
-                end = &mut room_ended => {
-                    if let Ok(MemberEnd::Refused(leg)) = end {
-                        tracing::warn!(call = self.id, "the conference refused the call (full)");
-                        self.media = *leg;
+                end = Call::room_signal(membership) => match self.on_room_end(end) {
+                    RoomSignal::Digit(digit) => self.publish_digit(digit),
+                    RoomSignal::Released => {
+                        tracing::warn!(call = self.id, "the conference let the call go (full, or destroyed)");
                         return Event::Done;
                     }
-                    tracing::warn!(call = self.id, "no RTP in the conference (or the room is gone): hanging up");
-                    self.hangup(None).await;
-                    return Event::Hangup;
-                }
+                    RoomSignal::Inactive => {
+                        tracing::warn!(call = self.id, "no RTP in the conference (or the room is gone): hanging up");
+                        self.hangup(None).await;
+                        return Event::Hangup;
+                    }
+                },
                 _ = &mut timer => {
                     let now = Instant::now();
                     if self.pending_ack.is_some() {
@@ -158,10 +269,19 @@ impl Call {
                     }
                     if now >= self.last_stats + Duration::from_secs(1) {
                         self.last_stats = now;
-                        self.publish_room_stats(member, commands).await;
+                        self.publish_room_stats(membership).await;
                     }
                 }
             }
         }
     }
+}
+
+/// What [`Call::room_signal`] got: a signal, or the member's leg handed back.
+#[derive(Debug)]
+pub(in crate::call) enum RoomEnd {
+    /// A signal with nothing to hand over.
+    Signal(RoomSignal),
+    /// The room let the member go and handed its leg back.
+    Leg(Box<MediaLeg>),
 }

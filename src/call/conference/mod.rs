@@ -7,13 +7,17 @@
 //! member its mix in the member's own codec. Signalling stays with each channel's call task
 //! (`member.rs`), which talks to the room over a bounded command channel.
 //!
-//! [`ConferenceRooms`] is the small shared map from room name to the room's command sender and
-//! its entry in the [`BridgeRegistry`] (a `mixing` bridge named after the room, so `GET
-//! /api/bridges`, `pbx ctl bridges` and the event stream show rooms and their members). Its std
-//! mutex guards only that map, for one lookup or update, never across an `.await`.
+//! The same room task runs the bridges an outside application creates and fills with channel
+//! commands (`mixing`, or `holding`: members exchange no audio). [`ConferenceRooms`] is the
+//! small shared map from bridge id (and `ConfBridge` room name) to the room's command sender
+//! and its entry in the [`BridgeRegistry`] (so `GET /api/bridges`, `pbx ctl bridges` and the
+//! event stream show rooms and their members). Its std mutex guards only that map, for one
+//! lookup or update, never across an `.await`.
 
 mod member;
 mod room;
+
+pub(in crate::call) use member::{Membership, RoomEnd, RoomSignal};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -61,6 +65,8 @@ enum RoomCommand {
         member: MemberId,
         negotiated: Negotiated,
     },
+    /// The bridge is destroyed: hand every member its leg back ([`MemberEnd::Removed`]).
+    Dissolve,
 }
 
 /// Why a room let a member go on its own.
@@ -68,6 +74,8 @@ enum RoomCommand {
 enum MemberEnd {
     /// The room could not take the member (full): its leg, handed back.
     Refused(Box<MediaLeg>),
+    /// The bridge was destroyed: the member's leg, handed back.
+    Removed(Box<MediaLeg>),
     /// No RTP came from the member for the inactivity timeout.
     Inactive,
 }
@@ -78,12 +86,27 @@ struct RoomEntry {
     commands: mpsc::Sender<RoomCommand>,
     bridge: BridgeHandle,
     members: Vec<ChannelId>,
+    /// The `ConfBridge` name it is found by, if any; such a room ends with its last member.
+    /// A room made by [`ConferenceRooms::create`] lives until [`ConferenceRooms::destroy`].
+    conference: Option<String>,
+    /// Destroyed while it had members: it takes no one new, and goes when the last member
+    /// has taken its leg back (so each leaves the bridge before the bridge is destroyed).
+    dissolving: bool,
 }
 
-/// Clonable handle on the live conference rooms.
+#[derive(Debug, Default)]
+struct Rooms {
+    /// By bridge id.
+    by_id: HashMap<String, RoomEntry>,
+    /// `ConfBridge` room name to bridge id.
+    by_name: HashMap<String, String>,
+}
+
+/// Clonable handle on the live rooms: the bridges whose task owns their members' media
+/// (`ConfBridge` rooms, and the mixing and holding bridges applications create).
 #[derive(Debug, Clone)]
 pub struct ConferenceRooms {
-    rooms: Arc<Mutex<HashMap<String, RoomEntry>>>,
+    rooms: Arc<Mutex<Rooms>>,
     bridges: BridgeRegistry,
 }
 
@@ -96,41 +119,124 @@ impl ConferenceRooms {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, RoomEntry>> {
+    fn lock(&self) -> MutexGuard<'_, Rooms> {
         self.rooms.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Enters `channel` in room `name`, creating the room (its bridge, and its task on the
-    /// current runtime) when it does not exist; returns the room's command sender.
-    fn enter(&self, name: &str, channel: &ChannelHandle) -> mpsc::Sender<RoomCommand> {
-        let mut rooms = self.lock();
-        let entry = rooms.entry(name.to_owned()).or_insert_with(|| {
-            let bridge = self.bridges.create(BridgeKind::Mixing, name);
-            let (commands, receiver) = mpsc::channel(ROOM_COMMAND_CAPACITY);
-            tokio::spawn(room::run(bridge.id().to_owned(), name.to_owned(), receiver));
-            RoomEntry {
-                commands,
-                bridge,
-                members: Vec::new(),
-            }
-        });
-        entry.bridge.enter(channel);
-        entry.members.push(channel.id().clone());
-        entry.commands.clone()
-    }
-
-    /// Takes `channel` out of room `name`; the last member out removes the room and destroys
-    /// its bridge; its task ends once the leaving members have dropped their senders.
-    fn forget(&self, name: &str, channel: &ChannelHandle) {
-        let mut rooms = self.lock();
-        if let Some(entry) = rooms.get_mut(name) {
-            entry.bridge.leave(channel);
-            entry.members.retain(|m| m != channel.id());
-            if entry.members.is_empty() {
-                rooms.remove(name);
-            }
+    /// Starts a room's bridge and task (on the current runtime); returns its entry.
+    fn start(&self, kind: BridgeKind, name: &str, conference: Option<String>) -> RoomEntry {
+        let bridge = self.bridges.create(kind, name);
+        let (commands, receiver) = mpsc::channel(ROOM_COMMAND_CAPACITY);
+        let spec = room::RoomSpec {
+            id: bridge.id().to_owned(),
+            name: name.to_owned(),
+            kind,
+            tones: conference.is_some(),
+        };
+        tokio::spawn(room::run(spec, receiver));
+        RoomEntry {
+            commands,
+            bridge,
+            members: Vec::new(),
+            conference,
+            dissolving: false,
         }
     }
+
+    /// Creates an empty `mixing` or `holding` bridge named `name` that lives until
+    /// [`ConferenceRooms::destroy`]; returns its id. Must run inside a tokio runtime.
+    pub fn create(&self, kind: BridgeKind, name: &str) -> String {
+        let kind = match kind {
+            BridgeKind::Holding => BridgeKind::Holding,
+            _ => BridgeKind::Mixing,
+        };
+        let entry = self.start(kind, name, None);
+        let id = entry.bridge.id().to_owned();
+        self.lock().by_id.insert(id.clone(), entry);
+        id
+    }
+
+    /// Destroys bridge `id`: its members get their media back and stay up. False when there
+    /// is no such bridge.
+    pub fn destroy(&self, id: &str) -> bool {
+        let mut rooms = self.lock();
+        let Some(entry) = rooms.by_id.get_mut(id).filter(|e| !e.dissolving) else {
+            return false;
+        };
+        let name = entry.conference.take();
+        if entry.members.is_empty() {
+            rooms.by_id.remove(id);
+        } else {
+            entry.dissolving = true;
+            let _ = entry.commands.try_send(RoomCommand::Dissolve);
+        }
+        if let Some(name) = name {
+            rooms.by_name.remove(&name);
+        }
+        true
+    }
+
+    /// Whether bridge `id` is one of these rooms (and not being destroyed).
+    pub fn contains(&self, id: &str) -> bool {
+        self.lock().by_id.get(id).is_some_and(|e| !e.dissolving)
+    }
+
+    /// Enters `channel` in conference room `name`, creating the room (its bridge, and its task
+    /// on the current runtime) when it does not exist; returns the bridge id and the room's
+    /// command sender.
+    fn enter(&self, name: &str, channel: &ChannelHandle) -> (String, mpsc::Sender<RoomCommand>) {
+        let mut rooms = self.lock();
+        let id = match rooms.by_name.get(name) {
+            Some(id) => id.clone(),
+            None => {
+                let entry = self.start(BridgeKind::Mixing, name, Some(name.to_owned()));
+                let id = entry.bridge.id().to_owned();
+                rooms.by_id.insert(id.clone(), entry);
+                rooms.by_name.insert(name.to_owned(), id.clone());
+                id
+            }
+        };
+        let commands = rooms
+            .by_id
+            .get_mut(&id)
+            .map(|entry| add_member(entry, channel))
+            .expect("a named room is in the id map");
+        (id, commands)
+    }
+
+    /// Enters `channel` in bridge `id`; `None` when there is no such bridge.
+    fn enter_bridge(&self, id: &str, channel: &ChannelHandle) -> Option<mpsc::Sender<RoomCommand>> {
+        self.lock()
+            .by_id
+            .get_mut(id)
+            .filter(|entry| !entry.dissolving)
+            .map(|entry| add_member(entry, channel))
+    }
+
+    /// Takes `channel` out of bridge `id`; the last member out of a conference room removes
+    /// the room and destroys its bridge; its task ends once the leaving members have dropped
+    /// their senders.
+    fn forget(&self, id: &str, channel: &ChannelHandle) {
+        let mut rooms = self.lock();
+        let Some(entry) = rooms.by_id.get_mut(id) else {
+            return;
+        };
+        entry.bridge.leave(channel);
+        entry.members.retain(|m| m != channel.id());
+        if entry.members.is_empty() && (entry.conference.is_some() || entry.dissolving) {
+            if let Some(name) = entry.conference.clone() {
+                rooms.by_name.remove(&name);
+            }
+            rooms.by_id.remove(id);
+        }
+    }
+}
+
+/// Lists `channel` as a member of `entry`; returns the room's command sender.
+fn add_member(entry: &mut RoomEntry, channel: &ChannelHandle) -> mpsc::Sender<RoomCommand> {
+    entry.bridge.enter(channel);
+    entry.members.push(channel.id().clone());
+    entry.commands.clone()
 }
 
 #[cfg(test)]
@@ -166,9 +272,9 @@ mod tests {
             channel(&channels, 2),
             channel(&channels, 3),
         );
-        let a = rooms.enter("8002", &one);
-        let b = rooms.enter("8002", &two);
-        let _c = rooms.enter("other", &three);
+        let (first, a) = rooms.enter("8002", &one);
+        let (_, b) = rooms.enter("8002", &two);
+        let (other, _c) = rooms.enter("other", &three);
         assert!(a.same_channel(&b));
         let mut listed = bridges.snapshots();
         listed.sort_by(|x, y| x.name.cmp(&y.name));
@@ -176,19 +282,50 @@ mod tests {
         assert_eq!(listed[0].name, "8002");
         assert_eq!(listed[0].bridge_type, "mixing");
         assert_eq!(listed[0].channels, [one.id().clone(), two.id().clone()]);
-        let first = listed[0].id.clone();
-        rooms.forget("8002", &one);
+        assert_eq!(listed[0].id, first);
+        rooms.forget(&first, &one);
         let room = |name: &str| bridges.snapshots().into_iter().find(|b| b.name == name);
         assert_eq!(room("8002").unwrap().channels, [two.id().clone()]);
-        rooms.forget("8002", &two);
+        rooms.forget(&first, &two);
         assert!(
             room("8002").is_none(),
             "the last member out destroys the bridge"
         );
-        assert!(room("other").is_some());
+        assert!(room("other").is_some() && rooms.contains(&other));
         // A new first member makes a new room.
-        let d = rooms.enter("8002", &one);
+        let (_, d) = rooms.enter("8002", &one);
         assert!(!d.same_channel(&a));
         assert_ne!(room("8002").unwrap().id, first);
+    }
+
+    #[tokio::test]
+    async fn created_bridges_outlive_their_members_until_destroyed() {
+        let bus = EventBus::new(64);
+        let channels = ChannelRegistry::new(bus.clone());
+        let bridges = BridgeRegistry::new(bus);
+        let rooms = ConferenceRooms::new(bridges.clone());
+        let holding = rooms.create(BridgeKind::Holding, "lobby");
+        let one = channel(&channels, 1);
+        assert!(rooms.enter_bridge(&holding, &one).is_some());
+        assert!(rooms.enter_bridge("no-such-bridge", &one).is_none());
+        let listed = bridges.snapshots();
+        assert_eq!(listed[0].bridge_type, "holding");
+        assert_eq!(listed[0].channels, [one.id().clone()]);
+        rooms.forget(&holding, &one);
+        assert!(rooms.contains(&holding), "an empty created bridge stays");
+        assert!(rooms.destroy(&holding));
+        assert!(!rooms.destroy(&holding));
+        assert!(bridges.snapshots().is_empty());
+        // Destroyed with a member: it takes no one new and goes when the member is out.
+        let mixing = rooms.create(BridgeKind::Mixing, "party");
+        assert!(rooms.enter_bridge(&mixing, &one).is_some());
+        assert!(rooms.destroy(&mixing));
+        assert!(!rooms.contains(&mixing));
+        assert!(rooms
+            .enter_bridge(&mixing, &channel(&channels, 2))
+            .is_none());
+        assert_eq!(bridges.snapshots().len(), 1, "listed until its member left");
+        rooms.forget(&mixing, &one);
+        assert!(bridges.snapshots().is_empty());
     }
 }

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
 use super::{MemberEnd, RoomCommand};
+use crate::bridge::BridgeKind;
 use crate::call::media_io::{MediaEvent, MediaLeg};
 use crate::media::jitter::{JitterBuffer, JitterConfig};
 use crate::media::mixer::{beeps, MemberId, Mixer, FRAME_DURATION, FRAME_SAMPLES};
@@ -52,11 +53,26 @@ struct Member {
     ended: Option<oneshot::Sender<MemberEnd>>,
 }
 
+/// What a room is: its bridge's id and name, its kind and whether it beeps on joins and leaves.
+#[derive(Debug, Clone)]
+pub(super) struct RoomSpec {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) kind: BridgeKind,
+    pub(super) tones: bool,
+}
+
 /// The room's state, owned by its task.
 struct Room {
     /// The bridge's id, for logs.
     id: String,
     name: String,
+    /// `Holding`: members hear no one (only the room's tones); otherwise everyone else.
+    kind: BridgeKind,
+    /// Beep when members join and leave (conference rooms do; applications' bridges not).
+    tones: bool,
+    /// The bridge was destroyed: late joins are handed straight back.
+    dissolved: bool,
     mixer: Mixer,
     members: Vec<Member>,
     join_tone: Arc<[i16]>,
@@ -66,11 +82,20 @@ struct Room {
 }
 
 /// Runs room `name` until every sender of `commands` is gone.
-pub(super) async fn run(id: String, name: String, mut commands: mpsc::Receiver<RoomCommand>) {
+pub(super) async fn run(spec: RoomSpec, mut commands: mpsc::Receiver<RoomCommand>) {
     let (count, on, off) = BEEPS;
+    let RoomSpec {
+        id,
+        name,
+        kind,
+        tones,
+    } = spec;
     let mut room = Room {
         id,
         name,
+        kind,
+        tones,
+        dissolved: false,
         mixer: Mixer::new(),
         members: Vec::new(),
         join_tone: beeps(JOIN_TONE_HZ, count, on, off, TONE_AMPLITUDE).into(),
@@ -103,6 +128,10 @@ impl Room {
                 digits,
                 ended,
             } => {
+                if self.dissolved {
+                    let _ = ended.send(MemberEnd::Removed(leg));
+                    return;
+                }
                 let packet = leg.packet_samples();
                 let config = JitterConfig {
                     frame_samples: packet,
@@ -132,7 +161,9 @@ impl Room {
                     digits,
                     ended: Some(ended),
                 });
-                self.mixer.announce(self.join_tone.clone());
+                if self.tones {
+                    self.mixer.announce(self.join_tone.clone());
+                }
             }
             RoomCommand::Leave { member, reply } => {
                 let Some(index) = self.members.iter().position(|m| m.id == member) else {
@@ -141,7 +172,7 @@ impl Room {
                 let gone = self.members.swap_remove(index);
                 self.mixer.remove(member);
                 tracing::info!(bridge = %self.id, room = %self.name, call = member.0, "left the conference");
-                if !self.members.is_empty() {
+                if self.tones && !self.members.is_empty() {
                     self.mixer.announce(self.leave_tone.clone());
                 }
                 let _ = reply.send(gone.leg);
@@ -154,6 +185,16 @@ impl Room {
             RoomCommand::Renegotiate { member, negotiated } => {
                 if let Some(m) = self.members.iter_mut().find(|m| m.id == member) {
                     m.leg.renegotiate(negotiated);
+                }
+            }
+            RoomCommand::Dissolve => {
+                tracing::info!(bridge = %self.id, room = %self.name, "bridge destroyed: members let go");
+                self.dissolved = true;
+                for m in self.members.drain(..) {
+                    self.mixer.remove(m.id);
+                    if let Some(ended) = m.ended {
+                        let _ = ended.send(MemberEnd::Removed(m.leg));
+                    }
                 }
             }
         }
@@ -176,7 +217,7 @@ impl Room {
                     break;
                 }
             }
-            if m.inbox.pop(&mut self.pcm) {
+            if m.inbox.pop(&mut self.pcm) && self.kind != BridgeKind::Holding {
                 self.mixer.set_input(m.id, &self.pcm);
             }
             if m.leg.poll_timeout().is_some_and(|due| due <= now)
@@ -287,7 +328,13 @@ mod tests {
         let b = leg(&pool, CodecKind::Pcma, phone_b.local_addr().unwrap(), 40).await;
         let a_port = a.port();
         let (commands, receiver) = mpsc::channel(4);
-        let room = tokio::spawn(run("test".into(), "r".into(), receiver));
+        let spec = RoomSpec {
+            id: "test".into(),
+            name: "r".into(),
+            kind: BridgeKind::Mixing,
+            tones: true,
+        };
+        let room = tokio::spawn(run(spec, receiver));
         let (ended_a, _a_end) = oneshot::channel();
         let (ended_b, _b_end) = oneshot::channel();
         let (digits_a, mut pressed_a) = mpsc::channel(MEMBER_DIGIT_CAPACITY);

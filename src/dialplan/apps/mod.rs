@@ -23,6 +23,7 @@ pub mod read;
 pub mod ringing;
 pub mod say_digits;
 pub mod set;
+pub mod stasis;
 pub mod wait;
 pub mod wait_exten;
 
@@ -139,6 +140,13 @@ pub enum Outcome {
     Echo,
     /// Join this conference room until hangup.
     ConfBridge(String),
+    /// Hand the channel to outside application `app`, with `args`.
+    Stasis {
+        /// The application's name.
+        app: String,
+        /// Its arguments.
+        args: Vec<String>,
+    },
     /// Call out; the result lands in `${DIALSTATUS}`.
     Dial {
         /// Who to ring, all at once.
@@ -242,6 +250,7 @@ apps! {
     Ringing(ringing::Ringing),
     SayDigits(say_digits::SayDigits),
     Set(set::Set),
+    Stasis(stasis::Stasis),
     Wait(wait::Wait),
     WaitExten(wait_exten::WaitExten),
 }
@@ -468,7 +477,7 @@ pub(crate) mod tests {
             Err(AppError::UnknownApp("Playbak".into()))
         );
         let help = App::help();
-        assert_eq!(help.len(), 18);
+        assert_eq!(help.len(), 19);
         assert!(help
             .iter()
             .all(|(n, s, d)| s.starts_with(n) && !d.is_empty()));

@@ -1,0 +1,418 @@
+//! An outside application in control of a channel (edge): `Stasis(app, args)` publishes
+//! `StasisStart` and hands the channel to application `app`, which drives it with channel
+//! commands (answer, ring, progress, play and control playbacks, enter and leave bridges,
+//! continue in the dialplan, hang up) until it sends the channel back to the dialplan or the
+//! channel hangs up; then `StasisEnd`. Meanwhile the call task handles the dialog, the media
+//! (playbacks, key presses, inactivity) or, in a bridge, the room's signals, exactly as the
+//! dialplan's own apps do; commands are carried out between two packets.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::command::{refuse, ChannelCommand, CommandError, PlaybackOperation};
+use super::conference::{Membership, RoomEnd, RoomSignal};
+use super::media_io::MediaEvent;
+use super::task::{rearm, Call, PendingAck};
+use crate::dialplan::Event;
+use crate::events::{PbxEvent, PlaybackSnapshot, PlaybackState};
+use crate::media::player::Player;
+use crate::media::wav::Sound;
+
+/// The application commands a channel in `Stasis` has received and not yet carried out.
+#[derive(Debug, Default)]
+pub(super) struct AppCommands {
+    queued: VecDeque<ChannelCommand>,
+}
+
+impl AppCommands {
+    /// Queues `command` for the application loop, which carries it out on its next turn.
+    pub(super) fn queue(&mut self, command: ChannelCommand) {
+        self.queued.push_back(command);
+    }
+}
+
+/// One playback of a channel: the first in the queue plays, the others wait.
+struct Playback {
+    snapshot: PlaybackSnapshot,
+    sounds: Vec<Arc<Sound>>,
+    /// The player taken out of the media leg while paused.
+    paused: Option<Player>,
+}
+
+/// What the application has made of the channel: its playbacks and its bridge.
+#[derive(Default)]
+struct AppSession {
+    playbacks: VecDeque<Playback>,
+    bridge: Option<Membership>,
+}
+
+impl Call {
+    /// Runs `Stasis(app, args)`: `Hangup` once the call has ended, `Done` when a command moved
+    /// it elsewhere in the dialplan (the task then starts there).
+    pub(super) async fn stasis(&mut self, app: String, args: Vec<String>) -> Event {
+        if self.hung_up {
+            return Event::Hangup;
+        }
+        self.stasis = Some(Box::default());
+        let application = app.clone();
+        self.channel.publish(|channel| PbxEvent::StasisStart {
+            channel,
+            application,
+            args,
+        });
+        tracing::info!(call = self.id, %app, "channel handed to an application");
+        let mut session = AppSession::default();
+        let event = self.in_application(&mut session).await;
+        if let Some(membership) = session.bridge.take() {
+            self.leave_room(membership).await;
+        }
+        self.end_playbacks(&mut session);
+        if let Some(left) = self.stasis.take() {
+            for command in left.queued {
+                refuse(
+                    command,
+                    CommandError::NotInApplication(self.channel.id().clone()),
+                );
+            }
+        }
+        self.channel.publish(|channel| PbxEvent::StasisEnd {
+            channel,
+            application: app,
+        });
+        event
+    }
+
+    /// Handles the dialog, media and commands until the call ends or leaves the application.
+    async fn in_application(&mut self, session: &mut AppSession) -> Event {
+        let timer = tokio::time::sleep(Duration::from_secs(86_400));
+        tokio::pin!(timer);
+        loop {
+            self.carry_out_app_commands(session).await;
+            if self.hung_up {
+                return Event::Hangup;
+            }
+            if self.redirected {
+                return Event::Done;
+            }
+            let bridged = session.bridge.is_some();
+            let deadline = [
+                (!bridged).then(|| self.media.poll_timeout()).flatten(),
+                self.pending_ack.as_ref().map(PendingAck::deadline),
+                Some(self.last_stats + Duration::from_secs(1)),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            rearm(timer.as_mut(), deadline);
+            tokio::select! {
+                event = self.events.recv() => match event {
+                    None => self.hung_up = true,
+                    Some(event) => {
+                        if let Some(digit) = Box::pin(self.on_sip_event(event)).await {
+                            self.publish_digit(digit);
+                        }
+                        if let Some(membership) = session.bridge.as_mut() {
+                            self.renegotiate_room(membership).await;
+                        }
+                    }
+                },
+                Ok(()) = self.media.readable(), if !bridged => {
+                    if let Some(MediaEvent::Digit(digit)) = self.media.receive(Instant::now()) {
+                        self.publish_digit(digit);
+                    }
+                }
+                end = room_signal(session.bridge.as_mut()) => match self.on_room_end(end) {
+                    RoomSignal::Digit(digit) => self.publish_digit(digit),
+                    RoomSignal::Released => {
+                        if let Some(membership) = session.bridge.take() {
+                            self.leave_room(membership).await;
+                        }
+                    }
+                    RoomSignal::Inactive => {
+                        tracing::warn!(call = self.id, "no RTP in the bridge: hanging up");
+                        self.hangup(None).await;
+                        return Event::Hangup;
+                    }
+                },
+                _ = &mut timer => {
+                    let now = Instant::now();
+                    if let Some(membership) = session.bridge.as_ref() {
+                        if self.pending_ack.is_some() {
+                            self.retransmit_2xx(now).await;
+                        }
+                        if now >= self.last_stats + Duration::from_secs(1) {
+                            self.last_stats = now;
+                            self.publish_room_stats(membership).await;
+                        }
+                        continue;
+                    }
+                    self.on_timers(now).await;
+                    match self.media.handle_timeout(now) {
+                        Some(MediaEvent::PlaybackDone) => {
+                            self.finish_playback(session, PlaybackState::Done, now);
+                        }
+                        Some(MediaEvent::Inactive) => {
+                            tracing::warn!(call = self.id, "no RTP received: hanging up");
+                            self.hangup(None).await;
+                            return Event::Hangup;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Carries out the application's queued commands, in order.
+    async fn carry_out_app_commands(&mut self, session: &mut AppSession) {
+        while let Some(command) = self.stasis.as_mut().and_then(|s| s.queued.pop_front()) {
+            if self.hung_up {
+                refuse(command, CommandError::HangingUp);
+                continue;
+            }
+            self.carry_out(session, command).await;
+        }
+    }
+
+    async fn carry_out(&mut self, session: &mut AppSession, command: ChannelCommand) {
+        let now = Instant::now();
+        match command {
+            ChannelCommand::Answer { reply } => {
+                self.answer().await;
+                let _ = reply.send(Ok(()));
+            }
+            ChannelCommand::Ring { reply } => {
+                if !self.final_sent {
+                    self.provisional(180, false).await;
+                }
+                let _ = reply.send(Ok(()));
+            }
+            ChannelCommand::Progress { reply } => {
+                self.start_early_media().await;
+                let _ = reply.send(Ok(()));
+            }
+            ChannelCommand::Play {
+                playback,
+                media,
+                reply,
+            } => {
+                let played = self.queue_playback(session, playback, media, now).await;
+                let _ = reply.send(played);
+            }
+            ChannelCommand::ControlPlayback {
+                playback,
+                operation,
+                reply,
+            } => {
+                let done = self.control_playback(session, &playback, operation, now);
+                let _ = reply.send(done);
+            }
+            ChannelCommand::EnterBridge { bridge, reply } => {
+                let entered = self.enter_app_bridge(session, bridge).await;
+                let _ = reply.send(entered);
+            }
+            ChannelCommand::LeaveBridge { bridge, reply } => {
+                let left = match session.bridge.take() {
+                    Some(membership) if membership.bridge == bridge => {
+                        self.leave_room(membership).await;
+                        Ok(())
+                    }
+                    other => {
+                        session.bridge = other;
+                        Err(CommandError::NoSuchBridge(bridge))
+                    }
+                };
+                let _ = reply.send(left);
+            }
+            other => {
+                let channel = self.channel.id().clone();
+                self.on_command(&channel, other);
+            }
+        }
+    }
+
+    /// Sends 183 with our SDP so that media reaches the caller before an answer.
+    async fn start_early_media(&mut self) {
+        if !self.final_sent && !self.early_media {
+            self.provisional(183, true).await;
+            self.early_media = true;
+        }
+    }
+
+    /// Queues playback `id` of `media`; it starts at once when nothing else plays.
+    async fn queue_playback(
+        &mut self,
+        session: &mut AppSession,
+        id: String,
+        media: Vec<String>,
+        now: Instant,
+    ) -> Result<PlaybackSnapshot, CommandError> {
+        if session.bridge.is_some() {
+            return Err(CommandError::InBridge(self.channel.id().clone()));
+        }
+        if session.playbacks.iter().any(|p| p.snapshot.id == id) {
+            return Err(CommandError::PlaybackExists(id));
+        }
+        let mut sounds = Vec::with_capacity(media.len());
+        for uri in &media {
+            let name = uri.strip_prefix("sound:").unwrap_or(uri);
+            match self.shared.prompts.get(name) {
+                Ok(sound) => sounds.push(sound),
+                Err(error) => {
+                    tracing::info!(call = self.id, %uri, %error, "media not played");
+                    return Err(CommandError::NoSuchMedia(uri.clone()));
+                }
+            }
+        }
+        if sounds.is_empty() {
+            return Err(CommandError::NoSuchMedia(String::new()));
+        }
+        if !self.answered {
+            self.start_early_media().await;
+        }
+        let snapshot = PlaybackSnapshot {
+            id,
+            media_uri: media
+                .iter()
+                .map(|uri| match uri.starts_with("sound:") {
+                    true => uri.clone(),
+                    false => format!("sound:{uri}"),
+                })
+                .collect(),
+            target_uri: format!("channel:{}", self.channel.id()),
+            state: PlaybackState::Queued,
+        };
+        let starts = session.playbacks.is_empty();
+        let mut queued = snapshot.clone();
+        if starts {
+            queued.state = PlaybackState::Playing;
+        }
+        session.playbacks.push_back(Playback {
+            snapshot,
+            sounds,
+            paused: None,
+        });
+        if starts {
+            self.start_playback(session, now);
+        }
+        Ok(queued)
+    }
+
+    /// Starts the first queued playback, if any.
+    fn start_playback(&mut self, session: &mut AppSession, now: Instant) {
+        let Some(first) = session.playbacks.front_mut() else {
+            return;
+        };
+        first.snapshot.state = PlaybackState::Playing;
+        self.media.play(first.sounds.clone(), now);
+        self.channel.events().publish(PbxEvent::PlaybackStarted {
+            playback: first.snapshot.clone(),
+        });
+    }
+
+    /// Ends the playing playback as `state` and starts the next.
+    fn finish_playback(&mut self, session: &mut AppSession, state: PlaybackState, now: Instant) {
+        let Some(mut finished) = session.playbacks.pop_front() else {
+            return;
+        };
+        self.media.stop_playback();
+        finished.snapshot.state = state;
+        self.channel.events().publish(PbxEvent::PlaybackFinished {
+            playback: finished.snapshot,
+        });
+        self.start_playback(session, now);
+    }
+
+    /// Stops the playing playback and forgets the queued ones (leaving the application, or
+    /// entering a bridge).
+    fn end_playbacks(&mut self, session: &mut AppSession) {
+        session.playbacks.truncate(1);
+        self.finish_playback(session, PlaybackState::Stopped, Instant::now());
+    }
+
+    /// Stops, pauses, unpauses or restarts playback `id`. A queued playback can only be
+    /// stopped (it is dropped from the queue).
+    fn control_playback(
+        &mut self,
+        session: &mut AppSession,
+        id: &str,
+        operation: PlaybackOperation,
+        now: Instant,
+    ) -> Result<(), CommandError> {
+        let Some(index) = session.playbacks.iter().position(|p| p.snapshot.id == id) else {
+            return Err(CommandError::NoSuchPlayback(id.to_owned()));
+        };
+        if index > 0 {
+            if operation != PlaybackOperation::Stop {
+                return Err(CommandError::PlaybackQueued(id.to_owned()));
+            }
+            session.playbacks.remove(index);
+            return Ok(());
+        }
+        if operation == PlaybackOperation::Stop {
+            self.finish_playback(session, PlaybackState::Stopped, now);
+            return Ok(());
+        }
+        let Some(current) = session.playbacks.front_mut() else {
+            return Err(CommandError::NoSuchPlayback(id.to_owned()));
+        };
+        match operation {
+            PlaybackOperation::Stop => {}
+            PlaybackOperation::Pause => {
+                if current.paused.is_none() {
+                    current.paused = self.media.pause_playback();
+                    current.snapshot.state = PlaybackState::Paused;
+                }
+            }
+            PlaybackOperation::Unpause => {
+                if let Some(player) = current.paused.take() {
+                    self.media.resume_playback(player, now);
+                    current.snapshot.state = PlaybackState::Playing;
+                }
+            }
+            PlaybackOperation::Restart => {
+                current.paused = None;
+                current.snapshot.state = PlaybackState::Playing;
+                self.media.play(current.sounds.clone(), now);
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the channel's media into bridge `bridge`, out of the one it was in.
+    async fn enter_app_bridge(
+        &mut self,
+        session: &mut AppSession,
+        bridge: String,
+    ) -> Result<(), CommandError> {
+        if session.bridge.as_ref().is_some_and(|m| m.bridge == bridge) {
+            return Ok(());
+        }
+        if !self.shared.conferences.contains(&bridge) {
+            return Err(CommandError::NoSuchBridge(bridge));
+        }
+        self.end_playbacks(session);
+        if let Some(old) = session.bridge.take() {
+            self.leave_room(old).await;
+        }
+        match self.enter_room(&bridge).await {
+            Some(membership) => {
+                session.bridge = Some(membership);
+                Ok(())
+            }
+            None => Err(CommandError::BridgeRefused(format!(
+                "channel {} could not join bridge {bridge}",
+                self.channel.id()
+            ))),
+        }
+    }
+}
+
+/// What the room tells a bridged channel; pending forever when it is in no bridge.
+async fn room_signal(membership: Option<&mut Membership>) -> RoomEnd {
+    match membership {
+        Some(membership) => Call::room_signal(membership).await,
+        None => std::future::pending().await,
+    }
+}
