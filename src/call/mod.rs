@@ -10,6 +10,7 @@ pub mod dialplan_handle;
 pub mod media_io;
 pub mod originate;
 pub mod outgoing;
+pub mod playbacks;
 pub mod routes;
 pub mod runtimes;
 mod stasis;

@@ -251,9 +251,6 @@ impl Call {
         if session.bridge.is_some() {
             return Err(CommandError::InBridge(self.channel.id().clone()));
         }
-        if session.playbacks.iter().any(|p| p.snapshot.id == id) {
-            return Err(CommandError::PlaybackExists(id));
-        }
         let mut sounds = Vec::with_capacity(media.len());
         for uri in &media {
             let name = uri.strip_prefix("sound:").unwrap_or(uri);
@@ -283,6 +280,9 @@ impl Call {
             target_uri: format!("channel:{}", self.channel.id()),
             state: PlaybackState::Queued,
         };
+        if !self.shared.playbacks.insert(self.channel.id(), &snapshot) {
+            return Err(CommandError::PlaybackExists(snapshot.id));
+        }
         let starts = session.playbacks.is_empty();
         let mut queued = snapshot.clone();
         if starts {
@@ -305,6 +305,9 @@ impl Call {
             return;
         };
         first.snapshot.state = PlaybackState::Playing;
+        self.shared
+            .playbacks
+            .set_state(&first.snapshot.id, PlaybackState::Playing);
         self.media.play(first.sounds.clone(), now);
         self.channel.events().publish(PbxEvent::PlaybackStarted {
             playback: first.snapshot.clone(),
@@ -317,6 +320,7 @@ impl Call {
             return;
         };
         self.media.stop_playback();
+        self.shared.playbacks.remove(&finished.snapshot.id);
         finished.snapshot.state = state;
         self.channel.events().publish(PbxEvent::PlaybackFinished {
             playback: finished.snapshot,
@@ -327,7 +331,10 @@ impl Call {
     /// Stops the playing playback and forgets the queued ones (leaving the application, or
     /// entering a bridge).
     fn end_playbacks(&mut self, session: &mut AppSession) {
-        session.playbacks.truncate(1);
+        let playing = session.playbacks.len().min(1);
+        for queued in session.playbacks.drain(playing..) {
+            self.shared.playbacks.remove(&queued.snapshot.id);
+        }
         self.finish_playback(session, PlaybackState::Stopped, Instant::now());
     }
 
@@ -348,6 +355,7 @@ impl Call {
                 return Err(CommandError::PlaybackQueued(id.to_owned()));
             }
             session.playbacks.remove(index);
+            self.shared.playbacks.remove(id);
             return Ok(());
         }
         if operation == PlaybackOperation::Stop {
@@ -363,17 +371,20 @@ impl Call {
                 if current.paused.is_none() {
                     current.paused = self.media.pause_playback();
                     current.snapshot.state = PlaybackState::Paused;
+                    self.shared.playbacks.set_state(id, PlaybackState::Paused);
                 }
             }
             PlaybackOperation::Unpause => {
                 if let Some(player) = current.paused.take() {
                     self.media.resume_playback(player, now);
                     current.snapshot.state = PlaybackState::Playing;
+                    self.shared.playbacks.set_state(id, PlaybackState::Playing);
                 }
             }
             PlaybackOperation::Restart => {
                 current.paused = None;
                 current.snapshot.state = PlaybackState::Playing;
+                self.shared.playbacks.set_state(id, PlaybackState::Playing);
                 self.media.play(current.sounds.clone(), now);
             }
         }

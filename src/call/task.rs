@@ -66,8 +66,10 @@ pub struct CallShared {
     pub user_agent: String,
     /// RTP inactivity timeout (zero disables).
     pub rtp_timeout: Duration,
-    /// Conference rooms, for ConfBridge.
+    /// Conference rooms, for ConfBridge, and the bridges applications create.
     pub conferences: super::conference::ConferenceRooms,
+    /// Applications' live playbacks, by id.
+    pub playbacks: super::playbacks::PlaybackIndex,
 }
 
 /// Everything about one new call, from the router.
