@@ -151,6 +151,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     let (commands, command_rx) = mpsc::channel(SIP_COMMAND_CAPACITY);
     let (control, control_rx) = mpsc::channel(CONTROL_CAPACITY);
     let trace = SipTrace::default();
+    let conferences = crate::call::conference::ConferenceRooms::new(bridges.clone());
+    let playbacks = crate::call::playbacks::PlaybackIndex::default();
     let call_shared = CallShared {
         commands,
         ports: ports.clone(),
@@ -168,7 +170,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         media_address: advertised.ip(),
         user_agent: config.sip.user_agent.clone(),
         rtp_timeout: Duration::from_secs(config.rtp.inactivity_timeout_secs),
-        conferences: crate::call::conference::ConferenceRooms::new(bridges.clone()),
+        conferences: conferences.clone(),
+        playbacks: playbacks.clone(),
     };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
     let call_runtimes = CallRuntimes::per_core().map_err(ServerError::CallThreads)?;
@@ -205,6 +208,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         control,
         trunks: trunk_board,
         trace,
+        conferences,
+        playbacks,
         endpoints: Arc::new(
             config
                 .endpoints

@@ -34,6 +34,18 @@ impl BridgeKind {
             BridgeKind::Holding => "holding",
         }
     }
+
+    /// The kind [`BridgeKind::as_str`] names.
+    pub fn parse(name: &str) -> Option<BridgeKind> {
+        [
+            BridgeKind::Simple,
+            BridgeKind::Transcoding,
+            BridgeKind::Mixing,
+            BridgeKind::Holding,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == name)
+    }
 }
 
 /// Clonable handle to the live-bridge table.
@@ -79,6 +91,11 @@ impl BridgeRegistry {
             registry: self.clone(),
             id,
         }
+    }
+
+    /// Bridge `id`, when it lives.
+    pub fn snapshot(&self, id: &str) -> Option<BridgeSnapshot> {
+        self.lock().get(id).cloned()
     }
 
     /// Every live bridge.

@@ -5,15 +5,17 @@ use std::time::Instant;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::channel_commands;
 use super::trace::{SipTrace, TraceSettings};
+use super::{bridge_commands, channel_commands, playback_commands};
 use crate::bridge::BridgeRegistry;
+use crate::call::conference::ConferenceRooms;
 use crate::call::dialplan_handle::DialplanHandle;
 use crate::call::originate::{OriginateError, OriginateRequest};
+use crate::call::playbacks::PlaybackIndex;
 use crate::call::ControlCommand;
 use crate::channel::{ChannelRegistry, ChannelSnapshot};
 use crate::events::{BridgeSnapshot, EventBus};
@@ -51,6 +53,10 @@ pub struct ApiState {
     pub trace: SipTrace,
     /// The configured endpoints.
     pub endpoints: Arc<Vec<EndpointView>>,
+    /// The bridges applications create (and conference rooms).
+    pub conferences: ConferenceRooms,
+    /// Applications' live playbacks.
+    pub playbacks: PlaybackIndex,
 }
 
 /// One configured endpoint (`GET /api/endpoints`).
@@ -120,7 +126,18 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/registrations", get(registrations))
         .route("/api/stats", get(stats))
         .route("/api/channels", get(channels))
-        .route("/api/bridges", get(bridges))
+        .route("/api/bridges", get(bridges).post(bridge_commands::create))
+        .route("/api/bridges/{id}", delete(bridge_commands::destroy))
+        .route("/api/bridges/{id}/add", post(bridge_commands::add))
+        .route("/api/bridges/{id}/remove", post(bridge_commands::remove))
+        .route(
+            "/api/playbacks/{id}",
+            get(playback_commands::get).delete(playback_commands::stop),
+        )
+        .route(
+            "/api/playbacks/{id}/control",
+            post(playback_commands::control),
+        )
         .route("/api/events", get(super::events_ws::events))
         .route("/api/trunks", get(trunks))
         .route("/api/endpoints", get(endpoints))
@@ -136,6 +153,13 @@ pub fn router(state: ApiState) -> Router {
             get(channel_commands::get_variable).post(channel_commands::set_variable),
         )
         .route("/api/channels/{id}/dtmf", post(channel_commands::send_dtmf))
+        .route("/api/channels/{id}/answer", post(channel_commands::answer))
+        .route("/api/channels/{id}/ring", post(channel_commands::ring))
+        .route(
+            "/api/channels/{id}/progress",
+            post(channel_commands::progress),
+        )
+        .route("/api/channels/{id}/play", post(channel_commands::play))
         .route("/api/dialplan", get(dialplan_show))
         .route("/api/dialplan/reload", post(dialplan_reload))
         .with_state(state)

@@ -1,8 +1,10 @@
 //! The admin API's channel commands: `POST /api/channels/{id}/continue` (`{"context",
 //! "exten", "priority"}`), `GET|POST /api/channels/{id}/variable` (`?name=` / `{"name",
-//! "value"}`) and `POST /api/channels/{id}/dtmf` (`{"digits"}`). `{id}` is a channel's id or
-//! name (`/` written `%2F`). Each becomes one [`ChannelCommand`] to the task that owns the
-//! channel; 404 when there is no such channel, 409 when it refuses.
+//! "value"}`) and `POST /api/channels/{id}/dtmf` (`{"digits"}`); for a channel in `Stasis`
+//! also `POST /api/channels/{id}/answer|ring|progress` and `POST /api/channels/{id}/play`
+//! (`{"media": ["sound:NAME", ...], "playback_id"}`). `{id}` is a channel's id or name (`/`
+//! written `%2F`). Each becomes one [`ChannelCommand`] to the task that owns the channel; 404
+//! when there is no such channel, 409 when it refuses.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -13,6 +15,7 @@ use tokio::sync::oneshot;
 use super::api::{ApiState, TextReply};
 use crate::call::command::{ChannelCommand, CommandError};
 use crate::call::ControlCommand;
+use crate::events::{random_id, PlaybackSnapshot};
 
 /// `POST /api/channels/{id}/continue`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -62,10 +65,20 @@ pub struct DtmfRequest {
     pub digits: String,
 }
 
-type ApiError = (StatusCode, String);
+/// `POST /api/channels/{id}/play`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlayRequest {
+    /// What to play, in order: `sound:NAME` (or just `NAME`).
+    pub media: Vec<String>,
+    /// The playback's id; one is made up when absent.
+    pub playback_id: Option<String>,
+}
+
+/// An error answer: its status and text.
+pub(super) type ApiError = (StatusCode, String);
 
 /// Sends the command `make` builds to channel `key` and waits for its answer.
-async fn command<T>(
+pub(super) async fn command<T>(
     state: &ApiState,
     key: &str,
     make: impl FnOnce(oneshot::Sender<Result<T, CommandError>>) -> ChannelCommand,
@@ -165,4 +178,69 @@ pub async fn send_dtmf(
     })
     .await?;
     Ok(Json(TextReply { text }))
+}
+
+/// `POST /api/channels/{id}/answer`, `/ring` and `/progress`: what [`signal`] sends.
+#[derive(Debug, Clone, Copy)]
+enum Signal {
+    Answer,
+    Ring,
+    Progress,
+}
+
+/// Sends `signal` to channel `key`.
+async fn signal(state: &ApiState, key: &str, signal: Signal) -> Result<Json<TextReply>, ApiError> {
+    let (verb, make): (_, fn(_) -> _) = match signal {
+        Signal::Answer => ("answered", |reply| ChannelCommand::Answer { reply }),
+        Signal::Ring => ("ringing", |reply| ChannelCommand::Ring { reply }),
+        Signal::Progress => ("in early media", |reply| ChannelCommand::Progress { reply }),
+    };
+    command(state, key, make).await?;
+    Ok(Json(TextReply {
+        text: format!("channel {key} {verb}"),
+    }))
+}
+
+/// `POST /api/channels/{id}/answer`.
+pub async fn answer(
+    State(state): State<ApiState>,
+    Path(key): Path<String>,
+) -> Result<Json<TextReply>, ApiError> {
+    signal(&state, &key, Signal::Answer).await
+}
+
+/// `POST /api/channels/{id}/ring`.
+pub async fn ring(
+    State(state): State<ApiState>,
+    Path(key): Path<String>,
+) -> Result<Json<TextReply>, ApiError> {
+    signal(&state, &key, Signal::Ring).await
+}
+
+/// `POST /api/channels/{id}/progress`.
+pub async fn progress(
+    State(state): State<ApiState>,
+    Path(key): Path<String>,
+) -> Result<Json<TextReply>, ApiError> {
+    signal(&state, &key, Signal::Progress).await
+}
+
+/// `POST /api/channels/{id}/play`: answered with the playback (`playing`, or `queued` behind
+/// the channel's other playbacks).
+pub async fn play(
+    State(state): State<ApiState>,
+    Path(key): Path<String>,
+    Json(request): Json<PlayRequest>,
+) -> Result<Json<PlaybackSnapshot>, ApiError> {
+    if request.media.is_empty() {
+        return Err((StatusCode::BAD_REQUEST, "media: nothing to play".into()));
+    }
+    let playback = request.playback_id.unwrap_or_else(random_id);
+    let snapshot = command(&state, &key, |reply| ChannelCommand::Play {
+        playback,
+        media: request.media,
+        reply,
+    })
+    .await?;
+    Ok(Json(snapshot))
 }

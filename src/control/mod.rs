@@ -4,8 +4,10 @@
 //! WebSocket. ARI and AMI adapters will sit beside it.
 
 pub mod api;
+pub mod bridge_commands;
 pub mod channel_commands;
 pub mod client;
 pub mod events_ws;
+pub mod playback_commands;
 pub mod table;
 pub mod trace;

@@ -173,6 +173,22 @@ impl Pbx {
         response.into_json().map_err(|e| e.to_string())
     }
 
+    /// POSTs `body` (JSON) to an admin API path: the parsed answer, or the status and text.
+    pub fn post(&self, path: &str, body: serde_json::Value) -> Result<serde_json::Value, String> {
+        let response = ureq::post(&format!("{}{path}", self.api))
+            .timeout(Duration::from_secs(5))
+            .send_json(body);
+        answer(response)
+    }
+
+    /// DELETEs an admin API path: the parsed answer, or the status and text.
+    pub fn delete(&self, path: &str) -> Result<serde_json::Value, String> {
+        let response = ureq::delete(&format!("{}{path}", self.api))
+            .timeout(Duration::from_secs(5))
+            .call();
+        answer(response)
+    }
+
     /// The registrations the admin API lists.
     pub fn registrations(&self) -> Vec<serde_json::Value> {
         self.get("/api/registrations")
@@ -494,6 +510,18 @@ pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(100));
     }
     check()
+}
+
+/// An admin API answer as JSON, or `"STATUS: text"`.
+fn answer(response: Result<ureq::Response, ureq::Error>) -> Result<serde_json::Value, String> {
+    match response {
+        Ok(response) => response.into_json().map_err(|e| e.to_string()),
+        Err(ureq::Error::Status(status, response)) => Err(format!(
+            "{status}: {}",
+            response.into_string().unwrap_or_default()
+        )),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// One RTP packet the test's media socket received.

@@ -1,0 +1,112 @@
+//! The admin API's bridges made by applications: `POST /api/bridges` (`{"type": "mixing" |
+//! "holding", "name"}`) creates an empty bridge that lives until `DELETE /api/bridges/{id}`
+//! (its members get their media back and stay up); `POST /api/bridges/{id}/add` and
+//! `/remove` (`{"channel": ID or name}`) move a channel in `Stasis` in and out. 400 for a
+//! kind that cannot be created, 404 for no such bridge or channel, 409 when the channel
+//! refuses.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::api::{ApiState, TextReply};
+use super::channel_commands::{command, ApiError};
+use crate::bridge::BridgeKind;
+use crate::call::command::ChannelCommand;
+use crate::events::BridgeSnapshot;
+
+/// `POST /api/bridges`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateBridgeRequest {
+    /// `mixing` (members hear each other; the default) or `holding` (they do not).
+    #[serde(rename = "type", default = "mixing")]
+    pub bridge_type: String,
+    /// A name for listings.
+    #[serde(default)]
+    pub name: String,
+}
+
+fn mixing() -> String {
+    BridgeKind::Mixing.as_str().into()
+}
+
+/// `POST /api/bridges/{id}/add` and `/remove`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MemberRequest {
+    /// The channel's id or name.
+    pub channel: String,
+}
+
+/// `POST /api/bridges`: answered with the new bridge.
+pub async fn create(
+    State(state): State<ApiState>,
+    Json(request): Json<CreateBridgeRequest>,
+) -> Result<Json<BridgeSnapshot>, ApiError> {
+    let kind = BridgeKind::parse(&request.bridge_type)
+        .filter(|kind| matches!(kind, BridgeKind::Mixing | BridgeKind::Holding))
+        .ok_or_else(|| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "type: {:?} is not a bridge type to create (mixing, holding)",
+                    request.bridge_type
+                ),
+            )
+        })?;
+    let id = state.conferences.create(kind, &request.name);
+    state.bridges.snapshot(&id).map(Json).ok_or_else(|| {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("bridge {id} went at once"),
+        )
+    })
+}
+
+/// `DELETE /api/bridges/{id}`.
+pub async fn destroy(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> Result<Json<TextReply>, ApiError> {
+    if !state.conferences.destroy(&id) {
+        return Err((StatusCode::NOT_FOUND, format!("no bridge {id}")));
+    }
+    Ok(Json(TextReply {
+        text: format!("bridge {id} destroyed"),
+    }))
+}
+
+/// `POST /api/bridges/{id}/add`.
+pub async fn add(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    Json(request): Json<MemberRequest>,
+) -> Result<Json<TextReply>, ApiError> {
+    if !state.conferences.contains(&id) {
+        return Err((StatusCode::NOT_FOUND, format!("no bridge {id}")));
+    }
+    let bridge = id.clone();
+    command(&state, &request.channel, |reply| {
+        ChannelCommand::EnterBridge { bridge, reply }
+    })
+    .await?;
+    Ok(Json(TextReply {
+        text: format!("channel {} entered bridge {id}", request.channel),
+    }))
+}
+
+/// `POST /api/bridges/{id}/remove`.
+pub async fn remove(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    Json(request): Json<MemberRequest>,
+) -> Result<Json<TextReply>, ApiError> {
+    let bridge = id.clone();
+    command(&state, &request.channel, |reply| {
+        ChannelCommand::LeaveBridge { bridge, reply }
+    })
+    .await?;
+    Ok(Json(TextReply {
+        text: format!("channel {} left bridge {id}", request.channel),
+    }))
+}
