@@ -57,6 +57,39 @@ enum Command {
     },
 }
 
+/// `pbx ctl bridge ...`.
+#[derive(Debug, Subcommand)]
+enum BridgeCommand {
+    /// Create an empty bridge; prints its id.
+    Create {
+        /// `mixing` (members hear each other) or `holding` (they hear no one).
+        #[arg(long = "type", default_value = "mixing")]
+        bridge_type: String,
+        /// A name for listings.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Move a channel in `Stasis` into the bridge.
+    Add {
+        /// The bridge's id.
+        bridge: String,
+        /// The channel's id or name.
+        channel: String,
+    },
+    /// Take a channel out of the bridge.
+    Remove {
+        /// The bridge's id.
+        bridge: String,
+        /// The channel's id or name.
+        channel: String,
+    },
+    /// Destroy the bridge; its members stay up.
+    Destroy {
+        /// The bridge's id.
+        bridge: String,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 enum CtlCommand {
     /// Registered contacts: AOR, contact, source address, user agent, expiry, reachability.
@@ -138,6 +171,45 @@ enum CtlCommand {
         channel: String,
         /// `0`-`9`, `*`, `#`, `A`-`D`.
         digits: String,
+    },
+    /// Answer a channel an application controls (`Stasis`).
+    Answer {
+        /// The channel's id or name.
+        channel: String,
+    },
+    /// Tell the caller of a channel in `Stasis` that it rings (180).
+    Ring {
+        /// The channel's id or name.
+        channel: String,
+    },
+    /// Start early media on a channel in `Stasis` (183).
+    Progress {
+        /// The channel's id or name.
+        channel: String,
+    },
+    /// Play sounds to a channel in `Stasis`, after its queued playbacks.
+    Play {
+        /// The channel's id or name.
+        channel: String,
+        /// What to play, in order: `sound:NAME` or `NAME`.
+        #[arg(required = true)]
+        media: Vec<String>,
+        /// The playback's id (made up when absent).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Stop, pause, unpause or restart a playback.
+    Playback {
+        /// `stop`, `pause`, `unpause` or `restart`.
+        #[arg(value_parser = ["stop", "pause", "unpause", "restart"])]
+        operation: String,
+        /// The playback's id.
+        id: String,
+    },
+    /// Create, fill, empty and destroy an application's bridges.
+    Bridge {
+        #[command(subcommand)]
+        command: BridgeCommand,
     },
     /// Hang up a channel by its id or name (see `channels`).
     Hangup {
@@ -313,6 +385,32 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
             command: SipCommand::Trace { state, filter },
         } => client.sip_trace(state == "on", filter),
         CtlCommand::Hangup { channel } => client.hangup(&channel),
+        CtlCommand::Answer { channel } => client.signal(&channel, "answer"),
+        CtlCommand::Ring { channel } => client.signal(&channel, "ring"),
+        CtlCommand::Progress { channel } => client.signal(&channel, "progress"),
+        CtlCommand::Play { channel, media, id } => client.play(&channel, &media, id.as_deref()),
+        CtlCommand::Playback { operation, id } => {
+            use pbx::call::command::PlaybackOperation;
+            let operation = match operation.as_str() {
+                "pause" => PlaybackOperation::Pause,
+                "unpause" => PlaybackOperation::Unpause,
+                "restart" => PlaybackOperation::Restart,
+                _ => PlaybackOperation::Stop,
+            };
+            client.playback(&id, operation)
+        }
+        CtlCommand::Bridge { command } => match command {
+            BridgeCommand::Create { bridge_type, name } => {
+                client.bridge_create(&bridge_type, &name)
+            }
+            BridgeCommand::Add { bridge, channel } => {
+                client.bridge_member(&bridge, "add", &channel)
+            }
+            BridgeCommand::Remove { bridge, channel } => {
+                client.bridge_member(&bridge, "remove", &channel)
+            }
+            BridgeCommand::Destroy { bridge } => client.bridge_destroy(&bridge),
+        },
         CtlCommand::Continue {
             channel,
             context,

@@ -5,6 +5,9 @@
 //! - two callers sending different tones are put in a mixing bridge the application created
 //!   (each hears the other's tone), moved to a holding bridge (neither hears a tone), and stay
 //!   up when that bridge is destroyed, until the application hangs them up.
+//!
+//! Some of the commands go through `pbx ctl` (answer, play, playback, bridge), the rest
+//! through the API directly.
 
 mod common;
 
@@ -40,6 +43,13 @@ fn is_new_start(event: &Value, known: &[String]) -> bool {
         && event["channel"]["id"]
             .as_str()
             .is_some_and(|id| !known.iter().any(|k| k == id))
+}
+
+/// Runs `pbx ctl ARGS`, which must succeed; its output.
+fn ctl(pbx: &Pbx, args: &[&str]) -> String {
+    let out = pbx.ctl(args);
+    assert!(out.status.success(), "pbx ctl {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn post(pbx: &Pbx, path: &str, body: Value) -> Value {
@@ -82,7 +92,10 @@ fn an_application_rings_answers_plays_and_lets_a_channel_go() {
         );
         post(&pbx, &path("ring"), json!({}));
         post(&pbx, &path("progress"), json!({}));
-        post(&pbx, &path("answer"), json!({}));
+        assert_eq!(
+            ctl(&pbx, &["answer", &channel]),
+            format!("channel {channel} answered\n")
+        );
         events.expect("the channel up", |e| {
             e["type"] == "ChannelStateChanged"
                 && e["channel"]["id"] == channel.as_str()
@@ -91,12 +104,14 @@ fn an_application_rings_answers_plays_and_lets_a_channel_go() {
         let missing = pbx.post(&path("play"), json!({"media": ["sound:no-such-sound"]}));
         assert!(missing.unwrap_err().starts_with("409"), "unknown media");
 
-        let first = post(
-            &pbx,
-            &path("play"),
-            json!({"media": ["sound:hello-world"], "playback_id": "first"}),
+        assert_eq!(
+            ctl(
+                &pbx,
+                &["play", &channel, "sound:hello-world", "--id", "first"]
+            ),
+            "playback first playing sound:hello-world\n"
         );
-        assert_eq!(first["state"], "playing", "{first}");
+        let first = pbx.get("/api/playbacks/first").unwrap();
         assert_eq!(first["target_uri"], format!("channel:{channel}"));
         let second = post(&pbx, &path("play"), json!({"media": ["goodbye"]}));
         assert_eq!(second["state"], "queued", "{second}");
@@ -131,7 +146,10 @@ fn an_application_rings_answers_plays_and_lets_a_channel_go() {
                 json!({ "operation": operation }),
             )
         };
-        assert_eq!(control("pause")["state"], "paused");
+        assert_eq!(
+            ctl(&pbx, &["playback", "pause", &second_id]),
+            format!("playback {second_id} paused sound:goodbye\n")
+        );
         assert_eq!(
             pbx.get(&format!("/api/playbacks/{second_id}")).unwrap()["state"],
             "paused"
@@ -257,14 +275,11 @@ fn channels_in_an_applications_bridges_hear_each_other_or_nothing() {
             );
         }
 
-        let holding = post(&pbx, "/api/bridges", json!({"type": "holding"}));
-        let holding = holding["id"].as_str().unwrap().to_string();
+        let created = ctl(&pbx, &["bridge", "create", "--type", "holding"]);
+        let holding = created.split(' ').next().unwrap().to_string();
+        assert_eq!(created, format!("{holding} holding bridge created\n"));
         for channel in &channels {
-            post(
-                &pbx,
-                &format!("/api/bridges/{holding}/add"),
-                json!({ "channel": channel }),
-            );
+            ctl(&pbx, &["bridge", "add", &holding, channel]);
             events.expect("left the mixing bridge", |e| {
                 e["type"] == "ChannelLeftBridge"
                     && e["bridge"]["id"] == mixing.as_str()
@@ -299,7 +314,10 @@ fn channels_in_an_applications_bridges_hear_each_other_or_nothing() {
             json!({ "channel": first }),
         );
         assert!(not_in.unwrap_err().starts_with("409"), "not in that bridge");
-        assert!(pbx.delete(&format!("/api/bridges/{holding}")).is_ok());
+        assert_eq!(
+            ctl(&pbx, &["bridge", "destroy", &holding]),
+            format!("bridge {holding} destroyed\n")
+        );
         events.expect("the holding bridge destroyed", |e| {
             e["type"] == "BridgeDestroyed" && e["bridge"]["id"] == holding.as_str()
         });

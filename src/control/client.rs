@@ -10,9 +10,10 @@ use super::api::{EndpointView, Health, Stats};
 use super::channel_commands::{ContinueRequest, VariableReply};
 use super::table;
 use super::trace::TraceSettings;
+use crate::call::command::PlaybackOperation;
 use crate::call::originate::OriginateRequest;
 use crate::channel::ChannelSnapshot;
-use crate::events::BridgeSnapshot;
+use crate::events::{BridgeSnapshot, PlaybackSnapshot};
 use crate::location::RegistrationView;
 use crate::trunk::TrunkView;
 
@@ -484,6 +485,78 @@ impl CtlClient {
         })
     }
 
+    /// POSTs `body` to `path`, whose answer is a [`TextReply`] printed as it is.
+    fn text_command(&self, path: &str, body: serde_json::Value) -> Result<Output, CtlError> {
+        let (outcome, json): (TextReply, _) = self.post_json(path, body)?;
+        Ok(Output {
+            json,
+            text: outcome.text + "\n",
+        })
+    }
+
+    /// `pbx ctl answer|ring|progress CHANNEL` (a channel in `Stasis`).
+    pub fn signal(&self, channel: &str, what: &str) -> Result<Output, CtlError> {
+        let path = format!("/api/channels/{}/{what}", path_key(channel));
+        self.text_command(&path, serde_json::json!({}))
+    }
+
+    /// `pbx ctl play CHANNEL MEDIA... [--id ID]`: prints the playback's id and state.
+    pub fn play(
+        &self,
+        channel: &str,
+        media: &[String],
+        playback_id: Option<&str>,
+    ) -> Result<Output, CtlError> {
+        let path = format!("/api/channels/{}/play", path_key(channel));
+        let body = serde_json::json!({ "media": media, "playback_id": playback_id });
+        let (playback, json): (PlaybackSnapshot, _) = self.post_json(&path, body)?;
+        Ok(Output {
+            json,
+            text: playback_line(&playback),
+        })
+    }
+
+    /// `pbx ctl playback stop|pause|unpause|restart ID`.
+    pub fn playback(&self, id: &str, operation: PlaybackOperation) -> Result<Output, CtlError> {
+        let path = format!("/api/playbacks/{}/control", path_key(id));
+        let body = serde_json::json!({ "operation": operation });
+        let (playback, json): (PlaybackSnapshot, _) = self.post_json(&path, body)?;
+        Ok(Output {
+            json,
+            text: playback_line(&playback),
+        })
+    }
+
+    /// `pbx ctl bridge create [--type mixing|holding] [--name NAME]`: prints the new id.
+    pub fn bridge_create(&self, bridge_type: &str, name: &str) -> Result<Output, CtlError> {
+        let body = serde_json::json!({ "type": bridge_type, "name": name });
+        let (bridge, json): (BridgeSnapshot, _) = self.post_json("/api/bridges", body)?;
+        let text = format!("{} {} bridge created\n", bridge.id, bridge.bridge_type);
+        Ok(Output { json, text })
+    }
+
+    /// `pbx ctl bridge add|remove BRIDGE CHANNEL`.
+    pub fn bridge_member(
+        &self,
+        bridge: &str,
+        what: &str,
+        channel: &str,
+    ) -> Result<Output, CtlError> {
+        let path = format!("/api/bridges/{}/{what}", path_key(bridge));
+        self.text_command(&path, serde_json::json!({ "channel": channel }))
+    }
+
+    /// `pbx ctl bridge destroy BRIDGE`: its members stay up.
+    pub fn bridge_destroy(&self, bridge: &str) -> Result<Output, CtlError> {
+        let path = format!("/api/bridges/{}", path_key(bridge));
+        let request = self.agent.delete(&format!("{}{}", self.base, path));
+        let (outcome, json): (TextReply, _) = self.call(request, &path)?;
+        Ok(Output {
+            json,
+            text: outcome.text + "\n",
+        })
+    }
+
     /// `pbx ctl dialplan reload`.
     pub fn dialplan_reload(&self) -> Result<Output, CtlError> {
         let (outcome, json): (TextReply, _) = self.post("/api/dialplan/reload")?;
@@ -526,6 +599,17 @@ impl CtlClient {
 }
 
 /// A channel id or name as one path segment (`PJSIP/6001-00000000` has a `/`).
+/// One line about a playback: its id, state and media.
+fn playback_line(playback: &PlaybackSnapshot) -> String {
+    let state = serde_json::to_value(playback.state).unwrap_or_default();
+    format!(
+        "playback {} {} {}\n",
+        playback.id,
+        state.as_str().unwrap_or_default(),
+        playback.media_uri.join(" ")
+    )
+}
+
 fn path_key(channel: &str) -> String {
     channel.replace('%', "%25").replace('/', "%2F")
 }
