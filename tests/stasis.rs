@@ -231,10 +231,16 @@ fn channels_in_an_applications_bridges_hear_each_other_or_nothing() {
         let mixing = post(
             &pbx,
             "/api/bridges",
-            json!({"type": "mixing", "name": "talk"}),
+            json!({"type": "mixing", "name": "talk", "id": "talk-1"}),
         );
         assert_eq!(mixing["bridge_type"], "mixing", "{mixing}");
-        let mixing = mixing["id"].as_str().unwrap().to_string();
+        assert_eq!(mixing["id"], "talk-1", "{mixing}");
+        let taken = pbx.post("/api/bridges", json!({"id": "talk-1"}));
+        assert!(
+            taken.unwrap_err().starts_with("409"),
+            "bridge ids are unique"
+        );
+        let mixing = "talk-1".to_string();
         for channel in &channels {
             post(
                 &pbx,

@@ -77,7 +77,20 @@ impl BridgeRegistry {
 
     /// Creates a bridge of `kind` named `name` and publishes `BridgeCreated`.
     pub fn create(&self, kind: BridgeKind, name: &str) -> BridgeHandle {
-        let id = random_id();
+        match self.create_as(&random_id(), kind, name) {
+            Some(bridge) => bridge,
+            None => self.create(kind, name),
+        }
+    }
+
+    /// Creates a bridge with the id `id` (chosen by an application); `None` when a live bridge
+    /// has that id already.
+    pub fn create_as(&self, id: &str, kind: BridgeKind, name: &str) -> Option<BridgeHandle> {
+        let mut bridges = self.lock();
+        if bridges.contains_key(id) {
+            return None;
+        }
+        let id = id.to_owned();
         let bridge = BridgeSnapshot {
             id: id.clone(),
             bridge_type: kind.as_str().into(),
@@ -85,12 +98,13 @@ impl BridgeRegistry {
             channels: Vec::new(),
             creationtime: iso8601(SystemTime::now()),
         };
-        self.lock().insert(id.clone(), bridge.clone());
+        bridges.insert(id.clone(), bridge.clone());
+        drop(bridges);
         self.events.publish(PbxEvent::BridgeCreated { bridge });
-        BridgeHandle {
+        Some(BridgeHandle {
             registry: self.clone(),
             id,
-        }
+        })
     }
 
     /// Bridge `id`, when it lives.

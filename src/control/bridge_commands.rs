@@ -1,5 +1,5 @@
 //! The admin API's bridges made by applications: `POST /api/bridges` (`{"type": "mixing" |
-//! "holding", "name"}`) creates an empty bridge that lives until `DELETE /api/bridges/{id}`
+//! "holding", "name", "id"}`; 409 when the id is taken) creates an empty bridge that lives until `DELETE /api/bridges/{id}`
 //! (its members get their media back and stay up); `POST /api/bridges/{id}/add` and
 //! `/remove` (`{"channel": ID or name}`) move a channel in `Stasis` in and out. 400 for a
 //! kind that cannot be created, 404 for no such bridge or channel, 409 when the channel
@@ -25,6 +25,9 @@ pub struct CreateBridgeRequest {
     /// A name for listings.
     #[serde(default)]
     pub name: String,
+    /// The bridge's id (unique among live bridges); one is made up when absent.
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 fn mixing() -> String {
@@ -54,7 +57,15 @@ pub async fn create(
                 ),
             )
         })?;
-    let id = state.conferences.create(kind, &request.name);
+    let id = state
+        .conferences
+        .create(kind, &request.name, request.id.as_deref())
+        .ok_or_else(|| {
+            (
+                StatusCode::CONFLICT,
+                format!("a bridge {} exists already", request.id.unwrap_or_default()),
+            )
+        })?;
     state.bridges.snapshot(&id).map(Json).ok_or_else(|| {
         (
             StatusCode::INTERNAL_SERVER_ERROR,

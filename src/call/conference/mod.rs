@@ -123,9 +123,14 @@ impl ConferenceRooms {
         self.rooms.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts a room's bridge and task (on the current runtime); returns its entry.
-    fn start(&self, kind: BridgeKind, name: &str, conference: Option<String>) -> RoomEntry {
-        let bridge = self.bridges.create(kind, name);
+    /// Starts a room's task (on the current runtime) for `bridge`; returns its entry.
+    fn start(
+        &self,
+        kind: BridgeKind,
+        bridge: BridgeHandle,
+        name: &str,
+        conference: Option<String>,
+    ) -> RoomEntry {
         let (commands, receiver) = mpsc::channel(ROOM_COMMAND_CAPACITY);
         let spec = room::RoomSpec {
             id: bridge.id().to_owned(),
@@ -144,16 +149,21 @@ impl ConferenceRooms {
     }
 
     /// Creates an empty `mixing` or `holding` bridge named `name` that lives until
-    /// [`ConferenceRooms::destroy`]; returns its id. Must run inside a tokio runtime.
-    pub fn create(&self, kind: BridgeKind, name: &str) -> String {
+    /// [`ConferenceRooms::destroy`], with the id `id` when given; returns its id, `None` when
+    /// a live bridge has that id already. Must run inside a tokio runtime.
+    pub fn create(&self, kind: BridgeKind, name: &str, id: Option<&str>) -> Option<String> {
         let kind = match kind {
             BridgeKind::Holding => BridgeKind::Holding,
             _ => BridgeKind::Mixing,
         };
-        let entry = self.start(kind, name, None);
+        let bridge = match id {
+            Some(id) => self.bridges.create_as(id, kind, name)?,
+            None => self.bridges.create(kind, name),
+        };
+        let entry = self.start(kind, bridge, name, None);
         let id = entry.bridge.id().to_owned();
         self.lock().by_id.insert(id.clone(), entry);
-        id
+        Some(id)
     }
 
     /// Destroys bridge `id`: its members get their media back and stay up. False when there
@@ -189,7 +199,8 @@ impl ConferenceRooms {
         let id = match rooms.by_name.get(name) {
             Some(id) => id.clone(),
             None => {
-                let entry = self.start(BridgeKind::Mixing, name, Some(name.to_owned()));
+                let bridge = self.bridges.create(BridgeKind::Mixing, name);
+                let entry = self.start(BridgeKind::Mixing, bridge, name, Some(name.to_owned()));
                 let id = entry.bridge.id().to_owned();
                 rooms.by_id.insert(id.clone(), entry);
                 rooms.by_name.insert(name.to_owned(), id.clone());
@@ -304,7 +315,7 @@ mod tests {
         let channels = ChannelRegistry::new(bus.clone());
         let bridges = BridgeRegistry::new(bus);
         let rooms = ConferenceRooms::new(bridges.clone());
-        let holding = rooms.create(BridgeKind::Holding, "lobby");
+        let holding = rooms.create(BridgeKind::Holding, "lobby", None).unwrap();
         let one = channel(&channels, 1);
         assert!(rooms.enter_bridge(&holding, &one).is_some());
         assert!(rooms.enter_bridge("no-such-bridge", &one).is_none());
@@ -317,7 +328,16 @@ mod tests {
         assert!(!rooms.destroy(&holding));
         assert!(bridges.snapshots().is_empty());
         // Destroyed with a member: it takes no one new and goes when the member is out.
-        let mixing = rooms.create(BridgeKind::Mixing, "party");
+        let mixing = rooms
+            .create(BridgeKind::Mixing, "party", Some("my-bridge"))
+            .unwrap();
+        assert_eq!(mixing, "my-bridge");
+        assert!(
+            rooms
+                .create(BridgeKind::Holding, "again", Some(&mixing))
+                .is_none(),
+            "ids are unique among live bridges"
+        );
         assert!(rooms.enter_bridge(&mixing, &one).is_some());
         assert!(rooms.destroy(&mixing));
         assert!(!rooms.contains(&mixing));
