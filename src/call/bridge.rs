@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use super::media_io::{MediaEvent, MediaLeg};
 use super::outgoing::Bridged;
-use super::task::{rearm, Call, PendingAck};
+use super::task::{rearm, Call};
 use super::uas::info_digit;
 use super::{CallEvent, CallId, IncomingRequest, SipCommand};
 use crate::bridge::BridgeKind;
@@ -71,16 +71,8 @@ impl Call {
                 Box::pin(self.bye(&mut leg.dialog, leg.to)).await;
                 return Event::Hangup;
             }
-            let deadline = [
-                self.media.poll_timeout(),
-                leg.media.poll_timeout(),
-                self.pending_ack.as_ref().map(PendingAck::deadline),
-                Some(self.last_stats + Duration::from_secs(1)),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            rearm(timer.as_mut(), deadline);
+            let media = [self.media.poll_timeout(), leg.media.poll_timeout()];
+            rearm(timer.as_mut(), self.next_deadline(media));
             tokio::select! {
                 Ok(()) = self.media.readable() => {
                     if holds.caller {

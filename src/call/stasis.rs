@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use super::command::{refuse, ChannelCommand, CommandError, PlaybackOperation};
 use super::conference::{Membership, RoomEnd, RoomSignal};
 use super::media_io::MediaEvent;
-use super::task::{rearm, Call, PendingAck};
+use super::task::{rearm, Call};
 use crate::dialplan::Event;
 use crate::events::{PbxEvent, PlaybackSnapshot, PlaybackState};
 use crate::media::player::Player;
@@ -96,15 +96,8 @@ impl Call {
                 return Event::Done;
             }
             let bridged = session.bridge.is_some();
-            let deadline = [
-                (!bridged).then(|| self.media.poll_timeout()).flatten(),
-                self.pending_ack.as_ref().map(PendingAck::deadline),
-                Some(self.last_stats + Duration::from_secs(1)),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            rearm(timer.as_mut(), deadline);
+            let media = (!bridged).then(|| self.media.poll_timeout()).flatten();
+            rearm(timer.as_mut(), self.next_deadline([media]));
             tokio::select! {
                 event = self.events.recv() => match event {
                     None => self.hung_up = true,

@@ -603,6 +603,22 @@ impl Call {
         }
     }
 
+    /// The earliest of `others` and the call's own housekeeping deadlines (the 2xx
+    /// retransmission, the once-a-second media statistics): what a wait loop's timer is set to.
+    pub(super) fn next_deadline<const N: usize>(
+        &self,
+        others: [Option<Instant>; N],
+    ) -> Option<Instant> {
+        others
+            .into_iter()
+            .chain([
+                self.pending_ack.as_ref().map(PendingAck::deadline),
+                Some(self.last_stats + Duration::from_secs(1)),
+            ])
+            .flatten()
+            .min()
+    }
+
     /// Publishes a key press received on this call's channel.
     pub(super) fn publish_digit(&self, digit: char) {
         self.channel

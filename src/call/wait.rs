@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use super::media_io::MediaEvent;
-use super::task::{rearm, Call, PendingAck};
+use super::task::{rearm, Call};
 use crate::dialplan::Event;
 use crate::events::{random_id, PbxEvent, PlaybackSnapshot, PlaybackState};
 
@@ -65,18 +65,11 @@ impl Call {
             if self.interrupted() {
                 return Event::Hangup;
             }
-            let deadline = [
-                self.media.poll_timeout(),
-                self.pending_ack.as_ref().map(PendingAck::deadline),
-                match wait {
-                    Wait::Digit { until } | Wait::Sleep { until } => Some(until),
-                    _ => None,
-                },
-                Some(self.last_stats + Duration::from_secs(1)),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
+            let until = match wait {
+                Wait::Digit { until } | Wait::Sleep { until } => Some(until),
+                _ => None,
+            };
+            let deadline = self.next_deadline([self.media.poll_timeout(), until]);
             rearm(timer.as_mut(), deadline);
             tokio::select! {
                 event = self.events.recv() => {

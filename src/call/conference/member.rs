@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{MemberEnd, RoomCommand, MEMBER_DIGIT_CAPACITY};
 use crate::call::media_io::{open_socket, MediaLeg};
-use crate::call::task::{rearm, Call, PendingAck};
+use crate::call::task::{rearm, Call};
 use crate::channel::MediaStats;
 use crate::dialplan::Event;
 use crate::media::mixer::MemberId;
@@ -232,14 +232,7 @@ impl Call {
             if self.interrupted() {
                 return Event::Hangup;
             }
-            let deadline = [
-                self.pending_ack.as_ref().map(PendingAck::deadline),
-                Some(self.last_stats + Duration::from_secs(1)),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            rearm(timer.as_mut(), deadline);
+            rearm(timer.as_mut(), self.next_deadline([]));
             tokio::select! {
                 event = self.events.recv() => match event {
                     None => self.hung_up = true,
