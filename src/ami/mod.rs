@@ -1,0 +1,7 @@
+//! AMI, the Asterisk Manager Interface (edge around sans-IO parts): a TCP line protocol
+//! existing telephony software uses to watch a PBX's events and act on its calls, spoken
+//! here as Asterisk 12+ speaks it so those programs work unchanged.
+//!
+//! - [`message`]: the `Key: Value` wire codec (sans-IO).
+
+pub mod message;
