@@ -3,5 +3,7 @@
 //! here as Asterisk 12+ speaks it so those programs work unchanged.
 //!
 //! - [`message`]: the `Key: Value` wire codec (sans-IO).
+//! - [`class`]: permission classes (`system`, `call`, ...) as a typed set (sans-IO).
 
+pub mod class;
 pub mod message;
