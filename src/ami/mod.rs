@@ -5,5 +5,8 @@
 //! - [`message`]: the `Key: Value` wire codec (sans-IO).
 //! - [`class`]: permission classes (`system`, `call`, ...) as a typed set (sans-IO).
 
+pub mod action;
 pub mod class;
 pub mod message;
+pub mod session;
+pub mod users;
