@@ -7,6 +7,9 @@
 
 pub mod action;
 pub mod class;
+pub mod event;
+pub mod fields;
+pub mod listing;
 pub mod message;
 pub mod session;
 pub mod users;
