@@ -7,9 +7,12 @@
 
 pub mod action;
 pub mod class;
+pub mod connection;
 pub mod event;
 pub mod fields;
+pub mod listener;
 pub mod listing;
 pub mod message;
+pub mod perform;
 pub mod session;
 pub mod users;
