@@ -4,7 +4,9 @@
 //! third; during a SIPp call to 8000, Newchannel and Hangup event callbacks and
 //! CoreShowChannels as an event list; during a call held in Wait, a user without the `call`
 //! write class refused Hangup while an admin reads Status, sets and reads a variable and
-//! hangs the call up. A missing python3 or panoramisk fails the test, never skips it.
+//! hangs the call up. A missing python3 or panoramisk fails the test, never skips it. On the
+//! raw wire: a client that does not log in in time is closed, and a logged-in client is told
+//! `Event: Shutdown` when the pbx stops.
 
 mod common;
 
@@ -26,7 +28,7 @@ const TEST_DIALPLAN: &str = r#"
 
 fn ami_config(port: u16) -> String {
     format!(
-        "[ami]\nenabled = true\nbind = \"127.0.0.1:{port}\"\n\n\
+        "[ami]\nenabled = true\nbind = \"127.0.0.1:{port}\"\nauth_timeout_secs = 2\n\n\
          [[ami.user]]\nusername = \"admin\"\nsecret = \"s3cret\"\nread = [\"all\"]\nwrite = [\"all\"]\n\n\
          [[ami.user]]\nusername = \"monitor\"\nsecret = \"watch\"\nread = [\"call\", \"dialplan\"]\nwrite = [\"reporting\"]\n"
     )
@@ -315,4 +317,78 @@ fn a_user_without_call_write_cannot_hang_up_and_an_admin_can() {
         call_lasted < Duration::from_secs(15),
         "the call lasted {call_lasted:?}: AMI Hangup did not end it before Wait(20)"
     );
+}
+
+/// Reads from `stream` until `done` holds for what was read, EOF, or `timeout`; returns the
+/// text and whether the server closed the connection.
+fn read_until(
+    stream: &mut std::net::TcpStream,
+    timeout: Duration,
+    done: impl Fn(&str) -> bool,
+) -> (String, bool) {
+    use std::io::Read;
+    let deadline = Instant::now() + timeout;
+    let mut text = String::new();
+    let mut buf = [0u8; 4096];
+    while !done(&text) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return (text, false);
+        }
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return (text, true),
+            Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                return (text, false)
+            }
+            Err(_) => return (text, true),
+        }
+    }
+    (text, false)
+}
+
+#[test]
+fn a_client_that_does_not_log_in_in_time_is_closed() {
+    let (pbx, port) = pbx_with_ami();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let started = Instant::now();
+    let (text, closed) = read_until(&mut stream, Duration::from_secs(10), |_| false);
+    assert_eq!(text, "Asterisk Call Manager/9.0.0\r\n", "{}", pbx.log());
+    assert!(closed, "still open after 10 s");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(6),
+        "closed after {waited:?}, auth_timeout_secs is 2"
+    );
+}
+
+#[test]
+fn a_logged_in_client_is_told_of_shutdown_and_closed() {
+    use std::io::Write;
+    let (pbx, port) = pbx_with_ami();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"Action: Login\r\nUsername: admin\r\nSecret: s3cret\r\nActionID: 7\r\n\r\n")
+        .unwrap();
+    let (text, _) = read_until(&mut stream, Duration::from_secs(10), |t| {
+        t.contains("Event: FullyBooted")
+    });
+    assert!(
+        text.contains(
+            "Response: Success\r\nActionID: 7\r\nMessage: Authentication accepted\r\n\r\n"
+        ),
+        "{text}"
+    );
+    let stopping = std::thread::spawn(move || drop(pbx.stop()));
+    let (text, closed) = read_until(&mut stream, Duration::from_secs(10), |_| false);
+    stopping.join().unwrap();
+    assert!(
+        text.contains("Event: Shutdown\r\nPrivilege: system,all\r\nShutdown: Cleanly\r\n"),
+        "{text}"
+    );
+    assert!(closed, "the connection stayed open: {text}");
 }
