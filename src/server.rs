@@ -62,6 +62,14 @@ pub enum ServerError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The AMI socket could not be bound.
+    #[error("cannot bind AMI on {addr}: {source}")]
+    AmiBind {
+        /// The configured address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// Saved registrations could not be loaded.
     #[error("cannot load saved registrations: {0}")]
     Location(#[from] LocationError),
@@ -106,6 +114,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             addr: config.api.bind,
             source,
         })?;
+    let ami_listener = if config.ami.enabled {
+        let listener = tokio::net::TcpListener::bind(config.ami.bind)
+            .await
+            .map_err(|source| ServerError::AmiBind {
+                addr: config.ami.bind,
+                source,
+            })?;
+        Some(listener)
+    } else {
+        None
+    };
     let dialplan = DialplanHandle::load(match config.dialplan.file() {
         Some(path) => DialplanSource::File(path.to_path_buf()),
         None => DialplanSource::Embedded,
@@ -194,6 +213,28 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     tasks.spawn(sweep_loop(location.clone(), shutdown.clone()));
     if let Some(path) = persist.clone() {
         tasks.spawn(save_loop(location.clone(), path, shutdown.clone()));
+    }
+    if let Some(listener) = ami_listener {
+        let users = crate::ami::users::Users::from_config(&config.ami);
+        if users.usable() == 0 {
+            tracing::warn!("AMI is enabled but no [[ami.user]] has a secret: nobody can log in");
+        }
+        tracing::info!(ami = %config.ami.bind, users = users.usable(), "AMI listening");
+        let context = crate::ami::perform::AmiContext {
+            users,
+            channels: registry.clone(),
+            bridges: bridges.clone(),
+            control: control.clone(),
+            events: events.clone(),
+            started,
+            started_wall: SystemTime::now(),
+            auth_timeout: Duration::from_secs(config.ami.auth_timeout_secs),
+        };
+        tasks.spawn(crate::ami::listener::run(
+            listener,
+            context,
+            shutdown.clone(),
+        ));
     }
     let app = api::router(ApiState {
         location: location.clone(),

@@ -5,6 +5,7 @@
 //! but make no sense. Every error names the file, line and column ([`error`]). The default file
 //! `config/pbx.toml` is embedded in the binary so a bare `pbx` runs with no files at all.
 
+pub mod ami;
 pub mod env;
 pub mod error;
 
@@ -17,6 +18,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::media::codec::CodecKind;
+pub use ami::{AmiConfig, AmiUserConfig};
 pub use error::{ConfigError, Position};
 
 /// The embedded default configuration (`config/pbx.toml`).
@@ -46,6 +48,9 @@ pub struct Config {
     /// The event stream.
     #[serde(default)]
     pub events: EventsConfig,
+    /// The Asterisk Manager Interface.
+    #[serde(default)]
+    pub ami: AmiConfig,
     /// Local SIP accounts (phones).
     #[serde(default, rename = "endpoint")]
     pub endpoints: Vec<EndpointConfig>,
@@ -565,7 +570,7 @@ impl Config {
                 }
             }
         }
-        Ok(())
+        ami::validate(&self.ami, invalid)
     }
 
     /// Looks an endpoint up by its user name.

@@ -132,3 +132,77 @@ fn expiry_defaults_must_lie_inside_the_limits() {
     let err = parse(&text).unwrap_err();
     assert!(err.to_string().starts_with("test.toml:6:"), "{err}");
 }
+
+#[test]
+fn shipped_default_has_ami_off_with_a_disabled_admin() {
+    let config = Config::parse(Path::new(EMBEDDED_NAME), DEFAULT_CONFIG, no_env).unwrap();
+    assert!(!config.ami.enabled);
+    assert_eq!(config.ami.bind, "127.0.0.1:5038".parse().unwrap());
+    let admin = &config.ami.users[0];
+    assert_eq!(admin.username.get_ref(), "admin");
+    assert!(admin.secret.is_empty());
+    assert_eq!(admin.read_classes(), crate::ami::class::ClassSet::ALL);
+    assert_eq!(admin.permitted_networks().len(), 2);
+    let env = |name: &str| match name {
+        "AMI_ENABLED" => Some("true".to_string()),
+        "AMI_SECRET" => Some("s3cret".to_string()),
+        _ => None,
+    };
+    let config = Config::parse(Path::new("pbx.toml"), DEFAULT_CONFIG, env).unwrap();
+    assert!(config.ami.enabled);
+    assert_eq!(config.ami.users[0].secret, "s3cret");
+}
+
+#[test]
+fn ami_section_defaults_and_user_classes() {
+    let text = format!(
+        "{MINIMAL}[ami]\nenabled = true\n[[ami.user]]\nusername = \"mon\"\nsecret = \"x\"\nread = [\"call\", \"dtmf\"]\nwrite = [\"reporting\"]\n"
+    );
+    let config = parse(&text).unwrap();
+    assert_eq!(config.ami.bind, "127.0.0.1:5038".parse().unwrap());
+    let user = &config.ami.users[0];
+    use crate::ami::class::{Class, ClassSet};
+    assert_eq!(
+        user.read_classes(),
+        ClassSet::of(&[Class::Call, Class::Dtmf])
+    );
+    assert_eq!(user.write_classes(), ClassSet::of(&[Class::Reporting]));
+    assert!(user
+        .permitted_networks()
+        .iter()
+        .any(|n| n.contains(&"127.0.0.1".parse::<IpAddr>().unwrap())));
+    assert!(!parse(MINIMAL).unwrap().ami.enabled);
+}
+
+#[test]
+fn ami_unknown_class_names_file_line_and_class() {
+    let text = format!(
+        "{MINIMAL}[ami]\n[[ami.user]]\nusername = \"mon\"\nsecret = \"x\"\nread = [\"call\", \"cal\"]\n"
+    );
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(err.starts_with("test.toml:7:17: "), "{err}");
+    assert!(err.contains("`cal` is not a permission class"), "{err}");
+}
+
+#[test]
+fn ami_bad_network_duplicate_user_and_unknown_key_are_named() {
+    let bad_net = format!(
+        "{MINIMAL}[ami]\n[[ami.user]]\nusername = \"a\"\nsecret = \"x\"\npermit = [\"10.0.0.0/33\"]\n"
+    );
+    let err = parse(&bad_net).unwrap_err().to_string();
+    assert!(err.starts_with("test.toml:7:11: "), "{err}");
+    assert!(err.contains("not an address or network"), "{err}");
+    let duplicate = format!(
+        "{MINIMAL}[ami]\n[[ami.user]]\nusername = \"a\"\nsecret = \"x\"\n[[ami.user]]\nusername = \"A\"\nsecret = \"y\"\n"
+    );
+    let err = parse(&duplicate).unwrap_err().to_string();
+    assert!(err.starts_with("test.toml:8:12: "), "{err}");
+    assert!(err.contains("duplicate ami user `A`"), "{err}");
+    let unknown = format!("{MINIMAL}[ami]\nenable = true\n");
+    let err = parse(&unknown).unwrap_err().to_string();
+    assert!(err.starts_with("test.toml:4:1: "), "{err}");
+    assert!(err.contains("unknown field `enable`"), "{err}");
+    let bind = format!("{MINIMAL}[ami]\nbind = \"localhost\"\n");
+    let err = parse(&bind).unwrap_err().to_string();
+    assert!(err.starts_with("test.toml:4:"), "{err}");
+}

@@ -1,0 +1,271 @@
+//! The actions this AMI knows (sans-IO): their names, the classes that may run them, the
+//! one-line synopsis ListCommands shows, and the typed request each becomes once its
+//! headers are read. Action names are matched without regard to case, as Asterisk does.
+//!
+//! A user may run an action when its write classes share one with the action's; actions of
+//! no class (Login, Ping, ...) are open to every logged-in user.
+
+use super::class::{Class, ClassSet};
+use super::message::Message;
+
+/// An action by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    /// `Login`: Username with Secret, or AuthType md5 with Key; Events.
+    Login,
+    /// `Challenge`: AuthType md5; answers a Challenge for an MD5 Login.
+    Challenge,
+    /// `Logoff`: ends the session.
+    Logoff,
+    /// `Ping`: keep-alive.
+    Ping,
+    /// `Events`: which event classes this session receives.
+    Events,
+    /// `ListCommands`: the actions the user may run.
+    ListCommands,
+    /// `CoreSettings`: versions and settings.
+    CoreSettings,
+    /// `CoreStatus`: start time and calls in progress.
+    CoreStatus,
+    /// `CoreShowChannels`: the live channels, as an event list.
+    CoreShowChannels,
+    /// `Status`: the live channels (or one), as an event list.
+    Status,
+    /// `Getvar`: a channel variable.
+    Getvar,
+    /// `Setvar`: sets a channel variable.
+    Setvar,
+    /// `Hangup`: hangs a channel up.
+    Hangup,
+}
+
+impl ActionKind {
+    /// Every action, in the order ListCommands shows them.
+    pub const ALL: [ActionKind; 13] = [
+        ActionKind::Login,
+        ActionKind::Challenge,
+        ActionKind::Logoff,
+        ActionKind::Ping,
+        ActionKind::Events,
+        ActionKind::ListCommands,
+        ActionKind::CoreSettings,
+        ActionKind::CoreStatus,
+        ActionKind::CoreShowChannels,
+        ActionKind::Status,
+        ActionKind::Getvar,
+        ActionKind::Setvar,
+        ActionKind::Hangup,
+    ];
+
+    /// The action's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Login => "Login",
+            ActionKind::Challenge => "Challenge",
+            ActionKind::Logoff => "Logoff",
+            ActionKind::Ping => "Ping",
+            ActionKind::Events => "Events",
+            ActionKind::ListCommands => "ListCommands",
+            ActionKind::CoreSettings => "CoreSettings",
+            ActionKind::CoreStatus => "CoreStatus",
+            ActionKind::CoreShowChannels => "CoreShowChannels",
+            ActionKind::Status => "Status",
+            ActionKind::Getvar => "Getvar",
+            ActionKind::Setvar => "Setvar",
+            ActionKind::Hangup => "Hangup",
+        }
+    }
+
+    /// The action named `name` (any case).
+    pub fn from_name(name: &str) -> Option<ActionKind> {
+        ActionKind::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
+    }
+
+    /// The classes that may run it (empty: everyone logged in).
+    pub fn authority(self) -> ClassSet {
+        use Class::*;
+        match self {
+            ActionKind::Login
+            | ActionKind::Challenge
+            | ActionKind::Logoff
+            | ActionKind::Ping
+            | ActionKind::Events
+            | ActionKind::ListCommands => ClassSet::EMPTY,
+            ActionKind::CoreSettings | ActionKind::CoreStatus | ActionKind::CoreShowChannels => {
+                ClassSet::of(&[System, Reporting])
+            }
+            ActionKind::Status => ClassSet::of(&[System, Call, Reporting]),
+            ActionKind::Getvar => ClassSet::of(&[Call, Reporting]),
+            ActionKind::Setvar => ClassSet::of(&[Call]),
+            ActionKind::Hangup => ClassSet::of(&[System, Call]),
+        }
+    }
+
+    /// Whether a user with `write` classes may run it.
+    pub fn allowed(self, write: ClassSet) -> bool {
+        let authority = self.authority();
+        authority.is_empty() || authority.intersects(write)
+    }
+
+    /// One line on what it does (ListCommands).
+    pub fn synopsis(self) -> &'static str {
+        match self {
+            ActionKind::Login => "Log in to the manager.",
+            ActionKind::Challenge => "Get a challenge for an MD5 login.",
+            ActionKind::Logoff => "Log off the manager.",
+            ActionKind::Ping => "Keep the connection alive.",
+            ActionKind::Events => "Choose the event classes this session receives.",
+            ActionKind::ListCommands => "List the actions you may run.",
+            ActionKind::CoreSettings => "Show the PBX's versions and settings.",
+            ActionKind::CoreStatus => "Show the PBX's start time and calls in progress.",
+            ActionKind::CoreShowChannels => "List the live channels.",
+            ActionKind::Status => "List the live channels, or one, with their status.",
+            ActionKind::Getvar => "Read a channel variable.",
+            ActionKind::Setvar => "Set a channel variable.",
+            ActionKind::Hangup => "Hang up a channel.",
+        }
+    }
+}
+
+/// An action that acts on the PBX's state, with its headers read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// CoreSettings.
+    CoreSettings,
+    /// CoreStatus.
+    CoreStatus,
+    /// CoreShowChannels.
+    CoreShowChannels,
+    /// Status, of every channel or of `channel`.
+    Status {
+        /// A channel name or unique id.
+        channel: Option<String>,
+    },
+    /// Getvar `variable` of `channel` (no channel: a global variable, none of which exist).
+    Getvar {
+        /// A channel name or unique id.
+        channel: Option<String>,
+        /// The variable.
+        variable: String,
+    },
+    /// Setvar `variable` = `value` on `channel`.
+    Setvar {
+        /// A channel name or unique id.
+        channel: String,
+        /// The variable.
+        variable: String,
+        /// Its value.
+        value: String,
+    },
+    /// Hangup `channel`.
+    Hangup {
+        /// A channel name or unique id.
+        channel: String,
+    },
+}
+
+/// Texts of the errors about an action's headers, as Asterisk words them.
+pub mod texts {
+    /// No `Variable` header.
+    pub const NO_VARIABLE: &str = "No variable specified";
+    /// No `Channel` header.
+    pub const NO_CHANNEL: &str = "No channel specified";
+}
+
+impl Request {
+    /// Reads the headers of a `kind` action; `Err` holds the error text. `None` for actions
+    /// the session itself answers.
+    pub fn parse(kind: ActionKind, message: &Message) -> Option<Result<Request, &'static str>> {
+        let header = |name: &str| {
+            message
+                .get(name)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        Some(match kind {
+            ActionKind::CoreSettings => Ok(Request::CoreSettings),
+            ActionKind::CoreStatus => Ok(Request::CoreStatus),
+            ActionKind::CoreShowChannels => Ok(Request::CoreShowChannels),
+            ActionKind::Status => Ok(Request::Status {
+                channel: header("Channel"),
+            }),
+            ActionKind::Getvar => match header("Variable") {
+                Some(variable) => Ok(Request::Getvar {
+                    channel: header("Channel"),
+                    variable,
+                }),
+                None => Err(texts::NO_VARIABLE),
+            },
+            ActionKind::Setvar => match (header("Variable"), header("Channel")) {
+                (None, _) => Err(texts::NO_VARIABLE),
+                (_, None) => Err(texts::NO_CHANNEL),
+                (Some(variable), Some(channel)) => Ok(Request::Setvar {
+                    channel,
+                    variable,
+                    value: message.get("Value").unwrap_or_default().to_string(),
+                }),
+            },
+            ActionKind::Hangup => match header("Channel") {
+                Some(channel) => Ok(Request::Hangup { channel }),
+                None => Err(texts::NO_CHANNEL),
+            },
+            ActionKind::Login
+            | ActionKind::Challenge
+            | ActionKind::Logoff
+            | ActionKind::Ping
+            | ActionKind::Events
+            | ActionKind::ListCommands => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_in_any_case() {
+        assert_eq!(
+            ActionKind::from_name("coreshowchannels"),
+            Some(ActionKind::CoreShowChannels)
+        );
+        assert_eq!(ActionKind::from_name("Originate"), None);
+    }
+
+    #[test]
+    fn hangup_needs_call_or_system_and_ping_needs_nothing() {
+        let reporting = ClassSet::of(&[Class::Reporting]);
+        assert!(!ActionKind::Hangup.allowed(reporting));
+        assert!(ActionKind::Hangup.allowed(ClassSet::of(&[Class::Call])));
+        assert!(ActionKind::CoreShowChannels.allowed(reporting));
+        assert!(ActionKind::Ping.allowed(ClassSet::EMPTY));
+    }
+
+    #[test]
+    fn requests_read_their_headers_and_name_what_is_missing() {
+        let m = Message::new()
+            .with("Action", "Setvar")
+            .with("Channel", "PJSIP/6001-00000001")
+            .with("Variable", "FOO");
+        assert_eq!(
+            Request::parse(ActionKind::Setvar, &m),
+            Some(Ok(Request::Setvar {
+                channel: "PJSIP/6001-00000001".into(),
+                variable: "FOO".into(),
+                value: String::new()
+            }))
+        );
+        let no_var = Message::new().with("Channel", "x");
+        assert_eq!(
+            Request::parse(ActionKind::Getvar, &no_var),
+            Some(Err(texts::NO_VARIABLE))
+        );
+        assert_eq!(
+            Request::parse(ActionKind::Hangup, &Message::new()),
+            Some(Err(texts::NO_CHANNEL))
+        );
+        assert_eq!(Request::parse(ActionKind::Ping, &m), None);
+    }
+}

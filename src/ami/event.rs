@@ -1,0 +1,307 @@
+//! PbxEvent -> AMI events (sans-IO): the one event stream rendered with Asterisk 12+ event
+//! names and fields, each with its permission class, which decides who receives it.
+//!
+//! | PbxEvent | AMI event | class |
+//! | --- | --- | --- |
+//! | ChannelCreated | Newchannel | call |
+//! | ChannelStateChanged | Newstate | call |
+//! | ChannelDialplan | Newexten (Extension, Application, AppData) | dialplan |
+//! | ChannelVarset | VarSet (Variable, Value) | dialplan |
+//! | ChannelDtmfReceived | DTMFBegin then DTMFEnd (Digit, DurationMs, Direction) | dtmf |
+//! | ChannelHangupRequest | HangupRequest (far end, dialplan) or SoftHangupRequest (operator, shutdown, timeout), with Cause | call |
+//! | ChannelDestroyed | Hangup (Cause, Cause-txt) | call |
+//! | ChannelHold / ChannelUnhold | Hold / Unhold | call |
+//! | BridgeCreated / BridgeDestroyed | BridgeCreate / BridgeDestroy | call |
+//! | ChannelEnteredBridge / ChannelLeftBridge | BridgeEnter / BridgeLeave | call |
+//! | DialBegin / DialEnd | DialBegin (DialString) / DialEnd (DialStatus), the peer as Dest* | call |
+//! | ContactStatusChange | ContactStatus | system |
+//! | TrunkStateChange | Registry | system |
+//!
+//! Our key presses are reported once they end, so DTMFBegin and DTMFEnd come together.
+//! Other events (playbacks, Stasis, transfers, losses of the window) have no AMI form here
+//! and are not sent; variants added to [`PbxEvent`] later fall in that arm too.
+
+use super::class::Class;
+use super::fields::{self, Side};
+use super::message::Message;
+use crate::channel::{cause_text, ChannelSnapshot};
+use crate::events::PbxEvent;
+
+/// One AMI event and the class that decides who receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmiEvent {
+    /// Its class.
+    pub class: Class,
+    /// The message, `Event` and `Privilege` first.
+    pub message: Message,
+}
+
+fn start(name: &str, class: Class) -> Message {
+    Message::event(name).with("Privilege", class.privilege())
+}
+
+fn with_channel(name: &str, class: Class, channel: &ChannelSnapshot) -> Message {
+    let mut message = start(name, class);
+    fields::channel(&mut message, Side::Plain, channel);
+    message
+}
+
+/// The AMI events for `event` (none, one, or two for a key press).
+pub fn render(event: &PbxEvent) -> Vec<AmiEvent> {
+    let one = |class: Class, message: Message| vec![AmiEvent { class, message }];
+    match event {
+        PbxEvent::ChannelCreated { channel } => one(
+            Class::Call,
+            with_channel("Newchannel", Class::Call, channel),
+        ),
+        PbxEvent::ChannelStateChanged { channel } => {
+            one(Class::Call, with_channel("Newstate", Class::Call, channel))
+        }
+        PbxEvent::ChannelDialplan { channel } => {
+            let mut m = with_channel("Newexten", Class::Dialplan, channel);
+            m.push("Extension", channel.dialplan.exten.clone());
+            m.push("Application", channel.dialplan.app_name.clone());
+            m.push("AppData", channel.dialplan.app_data.clone());
+            one(Class::Dialplan, m)
+        }
+        PbxEvent::ChannelVarset {
+            channel,
+            variable,
+            value,
+        } => {
+            let mut m = with_channel("VarSet", Class::Dialplan, channel);
+            m.push("Variable", variable.clone());
+            m.push("Value", value.clone());
+            one(Class::Dialplan, m)
+        }
+        PbxEvent::ChannelDtmfReceived {
+            channel,
+            digit,
+            duration_ms,
+        } => {
+            let mut begin = with_channel("DTMFBegin", Class::Dtmf, channel);
+            begin.push("Digit", digit.to_string());
+            begin.push("Direction", "Received");
+            let mut end = with_channel("DTMFEnd", Class::Dtmf, channel);
+            end.push("Digit", digit.to_string());
+            end.push("DurationMs", duration_ms.to_string());
+            end.push("Direction", "Received");
+            vec![
+                AmiEvent {
+                    class: Class::Dtmf,
+                    message: begin,
+                },
+                AmiEvent {
+                    class: Class::Dtmf,
+                    message: end,
+                },
+            ]
+        }
+        PbxEvent::ChannelHangupRequest {
+            channel,
+            cause,
+            source,
+        } => {
+            let name = match source.as_str() {
+                "remote" | "dialplan" => "HangupRequest",
+                _ => "SoftHangupRequest",
+            };
+            let mut m = with_channel(name, Class::Call, channel);
+            m.push("Cause", cause.to_string());
+            one(Class::Call, m)
+        }
+        PbxEvent::ChannelDestroyed {
+            channel,
+            cause,
+            cause_txt,
+        } => {
+            let mut m = with_channel("Hangup", Class::Call, channel);
+            m.push("Cause", cause.to_string());
+            let text = if cause_txt.is_empty() {
+                cause_text(*cause)
+            } else {
+                cause_txt
+            };
+            m.push("Cause-txt", text.to_string());
+            one(Class::Call, m)
+        }
+        PbxEvent::ChannelHold { channel } => {
+            let mut m = with_channel("Hold", Class::Call, channel);
+            m.push("MusicClass", "default");
+            one(Class::Call, m)
+        }
+        PbxEvent::ChannelUnhold { channel } => {
+            one(Class::Call, with_channel("Unhold", Class::Call, channel))
+        }
+        PbxEvent::BridgeCreated { bridge } | PbxEvent::BridgeDestroyed { bridge } => {
+            let name = match event {
+                PbxEvent::BridgeCreated { .. } => "BridgeCreate",
+                _ => "BridgeDestroy",
+            };
+            let mut m = start(name, Class::Call);
+            fields::bridge(&mut m, bridge);
+            one(Class::Call, m)
+        }
+        PbxEvent::ChannelEnteredBridge { bridge, channel }
+        | PbxEvent::ChannelLeftBridge { bridge, channel } => {
+            let name = match event {
+                PbxEvent::ChannelEnteredBridge { .. } => "BridgeEnter",
+                _ => "BridgeLeave",
+            };
+            let mut m = start(name, Class::Call);
+            fields::bridge(&mut m, bridge);
+            fields::channel(&mut m, Side::Plain, channel);
+            one(Class::Call, m)
+        }
+        PbxEvent::DialBegin {
+            caller,
+            peer,
+            dialstring,
+        } => {
+            let mut m = with_channel("DialBegin", Class::Call, caller);
+            fields::channel(&mut m, Side::Dest, peer);
+            m.push("DialString", dial_string(dialstring));
+            one(Class::Call, m)
+        }
+        PbxEvent::DialEnd {
+            caller,
+            peer,
+            dialstatus,
+        } => {
+            let mut m = with_channel("DialEnd", Class::Call, caller);
+            fields::channel(&mut m, Side::Dest, peer);
+            m.push("DialStatus", dialstatus.clone());
+            one(Class::Call, m)
+        }
+        PbxEvent::ContactStatusChange { contact } => {
+            let mut m = start("ContactStatus", Class::System);
+            m.push("URI", contact.uri.clone());
+            m.push("ContactStatus", contact.contact_status.clone());
+            m.push("AOR", contact.aor.clone());
+            m.push("EndpointName", contact.aor.clone());
+            if let Some(rtt) = contact.roundtrip_usec {
+                m.push("RoundtripUsec", rtt.to_string());
+            }
+            one(Class::System, m)
+        }
+        PbxEvent::TrunkStateChange { trunk } => {
+            let status = match trunk.state.as_str() {
+                "registered" => "Registered",
+                "rejected" => "Rejected",
+                "unreachable" => "Failed",
+                "unregistered" | "idle" => "Unregistered",
+                _ => return Vec::new(),
+            };
+            let m = start("Registry", Class::System)
+                .with("ChannelType", "PJSIP")
+                .with("Username", trunk.name.clone())
+                .with("Domain", trunk.name.clone())
+                .with("Status", status);
+            one(Class::System, m)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Asterisk's DialString is what follows the technology: `6002` for `endpoint/6002`,
+/// `provider/123` for `trunk/provider/123`.
+fn dial_string(dialstring: &str) -> String {
+    dialstring
+        .split_once('/')
+        .map_or(dialstring, |(_, rest)| rest)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ami::fields::tests::snapshot;
+
+    fn names(events: &[AmiEvent]) -> Vec<(&str, Class)> {
+        events
+            .iter()
+            .map(|e| (e.message.get("Event").unwrap(), e.class))
+            .collect()
+    }
+
+    #[test]
+    fn channel_life_renders_with_asterisk_names_and_classes() {
+        let channel = snapshot();
+        let created = render(&PbxEvent::ChannelCreated {
+            channel: channel.clone(),
+        });
+        assert_eq!(names(&created), [("Newchannel", Class::Call)]);
+        assert_eq!(created[0].message.get("Privilege"), Some("call,all"));
+        assert_eq!(
+            created[0].message.get("Channel"),
+            Some("PJSIP/6001-00000003")
+        );
+        let exten = render(&PbxEvent::ChannelDialplan {
+            channel: channel.clone(),
+        });
+        assert_eq!(names(&exten), [("Newexten", Class::Dialplan)]);
+        assert_eq!(exten[0].message.get("Application"), Some("Playback"));
+        assert_eq!(exten[0].message.get("AppData"), Some("hello-world"));
+        let hangup = render(&PbxEvent::ChannelDestroyed {
+            channel,
+            cause: 16,
+            cause_txt: "Normal Clearing".into(),
+        });
+        let m = &hangup[0].message;
+        assert_eq!(m.get("Event"), Some("Hangup"));
+        assert_eq!(m.get("Cause"), Some("16"));
+        assert_eq!(m.get("Cause-txt"), Some("Normal Clearing"));
+    }
+
+    #[test]
+    fn a_key_press_is_dtmf_begin_then_end() {
+        let events = render(&PbxEvent::ChannelDtmfReceived {
+            channel: snapshot(),
+            digit: '5',
+            duration_ms: 120,
+        });
+        assert_eq!(
+            names(&events),
+            [("DTMFBegin", Class::Dtmf), ("DTMFEnd", Class::Dtmf)]
+        );
+        assert_eq!(events[1].message.get("DurationMs"), Some("120"));
+        assert_eq!(events[1].message.get("Direction"), Some("Received"));
+    }
+
+    #[test]
+    fn dial_begin_names_the_peer_with_dest_fields() {
+        let mut peer = snapshot();
+        peer.name = "PJSIP/6002-00000004".into();
+        let events = render(&PbxEvent::DialBegin {
+            caller: snapshot(),
+            peer,
+            dialstring: "endpoint/6002".into(),
+        });
+        let m = &events[0].message;
+        assert_eq!(m.get("Channel"), Some("PJSIP/6001-00000003"));
+        assert_eq!(m.get("DestChannel"), Some("PJSIP/6002-00000004"));
+        assert_eq!(m.get("DialString"), Some("6002"));
+    }
+
+    #[test]
+    fn hangup_requests_say_who_asked() {
+        let request = |source: &str| {
+            render(&PbxEvent::ChannelHangupRequest {
+                channel: snapshot(),
+                cause: 16,
+                source: source.into(),
+            })[0]
+                .message
+                .get("Event")
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(request("remote"), "HangupRequest");
+        assert_eq!(request("operator"), "SoftHangupRequest");
+    }
+
+    #[test]
+    fn events_without_an_ami_form_render_nothing() {
+        assert!(render(&PbxEvent::EventsLost { count: 3 }).is_empty());
+    }
+}

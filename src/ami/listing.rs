@@ -1,0 +1,218 @@
+//! The answers that describe the PBX (sans-IO): CoreSettings and CoreStatus as single
+//! responses, and CoreShowChannels and Status as event lists.
+//!
+//! An event list is Asterisk's way of answering with many items: a `Response: Success` with
+//! `EventList: start` and a `Message: ... will follow`, one event per item, then an
+//! `<Name>Complete` event with `EventList: Complete` and `ListItems: N`. Every message of
+//! the list carries the action's `ActionID`, which is how clients (panoramisk among them)
+//! gather the list and know it ended.
+//!
+//! CoreStatus's dates and times are UTC (the PBX keeps no time zone database).
+
+use std::time::SystemTime;
+
+use super::class::Class;
+use super::fields::{self, Side};
+use super::message::Message;
+use super::session::AMI_VERSION;
+use crate::channel::ChannelSnapshot;
+use crate::events::{iso8601, BridgeSnapshot};
+
+/// What CoreStatus reports.
+#[derive(Debug, Clone, Copy)]
+pub struct CoreFacts {
+    /// When the PBX started.
+    pub started: SystemTime,
+    /// When the dialplan was last (re)loaded.
+    pub reloaded: SystemTime,
+    /// Calls in progress.
+    pub current_calls: usize,
+}
+
+fn date_and_time(time: SystemTime) -> (String, String) {
+    let text = iso8601(time);
+    let (date, rest) = text.split_once('T').unwrap_or((&text, ""));
+    (date.to_string(), rest.get(..8).unwrap_or(rest).to_string())
+}
+
+/// CoreSettings.
+pub fn core_settings(action_id: Option<&str>) -> Message {
+    Message::response("Success", action_id)
+        .with("AMIversion", AMI_VERSION)
+        .with(
+            "AsteriskVersion",
+            concat!("pbx-", env!("CARGO_PKG_VERSION")),
+        )
+        .with("SystemName", "")
+        .with("CoreMaxCalls", "0")
+        .with("CoreMaxLoadAvg", "0.000000")
+        .with("CoreRunUser", "")
+        .with("CoreRunGroup", "")
+        .with("CoreMaxFilehandles", "0")
+        .with("CoreRealTimeEnabled", "No")
+        .with("CoreCDRenabled", "No")
+        .with("CoreHTTPenabled", "Yes")
+        .with("SoundsSearchCustomDir", "No")
+}
+
+/// CoreStatus.
+pub fn core_status(facts: CoreFacts, action_id: Option<&str>) -> Message {
+    let (start_date, start_time) = date_and_time(facts.started);
+    let (reload_date, reload_time) = date_and_time(facts.reloaded);
+    Message::response("Success", action_id)
+        .with("CoreStartupDate", start_date)
+        .with("CoreStartupTime", start_time)
+        .with("CoreReloadDate", reload_date)
+        .with("CoreReloadTime", reload_time)
+        .with("CoreCurrentCalls", facts.current_calls.to_string())
+}
+
+fn bridge_of<'a>(channel: &ChannelSnapshot, bridges: &'a [BridgeSnapshot]) -> &'a str {
+    bridges
+        .iter()
+        .find(|b| b.channels.contains(&channel.id))
+        .map_or("", |b| b.id.as_str())
+}
+
+fn list(
+    action_id: Option<&str>,
+    will_follow: &str,
+    items: impl Iterator<Item = Message>,
+    complete: &str,
+) -> Vec<Message> {
+    let mut out = vec![Message::response("Success", action_id)
+        .with("EventList", "start")
+        .with("Message", will_follow)];
+    out.extend(items);
+    let count = (out.len() - 1).to_string();
+    out.push(
+        Message::event(complete)
+            .with_action_id(action_id)
+            .with("EventList", "Complete")
+            .with("ListItems", count),
+    );
+    out
+}
+
+/// CoreShowChannels: a `CoreShowChannel` event per channel.
+pub fn core_show_channels(
+    channels: &[ChannelSnapshot],
+    bridges: &[BridgeSnapshot],
+    action_id: Option<&str>,
+) -> Vec<Message> {
+    let items = channels.iter().map(|c| {
+        let mut m = Message::event("CoreShowChannel").with_action_id(action_id);
+        fields::channel(&mut m, Side::Plain, c);
+        m.push("Application", c.dialplan.app_name.clone());
+        m.push("ApplicationData", c.dialplan.app_data.clone());
+        m.push("Duration", fields::hms(c.duration_secs));
+        m.push("BridgeId", bridge_of(c, bridges).to_string());
+        m
+    });
+    list(
+        action_id,
+        "Channels will follow",
+        items,
+        "CoreShowChannelsComplete",
+    )
+}
+
+/// Status: a `Status` event per channel.
+pub fn status(
+    channels: &[ChannelSnapshot],
+    bridges: &[BridgeSnapshot],
+    action_id: Option<&str>,
+) -> Vec<Message> {
+    let items = channels.iter().map(|c| {
+        let mut m = Message::event("Status")
+            .with("Privilege", Class::Call.privilege())
+            .with_action_id(action_id);
+        fields::channel(&mut m, Side::Plain, c);
+        let format = fields::format_name(c.codec.as_deref());
+        m.push("Type", "PJSIP");
+        m.push("DNID", c.dialplan.exten.clone());
+        m.push("EffectiveConnectedLineNum", "<unknown>");
+        m.push("EffectiveConnectedLineName", "<unknown>");
+        m.push("TimeToHangup", "0");
+        m.push("BridgeID", bridge_of(c, bridges).to_string());
+        m.push("Application", c.dialplan.app_name.clone());
+        m.push("Data", c.dialplan.app_data.clone());
+        m.push("Nativeformats", format!("({format})"));
+        m.push("Readformat", format);
+        m.push("Readtrans", "");
+        m.push("Writeformat", format);
+        m.push("Writetrans", "");
+        m.push("Callgroup", "0");
+        m.push("Pickupgroup", "0");
+        m.push("Seconds", c.duration_secs.to_string());
+        m
+    });
+    let mut out = list(
+        action_id,
+        "Channel status will follow",
+        items,
+        "StatusComplete",
+    );
+    if let Some(last) = out.last_mut() {
+        let items = last.get("ListItems").unwrap_or("0").to_string();
+        last.push("Items", items);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ami::fields::tests::snapshot;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn core_show_channels_is_an_event_list_with_the_action_id_everywhere() {
+        let bridge = BridgeSnapshot {
+            id: "b-1".into(),
+            bridge_type: "simple".into(),
+            name: String::new(),
+            channels: vec![snapshot().id],
+            creationtime: String::new(),
+        };
+        let out = core_show_channels(&[snapshot()], &[bridge], Some("a1"));
+        assert_eq!(out.len(), 3);
+        assert_eq!(
+            out[0].render(),
+            b"Response: Success\r\nActionID: a1\r\nEventList: start\r\nMessage: Channels will follow\r\n\r\n"
+        );
+        assert_eq!(out[1].get("Event"), Some("CoreShowChannel"));
+        assert_eq!(out[1].headers()[1].1, "a1");
+        assert_eq!(out[1].get("Duration"), Some("00:01:05"));
+        assert_eq!(out[1].get("BridgeId"), Some("b-1"));
+        assert_eq!(
+            out[2].render(),
+            b"Event: CoreShowChannelsComplete\r\nActionID: a1\r\nEventList: Complete\r\nListItems: 1\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn an_empty_status_list_still_starts_and_completes() {
+        let out = status(&[], &[], None);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].get("Message"), Some("Channel status will follow"));
+        assert_eq!(out[1].get("Event"), Some("StatusComplete"));
+        assert_eq!(out[1].get("ListItems"), Some("0"));
+        assert_eq!(out[1].get("Items"), Some("0"));
+    }
+
+    #[test]
+    fn core_status_writes_utc_dates_and_times() {
+        let facts = CoreFacts {
+            started: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            reloaded: UNIX_EPOCH + Duration::from_secs(1_700_000_060),
+            current_calls: 2,
+        };
+        let m = core_status(facts, Some("s"));
+        assert_eq!(m.get("CoreStartupDate"), Some("2023-11-14"));
+        assert_eq!(m.get("CoreStartupTime"), Some("22:13:20"));
+        assert_eq!(m.get("CoreReloadTime"), Some("22:14:20"));
+        assert_eq!(m.get("CoreCurrentCalls"), Some("2"));
+        assert_eq!(core_settings(None).get("AMIversion"), Some("9.0.0"));
+    }
+}

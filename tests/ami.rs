@@ -1,0 +1,394 @@
+//! AMI, driven by the real client library panoramisk (PyPI, pinned in scripts/test.sh),
+//! unchanged, from the scenarios in tests/fixtures/ami/client.py: plain and MD5 logins and
+//! Ping; a wrong secret answered "Authentication failed" and the connection closed after the
+//! third; during a SIPp call to 8000, Newchannel and Hangup event callbacks and
+//! CoreShowChannels as an event list; during a call held in Wait, a user without the `call`
+//! write class refused Hangup while an admin reads Status, sets and reads a variable and
+//! hangs the call up. A missing python3 or panoramisk fails the test, never skips it. On the
+//! raw wire: a client that does not log in in time is closed, and a logged-in client is told
+//! `Event: Shutdown` when the pbx stops.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{call_as_6001, fixture, free_tcp_port, require_program, Pbx, PbxOptions, RtpPeer};
+
+/// Longest a client scenario may take (each of its own waits is shorter).
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
+
+const TEST_DIALPLAN: &str = r#"
+[context.internal]
+"8000" = ["Answer()", "Playback(hello-world)", "Hangup()"]
+"7100" = ["Answer()", "Wait(20)", "Hangup()"]
+"#;
+
+fn ami_config(port: u16) -> String {
+    format!(
+        "[ami]\nenabled = true\nbind = \"127.0.0.1:{port}\"\nauth_timeout_secs = 2\n\n\
+         [[ami.user]]\nusername = \"admin\"\nsecret = \"s3cret\"\nread = [\"all\"]\nwrite = [\"all\"]\n\n\
+         [[ami.user]]\nusername = \"monitor\"\nsecret = \"watch\"\nread = [\"call\", \"dialplan\"]\nwrite = [\"reporting\"]\n"
+    )
+}
+
+/// A pbx with AMI on a free port and the test dialplan; returns it and the AMI port.
+fn pbx_with_ami() -> (Pbx, u16) {
+    let dir = tempfile::tempdir().unwrap();
+    let dialplan = dir.path().join("dialplan.toml");
+    std::fs::write(&dialplan, TEST_DIALPLAN).unwrap();
+    let port = free_tcp_port();
+    let pbx = Pbx::start_in(
+        dir,
+        PbxOptions {
+            extra_config: format!(
+                "[dialplan]\nfile = \"{}\"\n\n{}",
+                dialplan.display(),
+                ami_config(port)
+            ),
+            ..PbxOptions::default()
+        },
+    );
+    (pbx, port)
+}
+
+/// A running client scenario.
+struct Client {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stderr: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Client {
+    fn start(mode: &str, port: u16) -> Client {
+        require_program("python3");
+        let dir = tempfile::tempdir().unwrap();
+        let stderr = dir.path().join("stderr.txt");
+        let mut child = Command::new("python3")
+            .arg(fixture("ami/client.py"))
+            .args([mode, &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("start python3");
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Client {
+            child,
+            lines,
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    fn failure(&mut self, what: &str, pbx: &Pbx) -> ! {
+        let _ = self.child.kill();
+        let status = self.child.wait().ok();
+        panic!(
+            "{what}; client exit {status:?}\nclient stderr:\n{}\npbx log:\n{}",
+            std::fs::read_to_string(&self.stderr).unwrap_or_default(),
+            pbx.log()
+        );
+    }
+
+    /// Waits for a line satisfying `wanted`.
+    fn line(&mut self, pbx: &Pbx, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + CLIENT_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if wanted(&line) => return line,
+                Ok(_) => {}
+                Err(_) => self.failure(&format!("no {what} from the client"), pbx),
+            }
+        }
+    }
+
+    fn ready(&mut self, pbx: &Pbx) {
+        self.line(pbx, "READY", |l| l == "READY");
+    }
+
+    /// The scenario's JSON result, once it exited successfully.
+    fn result(mut self, pbx: &Pbx) -> serde_json::Value {
+        let line = self.line(pbx, "result", |l| l.starts_with('{'));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.child.try_wait().unwrap() {
+                Some(status) if status.success() => break,
+                Some(_) => self.failure("the client failed", pbx),
+                None if Instant::now() > deadline => self.failure("the client did not exit", pbx),
+                None => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        serde_json::from_str(&line).unwrap()
+    }
+}
+
+#[test]
+fn plain_login_gets_fully_booted_and_ping_answers_pong() {
+    let (pbx, port) = pbx_with_ami();
+    let result = Client::start("plain", port).result(&pbx);
+    assert_eq!(result["version"], "9.0.0", "{result}");
+    assert_eq!(result["fully_booted"]["Status"], "Fully Booted", "{result}");
+    assert_eq!(
+        result["fully_booted"]["Privilege"], "system,all",
+        "{result}"
+    );
+    let ping = &result["ping"];
+    assert_eq!(ping["Response"], "Success", "{result}");
+    assert_eq!(ping["Ping"], "Pong", "{result}");
+    assert!(
+        ping["ActionID"].as_str().is_some_and(|id| !id.is_empty()),
+        "{result}"
+    );
+    let timestamp: f64 = ping["Timestamp"].as_str().unwrap().parse().unwrap();
+    assert!(timestamp > 1.6e9, "{result}");
+}
+
+#[test]
+fn md5_login_answers_a_challenge_then_accepts_the_key() {
+    let (pbx, port) = pbx_with_ami();
+    let result = Client::start("md5", port).result(&pbx);
+    let challenge = result["challenge"]["Challenge"].as_str().unwrap();
+    assert!(
+        !challenge.is_empty() && challenge.bytes().all(|b| b.is_ascii_digit()),
+        "{result}"
+    );
+    assert_eq!(result["login"]["Response"], "Success", "{result}");
+    assert_eq!(
+        result["login"]["Message"], "Authentication accepted",
+        "{result}"
+    );
+    assert_eq!(result["ping"]["Ping"], "Pong", "{result}");
+}
+
+#[test]
+fn a_wrong_secret_fails_and_the_third_failure_closes_the_connection() {
+    let (pbx, port) = pbx_with_ami();
+    let result = Client::start("wrong_secret", port).result(&pbx);
+    assert_eq!(result["authenticated"], false, "{result}");
+    let answers = result["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), 3, "{result}");
+    for answer in answers {
+        assert_eq!(answer["Response"], "Error", "{result}");
+        assert_eq!(answer["Message"], "Authentication failed", "{result}");
+    }
+    assert_eq!(result["closed"], true, "{result}");
+}
+
+#[test]
+fn a_call_to_8000_raises_newchannel_and_hangup_and_is_listed_by_core_show_channels() {
+    let (pbx, port) = pbx_with_ami();
+    let mut client = Client::start("call_events", port);
+    client.ready(&pbx);
+    let media = RtpPeer::start();
+    let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8000", media.port, &["-m", "1"]);
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    let result = client.result(&pbx);
+
+    let created = &result["newchannel"];
+    let channel = created["Channel"].as_str().unwrap();
+    assert!(channel.starts_with("PJSIP/6001-"), "{result}");
+    assert_eq!(created["ChannelState"], "4", "{result}");
+    assert_eq!(created["ChannelStateDesc"], "Ring", "{result}");
+    assert_eq!(created["CallerIDNum"], "6001", "{result}");
+    assert_eq!(created["Exten"], "8000", "{result}");
+    assert_eq!(created["Context"], "internal", "{result}");
+    assert!(
+        created["Uniqueid"].as_str().unwrap().contains('.'),
+        "{result}"
+    );
+
+    let listing = result["listing"].as_array().unwrap();
+    assert!(listing.len() >= 3, "{result}");
+    let start = &listing[0];
+    assert_eq!(start["Response"], "Success", "{result}");
+    assert_eq!(start["EventList"], "start", "{result}");
+    assert_eq!(start["Message"], "Channels will follow", "{result}");
+    let action_id = start["ActionID"].as_str().unwrap();
+    assert!(
+        listing.iter().all(|m| m["ActionID"] == action_id),
+        "{result}"
+    );
+    let items: Vec<_> = listing
+        .iter()
+        .filter(|m| m["Event"] == "CoreShowChannel")
+        .collect();
+    assert!(items.iter().any(|m| m["Channel"] == channel), "{result}");
+    let complete = listing.last().unwrap();
+    assert_eq!(complete["Event"], "CoreShowChannelsComplete", "{result}");
+    assert_eq!(complete["EventList"], "Complete", "{result}");
+    assert_eq!(complete["ListItems"], items.len().to_string(), "{result}");
+
+    let hangup = &result["hangup"];
+    assert_eq!(hangup["Uniqueid"], created["Uniqueid"], "{result}");
+    assert_eq!(hangup["Cause"], "16", "{result}");
+    assert_eq!(hangup["Cause-txt"], "Normal Clearing", "{result}");
+    let events: Vec<&str> = result["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    for name in [
+        "Newchannel",
+        "Newstate",
+        "Newexten",
+        "HangupRequest",
+        "Hangup",
+    ] {
+        assert!(events.contains(&name), "no {name} in {events:?}");
+    }
+}
+
+#[test]
+fn a_user_without_call_write_cannot_hang_up_and_an_admin_can() {
+    let (pbx, port) = pbx_with_ami();
+    let mut client = Client::start("hangup", port);
+    client.ready(&pbx);
+    let media = RtpPeer::start();
+    let started = Instant::now();
+    let run = call_as_6001(&pbx, "sipp/uac_call.xml", "7100", media.port, &["-m", "1"]);
+    let call_lasted = started.elapsed();
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    let result = client.result(&pbx);
+
+    assert_eq!(result["denied"]["Response"], "Error", "{result}");
+    assert_eq!(result["denied"]["Message"], "Permission denied", "{result}");
+
+    let status = result["status"].as_array().unwrap();
+    assert_eq!(status[0]["EventList"], "start", "{result}");
+    assert_eq!(
+        status[0]["Message"], "Channel status will follow",
+        "{result}"
+    );
+    let entries: Vec<_> = status.iter().filter(|m| m["Event"] == "Status").collect();
+    assert_eq!(
+        entries.len(),
+        1,
+        "the monitor's Hangup must leave the call up: {result}"
+    );
+    assert_eq!(entries[0]["ChannelStateDesc"], "Up", "{result}");
+    assert_eq!(entries[0]["Application"], "Wait", "{result}");
+    assert_eq!(
+        status.last().unwrap()["Event"],
+        "StatusComplete",
+        "{result}"
+    );
+
+    assert_eq!(result["setvar"]["Response"], "Success", "{result}");
+    assert_eq!(result["getvar"]["Value"], "hello", "{result}");
+    assert_eq!(result["varset"]["Value"], "hello", "{result}");
+
+    assert_eq!(result["hangup"]["Response"], "Success", "{result}");
+    assert_eq!(result["hangup"]["Message"], "Channel Hungup", "{result}");
+    assert_eq!(
+        result["hangup_event"]["Channel"], entries[0]["Channel"],
+        "{result}"
+    );
+    assert_eq!(
+        result["hangup_again"]["Message"], "No such channel",
+        "{result}"
+    );
+    assert!(
+        call_lasted < Duration::from_secs(15),
+        "the call lasted {call_lasted:?}: AMI Hangup did not end it before Wait(20)"
+    );
+}
+
+/// Reads from `stream` until `done` holds for what was read, EOF, or `timeout`; returns the
+/// text and whether the server closed the connection.
+fn read_until(
+    stream: &mut std::net::TcpStream,
+    timeout: Duration,
+    done: impl Fn(&str) -> bool,
+) -> (String, bool) {
+    use std::io::Read;
+    let deadline = Instant::now() + timeout;
+    let mut text = String::new();
+    let mut buf = [0u8; 4096];
+    while !done(&text) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return (text, false);
+        }
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return (text, true),
+            Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                return (text, false)
+            }
+            Err(_) => return (text, true),
+        }
+    }
+    (text, false)
+}
+
+#[test]
+fn a_client_that_does_not_log_in_in_time_is_closed() {
+    let (pbx, port) = pbx_with_ami();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let started = Instant::now();
+    let (text, closed) = read_until(&mut stream, Duration::from_secs(10), |_| false);
+    assert_eq!(text, "Asterisk Call Manager/9.0.0\r\n", "{}", pbx.log());
+    assert!(closed, "still open after 10 s");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(6),
+        "closed after {waited:?}, auth_timeout_secs is 2"
+    );
+}
+
+#[test]
+fn a_logged_in_client_is_told_of_shutdown_and_closed() {
+    use std::io::Write;
+    let (pbx, port) = pbx_with_ami();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"Action: Login\r\nUsername: admin\r\nSecret: s3cret\r\nActionID: 7\r\n\r\n")
+        .unwrap();
+    let (text, _) = read_until(&mut stream, Duration::from_secs(10), |t| {
+        t.contains("Event: FullyBooted")
+    });
+    assert!(
+        text.contains(
+            "Response: Success\r\nActionID: 7\r\nMessage: Authentication accepted\r\n\r\n"
+        ),
+        "{text}"
+    );
+    let stopping = std::thread::spawn(move || drop(pbx.stop()));
+    let (text, closed) = read_until(&mut stream, Duration::from_secs(10), |_| false);
+    stopping.join().unwrap();
+    assert!(
+        text.contains("Event: Shutdown\r\nPrivilege: system,all\r\nShutdown: Cleanly\r\n"),
+        "{text}"
+    );
+    assert!(closed, "the connection stayed open: {text}");
+}
