@@ -317,10 +317,14 @@ fn docker_compose_config_validates_with_env_example() {
         .collect();
     assert_eq!(published, range);
     for (name, value) in &env {
-        let (plain, quoted) = (format!("{name}: {value}"), format!("{name}: '{value}'"));
+        // Compose quotes values YAML would read as something else (`"false"`, `''`).
+        let forms = [
+            format!("{name}: {value}"),
+            format!("{name}: '{value}'"),
+            format!("{name}: \"{value}\""),
+        ];
         assert!(
-            text.lines()
-                .any(|l| l.trim() == plain || l.trim() == quoted),
+            text.lines().any(|l| forms.iter().any(|f| l.trim() == f)),
             "the service environment lacks {name}={value}:\n{text}"
         );
     }
