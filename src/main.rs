@@ -215,6 +215,10 @@ enum CtlCommand {
     Hangup {
         /// The channel's id (`1764684060.1`) or name (`PJSIP/6001-00000000`).
         channel: String,
+        /// Why: a Q.850 cause number (`17`) or its name (`normal`, `busy`, `congestion`,
+        /// `no_answer`, `rejected`...); normal clearing when absent.
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Show or reload the dialplan.
     Dialplan {
@@ -384,7 +388,7 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
         CtlCommand::Sip {
             command: SipCommand::Trace { state, filter },
         } => client.sip_trace(state == "on", filter),
-        CtlCommand::Hangup { channel } => client.hangup(&channel),
+        CtlCommand::Hangup { channel, reason } => client.hangup(&channel, reason.as_deref()),
         CtlCommand::Answer { channel } => client.signal(&channel, "answer"),
         CtlCommand::Ring { channel } => client.signal(&channel, "ring"),
         CtlCommand::Progress { channel } => client.signal(&channel, "progress"),

@@ -378,8 +378,8 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
                 }
             }
             Some(command) = control.recv() => match command {
-                ControlCommand::Hangup { call, channel, reply } => {
-                    let _ = reply.send(router.hangup(call, channel));
+                ControlCommand::Hangup { call, channel, cause, reply } => {
+                    let _ = reply.send(router.hangup(call, channel, cause));
                 }
                 ControlCommand::Channel { call, channel, command } => {
                     router.command(call, channel, command);

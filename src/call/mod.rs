@@ -66,6 +66,8 @@ pub enum ControlCommand {
         call: CallId,
         /// The channel (the call's own leg, or one of its Dial branches).
         channel: ChannelId,
+        /// Why (Q.850; 16, normal clearing, when the operator gives none).
+        cause: u16,
         /// Answered with whether the call was found.
         reply: tokio::sync::oneshot::Sender<bool>,
     },
@@ -89,8 +91,14 @@ pub enum CallEvent {
     /// A command to one of the call's channels.
     Command(Box<(ChannelId, command::ChannelCommand)>),
     /// The operator asked to hang up a channel of the call (`pbx ctl hangup`), or all of them
-    /// (`None`: the server is shutting down).
-    Hangup(Option<Box<ChannelId>>),
+    /// (`channel` `None`: the server is shutting down).
+    Hangup {
+        /// The channel, or every channel of the call.
+        channel: Option<Box<ChannelId>>,
+        /// Why (Q.850): published in `ChannelHangupRequest`, mapped to the final response of
+        /// a channel not answered yet.
+        cause: u16,
+    },
 }
 
 /// An in-dialog request for a call, with what is needed to answer it.

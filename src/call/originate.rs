@@ -209,11 +209,11 @@ async fn wait_answer(
                         dialer.fail(leg, 408);
                     }
                 }
-                CallEvent::Hangup(channel) => {
+                CallEvent::Hangup { channel, cause } => {
                     for leg in legs.iter().filter(|l| channel.as_deref().is_none_or(|c| c == l.channel.id())) {
                         leg.channel.publish(|channel| PbxEvent::ChannelHangupRequest {
                             channel,
-                            cause: 16,
+                            cause,
                             source: "operator".into(),
                         });
                     }

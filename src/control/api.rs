@@ -17,7 +17,7 @@ use crate::call::dialplan_handle::DialplanHandle;
 use crate::call::originate::{OriginateError, OriginateRequest};
 use crate::call::playbacks::PlaybackIndex;
 use crate::call::ControlCommand;
-use crate::channel::{ChannelRegistry, ChannelSnapshot};
+use crate::channel::{cause_of_reason, ChannelRegistry, ChannelSnapshot, NORMAL_CLEARING};
 use crate::events::{BridgeSnapshot, EventBus};
 use crate::location::{Location, RegistrationView};
 use crate::media::ports::PortPool;
@@ -265,11 +265,32 @@ async fn originate(
     }
 }
 
-/// Hangs up the channel whose id or name (`PJSIP/6001-00000000`, `/` written `%2F`) is `key`.
+/// `?reason=` of `POST /api/channels/{id}/hangup`.
+#[derive(Debug, Deserialize)]
+struct HangupQuery {
+    /// A Q.850 cause number or name ([`cause_of_reason`]); normal clearing when absent.
+    reason: Option<String>,
+}
+
+/// Hangs up the channel whose id or name (`PJSIP/6001-00000000`, `/` written `%2F`) is `key`,
+/// for `?reason=` (a Q.850 cause number or name; 400 for one that is neither).
 async fn hangup(
     State(state): State<ApiState>,
     Path(key): Path<String>,
+    Query(query): Query<HangupQuery>,
 ) -> Result<Json<TextReply>, (StatusCode, String)> {
+    let cause = match query.reason.as_deref() {
+        None => NORMAL_CLEARING,
+        Some(reason) => reason
+            .parse::<u16>()
+            .ok()
+            .filter(|cause| (1..=127).contains(cause))
+            .or_else(|| cause_of_reason(reason))
+            .ok_or_else(|| {
+                let text = format!("reason {reason:?} is neither a Q.850 cause nor its name");
+                (StatusCode::BAD_REQUEST, text)
+            })?,
+    };
     let Some((call, channel)) = state.channels.find(&key) else {
         return Err((StatusCode::NOT_FOUND, format!("no channel {key}")));
     };
@@ -280,6 +301,7 @@ async fn hangup(
         .try_send(ControlCommand::Hangup {
             call,
             channel,
+            cause,
             reply,
         })
         .map_err(|_| {
