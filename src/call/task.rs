@@ -142,6 +142,7 @@ pub async fn run(shared: CallShared, setup: CallSetup) {
             context: setup.context.clone(),
             exten: setup.exten.clone(),
             sip_call_id: setup.invite.call_id().unwrap_or_default().to_string(),
+            linked: None,
         },
         Instant::now(),
         std::time::SystemTime::now(),

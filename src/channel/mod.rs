@@ -115,6 +115,9 @@ pub struct MediaStats {
 pub struct ChannelSnapshot {
     /// Unique id.
     pub id: ChannelId,
+    /// The id of the first channel of the call this one belongs to (Asterisk's linkedid): a
+    /// Dial branch carries its caller's, a channel that starts a call its own.
+    pub linkedid: ChannelId,
     /// Name, `PJSIP/<endpoint>-<sequence>`.
     pub name: String,
     /// State.
