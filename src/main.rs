@@ -120,7 +120,8 @@ enum CtlCommand {
         #[command(subcommand)]
         command: SipCommand,
     },
-    /// Call an endpoint (or a number through a trunk) and, on answer, run the dialplan there.
+    /// Call an endpoint (or a number through a trunk) and, on answer, run the dialplan there
+    /// (`--exten`) or hand the channel to an outside application (`--app`).
     Originate {
         /// Whom to call: `endpoint/6001` or `trunk/NAME/NUMBER`.
         endpoint: String,
@@ -128,8 +129,14 @@ enum CtlCommand {
         #[arg(long, default_value = "internal")]
         context: String,
         /// The extension it runs (another endpoint's extension connects the two).
+        #[arg(long, required_unless_present = "app")]
+        exten: Option<String>,
+        /// The application the answered channel is handed to (`StasisStart`).
         #[arg(long)]
-        exten: String,
+        app: Option<String>,
+        /// An argument for the application (repeat for more).
+        #[arg(long = "app-arg")]
+        app_args: Vec<String>,
         /// Caller ID number shown to the called party (default: the extension).
         #[arg(long)]
         caller_id: Option<String>,
@@ -439,12 +446,16 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
             endpoint,
             context,
             exten,
+            app,
+            app_args,
             caller_id,
             timeout,
         } => client.originate(&pbx::call::originate::OriginateRequest {
             endpoint,
             context,
-            exten,
+            exten: exten.unwrap_or_else(|| "s".into()),
+            application: app,
+            app_args,
             caller_id,
             timeout_secs: Some(timeout),
         }),

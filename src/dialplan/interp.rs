@@ -51,7 +51,9 @@ enum Media {
 #[derive(Debug, Clone, PartialEq)]
 enum Waiting {
     Start,
-    Signal { answer: bool },
+    Signal {
+        answer: bool,
+    },
     AnswerFirst(Media),
     Play,
     Menu,
@@ -63,7 +65,16 @@ enum Waiting {
     Echo,
     ConfBridge,
     Stasis,
-    Dial { go_on: bool },
+    /// A channel originated into application `app`: Stasis first, outside the dialplan.
+    Application {
+        app: String,
+        args: Vec<String>,
+    },
+    /// That channel is in its application; when it lets go unmoved, the channel hangs up.
+    ApplicationOnly,
+    Dial {
+        go_on: bool,
+    },
     HangingUp,
     Finished,
 }
@@ -126,6 +137,43 @@ impl Interpreter {
             inline_steps: 0,
             notes: Vec::new(),
         })
+    }
+
+    /// Places a channel originated into outside application `app` (as ARI's originate with
+    /// `app` does): its first action is `Stasis(app, args)`, and it stands outside the
+    /// dialplan, at `call`'s context and extension which need not exist, until the application
+    /// continues it somewhere; released unmoved, it hangs up.
+    pub fn for_application(
+        dialplan: Arc<Dialplan>,
+        call: CallInfo,
+        env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+        app: String,
+        args: Vec<String>,
+    ) -> Interpreter {
+        let pos = Location {
+            context: call.context.clone(),
+            exten: call.exten.clone(),
+            ext: 0,
+            step: 0,
+        };
+        let ctx = CallCtx::new(
+            call.context,
+            call.exten,
+            call.caller_num,
+            call.caller_name,
+            Box::new(env),
+        );
+        Interpreter {
+            dialplan,
+            ctx,
+            pos,
+            waiting: Waiting::Application { app, args },
+            last: Action::Finished,
+            answered: true,
+            in_h: false,
+            inline_steps: 0,
+            notes: Vec::new(),
+        }
     }
 
     /// Reports what happened and returns what to do next (see the module documentation).
@@ -224,7 +272,15 @@ impl Interpreter {
         let waiting = std::mem::replace(&mut self.waiting, Waiting::Finished);
         match (waiting, event) {
             (Waiting::Finished, _) => Action::Finished,
+            (Waiting::Application { .. } | Waiting::ApplicationOnly, Event::Hangup) => {
+                self.finish()
+            }
             (w, Event::Hangup) => self.hung_up(w),
+            (Waiting::Application { app, args }, _) => {
+                self.waiting = Waiting::ApplicationOnly;
+                Action::Stasis { app, args }
+            }
+            (Waiting::ApplicationOnly, _) => self.hang_up(None),
             (Waiting::Start, _) => self.run(),
             (Waiting::Signal { answer }, Event::Done) => {
                 self.answered |= answer;
