@@ -11,6 +11,7 @@ pub mod media_io;
 pub mod originate;
 pub mod outgoing;
 pub mod playbacks;
+mod record;
 pub mod routes;
 pub mod runtimes;
 mod stasis;

@@ -70,6 +70,8 @@ pub struct CallShared {
     pub conferences: super::conference::ConferenceRooms,
     /// Applications' live playbacks, by id.
     pub playbacks: super::playbacks::PlaybackIndex,
+    /// Where recordings are written.
+    pub recordings: crate::media::recordings::RecordingStore,
 }
 
 /// Everything about one new call, from the router.
@@ -438,6 +440,7 @@ impl Call {
                 },
                 Action::ConfBridge { room } => Box::pin(self.conference(&room)).await,
                 Action::Stasis { app, args } => Box::pin(self.stasis(app, args)).await,
+                Action::Record(request) => Box::pin(self.record(request)).await,
                 Action::Hangup { cause } => {
                     self.request_hangup(cause.map(q850_cause).unwrap_or(16), "dialplan");
                     self.hangup(cause).await;

@@ -29,9 +29,10 @@ mod digits;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::action::{Action, CallInfo, DialStatus, Event, Note, RunError};
+use super::action::{Action, CallInfo, DialStatus, Event, Note, RecordStatus, RunError};
 use super::apps::goto::Jump;
 use super::apps::read::ReadRequest;
+use super::apps::record::RecordRequest;
 use super::apps::Outcome;
 use super::model::{Dialplan, Location, ResolveError};
 use super::vars::CallCtx;
@@ -45,6 +46,7 @@ pub const MAX_INLINE_STEPS: u32 = 10_000;
 enum Media {
     Play { sounds: Vec<String>, menu: bool },
     Read(ReadRequest),
+    Record(RecordRequest),
 }
 
 /// What the interpreter waits for.
@@ -61,6 +63,7 @@ enum Waiting {
     Collect(String),
     ReadPrompt(ReadRequest),
     ReadDigits(ReadRequest, String),
+    Record,
     Wait,
     Echo,
     ConfBridge,
@@ -298,6 +301,7 @@ impl Interpreter {
                 self.next()
             }
             (Waiting::Stasis, Event::Done) => self.next(),
+            (Waiting::Record, Event::Recorded(status)) => self.recorded(status),
             (Waiting::Menu | Waiting::WaitExten, Event::Digit(d)) => self.collect(String::new(), d),
             (Waiting::WaitExten, Event::Timeout) => self.timed_out(),
             (Waiting::Collect(digits), Event::Digit(d)) => self.collect(digits, d),
@@ -334,6 +338,9 @@ impl Interpreter {
             Waiting::ReadPrompt(_) | Waiting::ReadDigits(..) => {
                 self.ctx.set("READSTATUS", "HANGUP".to_owned())
             }
+            Waiting::Record | Waiting::AnswerFirst(Media::Record(_)) => self
+                .ctx
+                .set("RECORD_STATUS", RecordStatus::Hangup.as_str().to_owned()),
             _ => {}
         }
         self.in_h = true;
@@ -429,6 +436,16 @@ impl Interpreter {
                     answer,
                 } => self.media(Media::Play { sounds, menu }, answer),
                 Outcome::Read(req) => self.media(Media::Read(req), true),
+                Outcome::Record {
+                    request,
+                    answer,
+                    skip_unanswered,
+                } => {
+                    if skip_unanswered && !self.answered {
+                        return self.recorded(RecordStatus::Skip);
+                    }
+                    self.media(Media::Record(request), answer)
+                }
                 Outcome::WaitExten(timeout) => {
                     self.waiting = Waiting::WaitExten;
                     Action::WaitDigit { timeout }
@@ -491,6 +508,10 @@ impl Interpreter {
                     interruptible: menu,
                 }
             }
+            Media::Record(request) => {
+                self.waiting = Waiting::Record;
+                Action::Record(request)
+            }
             Media::Read(req) if req.prompts.is_empty() => self.read_wait(req, String::new()),
             Media::Read(req) => {
                 let sounds = req.prompts.clone();
@@ -501,6 +522,12 @@ impl Interpreter {
                 }
             }
         }
+    }
+
+    /// Stores how a Record ended and goes on.
+    fn recorded(&mut self, status: RecordStatus) -> Action {
+        self.ctx.set("RECORD_STATUS", status.as_str().to_owned());
+        self.next()
     }
 
     /// Moves to a jump's destination; `Some(action)` when the call must stop instead.

@@ -13,6 +13,7 @@ pub mod ports;
 pub mod prompts;
 pub mod ptime;
 pub mod recorder;
+pub mod recordings;
 pub mod reframe;
 pub mod rtp;
 pub mod session;
