@@ -171,7 +171,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     let (control, control_rx) = mpsc::channel(CONTROL_CAPACITY);
     let trace = SipTrace::default();
     let conferences = crate::call::conference::ConferenceRooms::new(bridges.clone());
-    let playbacks = crate::call::playbacks::PlaybackIndex::default();
+    let playbacks = crate::call::live::PlaybackIndex::default();
     let call_shared = CallShared {
         commands,
         ports: ports.clone(),

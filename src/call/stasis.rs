@@ -300,7 +300,7 @@ impl Call {
         first.snapshot.state = PlaybackState::Playing;
         self.shared
             .playbacks
-            .set_state(&first.snapshot.id, PlaybackState::Playing);
+            .update(&first.snapshot.id, |p| p.state = PlaybackState::Playing);
         self.media.play(first.sounds.clone(), now);
         self.channel.events().publish(PbxEvent::PlaybackStarted {
             playback: first.snapshot.clone(),
@@ -364,20 +364,26 @@ impl Call {
                 if current.paused.is_none() {
                     current.paused = self.media.pause_playback();
                     current.snapshot.state = PlaybackState::Paused;
-                    self.shared.playbacks.set_state(id, PlaybackState::Paused);
+                    self.shared
+                        .playbacks
+                        .update(id, |p| p.state = PlaybackState::Paused);
                 }
             }
             PlaybackOperation::Unpause => {
                 if let Some(player) = current.paused.take() {
                     self.media.resume_playback(player, now);
                     current.snapshot.state = PlaybackState::Playing;
-                    self.shared.playbacks.set_state(id, PlaybackState::Playing);
+                    self.shared
+                        .playbacks
+                        .update(id, |p| p.state = PlaybackState::Playing);
                 }
             }
             PlaybackOperation::Restart => {
                 current.paused = None;
                 current.snapshot.state = PlaybackState::Playing;
-                self.shared.playbacks.set_state(id, PlaybackState::Playing);
+                self.shared
+                    .playbacks
+                    .update(id, |p| p.state = PlaybackState::Playing);
                 self.media.play(current.sounds.clone(), now);
             }
         }

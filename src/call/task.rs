@@ -69,7 +69,7 @@ pub struct CallShared {
     /// Conference rooms, for ConfBridge, and the bridges applications create.
     pub conferences: super::conference::ConferenceRooms,
     /// Applications' live playbacks, by id.
-    pub playbacks: super::playbacks::PlaybackIndex,
+    pub playbacks: super::live::PlaybackIndex,
     /// Where recordings are written.
     pub recordings: crate::media::recordings::RecordingStore,
 }
