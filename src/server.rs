@@ -172,6 +172,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     let trace = SipTrace::default();
     let conferences = crate::call::conference::ConferenceRooms::new(bridges.clone());
     let playbacks = crate::call::live::PlaybackIndex::default();
+    let live_recordings = crate::call::live::RecordingIndex::default();
     let call_shared = CallShared {
         commands,
         ports: ports.clone(),
@@ -191,6 +192,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         rtp_timeout: Duration::from_secs(config.rtp.inactivity_timeout_secs),
         conferences: conferences.clone(),
         playbacks: playbacks.clone(),
+        live_recordings: live_recordings.clone(),
         recordings: crate::media::recordings::RecordingStore::new(
             config.dialplan.recordings_dir.clone(),
         ),
@@ -254,6 +256,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         trace,
         conferences,
         playbacks,
+        live_recordings,
+        recordings: crate::media::recordings::RecordingStore::new(
+            config.dialplan.recordings_dir.clone(),
+        ),
         endpoints: Arc::new(
             config
                 .endpoints

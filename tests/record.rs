@@ -1,6 +1,8 @@
 //! `Record(name.wav,...)`: a SIPp caller hears the beep, sends a 440 Hz tone and ends the
 //! recording with `#` (`RECORD_STATUS` DTMF), or lets it run into its maximum duration
-//! (TIMEOUT), or hangs up (the file is removed). The recording is checked as audio.
+//! (TIMEOUT), or hangs up (the file is removed). An application records a channel it was
+//! handed (a baresip phone sending a tone): stopped, the recording is stored and its file
+//! downloadable; cancelled, nothing is kept. Recordings are checked as audio.
 
 mod common;
 
@@ -10,9 +12,10 @@ use std::time::Duration;
 
 use common::events::EventStream;
 use common::{
-    assert_no_leftovers, call_as_6001 as call, read_wav, tone_share, ulaw_samples, wait_until, Pbx,
-    PbxOptions, RtpPeer, SippRun, ToneStream,
+    assert_no_leftovers, call_as_6001 as call, read_wav, tone_file, tone_share, ulaw_samples,
+    wait_until, Baresip, Pbx, PbxOptions, RtpPeer, SippRun, ToneStream,
 };
+use serde_json::json;
 
 const TEST_DIALPLAN: &str = r#"
 [context.internal]
@@ -186,5 +189,93 @@ fn a_caller_who_hangs_up_leaves_no_recording() {
         wait_until(Duration::from_secs(5), || !file.exists()),
         "the recording of a hung-up call was kept"
     );
+    assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn an_application_records_its_channel_and_the_recording_is_stored() {
+    let (pbx, recordings) = pbx_recording();
+    let tones = tempfile::tempdir().unwrap();
+    let tone = tone_file(tones.path(), 440);
+    let _phone = Baresip::answering(&pbx, "6001", "", Some(&tone), 20);
+    let mut events = EventStream::connect(&pbx.api, None);
+    let out = pbx.ctl(&["--json", "originate", "endpoint/6001", "--app", "rec"]);
+    assert!(out.status.success(), "{out:?}\n{}", pbx.log());
+    let ringing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let channel = ringing["id"].as_str().unwrap().to_string();
+    events.expect("StasisStart", |e| {
+        e["type"] == "StasisStart" && e["channel"]["id"] == channel.as_str()
+    });
+    let record = format!("/api/channels/{channel}/record");
+    let started = pbx
+        .post(
+            &record,
+            json!({"name": "calls/take", "beep": true, "terminate_on": "#"}),
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{}", pbx.log()));
+    assert_eq!(started["state"], "recording", "{started}");
+    assert_eq!(started["target_uri"], format!("channel:{channel}"));
+    let again = pbx.post(&record, json!({"name": "calls/take"}));
+    assert!(
+        again.is_err_and(|e| e.contains("409")),
+        "a second live recording of one name"
+    );
+    let live = pbx.get("/api/recordings/live/calls%2Ftake").unwrap();
+    assert_eq!(live["state"], "recording");
+    std::thread::sleep(Duration::from_secs(2));
+    pbx.post("/api/recordings/live/calls%2Ftake/stop", json!({}))
+        .unwrap_or_else(|e| panic!("{e}\n{}", pbx.log()));
+    events.expect("RecordingFinished", |e| {
+        e["type"] == "RecordingFinished"
+            && e["recording"]["name"] == "calls/take"
+            && e["recording"]["state"] == "done"
+            && e["recording"]["duration"]
+                .as_u64()
+                .is_some_and(|d| (1..=3).contains(&d))
+    });
+    let stored = pbx.get("/api/recordings/stored").unwrap();
+    assert_eq!(stored, json!([{"name": "calls/take", "format": "wav"}]));
+    let file = ureq::get(&format!(
+        "{}/api/recordings/stored/calls%2Ftake/file",
+        pbx.api
+    ))
+    .call()
+    .unwrap();
+    assert_eq!(file.header("Content-Type"), Some("audio/wav"));
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file.into_reader(), &mut bytes).unwrap();
+    assert_eq!(
+        bytes,
+        std::fs::read(recordings.join("calls/take.wav")).unwrap()
+    );
+    let secs = recorded_tone_secs(&recordings.join("calls/take.wav"));
+    assert!((1.5..=3.0).contains(&secs), "recorded {secs:.2} s");
+    let exists = pbx.post(&record, json!({"name": "calls/take"}));
+    assert!(
+        exists.is_err_and(|e| e.contains("409")),
+        "a stored recording is not replaced"
+    );
+    let bad = pbx.post(&record, json!({"name": "../escape"}));
+    assert!(
+        bad.is_err_and(|e| e.contains("422")),
+        "a name out of the directory"
+    );
+
+    pbx.post(&record, json!({"name": "dropped"})).unwrap();
+    ureq::delete(&format!("{}/api/recordings/live/dropped", pbx.api))
+        .call()
+        .unwrap();
+    events.expect("the cancelled recording failed", |e| {
+        e["type"] == "RecordingFailed"
+            && e["recording"]["name"] == "dropped"
+            && e["recording"]["state"] == "canceled"
+    });
+    assert!(!recordings.join("dropped.wav").exists());
+    let deleted = ureq::delete(&format!("{}/api/recordings/stored/calls%2Ftake", pbx.api))
+        .call()
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert!(!recordings.join("calls/take.wav").exists());
+    assert!(pbx.ctl(&["hangup", &channel]).status.success());
     assert_no_leftovers(&pbx);
 }

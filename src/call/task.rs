@@ -72,6 +72,8 @@ pub struct CallShared {
     pub playbacks: super::live::PlaybackIndex,
     /// Where recordings are written.
     pub recordings: crate::media::recordings::RecordingStore,
+    /// Applications' live recordings, by name.
+    pub live_recordings: super::live::RecordingIndex,
 }
 
 /// Everything about one new call, from the router.

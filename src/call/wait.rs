@@ -44,7 +44,8 @@ impl Keys {
         )
     }
 
-    fn contains(self, key: char) -> bool {
+    /// Whether `key` is one of them.
+    pub(super) fn contains(self, key: char) -> bool {
         key_bit(key).is_some_and(|bit| self.0 & bit != 0)
     }
 }

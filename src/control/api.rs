@@ -10,17 +10,18 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::trace::{SipTrace, TraceSettings};
-use super::{bridge_commands, channel_commands, playback_commands};
+use super::{bridge_commands, channel_commands, playback_commands, recording_commands};
 use crate::bridge::BridgeRegistry;
 use crate::call::conference::ConferenceRooms;
 use crate::call::dialplan_handle::DialplanHandle;
-use crate::call::live::PlaybackIndex;
+use crate::call::live::{PlaybackIndex, RecordingIndex};
 use crate::call::originate::{OriginateError, OriginateRequest};
 use crate::call::ControlCommand;
 use crate::channel::{cause_of_reason, ChannelRegistry, ChannelSnapshot, NORMAL_CLEARING};
 use crate::events::{BridgeSnapshot, EventBus};
 use crate::location::{Location, RegistrationView};
 use crate::media::ports::PortPool;
+use crate::media::recordings::RecordingStore;
 use crate::transport::{TransportStats, TransportStatsView};
 use crate::trunk::{TrunkBoard, TrunkView};
 
@@ -57,6 +58,10 @@ pub struct ApiState {
     pub conferences: ConferenceRooms,
     /// Applications' live playbacks.
     pub playbacks: PlaybackIndex,
+    /// Applications' live recordings.
+    pub live_recordings: RecordingIndex,
+    /// The stored recordings.
+    pub recordings: RecordingStore,
 }
 
 /// One configured endpoint (`GET /api/endpoints`).
@@ -160,6 +165,27 @@ pub fn router(state: ApiState) -> Router {
             post(channel_commands::progress),
         )
         .route("/api/channels/{id}/play", post(channel_commands::play))
+        .route(
+            "/api/channels/{id}/record",
+            post(recording_commands::record),
+        )
+        .route(
+            "/api/recordings/live/{name}",
+            get(recording_commands::live).delete(recording_commands::cancel),
+        )
+        .route(
+            "/api/recordings/live/{name}/{operation}",
+            post(recording_commands::control),
+        )
+        .route("/api/recordings/stored", get(recording_commands::stored))
+        .route(
+            "/api/recordings/stored/{name}",
+            get(recording_commands::stored_one).delete(recording_commands::delete_stored),
+        )
+        .route(
+            "/api/recordings/stored/{name}/file",
+            get(recording_commands::stored_file),
+        )
         .route("/api/dialplan", get(dialplan_show))
         .route("/api/dialplan/reload", post(dialplan_reload))
         .with_state(state)

@@ -37,7 +37,8 @@ pub enum RecordError {
 }
 
 /// What to do when the file is there already.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum IfExists {
     /// Refuse to record.
     #[default]
