@@ -75,13 +75,7 @@ fn unknown_extension_gets_404() {
     let pbx = Pbx::start();
     let media = RtpPeer::start();
     let run = call(&pbx, "sipp/uac_404.xml", "5555", media.port, &["-m", "1"]);
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     assert_no_leftovers(&pbx);
 }
 
@@ -96,13 +90,7 @@ fn cancel_while_ringing_gets_487() {
         media.port,
         &["-m", "1", "-d", "500"],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     assert_no_leftovers(&pbx);
     assert!(
         pbx.log().contains("cancelled by the caller"),
@@ -135,13 +123,7 @@ fn operator_hangup_with_a_reason_reaches_the_caller_and_the_events() {
         assert!(out.status.success(), "{out:?}");
         caller.join().unwrap()
     });
-    assert_eq!(
-        (caller.successful, caller.failed),
-        (1, 0),
-        "{}\n{}",
-        caller.stdout,
-        pbx.log()
-    );
+    caller.assert_succeeded(1, &pbx);
     events.expect("the hang-up request", |e| {
         e["type"] == "ChannelHangupRequest" && e["cause"] == 17 && e["source"] == "operator"
     });
@@ -162,13 +144,7 @@ fn caller_bye_mid_playback_ends_the_call() {
         media.port,
         &["-m", "1", "-d", "500"],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     assert_no_leftovers(&pbx);
     let heard = media.packets().len();
     assert!(
@@ -254,13 +230,7 @@ fn two_hundred_calls_leave_nothing_behind() {
         media.port,
         &["-m", "200", "-r", "40", "-l", "40", "-d", "300"],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (200, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(200, &pbx);
     assert_no_leftovers(&pbx);
     let stats = pbx.get("/api/stats").unwrap();
     assert_eq!(stats["calls_total"], 200, "{stats}");

@@ -54,16 +54,6 @@ fn tone(secs: u64) -> ToneStream {
     }
 }
 
-fn assert_succeeded(run: &SippRun, pbx: &Pbx) {
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
-}
-
 /// The recording's length in seconds, after checking it holds the caller's 440 Hz tone.
 fn recorded_tone_secs(path: &Path) -> f64 {
     let (samples, rate) = read_wav(path);
@@ -112,7 +102,7 @@ fn a_recording_ended_by_pound_holds_the_callers_tone_after_the_beep() {
         media.send_pcap(Path::new("/usr/share/sip-tester/dtmf_2833_pound.pcap"), 101);
         sipp.join().unwrap()
     });
-    assert_succeeded(&run, &pbx);
+    run.assert_succeeded(1, &pbx);
     events.expect("RECORD_STATUS DTMF", |e| {
         e["type"] == "ChannelVarset" && e["variable"] == "DONE" && e["value"] == "DTMF"
     });
@@ -153,7 +143,7 @@ fn a_recording_stops_at_its_maximum_duration() {
         let _tone = media.stream_tone(tone(5));
         sipp.join().unwrap()
     });
-    assert_succeeded(&run, &pbx);
+    run.assert_succeeded(1, &pbx);
     events.expect("RECORD_STATUS TIMEOUT", |e| {
         e["type"] == "ChannelVarset" && e["variable"] == "DONE" && e["value"] == "TIMEOUT"
     });
@@ -184,7 +174,7 @@ fn a_caller_who_hangs_up_leaves_no_recording() {
         );
         sipp.join().unwrap()
     });
-    assert_succeeded(&run, &pbx);
+    run.assert_succeeded(1, &pbx);
     assert!(
         wait_until(Duration::from_secs(5), || !file.exists()),
         "the recording of a hung-up call was kept"

@@ -258,6 +258,20 @@ pub struct SippRun {
     pub stdout: String,
 }
 
+impl SippRun {
+    /// Asserts that `calls` calls succeeded and none failed; shows SIPp's output and the
+    /// pbx's log otherwise.
+    pub fn assert_succeeded(&self, calls: u64, pbx: &Pbx) {
+        assert_eq!(
+            (self.successful, self.failed),
+            (calls, 0),
+            "{}\n{}",
+            self.stdout,
+            pbx.log()
+        );
+    }
+}
+
 /// Runs SIPp in the foreground with `scenario` against `target`, bounded by `-timeout`.
 pub fn sipp(scenario: &Path, target: SocketAddr, extra: &[&str]) -> SippRun {
     require_program("sipp");
