@@ -170,15 +170,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     let (commands, command_rx) = mpsc::channel(SIP_COMMAND_CAPACITY);
     let (control, control_rx) = mpsc::channel(CONTROL_CAPACITY);
     let trace = SipTrace::default();
-    let conferences = crate::call::conference::ConferenceRooms::new(bridges.clone());
     let playbacks = crate::call::live::PlaybackIndex::default();
+    let conferences =
+        crate::call::conference::ConferenceRooms::new(bridges.clone(), playbacks.clone());
     let live_recordings = crate::call::live::RecordingIndex::default();
+    let prompts = Arc::new(PromptLibrary::new(
+        config.dialplan.sounds_dir().map(Into::into),
+    ));
     let call_shared = CallShared {
         commands,
         ports: ports.clone(),
-        prompts: Arc::new(PromptLibrary::new(
-            config.dialplan.sounds_dir().map(Into::into),
-        )),
+        prompts: prompts.clone(),
         dialplan: dialplan.clone(),
         channels: registry.clone(),
         bridges: bridges.clone(),
@@ -257,6 +259,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         conferences,
         playbacks,
         live_recordings,
+        prompts,
         recordings: crate::media::recordings::RecordingStore::new(
             config.dialplan.recordings_dir.clone(),
         ),

@@ -2,7 +2,8 @@
 //! dialplan there: at 8000 the phone records hello world and the event stream shows the
 //! channel's life in order; at 6002 it connects the two phones, which hear each other's
 //! tones; with `--app` the answered channel is handed to an application, which plays to it
-//! and hangs it up. An unreachable endpoint, a missing extension and a malformed endpoint are
+//! and hangs it up, or puts it in a holding bridge and plays to the bridge (its members hear
+//! it; a bridge playback can be stopped). An unreachable endpoint, a missing extension and a malformed endpoint are
 //! refused with the API status and a clear message.
 
 mod common;
@@ -179,6 +180,73 @@ fn originate_into_an_application_hands_the_answered_channel_to_it() {
         .unwrap_or_else(|| panic!("the phone recorded nothing\n{}", phone.log()));
     let (samples, _) = read_wav(&recording);
     assert!(rms(&samples) > 0.02, "not speech: RMS {}", rms(&samples));
+    common::assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn a_playback_to_a_bridge_reaches_its_members() {
+    let pbx = Pbx::start();
+    let mut phone = phone(&pbx, "6001", None, 14);
+    let mut events = EventStream::connect(&pbx.api, None);
+    let out = pbx.ctl(&["--json", "originate", "endpoint/6001", "--app", "demo"]);
+    assert!(out.status.success(), "{out:?}\n{}", pbx.log());
+    let ringing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let channel = ringing["id"].as_str().unwrap().to_string();
+    events.expect("StasisStart", |e| {
+        e["type"] == "StasisStart" && e["channel"]["id"] == channel.as_str()
+    });
+    let post = |path: &str, body: serde_json::Value| {
+        pbx.post(path, body)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", pbx.log()))
+    };
+    post(
+        "/api/bridges",
+        serde_json::json!({"type": "holding", "id": "b1"}),
+    );
+    post(
+        "/api/bridges/b1/add",
+        serde_json::json!({"channel": channel}),
+    );
+    let media = serde_json::json!({"media": ["sound:hello-world"], "playback_id": "bp"});
+    let playing = post("/api/bridges/b1/play", media);
+    assert_eq!(playing["target_uri"], "bridge:b1", "{playing}");
+    assert_eq!(pbx.get("/api/playbacks/bp").unwrap()["state"], "playing");
+    events.expect("the bridge's playback played to its end", |e| {
+        e["type"] == "PlaybackFinished"
+            && e["playback"]["id"] == "bp"
+            && e["playback"]["state"] == "done"
+    });
+    assert!(
+        pbx.get("/api/playbacks/bp").is_err(),
+        "a finished playback is gone"
+    );
+    let media = serde_json::json!({"media": ["sound:ivr-menu"], "playback_id": "bp2"});
+    post("/api/bridges/b1/play", media);
+    events.expect("the second playback started", |e| {
+        e["type"] == "PlaybackStarted" && e["playback"]["id"] == "bp2"
+    });
+    let missing = pbx.post(
+        "/api/bridges/nope/play",
+        serde_json::json!({"media": ["hello-world"]}),
+    );
+    assert!(missing.is_err_and(|e| e.contains("404")));
+    pbx.delete("/api/playbacks/bp2").unwrap();
+    events.expect("the stopped playback", |e| {
+        e["type"] == "PlaybackFinished"
+            && e["playback"]["id"] == "bp2"
+            && e["playback"]["state"] == "stopped"
+    });
+    assert!(pbx.ctl(&["hangup", &channel]).status.success());
+    assert!(phone.wait_exit(Duration::from_secs(20)), "{}", phone.log());
+    let recording = heard_recording(&phone)
+        .unwrap_or_else(|| panic!("the phone recorded nothing\n{}", phone.log()));
+    let (samples, _) = read_wav(&recording);
+    assert!(
+        rms(&samples) > 0.02,
+        "the holding bridge played nothing: RMS {}",
+        rms(&samples)
+    );
+    pbx.delete("/api/bridges/b1").unwrap();
     common::assert_no_leftovers(&pbx);
 }
 

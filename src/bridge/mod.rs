@@ -63,6 +63,11 @@ pub struct BridgeHandle {
 }
 
 impl BridgeRegistry {
+    /// The event stream bridges publish on.
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
     /// An empty registry publishing on `events`.
     pub fn new(events: EventBus) -> BridgeRegistry {
         BridgeRegistry {

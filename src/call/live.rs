@@ -29,10 +29,19 @@ impl Live for RecordingSnapshot {
     }
 }
 
+/// What a live playback or recording belongs to: the task to send its commands to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// A channel's call task.
+    Channel(ChannelId),
+    /// A bridge's room task (a playback to every member), by bridge id.
+    Bridge(String),
+}
+
 /// Clonable handle on the live items of one kind.
 #[derive(Debug)]
 pub struct LiveIndex<S> {
-    items: Arc<Mutex<HashMap<String, (ChannelId, S)>>>,
+    items: Arc<Mutex<HashMap<String, (Owner, S)>>>,
 }
 
 impl<S> Clone for LiveIndex<S> {
@@ -57,18 +66,24 @@ pub type PlaybackIndex = LiveIndex<PlaybackSnapshot>;
 pub type RecordingIndex = LiveIndex<RecordingSnapshot>;
 
 impl<S: Live> LiveIndex<S> {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, (ChannelId, S)>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, (Owner, S)>> {
         self.items.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Lists `item` as `channel`'s; false (and nothing changes) when a live one has its key
-    /// already, on any channel.
+    /// already, anywhere.
     pub fn insert(&self, channel: &ChannelId, item: &S) -> bool {
+        self.insert_for(Owner::Channel(channel.clone()), item)
+    }
+
+    /// Lists `item` as `owner`'s; false (and nothing changes) when a live one has its key
+    /// already, anywhere.
+    pub fn insert_for(&self, owner: Owner, item: &S) -> bool {
         let mut items = self.lock();
         if items.contains_key(item.key()) {
             return false;
         }
-        items.insert(item.key().to_owned(), (channel.clone(), item.clone()));
+        items.insert(item.key().to_owned(), (owner, item.clone()));
         true
     }
 
@@ -84,8 +99,8 @@ impl<S: Live> LiveIndex<S> {
         self.lock().remove(key);
     }
 
-    /// The channel that owns `key` and its latest snapshot.
-    pub fn get(&self, key: &str) -> Option<(ChannelId, S)> {
+    /// What owns `key` and its latest snapshot.
+    pub fn get(&self, key: &str) -> Option<(Owner, S)> {
         self.lock().get(key).cloned()
     }
 
@@ -119,8 +134,9 @@ mod tests {
         let (channel, snapshot) = index.get("p").unwrap();
         assert_eq!(
             (channel, snapshot.state),
-            (one.clone(), PlaybackState::Playing)
+            (Owner::Channel(one.clone()), PlaybackState::Playing)
         );
+        assert!(!index.insert_for(Owner::Bridge("b".into()), &playback("p")));
         assert_eq!(index.all().len(), 1);
         index.remove("p");
         assert!(index.get("p").is_none());

@@ -18,6 +18,7 @@ use super::task::{rearm, Call};
 use crate::dialplan::Event;
 use crate::events::{PbxEvent, PlaybackSnapshot, PlaybackState};
 use crate::media::player::Player;
+use crate::media::prompts::media_uri;
 use crate::media::wav::Sound;
 
 /// The application commands a channel in `Stasis` has received and not yet carried out.
@@ -270,17 +271,11 @@ impl Call {
         if session.bridge.is_some() {
             return Err(CommandError::InBridge(self.channel.id().clone()));
         }
-        let mut sounds = Vec::with_capacity(media.len());
-        for uri in &media {
-            let name = uri.strip_prefix("sound:").unwrap_or(uri);
-            match self.shared.prompts.get(name) {
-                Ok(sound) => sounds.push(sound),
-                Err(error) => {
-                    tracing::info!(call = self.id, %uri, %error, "media not played");
-                    return Err(CommandError::NoSuchMedia(uri.clone()));
-                }
-            }
-        }
+        let sounds = self
+            .shared
+            .prompts
+            .media(&media)
+            .map_err(CommandError::NoSuchMedia)?;
         if sounds.is_empty() {
             return Err(CommandError::NoSuchMedia(String::new()));
         }
@@ -289,13 +284,7 @@ impl Call {
         }
         let snapshot = PlaybackSnapshot {
             id,
-            media_uri: media
-                .iter()
-                .map(|uri| match uri.starts_with("sound:") {
-                    true => uri.clone(),
-                    false => format!("sound:{uri}"),
-                })
-                .collect(),
+            media_uri: media.iter().map(|uri| media_uri(uri)).collect(),
             target_uri: format!("channel:{}", self.channel.id()),
             state: PlaybackState::Queued,
         };

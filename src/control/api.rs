@@ -21,6 +21,7 @@ use crate::channel::{cause_of_reason, ChannelRegistry, ChannelSnapshot, NORMAL_C
 use crate::events::{BridgeSnapshot, EventBus};
 use crate::location::{Location, RegistrationView};
 use crate::media::ports::PortPool;
+use crate::media::prompts::PromptLibrary;
 use crate::media::recordings::RecordingStore;
 use crate::transport::{TransportStats, TransportStatsView};
 use crate::trunk::{TrunkBoard, TrunkView};
@@ -60,6 +61,8 @@ pub struct ApiState {
     pub playbacks: PlaybackIndex,
     /// Applications' live recordings.
     pub live_recordings: RecordingIndex,
+    /// The prompts, for what applications play to bridges.
+    pub prompts: Arc<PromptLibrary>,
     /// The stored recordings.
     pub recordings: RecordingStore,
 }
@@ -135,6 +138,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/bridges/{id}", delete(bridge_commands::destroy))
         .route("/api/bridges/{id}/add", post(bridge_commands::add))
         .route("/api/bridges/{id}/remove", post(bridge_commands::remove))
+        .route("/api/bridges/{id}/play", post(bridge_commands::play))
         .route(
             "/api/playbacks/{id}",
             get(playback_commands::get).delete(playback_commands::stop),

@@ -3,7 +3,9 @@
 //! (its members get their media back and stay up); `POST /api/bridges/{id}/add` and
 //! `/remove` (`{"channel": ID or name}`) move a channel in `Stasis` in and out. 400 for a
 //! kind that cannot be created, 404 for no such bridge or channel, 409 when the channel
-//! refuses.
+//! refuses. `POST /api/bridges/{id}/play` (`{"media": [...], "playback_id"}`) plays to every
+//! member (a playback with `target_uri` `bridge:<id>`, replacing the bridge's playback before
+//! it; it can be stopped, not paused).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,10 +13,13 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::api::{ApiState, TextReply};
+use super::channel_commands::PlayRequest;
 use super::channel_commands::{command, ApiError};
 use crate::bridge::BridgeKind;
 use crate::call::command::ChannelCommand;
-use crate::events::BridgeSnapshot;
+use crate::call::conference::BridgePlayError;
+use crate::events::{random_id, BridgeSnapshot, PlaybackSnapshot, PlaybackState};
+use crate::media::prompts::media_uri;
 
 /// `POST /api/bridges`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -120,4 +125,41 @@ pub async fn remove(
     Ok(Json(TextReply {
         text: format!("channel {} left bridge {id}", request.channel),
     }))
+}
+
+/// `POST /api/bridges/{id}/play`: answered with the playback.
+pub async fn play(
+    State(state): State<ApiState>,
+    Path(bridge): Path<String>,
+    Json(request): Json<PlayRequest>,
+) -> Result<Json<PlaybackSnapshot>, ApiError> {
+    let sounds = state
+        .prompts
+        .media(&request.media)
+        .map_err(|uri| (StatusCode::CONFLICT, format!("no such media: {uri}")))?;
+    if sounds.is_empty() {
+        return Err((StatusCode::BAD_REQUEST, "media: nothing to play".into()));
+    }
+    let samples: Vec<i16> = sounds
+        .iter()
+        .flat_map(|s| s.samples().iter().copied())
+        .collect();
+    let playback = PlaybackSnapshot {
+        id: request.playback_id.unwrap_or_else(random_id),
+        media_uri: request.media.iter().map(|uri| media_uri(uri)).collect(),
+        target_uri: format!("bridge:{bridge}"),
+        state: PlaybackState::Playing,
+    };
+    state
+        .conferences
+        .play(&bridge, playback.clone(), samples.into())
+        .map_err(|error| {
+            let status = match error {
+                BridgePlayError::NoSuchBridge(_) => StatusCode::NOT_FOUND,
+                BridgePlayError::PlaybackExists(_) => StatusCode::CONFLICT,
+                BridgePlayError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            (status, error.to_string())
+        })?;
+    Ok(Json(playback))
 }

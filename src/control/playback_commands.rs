@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::api::ApiState;
 use super::channel_commands::{command, ApiError};
 use crate::call::command::{ChannelCommand, PlaybackOperation};
+use crate::call::live::Owner;
 use crate::events::PlaybackSnapshot;
 
 /// `POST /api/playbacks/{id}/control`.
@@ -40,7 +41,19 @@ async fn apply(
     id: String,
     operation: PlaybackOperation,
 ) -> Result<Json<PlaybackSnapshot>, ApiError> {
-    let (channel, mut before) = state.playbacks.get(&id).ok_or_else(|| not_found(&id))?;
+    let (owner, mut before) = state.playbacks.get(&id).ok_or_else(|| not_found(&id))?;
+    let channel = match owner {
+        Owner::Channel(channel) => channel,
+        Owner::Bridge(bridge) if operation == PlaybackOperation::Stop => {
+            state.conferences.stop_playback(&bridge, &id);
+            before.state = crate::events::PlaybackState::Stopped;
+            return Ok(Json(before));
+        }
+        Owner::Bridge(_) => {
+            let text = format!("playback {id} plays to a bridge: it can only be stopped");
+            return Err((StatusCode::CONFLICT, text));
+        }
+    };
     command(state, &channel.0, |reply| ChannelCommand::ControlPlayback {
         playback: id.clone(),
         operation,

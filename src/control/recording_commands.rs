@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::api::ApiState;
 use super::channel_commands::{command, ApiError};
 use crate::call::command::{AppRecordRequest, ChannelCommand, RecordingOperation};
+use crate::call::live::Owner;
 use crate::events::RecordingSnapshot;
 use crate::media::recordings::FORMAT;
 
@@ -68,10 +69,9 @@ async fn apply(
     name: String,
     operation: RecordingOperation,
 ) -> Result<Json<crate::control::api::TextReply>, ApiError> {
-    let (channel, _) = state
-        .live_recordings
-        .get(&name)
-        .ok_or_else(|| not_found(&name))?;
+    let Some((Owner::Channel(channel), _)) = state.live_recordings.get(&name) else {
+        return Err(not_found(&name));
+    };
     command(state, &channel.0, |reply| {
         ChannelCommand::ControlRecording {
             name: name.clone(),

@@ -132,6 +132,11 @@ impl Mixer {
         });
     }
 
+    /// Drops the announcement being mixed, if any.
+    pub fn stop_announcement(&mut self) {
+        self.announcement = None;
+    }
+
     /// Whether an announcement is still being mixed.
     pub fn announcing(&self) -> bool {
         self.announcement.is_some()

@@ -137,10 +137,32 @@ impl PromptLibrary {
         Ok(Arc::clone(cache.entry(name.to_owned()).or_insert(sound)))
     }
 
+    /// The sounds of media URIs (`sound:NAME`, or a bare `NAME`), in order; the first URI
+    /// that cannot be played is the error.
+    pub fn media(&self, uris: &[String]) -> Result<Vec<Arc<Sound>>, String> {
+        uris.iter()
+            .map(|uri| {
+                let name = uri.strip_prefix("sound:").unwrap_or(uri);
+                self.get(name).map_err(|error| {
+                    tracing::info!(%uri, %error, "media not played");
+                    uri.clone()
+                })
+            })
+            .collect()
+    }
+
     /// The cache; a panic elsewhere while holding it leaves a usable map, so poisoning is
     /// ignored.
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Sound>>> {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A media URI as events show it: `sound:NAME` for `NAME` or `sound:NAME`.
+pub fn media_uri(uri: &str) -> String {
+    match uri.starts_with("sound:") {
+        true => uri.to_owned(),
+        false => format!("sound:{uri}"),
     }
 }
 

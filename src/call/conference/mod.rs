@@ -24,9 +24,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::live::{Owner, PlaybackIndex};
 use super::media_io::MediaLeg;
 use crate::bridge::{BridgeHandle, BridgeKind, BridgeRegistry};
 use crate::channel::{ChannelHandle, ChannelId};
+use crate::events::PlaybackSnapshot;
 use crate::media::mixer::MemberId;
 use crate::media::session::SessionStats;
 use crate::sdp::negotiate::Negotiated;
@@ -67,6 +69,27 @@ enum RoomCommand {
     },
     /// The bridge is destroyed: hand every member its leg back ([`MemberEnd::Removed`]).
     Dissolve,
+    /// Play `samples` to every member as `playback` (stopping the one playing).
+    Play {
+        playback: PlaybackSnapshot,
+        samples: Arc<[i16]>,
+    },
+    /// Stop playback `id` if it is the one playing.
+    StopPlayback { id: String },
+}
+
+/// Why a bridge could not play.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BridgePlayError {
+    /// No such bridge (or it is being destroyed).
+    #[error("no bridge {0}")]
+    NoSuchBridge(String),
+    /// A live playback has this id.
+    #[error("playback {0} exists already")]
+    PlaybackExists(String),
+    /// The room's command queue is full.
+    #[error("bridge {0} is busy; retry")]
+    Busy(String),
 }
 
 /// Why a room let a member go on its own.
@@ -108,15 +131,58 @@ struct Rooms {
 pub struct ConferenceRooms {
     rooms: Arc<Mutex<Rooms>>,
     bridges: BridgeRegistry,
+    playbacks: PlaybackIndex,
 }
 
 impl ConferenceRooms {
-    /// No rooms yet; rooms are listed in `bridges` while they live.
-    pub fn new(bridges: BridgeRegistry) -> ConferenceRooms {
+    /// No rooms yet; rooms are listed in `bridges` while they live, their playbacks in
+    /// `playbacks`.
+    pub fn new(bridges: BridgeRegistry, playbacks: PlaybackIndex) -> ConferenceRooms {
         ConferenceRooms {
             rooms: Arc::default(),
             bridges,
+            playbacks,
         }
+    }
+
+    /// Plays `samples` to every member of bridge `bridge` as `playback` (its `target_uri`
+    /// `bridge:<id>`), stopping the bridge's playback before it, if any.
+    pub fn play(
+        &self,
+        bridge: &str,
+        playback: PlaybackSnapshot,
+        samples: Arc<[i16]>,
+    ) -> Result<(), BridgePlayError> {
+        let rooms = self.lock();
+        let Some(entry) = rooms.by_id.get(bridge).filter(|e| !e.dissolving) else {
+            return Err(BridgePlayError::NoSuchBridge(bridge.to_owned()));
+        };
+        if !self
+            .playbacks
+            .insert_for(Owner::Bridge(bridge.to_owned()), &playback)
+        {
+            return Err(BridgePlayError::PlaybackExists(playback.id));
+        }
+        let id = playback.id.clone();
+        if entry
+            .commands
+            .try_send(RoomCommand::Play { playback, samples })
+            .is_err()
+        {
+            self.playbacks.remove(&id);
+            return Err(BridgePlayError::Busy(bridge.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Stops playback `id` of bridge `bridge`; false when there is no such bridge.
+    pub fn stop_playback(&self, bridge: &str, id: &str) -> bool {
+        let rooms = self.lock();
+        let Some(entry) = rooms.by_id.get(bridge) else {
+            return false;
+        };
+        let stop = RoomCommand::StopPlayback { id: id.to_owned() };
+        entry.commands.try_send(stop).is_ok()
     }
 
     fn lock(&self) -> MutexGuard<'_, Rooms> {
@@ -137,6 +203,8 @@ impl ConferenceRooms {
             name: name.to_owned(),
             kind,
             tones: conference.is_some(),
+            events: self.bridges.events().clone(),
+            playbacks: self.playbacks.clone(),
         };
         tokio::spawn(room::run(spec, receiver));
         RoomEntry {
@@ -278,7 +346,7 @@ mod tests {
         let bus = EventBus::new(64);
         let channels = ChannelRegistry::new(bus.clone());
         let bridges = BridgeRegistry::new(bus);
-        let rooms = ConferenceRooms::new(bridges.clone());
+        let rooms = ConferenceRooms::new(bridges.clone(), PlaybackIndex::default());
         let (one, two, three) = (
             channel(&channels, 1),
             channel(&channels, 2),
@@ -315,7 +383,7 @@ mod tests {
         let bus = EventBus::new(64);
         let channels = ChannelRegistry::new(bus.clone());
         let bridges = BridgeRegistry::new(bus);
-        let rooms = ConferenceRooms::new(bridges.clone());
+        let rooms = ConferenceRooms::new(bridges.clone(), PlaybackIndex::default());
         let holding = rooms.create(BridgeKind::Holding, "lobby", None).unwrap();
         let one = channel(&channels, 1);
         assert!(rooms.enter_bridge(&holding, &one).is_some());

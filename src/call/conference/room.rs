@@ -21,7 +21,9 @@ use tokio::time::MissedTickBehavior;
 
 use super::{MemberEnd, RoomCommand};
 use crate::bridge::BridgeKind;
+use crate::call::live::PlaybackIndex;
 use crate::call::media_io::{MediaEvent, MediaLeg};
+use crate::events::{EventBus, PbxEvent, PlaybackSnapshot, PlaybackState};
 use crate::media::jitter::{JitterBuffer, JitterConfig};
 use crate::media::mixer::{beeps, MemberId, Mixer, FRAME_DURATION, FRAME_SAMPLES};
 use crate::media::ptime::MAX_FRAME_SAMPLES as MAX_PACKET_SAMPLES;
@@ -60,6 +62,10 @@ pub(super) struct RoomSpec {
     pub(super) name: String,
     pub(super) kind: BridgeKind,
     pub(super) tones: bool,
+    /// Where its playbacks are published.
+    pub(super) events: EventBus,
+    /// Where its playbacks are listed while they play.
+    pub(super) playbacks: PlaybackIndex,
 }
 
 /// The room's state, owned by its task.
@@ -77,6 +83,10 @@ struct Room {
     members: Vec<Member>,
     join_tone: Arc<[i16]>,
     leave_tone: Arc<[i16]>,
+    events: EventBus,
+    playbacks: PlaybackIndex,
+    /// The playback every member hears now (mixed in as the mixer's announcement).
+    playing: Option<PlaybackSnapshot>,
     pcm: [i16; FRAME_SAMPLES],
     packet_pcm: [i16; MAX_PACKET_SAMPLES],
 }
@@ -89,6 +99,8 @@ pub(super) async fn run(spec: RoomSpec, mut commands: mpsc::Receiver<RoomCommand
         name,
         kind,
         tones,
+        events,
+        playbacks,
     } = spec;
     let mut room = Room {
         id,
@@ -100,6 +112,9 @@ pub(super) async fn run(spec: RoomSpec, mut commands: mpsc::Receiver<RoomCommand
         members: Vec::new(),
         join_tone: beeps(JOIN_TONE_HZ, count, on, off, TONE_AMPLITUDE).into(),
         leave_tone: beeps(LEAVE_TONE_HZ, count, on, off, TONE_AMPLITUDE).into(),
+        events,
+        playbacks,
+        playing: None,
         pcm: [0; FRAME_SAMPLES],
         packet_pcm: [0; MAX_PACKET_SAMPLES],
     };
@@ -116,6 +131,7 @@ pub(super) async fn run(spec: RoomSpec, mut commands: mpsc::Receiver<RoomCommand
             _ = ticker.tick() => room.mix_period(Instant::now()),
         }
     }
+    room.finish_playback(PlaybackState::Stopped);
     tracing::info!(bridge = %room.id, room = %room.name, "conference room closed");
 }
 
@@ -161,7 +177,7 @@ impl Room {
                     digits,
                     ended: Some(ended),
                 });
-                if self.tones {
+                if self.tones && self.playing.is_none() {
                     self.mixer.announce(self.join_tone.clone());
                 }
             }
@@ -172,7 +188,7 @@ impl Room {
                 let gone = self.members.swap_remove(index);
                 self.mixer.remove(member);
                 tracing::info!(bridge = %self.id, room = %self.name, call = member.0, "left the conference");
-                if self.tones && !self.members.is_empty() {
+                if self.tones && !self.members.is_empty() && self.playing.is_none() {
                     self.mixer.announce(self.leave_tone.clone());
                 }
                 let _ = reply.send(gone.leg);
@@ -187,6 +203,25 @@ impl Room {
                     m.leg.renegotiate(negotiated);
                 }
             }
+            RoomCommand::Play {
+                mut playback,
+                samples,
+            } => {
+                self.finish_playback(PlaybackState::Stopped);
+                playback.state = PlaybackState::Playing;
+                self.playbacks
+                    .update(&playback.id, |p| p.state = PlaybackState::Playing);
+                self.events.publish(PbxEvent::PlaybackStarted {
+                    playback: playback.clone(),
+                });
+                self.mixer.announce(samples);
+                self.playing = Some(playback);
+            }
+            RoomCommand::StopPlayback { id } => {
+                if self.playing.as_ref().is_some_and(|p| p.id == id) {
+                    self.finish_playback(PlaybackState::Stopped);
+                }
+            }
             RoomCommand::Dissolve => {
                 tracing::info!(bridge = %self.id, room = %self.name, "bridge destroyed: members let go");
                 self.dissolved = true;
@@ -198,6 +233,19 @@ impl Room {
                 }
             }
         }
+    }
+
+    /// Ends the playing playback, if any, as `state` (`Done` when it played to its end).
+    fn finish_playback(&mut self, state: PlaybackState) {
+        let Some(mut playback) = self.playing.take() else {
+            return;
+        };
+        if state != PlaybackState::Done {
+            self.mixer.stop_announcement();
+        }
+        self.playbacks.remove(&playback.id);
+        playback.state = state;
+        self.events.publish(PbxEvent::PlaybackFinished { playback });
     }
 
     /// One frame period: read, play out, mix, send.
@@ -229,10 +277,13 @@ impl Room {
                 }
             }
         }
-        if self.members.is_empty() {
+        if self.members.is_empty() && self.playing.is_none() {
             return;
         }
         self.mixer.mix();
+        if self.playing.is_some() && !self.mixer.announcing() {
+            self.finish_playback(PlaybackState::Done);
+        }
         for m in &mut self.members {
             let Some(mix) = self.mixer.output(m.id) else {
                 continue;
@@ -333,6 +384,8 @@ mod tests {
             name: "r".into(),
             kind: BridgeKind::Mixing,
             tones: true,
+            events: EventBus::new(16),
+            playbacks: PlaybackIndex::default(),
         };
         let room = tokio::spawn(run(spec, receiver));
         let (ended_a, _a_end) = oneshot::channel();
