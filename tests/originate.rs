@@ -3,7 +3,8 @@
 //! channel's life in order; at 6002 it connects the two phones, which hear each other's
 //! tones; with `--app` the answered channel is handed to an application, which plays to it
 //! and hangs it up, or puts it in a holding bridge and plays to the bridge (its members hear
-//! it; a bridge playback can be stopped). An unreachable endpoint, a missing extension and a malformed endpoint are
+//! it; a bridge playback can be stopped), or plays it music on hold until it stops it. An
+//! unreachable endpoint, a missing extension and a malformed endpoint are
 //! refused with the API status and a clear message.
 
 mod common;
@@ -247,6 +248,42 @@ fn a_playback_to_a_bridge_reaches_its_members() {
         rms(&samples)
     );
     pbx.delete("/api/bridges/b1").unwrap();
+    common::assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn an_application_plays_music_on_hold_until_it_stops_it() {
+    let pbx = Pbx::start();
+    let mut phone = phone(&pbx, "6001", None, 14);
+    let mut events = EventStream::connect(&pbx.api, None);
+    let out = pbx.ctl(&["--json", "originate", "endpoint/6001", "--app", "demo"]);
+    assert!(out.status.success(), "{out:?}\n{}", pbx.log());
+    let ringing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let channel = ringing["id"].as_str().unwrap().to_string();
+    events.expect("StasisStart", |e| {
+        e["type"] == "StasisStart" && e["channel"]["id"] == channel.as_str()
+    });
+    let moh = format!("/api/channels/{channel}/moh");
+    pbx.post(&moh, serde_json::json!({}))
+        .unwrap_or_else(|e| panic!("{e}\n{}", pbx.log()));
+    events.expect("ChannelMohStart", |e| e["type"] == "ChannelMohStart");
+    std::thread::sleep(Duration::from_secs(3));
+    pbx.delete(&moh).unwrap();
+    events.expect("ChannelMohStop", |e| e["type"] == "ChannelMohStop");
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(pbx.ctl(&["hangup", &channel]).status.success());
+    assert!(phone.wait_exit(Duration::from_secs(20)), "{}", phone.log());
+    let recording = heard_recording(&phone)
+        .unwrap_or_else(|| panic!("the phone recorded nothing\n{}", phone.log()));
+    let (samples, rate) = read_wav(&recording);
+    // The phone records what it receives: music for the 3 s it played, nothing after.
+    let windows: Vec<f64> = samples.chunks(rate as usize / 2).map(rms).collect();
+    let loud = windows.iter().filter(|&&level| level > 0.02).count();
+    assert!(
+        (5..=8).contains(&loud) && windows.len() <= 9,
+        "music in {loud} of {} half-seconds: {windows:.3?}",
+        windows.len()
+    );
     common::assert_no_leftovers(&pbx);
 }
 

@@ -109,6 +109,17 @@ pub enum ChannelCommand {
         /// Answered when done.
         reply: oneshot::Sender<Result<(), CommandError>>,
     },
+    /// Play music on hold to the channel (looping) until `StopMoh` or a playback; the
+    /// channel's playbacks stop. Application control only.
+    StartMoh {
+        /// Answered when it plays.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
+    /// Stop the music on hold. Application control only.
+    StopMoh {
+        /// Answered when it stopped.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
     /// Send key presses to the channel's peer as RFC 4733 events, one after the other.
     SendDtmf {
         /// `0`-`9`, `*`, `#`, `A`-`D`.
@@ -269,7 +280,9 @@ impl Call {
             | ChannelCommand::EnterBridge { .. }
             | ChannelCommand::LeaveBridge { .. }
             | ChannelCommand::Record { .. }
-            | ChannelCommand::ControlRecording { .. }) => {
+            | ChannelCommand::ControlRecording { .. }
+            | ChannelCommand::StartMoh { .. }
+            | ChannelCommand::StopMoh { .. }) => {
                 refuse(command, CommandError::NotInApplication(channel.clone()))
             }
             ChannelCommand::SetVariable { name, value, reply } => {
@@ -317,6 +330,8 @@ impl ChannelCommand {
                 | ChannelCommand::LeaveBridge { .. }
                 | ChannelCommand::Record { .. }
                 | ChannelCommand::ControlRecording { .. }
+                | ChannelCommand::StartMoh { .. }
+                | ChannelCommand::StopMoh { .. }
         )
     }
 }
@@ -327,6 +342,8 @@ pub(super) fn refuse(command: ChannelCommand, error: CommandError) {
         ChannelCommand::Continue { reply, .. }
         | ChannelCommand::SetVariable { reply, .. }
         | ChannelCommand::SendDtmf { reply, .. }
+        | ChannelCommand::StartMoh { reply }
+        | ChannelCommand::StopMoh { reply }
         | ChannelCommand::Answer { reply }
         | ChannelCommand::Ring { reply }
         | ChannelCommand::Progress { reply }

@@ -18,7 +18,7 @@ use super::task::{rearm, Call};
 use crate::dialplan::Event;
 use crate::events::{PbxEvent, PlaybackSnapshot, PlaybackState};
 use crate::media::player::Player;
-use crate::media::prompts::media_uri;
+use crate::media::prompts::{media_uri, MUSIC_ON_HOLD};
 use crate::media::wav::Sound;
 
 /// The application commands a channel in `Stasis` has received and not yet carried out.
@@ -48,6 +48,8 @@ struct AppSession {
     playbacks: VecDeque<Playback>,
     bridge: Option<Membership>,
     recording: Option<AppRecording>,
+    /// Music on hold is playing to the channel.
+    moh: bool,
 }
 
 impl Call {
@@ -215,6 +217,14 @@ impl Call {
                 let entered = self.enter_app_bridge(session, bridge).await;
                 let _ = reply.send(entered);
             }
+            ChannelCommand::StartMoh { reply } => {
+                let started = self.start_moh(session).await;
+                let _ = reply.send(started);
+            }
+            ChannelCommand::StopMoh { reply } => {
+                self.stop_moh(session);
+                let _ = reply.send(Ok(()));
+            }
             ChannelCommand::Record { request, reply } => {
                 let started = if session.bridge.is_some() {
                     Err(CommandError::InBridge(self.channel.id().clone()))
@@ -252,6 +262,36 @@ impl Call {
         }
     }
 
+    /// Starts the music on hold in place of the channel's playbacks.
+    async fn start_moh(&mut self, session: &mut AppSession) -> Result<(), CommandError> {
+        if session.bridge.is_some() {
+            return Err(CommandError::InBridge(self.channel.id().clone()));
+        }
+        let music = self
+            .shared
+            .prompts
+            .get(MUSIC_ON_HOLD)
+            .map_err(|_| CommandError::NoSuchMedia(MUSIC_ON_HOLD.to_owned()))?;
+        self.end_playbacks(session);
+        if !self.answered {
+            self.start_early_media().await;
+        }
+        self.media.play_looping(vec![music], Instant::now());
+        session.moh = true;
+        self.channel
+            .publish(|channel| PbxEvent::ChannelMohStart { channel });
+        Ok(())
+    }
+
+    /// Stops the music on hold, if it plays.
+    fn stop_moh(&mut self, session: &mut AppSession) {
+        if std::mem::take(&mut session.moh) {
+            self.media.stop_playback();
+            self.channel
+                .publish(|channel| PbxEvent::ChannelMohStop { channel });
+        }
+    }
+
     /// Sends 183 with our SDP so that media reaches the caller before an answer.
     async fn start_early_media(&mut self) {
         if !self.final_sent && !self.early_media {
@@ -279,6 +319,7 @@ impl Call {
         if sounds.is_empty() {
             return Err(CommandError::NoSuchMedia(String::new()));
         }
+        self.stop_moh(session);
         if !self.answered {
             self.start_early_media().await;
         }
@@ -339,6 +380,7 @@ impl Call {
     /// Stops the playing playback and forgets the queued ones (leaving the application, or
     /// entering a bridge).
     fn end_playbacks(&mut self, session: &mut AppSession) {
+        self.stop_moh(session);
         let playing = session.playbacks.len().min(1);
         for queued in session.playbacks.drain(playing..) {
             self.shared.playbacks.remove(&queued.snapshot.id);

@@ -170,6 +170,10 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/api/channels/{id}/play", post(channel_commands::play))
         .route(
+            "/api/channels/{id}/moh",
+            post(channel_commands::start_moh).delete(channel_commands::stop_moh),
+        )
+        .route(
             "/api/channels/{id}/record",
             post(recording_commands::record),
         )

@@ -1,7 +1,8 @@
 //! The admin API's channel commands: `POST /api/channels/{id}/continue` (`{"context",
 //! "exten", "priority"}`), `GET|POST /api/channels/{id}/variable` (`?name=` / `{"name",
 //! "value"}`) and `POST /api/channels/{id}/dtmf` (`{"digits"}`); for a channel in `Stasis`
-//! also `POST /api/channels/{id}/answer|ring|progress` and `POST /api/channels/{id}/play`
+//! also `POST /api/channels/{id}/answer|ring|progress`, `POST|DELETE /api/channels/{id}/moh`
+//! (music on hold) and `POST /api/channels/{id}/play`
 //! (`{"media": ["sound:NAME", ...], "playback_id"}`). `{id}` is a channel's id or name (`/`
 //! written `%2F`). Each becomes one [`ChannelCommand`] to the task that owns the channel; 404
 //! when there is no such channel, 409 when it refuses.
@@ -186,6 +187,8 @@ enum Signal {
     Answer,
     Ring,
     Progress,
+    StartMoh,
+    StopMoh,
 }
 
 /// Sends `signal` to channel `key`.
@@ -194,6 +197,12 @@ async fn signal(state: &ApiState, key: &str, signal: Signal) -> Result<Json<Text
         Signal::Answer => ("answered", |reply| ChannelCommand::Answer { reply }),
         Signal::Ring => ("ringing", |reply| ChannelCommand::Ring { reply }),
         Signal::Progress => ("in early media", |reply| ChannelCommand::Progress { reply }),
+        Signal::StartMoh => ("hears music on hold", |reply| ChannelCommand::StartMoh {
+            reply,
+        }),
+        Signal::StopMoh => ("no longer hears music on hold", |reply| {
+            ChannelCommand::StopMoh { reply }
+        }),
     };
     command(state, key, make).await?;
     Ok(Json(TextReply {
@@ -207,6 +216,22 @@ pub async fn answer(
     Path(key): Path<String>,
 ) -> Result<Json<TextReply>, ApiError> {
     signal(&state, &key, Signal::Answer).await
+}
+
+/// `POST /api/channels/{id}/moh`: music on hold to the channel.
+pub async fn start_moh(
+    State(state): State<ApiState>,
+    Path(key): Path<String>,
+) -> Result<Json<TextReply>, ApiError> {
+    signal(&state, &key, Signal::StartMoh).await
+}
+
+/// `DELETE /api/channels/{id}/moh`.
+pub async fn stop_moh(
+    State(state): State<ApiState>,
+    Path(key): Path<String>,
+) -> Result<Json<TextReply>, ApiError> {
+    signal(&state, &key, Signal::StopMoh).await
 }
 
 /// `POST /api/channels/{id}/ring`.

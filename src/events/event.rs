@@ -162,6 +162,16 @@ pub enum PbxEvent {
         /// The trunk.
         trunk: TrunkState,
     },
+    /// Music on hold started playing to a channel (an application asked for it).
+    ChannelMohStart {
+        /// The channel.
+        channel: ChannelSnapshot,
+    },
+    /// The music on hold a channel heard stopped.
+    ChannelMohStop {
+        /// The channel.
+        channel: ChannelSnapshot,
+    },
     /// An application's recording of a channel started.
     RecordingStarted {
         /// The recording.
