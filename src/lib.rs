@@ -1,6 +1,8 @@
 //! pbx: a single-binary SIP/RTP PBX.
 //!
 //! Module map (see `DESIGN.md` in the shared docs for the architecture):
+//! - [`agi`]: sans-IO Asterisk Gateway Interface: environment, command lines, result lines; FastAGI
+//!   and program pipes.
 //! - [`ami`]: edge: the Asterisk Manager Interface (TCP, `[ami]`): actions and events as Asterisk speaks them.
 //! - [`bridge`]: edge: bridges (sets of channels exchanging media), listed and published.
 //! - [`call`]: edge: one task per call: the UAS leg, its media and its dialplan run.
@@ -23,6 +25,7 @@
 
 #![warn(missing_docs)]
 
+pub mod agi;
 pub mod ami;
 pub mod bridge;
 pub mod call;

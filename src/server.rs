@@ -191,6 +191,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         rtp_timeout: Duration::from_secs(config.rtp.inactivity_timeout_secs),
         conferences: conferences.clone(),
         playbacks: playbacks.clone(),
+        agi: Arc::new(config.agi.clone()),
     };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
     let call_runtimes = CallRuntimes::per_core().map_err(ServerError::CallThreads)?;

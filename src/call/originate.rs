@@ -286,6 +286,7 @@ impl Call {
             transfer: None,
             redirected: false,
             stasis: None,
+            async_agi: None,
         }
     }
 }

@@ -70,6 +70,8 @@ pub struct CallShared {
     pub conferences: super::conference::ConferenceRooms,
     /// Applications' live playbacks, by id.
     pub playbacks: super::playbacks::PlaybackIndex,
+    /// `[agi]`: where AGI programs live, FastAGI's connect timeout.
+    pub agi: Arc<crate::config::AgiConfig>,
 }
 
 /// Everything about one new call, from the router.
@@ -212,6 +214,9 @@ pub(super) struct Call {
     /// Application commands waiting, while an outside application drives the channel
     /// (`Stasis`); `None` otherwise, and such commands are refused.
     pub(super) stasis: Option<Box<super::stasis::AppCommands>>,
+    /// AGI command lines queued by AMI's `AGI` action while the channel runs AsyncAGI;
+    /// `None` otherwise, and the action is refused.
+    pub(super) async_agi: Option<Box<super::agi::AsyncQueue>>,
 }
 
 impl Call {
@@ -380,6 +385,7 @@ impl Call {
             transfer: None,
             redirected: false,
             stasis: None,
+            async_agi: None,
         })
     }
 
@@ -437,6 +443,11 @@ impl Call {
                 },
                 Action::ConfBridge { room } => Box::pin(self.conference(&room)).await,
                 Action::Stasis { app, args } => Box::pin(self.stasis(app, args)).await,
+                Action::Agi {
+                    request,
+                    target,
+                    args,
+                } => Box::pin(self.agi(request, target, args)).await,
                 Action::Hangup { cause } => {
                     self.request_hangup(cause.map(q850_cause).unwrap_or(16), "dialplan");
                     self.hangup(cause).await;

@@ -72,6 +72,16 @@ pub enum Action {
         /// Its arguments.
         args: Vec<String>,
     },
+    /// Run an AGI session (`AGI(...)`) until the program ends it; answered by `Done` (next
+    /// step; a program's SET CONTEXT moves the call with a redirect first) or `Hangup`.
+    Agi {
+        /// Where the commands come from.
+        request: crate::agi::request::AgiRequest,
+        /// The target as expanded (`agi_request`).
+        target: String,
+        /// The arguments (`agi_arg_N`).
+        args: Vec<String>,
+    },
     /// Hang up with an optional Q.850 cause; answered by `Hangup`.
     Hangup {
         /// Q.850 cause code.

@@ -70,6 +70,13 @@ pub enum PbxEvent {
         /// The application's name.
         application: String,
     },
+    /// An AGI session on a channel ran a command, or an AsyncAGI session started or ended.
+    Agi {
+        /// The channel.
+        channel: ChannelSnapshot,
+        /// What happened.
+        agi: crate::agi::event::AgiEvent,
+    },
     /// A channel ended.
     ChannelDestroyed {
         /// The channel as it ended.
