@@ -37,11 +37,17 @@ pub enum ActionKind {
     Setvar,
     /// `Hangup`: hangs a channel up.
     Hangup,
+    /// `AGI`: queues a command for a channel in AsyncAGI.
+    Agi,
+    /// `Redirect`: moves a channel elsewhere in the dialplan.
+    Redirect,
+    /// `PlayDTMF`: sends a key press to a channel's peer.
+    PlayDtmf,
 }
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 13] = [
+    pub const ALL: [ActionKind; 16] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -55,6 +61,9 @@ impl ActionKind {
         ActionKind::Getvar,
         ActionKind::Setvar,
         ActionKind::Hangup,
+        ActionKind::Agi,
+        ActionKind::Redirect,
+        ActionKind::PlayDtmf,
     ];
 
     /// The action's name.
@@ -73,6 +82,9 @@ impl ActionKind {
             ActionKind::Getvar => "Getvar",
             ActionKind::Setvar => "Setvar",
             ActionKind::Hangup => "Hangup",
+            ActionKind::Agi => "AGI",
+            ActionKind::Redirect => "Redirect",
+            ActionKind::PlayDtmf => "PlayDTMF",
         }
     }
 
@@ -100,6 +112,8 @@ impl ActionKind {
             ActionKind::Getvar => ClassSet::of(&[Call, Reporting]),
             ActionKind::Setvar => ClassSet::of(&[Call]),
             ActionKind::Hangup => ClassSet::of(&[System, Call]),
+            ActionKind::Agi => ClassSet::of(&[Agi]),
+            ActionKind::Redirect | ActionKind::PlayDtmf => ClassSet::of(&[Call]),
         }
     }
 
@@ -125,6 +139,9 @@ impl ActionKind {
             ActionKind::Getvar => "Read a channel variable.",
             ActionKind::Setvar => "Set a channel variable.",
             ActionKind::Hangup => "Hang up a channel.",
+            ActionKind::Agi => "Add an AGI command to execute by Async AGI.",
+            ActionKind::Redirect => "Redirect (transfer) a call.",
+            ActionKind::PlayDtmf => "Play DTMF signal on a specific channel.",
         }
     }
 }
@@ -164,6 +181,33 @@ pub enum Request {
         /// A channel name or unique id.
         channel: String,
     },
+    /// AGI: queue `command` for `channel`'s AsyncAGI session.
+    Agi {
+        /// A channel name or unique id.
+        channel: String,
+        /// The AGI command line.
+        command: String,
+        /// Reported back in AsyncAGIExec.
+        command_id: Option<String>,
+    },
+    /// Redirect `channel` to (context, exten, priority).
+    Redirect {
+        /// A channel name or unique id.
+        channel: String,
+        /// Context.
+        context: String,
+        /// Extension.
+        exten: String,
+        /// Step, counting from 1.
+        priority: usize,
+    },
+    /// PlayDTMF `digit` to `channel`'s peer.
+    PlayDtmf {
+        /// A channel name or unique id.
+        channel: String,
+        /// One DTMF key.
+        digit: char,
+    },
 }
 
 /// Texts of the errors about an action's headers, as Asterisk words them.
@@ -172,6 +216,18 @@ pub mod texts {
     pub const NO_VARIABLE: &str = "No variable specified";
     /// No `Channel` header.
     pub const NO_CHANNEL: &str = "No channel specified";
+    /// AGI without `Channel` or `Command`.
+    pub const AGI_HEADERS: &str = "Both, Channel and Command are *required*";
+    /// Redirect without `Channel`.
+    pub const REDIRECT_NO_CHANNEL: &str = "Channel not specified";
+    /// Redirect to a priority that is not a number from 1.
+    pub const INVALID_PRIORITY: &str = "Invalid priority";
+    /// Redirect without `Exten` or `Context`.
+    pub const REDIRECT_NO_EXTEN: &str = "Context and Exten must be specified";
+    /// PlayDTMF without `Channel`.
+    pub const DTMF_NO_CHANNEL: &str = "Channel not specified";
+    /// PlayDTMF without a DTMF `Digit`.
+    pub const NO_DIGIT: &str = "No digit specified";
 }
 
 impl Request {
@@ -211,6 +267,46 @@ impl Request {
                 Some(channel) => Ok(Request::Hangup { channel }),
                 None => Err(texts::NO_CHANNEL),
             },
+            ActionKind::Agi => match (header("Channel"), header("Command")) {
+                (Some(channel), Some(command)) => Ok(Request::Agi {
+                    channel,
+                    command,
+                    command_id: header("CommandID"),
+                }),
+                _ => Err(texts::AGI_HEADERS),
+            },
+            ActionKind::Redirect => {
+                let Some(channel) = header("Channel") else {
+                    return Some(Err(texts::REDIRECT_NO_CHANNEL));
+                };
+                let (Some(context), Some(exten)) = (header("Context"), header("Exten")) else {
+                    return Some(Err(texts::REDIRECT_NO_EXTEN));
+                };
+                match header("Priority").map_or(Some(1), |p| p.trim().parse().ok()) {
+                    Some(priority) if priority >= 1 => Ok(Request::Redirect {
+                        channel,
+                        context,
+                        exten,
+                        priority,
+                    }),
+                    _ => Err(texts::INVALID_PRIORITY),
+                }
+            }
+            ActionKind::PlayDtmf => {
+                let Some(channel) = header("Channel") else {
+                    return Some(Err(texts::DTMF_NO_CHANNEL));
+                };
+                let digit = header("Digit").and_then(|d| {
+                    let mut keys = d.chars();
+                    let key = keys.next()?.to_ascii_uppercase();
+                    let dtmf = key.is_ascii_digit() || "*#ABCD".contains(key);
+                    (dtmf && keys.next().is_none()).then_some(key)
+                });
+                match digit {
+                    Some(digit) => Ok(Request::PlayDtmf { channel, digit }),
+                    None => Err(texts::NO_DIGIT),
+                }
+            }
             ActionKind::Login
             | ActionKind::Challenge
             | ActionKind::Logoff
@@ -267,5 +363,47 @@ mod tests {
             Some(Err(texts::NO_CHANNEL))
         );
         assert_eq!(Request::parse(ActionKind::Ping, &m), None);
+    }
+
+    #[test]
+    fn agi_redirect_and_dtmf_read_their_headers() {
+        let agi = Message::new()
+            .with("Channel", "PJSIP/6001-00000001")
+            .with("Command", "ANSWER")
+            .with("CommandID", "c1");
+        assert_eq!(
+            Request::parse(ActionKind::from_name("agi").unwrap(), &agi),
+            Some(Ok(Request::Agi {
+                channel: "PJSIP/6001-00000001".into(),
+                command: "ANSWER".into(),
+                command_id: Some("c1".into())
+            }))
+        );
+        assert_eq!(
+            Request::parse(ActionKind::Agi, &Message::new().with("Channel", "x")),
+            Some(Err(texts::AGI_HEADERS))
+        );
+        let redirect = Message::new()
+            .with("Channel", "x")
+            .with("Context", "internal")
+            .with("Exten", "8000")
+            .with("Priority", "zero");
+        assert_eq!(
+            Request::parse(ActionKind::Redirect, &redirect),
+            Some(Err(texts::INVALID_PRIORITY))
+        );
+        let dtmf = Message::new().with("Channel", "x").with("Digit", "#");
+        assert_eq!(
+            Request::parse(ActionKind::from_name("playdtmf").unwrap(), &dtmf),
+            Some(Ok(Request::PlayDtmf {
+                channel: "x".into(),
+                digit: '#'
+            }))
+        );
+        let two = Message::new().with("Channel", "x").with("Digit", "12");
+        assert_eq!(
+            Request::parse(ActionKind::PlayDtmf, &two),
+            Some(Err(texts::NO_DIGIT))
+        );
     }
 }

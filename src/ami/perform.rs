@@ -32,6 +32,12 @@ pub mod texts {
     pub const HUNG_UP: &str = "Channel Hungup";
     /// Setvar worked.
     pub const VARIABLE_SET: &str = "Variable Set";
+    /// AGI queued its command.
+    pub const AGI_QUEUED: &str = "Added AGI command to queue";
+    /// Redirect worked.
+    pub const REDIRECTED: &str = "Redirect successful";
+    /// PlayDTMF worked.
+    pub const DTMF_QUEUED: &str = "DTMF successfully queued";
 }
 
 /// What every AMI connection shares.
@@ -129,6 +135,54 @@ pub async fn perform(
             };
             match command(context, &channel, made).await {
                 Ok(()) => success(action_id, texts::VARIABLE_SET),
+                Err(text) => error(action_id, &text),
+            }
+        }
+        Request::Agi {
+            channel,
+            command: line,
+            command_id,
+        } => {
+            if context.channels.find(&channel).is_none() {
+                return error(action_id, &format!("Channel {channel} does not exist."));
+            }
+            let made = |reply| ChannelCommand::Agi {
+                command: line,
+                command_id,
+                reply,
+            };
+            match command(context, &channel, made).await {
+                Ok(()) => success(action_id, texts::AGI_QUEUED),
+                Err(_) => error(
+                    action_id,
+                    &format!("Failed to add AGI command to channel {channel} queue"),
+                ),
+            }
+        }
+        Request::Redirect {
+            channel,
+            context: dialplan_context,
+            exten,
+            priority,
+        } => {
+            let made = |reply| ChannelCommand::Continue {
+                context: dialplan_context,
+                exten,
+                priority,
+                reply,
+            };
+            match command(context, &channel, made).await {
+                Ok(()) => success(action_id, texts::REDIRECTED),
+                Err(text) => error(action_id, &text),
+            }
+        }
+        Request::PlayDtmf { channel, digit } => {
+            let made = |reply| ChannelCommand::SendDtmf {
+                digits: digit.to_string(),
+                reply,
+            };
+            match command(context, &channel, made).await {
+                Ok(()) => success(action_id, texts::DTMF_QUEUED),
                 Err(text) => error(action_id, &text),
             }
         }
