@@ -33,6 +33,9 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     # it is already installed.
     python3 -m pip install --quiet panoramisk==1.4 2>/dev/null ||
         python3 -m pip install --quiet --break-system-packages panoramisk==1.4
+    # Pinned likewise: tests/agi.rs runs a local AGI program written with pyst2.
+    python3 -m pip install --quiet pyst2==0.5.1 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages pyst2==0.5.1
 fi
 export CI="${CI:-true}"
 cargo fmt --check
