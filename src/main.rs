@@ -443,6 +443,8 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
             exten,
             caller_id,
             timeout_secs: Some(timeout),
+            priority: None,
+            variables: Vec::new(),
         }),
         CtlCommand::Dialplan {
             command: DialplanCommand::Show { context },

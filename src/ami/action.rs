@@ -43,11 +43,13 @@ pub enum ActionKind {
     Redirect,
     /// `PlayDTMF`: sends a key press to a channel's peer.
     PlayDtmf,
+    /// `Originate`: calls a channel and runs the dialplan for it on answer.
+    Originate,
 }
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 16] = [
+    pub const ALL: [ActionKind; 17] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -64,6 +66,7 @@ impl ActionKind {
         ActionKind::Agi,
         ActionKind::Redirect,
         ActionKind::PlayDtmf,
+        ActionKind::Originate,
     ];
 
     /// The action's name.
@@ -85,6 +88,7 @@ impl ActionKind {
             ActionKind::Agi => "AGI",
             ActionKind::Redirect => "Redirect",
             ActionKind::PlayDtmf => "PlayDTMF",
+            ActionKind::Originate => "Originate",
         }
     }
 
@@ -114,6 +118,7 @@ impl ActionKind {
             ActionKind::Hangup => ClassSet::of(&[System, Call]),
             ActionKind::Agi => ClassSet::of(&[Agi]),
             ActionKind::Redirect | ActionKind::PlayDtmf => ClassSet::of(&[Call]),
+            ActionKind::Originate => ClassSet::of(&[Originate]),
         }
     }
 
@@ -142,6 +147,7 @@ impl ActionKind {
             ActionKind::Agi => "Add an AGI command to execute by Async AGI.",
             ActionKind::Redirect => "Redirect (transfer) a call.",
             ActionKind::PlayDtmf => "Play DTMF signal on a specific channel.",
+            ActionKind::Originate => "Originate a call.",
         }
     }
 }
@@ -201,6 +207,8 @@ pub enum Request {
         /// Step, counting from 1.
         priority: usize,
     },
+    /// Originate a call.
+    Originate(Box<super::originate::OriginateAction>),
     /// PlayDTMF `digit` to `channel`'s peer.
     PlayDtmf {
         /// A channel name or unique id.
@@ -292,6 +300,8 @@ impl Request {
                     _ => Err(texts::INVALID_PRIORITY),
                 }
             }
+            ActionKind::Originate => super::originate::OriginateAction::parse(message)
+                .map(|action| Request::Originate(Box::new(action))),
             ActionKind::PlayDtmf => {
                 let Some(channel) = header("Channel") else {
                     return Some(Err(texts::DTMF_NO_CHANNEL));
@@ -327,7 +337,7 @@ mod tests {
             ActionKind::from_name("coreshowchannels"),
             Some(ActionKind::CoreShowChannels)
         );
-        assert_eq!(ActionKind::from_name("Originate"), None);
+        assert_eq!(ActionKind::from_name("Frobnicate"), None);
     }
 
     #[test]

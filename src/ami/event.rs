@@ -16,6 +16,7 @@
 //! | DialBegin / DialEnd | DialBegin (DialString) / DialEnd (DialStatus), the peer as Dest* | call |
 //! | ContactStatusChange | ContactStatus | system |
 //! | TrunkStateChange | Registry | system |
+//! | OriginateResponse | OriginateResponse (ActionID, Response, Reason, Uniqueid) | call |
 //! | Agi (ExecStart / ExecEnd) | AGIExecStart (CommandId, Command) / AGIExecEnd (+ ResultCode, Result) | agi |
 //! | Agi (AsyncStart / AsyncExec / AsyncEnd) | AsyncAGIStart (Env) / AsyncAGIExec (CommandID, Result) / AsyncAGIEnd | agi |
 //!
@@ -203,6 +204,7 @@ pub fn render(event: &PbxEvent) -> Vec<AmiEvent> {
             one(Class::System, m)
         }
         PbxEvent::Agi { channel, agi } => one(Class::Agi, render_agi(channel, agi)),
+        PbxEvent::OriginateResponse(outcome) => one(Class::Call, outcome.render()),
         _ => Vec::new(),
     }
 }

@@ -17,6 +17,7 @@
 //! Edge:
 //! - [`perform`]: carries out Status, Getvar, Setvar, Hangup... against the registries and
 //!   the control queue.
+//! - [`originate`]: Originate through the one originate, with OriginateResponse.
 //! - [`connection`]: one client's task; [`listener`]: the accept loop the server spawns.
 //!
 //! # Where we knowingly differ from Asterisk (the quirks, in one place)
@@ -34,6 +35,12 @@
 //! - The Events action reads `EventMask` (Asterisk's name) or `Events`.
 //! - CoreStatus dates and times are UTC; CoreReload* is the start time.
 //! - Registry events name the trunk in `Username` and `Domain` (we know no URIs there).
+//! - Originate rings `PJSIP/USER` (an endpoint) or `PJSIP/NUMBER@TRUNK`; Application/Data
+//!   and ChannelId are refused with a message saying so. `Variable`s are set before the
+//!   dialplan runs.
+//! - AsyncAGIExec is answered as Asterisk 12+ does; clients that wait for Asterisk 11's
+//!   `Event: AsyncAGI` / `SubEvent: Exec` (panoramisk's `send_agi_command`) need the
+//!   `asterisk11` dialect, which does not exist yet.
 
 pub mod action;
 pub mod class;
@@ -43,6 +50,7 @@ pub mod fields;
 pub mod listener;
 pub mod listing;
 pub mod message;
+pub mod originate;
 pub mod perform;
 pub mod session;
 pub mod users;

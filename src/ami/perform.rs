@@ -176,6 +176,9 @@ pub async fn perform(
                 Err(text) => error(action_id, &text),
             }
         }
+        Request::Originate(action) => {
+            super::originate::originate(context, *action, action_id).await
+        }
         Request::PlayDtmf { channel, digit } => {
             let made = |reply| ChannelCommand::SendDtmf {
                 digits: digit.to_string(),

@@ -36,6 +36,12 @@ pub struct OriginateRequest {
     /// Ring time in seconds.
     #[serde(default)]
     pub timeout_secs: Option<u64>,
+    /// The step the answered channel starts at, counting from 1 (1 when unset).
+    #[serde(default)]
+    pub priority: Option<usize>,
+    /// Channel variables set before the dialplan runs (AMI Originate's `Variable`).
+    #[serde(default)]
+    pub variables: Vec<(String, String)>,
 }
 
 /// Why an originate was refused before anything rang.
@@ -131,8 +137,18 @@ async fn ring(
         Interpreter::new(shared.dialplan.current(), info, |name: &str| {
             std::env::var(name).ok()
         })
-        .map(|interpreter| (target, interpreter))
         .map_err(|e| OriginateError::NoSuchExtension(e.to_string()))
+        .and_then(|mut interpreter| {
+            if let Some(priority) = request.priority.filter(|p| *p > 1) {
+                interpreter
+                    .redirect(&request.context, &request.exten, priority)
+                    .map_err(|e| OriginateError::NoSuchExtension(e.to_string()))?;
+            }
+            for (name, value) in &request.variables {
+                interpreter.set_var(name, value.clone());
+            }
+            Ok((target, interpreter))
+        })
     });
     let (target, interpreter) = match prepared {
         Ok(prepared) => prepared,

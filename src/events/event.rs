@@ -77,6 +77,8 @@ pub enum PbxEvent {
         /// What happened.
         agi: crate::agi::event::AgiEvent,
     },
+    /// An AMI Originate ended: answered, or not (AMI's `OriginateResponse`).
+    OriginateResponse(Box<crate::ami::originate::OriginateOutcome>),
     /// A channel ended.
     ChannelDestroyed {
         /// The channel as it ended.
