@@ -6,7 +6,10 @@
 //! write class refused Hangup while an admin reads Status, sets and reads a variable and
 //! hangs the call up. A missing python3 or panoramisk fails the test, never skips it. On the
 //! raw wire: a client that does not log in in time is closed, and a logged-in client is told
-//! `Event: Shutdown` when the pbx stops.
+//! `Event: Shutdown` when the pbx stops. Originate: panoramisk calls a baresip phone (6001,
+//! auto-answer) into 8000 asynchronously (OriginateResponse, then the phone records hello
+//! world and a Hangup follows); the npm client asterisk-manager originates with variables the
+//! dialplan reads, and sees the Hangup.
 
 mod common;
 
@@ -15,7 +18,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{call_as_6001, fixture, free_tcp_port, require_program, Pbx, PbxOptions, RtpPeer};
+use common::{
+    call_as_6001, fixture, free_tcp_port, heard_recording, prompt_ulaw, read_wav, require_program,
+    Baresip, Pbx, PbxOptions, RtpPeer,
+};
 
 /// Longest a client scenario may take (each of its own waits is shorter).
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
@@ -24,6 +30,7 @@ const TEST_DIALPLAN: &str = r#"
 [context.internal]
 "8000" = ["Answer()", "Playback(hello-world)", "Hangup()"]
 "7100" = ["Answer()", "Wait(20)", "Hangup()"]
+"8020" = ["Set(SEEN=${FOO}/${BAZ})", "Playback(hello-world)", "Hangup()"]
 "#;
 
 fn ami_config(port: u16) -> String {
@@ -391,4 +398,96 @@ fn a_logged_in_client_is_told_of_shutdown_and_closed() {
         "{text}"
     );
     assert!(closed, "the connection stayed open: {text}");
+}
+
+/// Asserts that `phone` recorded about the length of hello-world, and not silence.
+fn assert_heard_hello_world(phone: &Baresip, pbx: &Pbx) {
+    let recording = heard_recording(phone)
+        .unwrap_or_else(|| panic!("the phone recorded nothing\n{}\n{}", phone.log(), pbx.log()));
+    let (samples, rate) = read_wav(&recording);
+    let expected = prompt_ulaw("hello-world").len() as f64 / 8000.0;
+    let heard = samples.len() as f64 / f64::from(rate);
+    assert!(
+        heard >= expected * 0.9 && heard <= expected + 1.5,
+        "recorded {heard:.2} s, the prompt lasts {expected:.2} s"
+    );
+    let loud = samples.iter().filter(|s| s.unsigned_abs() > 1000).count();
+    assert!(loud > samples.len() / 20, "not speech: {loud} loud samples");
+}
+
+#[test]
+fn panoramisk_originates_to_a_phone_into_8000_asynchronously() {
+    let (pbx, port) = pbx_with_ami();
+    let mut phone = Baresip::answering(&pbx, "6001", "", None, 15);
+    let result = Client::start("originate", port).result(&pbx);
+    let responses = result["responses"].as_array().unwrap();
+    assert_eq!(responses.len(), 2, "{result}");
+    assert_eq!(responses[0]["Response"], "Success", "{result}");
+    assert_eq!(
+        responses[0]["Message"], "Originate successfully queued",
+        "{result}"
+    );
+    let answered = &responses[1];
+    assert_eq!(answered["Event"], "OriginateResponse", "{result}");
+    assert_eq!(answered["Response"], "Success", "{result}");
+    assert_eq!(answered["Reason"], "4", "{result}");
+    assert_eq!(answered["Channel"], "PJSIP/6001", "{result}");
+    assert_eq!(answered["Exten"], "8000", "{result}");
+    assert_eq!(answered["CallerIDNum"], "4242", "{result}");
+    assert_eq!(answered["ActionID"], responses[0]["ActionID"], "{result}");
+    let hangup = &result["hangup"];
+    assert!(
+        hangup["Channel"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("PJSIP/6001-")),
+        "{result}"
+    );
+    assert!(phone.wait_exit(Duration::from_secs(20)), "{}", phone.log());
+    assert_heard_hello_world(&phone, &pbx);
+}
+
+#[test]
+fn asterisk_manager_on_npm_originates_with_variables_and_sees_the_hangup() {
+    let node = require_program("node");
+    let (pbx, port) = pbx_with_ami();
+    let mut phone = Baresip::answering(&pbx, "6001", "", None, 15);
+    let dir = fixture("ami/node");
+    assert!(
+        dir.join("node_modules/asterisk-manager").is_dir(),
+        "asterisk-manager is not installed: run npm ci --prefix {}",
+        dir.display()
+    );
+    let out = Command::new(node)
+        .arg(dir.join("originate.js"))
+        .arg(port.to_string())
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "{}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        pbx.log()
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["response"]["response"], "Success", "{seen}");
+    assert_eq!(
+        seen["response"]["message"], "Originate successfully queued",
+        "{seen}"
+    );
+    assert_eq!(seen["originate_response"]["response"], "Success", "{seen}");
+    assert_eq!(seen["originate_response"]["calleridnum"], "5005", "{seen}");
+    let uniqueid = seen["originate_response"]["uniqueid"].as_str().unwrap();
+    let set = seen["varsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        // asterisk-manager reads any `Variable` header as name=value into an object.
+        .find(|v| v["variable"].get("SEEN").is_some() && v["uniqueid"] == uniqueid)
+        .unwrap_or_else(|| panic!("no VarSet of SEEN on the channel: {seen}"));
+    assert_eq!(set["value"], "bar/two words", "{seen}");
+    assert_eq!(seen["hangup"]["uniqueid"], uniqueid, "{seen}");
+    assert_eq!(seen["hangup"]["cause"], "16", "{seen}");
+    assert!(phone.wait_exit(Duration::from_secs(20)), "{}", phone.log());
+    assert_heard_hello_world(&phone, &pbx);
 }
