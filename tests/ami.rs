@@ -9,7 +9,8 @@
 //! `Event: Shutdown` when the pbx stops. Originate: panoramisk calls a baresip phone (6001,
 //! auto-answer) into 8000 asynchronously (OriginateResponse, then the phone records hello
 //! world and a Hangup follows); the npm client asterisk-manager originates with variables the
-//! dialplan reads, and sees the Hangup.
+//! dialplan reads, and sees the Hangup. During a call in Wait: UserEvent comes back as an
+//! event, PlayDTMF reaches the caller as an RFC 4733 event, Redirect moves it to 8000.
 
 mod common;
 
@@ -490,4 +491,54 @@ fn asterisk_manager_on_npm_originates_with_variables_and_sees_the_hangup() {
     assert_eq!(seen["hangup"]["cause"], "16", "{seen}");
     assert!(phone.wait_exit(Duration::from_secs(20)), "{}", phone.log());
     assert_heard_hello_world(&phone, &pbx);
+}
+
+#[test]
+fn user_event_play_dtmf_and_redirect_act_on_a_call() {
+    let (pbx, port) = pbx_with_ami();
+    let mut client = Client::start("control", port);
+    client.ready(&pbx);
+    let media = RtpPeer::start();
+    std::thread::scope(|s| {
+        let caller =
+            s.spawn(|| call_as_6001(&pbx, "sipp/uac_call.xml", "7100", media.port, &["-m", "1"]));
+        client.line(&pbx, "DTMF", |l| l == "DTMF");
+        let run = caller.join().unwrap();
+        assert_eq!(
+            (run.successful, run.failed),
+            (1, 0),
+            "{}\n{}",
+            run.stdout,
+            pbx.log()
+        );
+    });
+    let result = client.result(&pbx);
+    assert_eq!(result["user"]["Response"], "Success", "{result}");
+    assert_eq!(result["user"]["Message"], "Event Sent", "{result}");
+    assert_eq!(result["user_event"]["Room"], "lobby", "{result}");
+    assert_eq!(result["user_event"]["Privilege"], "user,all", "{result}");
+    assert_eq!(
+        result["dtmf"]["Message"], "DTMF successfully queued",
+        "{result}"
+    );
+    assert_eq!(result["bad_digit"]["Response"], "Error", "{result}");
+    assert_eq!(result["nowhere"]["Response"], "Error", "{result}");
+    assert_eq!(
+        result["redirect"]["Message"], "Redirect successful",
+        "{result}"
+    );
+    let events: Vec<_> = media
+        .packets()
+        .into_iter()
+        .filter(|p| p.payload_type == 101)
+        .collect();
+    assert!(
+        events.iter().any(|p| p.payload.first() == Some(&7)),
+        "no RFC 4733 event for 7 reached the caller ({} telephone-event packets)",
+        events.len()
+    );
+    assert!(
+        media.heard_prompt("hello-world"),
+        "the redirected caller heard hello-world"
+    );
 }

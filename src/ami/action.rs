@@ -45,11 +45,13 @@ pub enum ActionKind {
     PlayDtmf,
     /// `Originate`: calls a channel and runs the dialplan for it on answer.
     Originate,
+    /// `UserEvent`: raises an event of the client's own.
+    UserEvent,
 }
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 17] = [
+    pub const ALL: [ActionKind; 18] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -67,6 +69,7 @@ impl ActionKind {
         ActionKind::Redirect,
         ActionKind::PlayDtmf,
         ActionKind::Originate,
+        ActionKind::UserEvent,
     ];
 
     /// The action's name.
@@ -89,6 +92,7 @@ impl ActionKind {
             ActionKind::Redirect => "Redirect",
             ActionKind::PlayDtmf => "PlayDTMF",
             ActionKind::Originate => "Originate",
+            ActionKind::UserEvent => "UserEvent",
         }
     }
 
@@ -119,6 +123,7 @@ impl ActionKind {
             ActionKind::Agi => ClassSet::of(&[Agi]),
             ActionKind::Redirect | ActionKind::PlayDtmf => ClassSet::of(&[Call]),
             ActionKind::Originate => ClassSet::of(&[Originate]),
+            ActionKind::UserEvent => ClassSet::of(&[User]),
         }
     }
 
@@ -148,6 +153,7 @@ impl ActionKind {
             ActionKind::Redirect => "Redirect (transfer) a call.",
             ActionKind::PlayDtmf => "Play DTMF signal on a specific channel.",
             ActionKind::Originate => "Originate a call.",
+            ActionKind::UserEvent => "Send an arbitrary event.",
         }
     }
 }
@@ -207,6 +213,13 @@ pub enum Request {
         /// Step, counting from 1.
         priority: usize,
     },
+    /// UserEvent `name` with the action's other headers.
+    UserEvent {
+        /// The event's name.
+        name: String,
+        /// The other headers, in order.
+        headers: Vec<(String, String)>,
+    },
     /// Originate a call.
     Originate(Box<super::originate::OriginateAction>),
     /// PlayDTMF `digit` to `channel`'s peer.
@@ -234,6 +247,8 @@ pub mod texts {
     pub const REDIRECT_NO_EXTEN: &str = "Context and Exten must be specified";
     /// PlayDTMF without `Channel`.
     pub const DTMF_NO_CHANNEL: &str = "Channel not specified";
+    /// UserEvent without a `UserEvent` name.
+    pub const NO_USER_EVENT: &str = "UserEvent header missing";
     /// PlayDTMF without a DTMF `Digit`.
     pub const NO_DIGIT: &str = "No digit specified";
 }
@@ -300,6 +315,22 @@ impl Request {
                     _ => Err(texts::INVALID_PRIORITY),
                 }
             }
+            ActionKind::UserEvent => match header("UserEvent") {
+                Some(name) => Ok(Request::UserEvent {
+                    name,
+                    headers: message
+                        .headers()
+                        .iter()
+                        .filter(|(name, _)| {
+                            !["Action", "ActionID", "UserEvent"]
+                                .iter()
+                                .any(|n| name.eq_ignore_ascii_case(n))
+                        })
+                        .map(|(name, value)| (name.to_string(), value.clone()))
+                        .collect(),
+                }),
+                None => Err(texts::NO_USER_EVENT),
+            },
             ActionKind::Originate => super::originate::OriginateAction::parse(message)
                 .map(|action| Request::Originate(Box::new(action))),
             ActionKind::PlayDtmf => {
@@ -373,6 +404,30 @@ mod tests {
             Some(Err(texts::NO_CHANNEL))
         );
         assert_eq!(Request::parse(ActionKind::Ping, &m), None);
+    }
+
+    #[test]
+    fn user_event_keeps_its_own_headers_in_order() {
+        let m = Message::new()
+            .with("Action", "UserEvent")
+            .with("ActionID", "9")
+            .with("UserEvent", "Ding")
+            .with("Room", "8002")
+            .with("Who", "alice");
+        assert_eq!(
+            Request::parse(ActionKind::UserEvent, &m),
+            Some(Ok(Request::UserEvent {
+                name: "Ding".into(),
+                headers: vec![
+                    ("Room".into(), "8002".into()),
+                    ("Who".into(), "alice".into())
+                ]
+            }))
+        );
+        assert_eq!(
+            Request::parse(ActionKind::UserEvent, &Message::new()),
+            Some(Err(texts::NO_USER_EVENT))
+        );
     }
 
     #[test]

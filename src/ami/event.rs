@@ -16,6 +16,7 @@
 //! | DialBegin / DialEnd | DialBegin (DialString) / DialEnd (DialStatus), the peer as Dest* | call |
 //! | ContactStatusChange | ContactStatus | system |
 //! | TrunkStateChange | Registry | system |
+//! | UserEvent | UserEvent (UserEvent, then the action's other headers) | user |
 //! | OriginateResponse | OriginateResponse (ActionID, Response, Reason, Uniqueid) | call |
 //! | Agi (ExecStart / ExecEnd) | AGIExecStart (CommandId, Command) / AGIExecEnd (+ ResultCode, Result) | agi |
 //! | Agi (AsyncStart / AsyncExec / AsyncEnd) | AsyncAGIStart (Env) / AsyncAGIExec (CommandID, Result) / AsyncAGIEnd | agi |
@@ -205,6 +206,13 @@ pub fn render(event: &PbxEvent) -> Vec<AmiEvent> {
         }
         PbxEvent::Agi { channel, agi } => one(Class::Agi, render_agi(channel, agi)),
         PbxEvent::OriginateResponse(outcome) => one(Class::Call, outcome.render()),
+        PbxEvent::UserEvent { name, headers } => {
+            let mut m = start("UserEvent", Class::User).with("UserEvent", name.clone());
+            for (header, value) in headers {
+                m.push(header.clone(), value.clone());
+            }
+            one(Class::User, m)
+        }
         _ => Vec::new(),
     }
 }

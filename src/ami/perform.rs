@@ -17,7 +17,7 @@ use crate::bridge::BridgeRegistry;
 use crate::call::command::{ChannelCommand, CommandError};
 use crate::call::ControlCommand;
 use crate::channel::ChannelRegistry;
-use crate::events::EventBus;
+use crate::events::{EventBus, PbxEvent};
 
 /// How long an action waits for the channel's task to answer.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -36,6 +36,8 @@ pub mod texts {
     pub const AGI_QUEUED: &str = "Added AGI command to queue";
     /// Redirect worked.
     pub const REDIRECTED: &str = "Redirect successful";
+    /// UserEvent was published.
+    pub const EVENT_SENT: &str = "Event Sent";
     /// PlayDTMF worked.
     pub const DTMF_QUEUED: &str = "DTMF successfully queued";
 }
@@ -175,6 +177,12 @@ pub async fn perform(
                 Ok(()) => success(action_id, texts::REDIRECTED),
                 Err(text) => error(action_id, &text),
             }
+        }
+        Request::UserEvent { name, headers } => {
+            context
+                .events
+                .publish(PbxEvent::UserEvent { name, headers });
+            success(action_id, texts::EVENT_SENT)
         }
         Request::Originate(action) => {
             super::originate::originate(context, *action, action_id).await

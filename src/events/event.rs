@@ -79,6 +79,13 @@ pub enum PbxEvent {
     },
     /// An AMI Originate ended: answered, or not (AMI's `OriginateResponse`).
     OriginateResponse(Box<crate::ami::originate::OriginateOutcome>),
+    /// An outside program raised an event of its own (AMI's `UserEvent` action).
+    UserEvent {
+        /// Its name.
+        name: String,
+        /// Its other headers, in order.
+        headers: Vec<(String, String)>,
+    },
     /// A channel ended.
     ChannelDestroyed {
         /// The channel as it ended.
