@@ -5,6 +5,8 @@
 //! - FastAGI: panoramisk's FastAGI server gets `agi_network: yes` and the script, streams
 //!   hello-world and says 42 (both heard), sets and expands variables, is answered 510 for an
 //!   unknown command, and hangs up;
+//! - a FastAGI peer whose caller hangs up during WAIT FOR DIGIT gets result -1, then the
+//!   `HANGUP` line, then 511 for STREAM FILE while GET VARIABLE still works;
 //! - a local program written with pyst2 under `agi_dir` reads the environment and its
 //!   argument, plays hello-world, says 123 and hangs up.
 //!
@@ -263,6 +265,45 @@ fn panoramisk_fastagi_serves_a_call_sent_with_agi_url() {
     assert!(
         heard_after(&heard, "digits/2", after_four).is_some(),
         "2 said after 4"
+    );
+}
+
+#[test]
+fn a_fastagi_peer_is_told_of_the_hangup_and_refused_live_commands_after_it() {
+    let agi_port = free_tcp_port();
+    let dialplan = format!(
+        "[context.internal]\n\"8013\" = [\"AGI(agi://127.0.0.1:{agi_port}/dead)\", \"Hangup()\"]\n"
+    );
+    let pbx = pbx_with(&dialplan, free_tcp_port());
+    let mut server = Client::start("agi/fastagi_server.py", agi_port);
+    server.line(&pbx, "READY", |l| l == "READY");
+    let media = RtpPeer::start();
+    let run = call_as_6001(
+        &pbx,
+        "sipp/uac_bye.xml",
+        "8013",
+        media.port,
+        &["-m", "1", "-d", "1500"],
+    );
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.output.stderr),
+        pbx.log()
+    );
+    let seen = server.result(&pbx);
+    assert_eq!(seen["answer"]["status_code"], 200, "{seen}");
+    assert_eq!(
+        seen["wait"]["error"], "AGIAppError",
+        "WAIT FOR DIGIT ends with result=-1 at the hangup: {seen}"
+    );
+    assert_eq!(seen["after_hangup"]["error"], "AGIResultHangup", "{seen}");
+    assert_eq!(seen["refused"]["status_code"], 511, "{seen}");
+    assert_eq!(
+        seen["variable"]["result"],
+        serde_json::json!(["1", "6001"]),
+        "{seen}"
     );
 }
 
