@@ -70,6 +70,9 @@ pub enum ServerError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The AstDB file could not be read.
+    #[error("{0}")]
+    AstDb(#[from] crate::astdb::AstDbError),
     /// Saved registrations could not be loaded.
     #[error("cannot load saved registrations: {0}")]
     Location(#[from] LocationError),
@@ -172,6 +175,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     let trace = SipTrace::default();
     let conferences = crate::call::conference::ConferenceRooms::new(bridges.clone());
     let playbacks = crate::call::playbacks::PlaybackIndex::default();
+    let astdb = crate::astdb::AstDb::open(config.agi.db_file())?;
     let call_shared = CallShared {
         commands,
         ports: ports.clone(),
@@ -192,6 +196,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         conferences: conferences.clone(),
         playbacks: playbacks.clone(),
         agi: Arc::new(config.agi.clone()),
+        astdb: astdb.clone(),
     };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
     let call_runtimes = CallRuntimes::per_core().map_err(ServerError::CallThreads)?;
@@ -230,6 +235,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             started,
             started_wall: SystemTime::now(),
             auth_timeout: Duration::from_secs(config.ami.auth_timeout_secs),
+            astdb: astdb.clone(),
         };
         tasks.spawn(crate::ami::listener::run(
             listener,

@@ -8,7 +8,8 @@
 //! - a FastAGI peer whose caller hangs up during WAIT FOR DIGIT gets result -1, then the
 //!   `HANGUP` line, then 511 for STREAM FILE while GET VARIABLE still works;
 //! - a local program written with pyst2 under `agi_dir` reads the environment and its
-//!   argument, plays hello-world, says 123 and hangs up.
+//!   argument, plays hello-world, says 123, puts, reads and deletes an AstDB entry (DATABASE
+//!   PUT / GET / DEL) and hangs up.
 //!
 //! A missing python3, panoramisk or pyst2 fails the test, never skips it.
 
@@ -340,6 +341,8 @@ fn a_pyst2_program_under_agi_dir_plays_says_digits_and_hangs_up() {
     assert_eq!(seen["stream"], "", "no key pressed: {seen}");
     assert_eq!(seen["say"], "", "{seen}");
     assert_eq!(seen["exten"], "8012", "{seen}");
+    assert_eq!(seen["db"], "hello there", "{seen}");
+    assert_eq!(seen["db_after_del"], "not found", "{seen}");
     let heard = media.heard_ulaw();
     let mut at = heard_after(&heard, "hello-world", 0).expect("hello-world heard");
     for digit in ["digits/1", "digits/2", "digits/3"] {

@@ -542,3 +542,31 @@ fn user_event_play_dtmf_and_redirect_act_on_a_call() {
         "the redirected caller heard hello-world"
     );
 }
+
+#[test]
+fn db_put_get_and_del_work_on_the_astdb() {
+    let (pbx, port) = pbx_with_ami();
+    let result = Client::start("db", port).result(&pbx);
+    assert_eq!(
+        result["put"]["Message"], "Updated database successfully",
+        "{result}"
+    );
+    let got = result["get"].as_array().unwrap();
+    assert_eq!(got[0]["Message"], "Result will follow", "{result}");
+    let response = got
+        .iter()
+        .find(|m| m["Event"] == "DBGetResponse")
+        .unwrap_or_else(|| panic!("no DBGetResponse: {result}"));
+    assert_eq!(response["Family"], "cidname", "{result}");
+    assert_eq!(response["Val"], "Alice B", "{result}");
+    assert_eq!(got.last().unwrap()["Event"], "DBGetComplete", "{result}");
+    assert_eq!(
+        result["del"]["Message"], "Key deleted successfully",
+        "{result}"
+    );
+    assert_eq!(
+        result["missing"][0]["Message"], "Database entry not found",
+        "{result}"
+    );
+    assert_eq!(result["no_key"]["Message"], "No key specified", "{result}");
+}

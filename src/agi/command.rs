@@ -168,6 +168,36 @@ pub enum AgiCommand {
     Noop,
     /// `ASYNCAGI BREAK`: leave AsyncAGI, back to the dialplan.
     AsyncAgiBreak,
+    /// `DATABASE GET family key`.
+    DatabaseGet {
+        /// The family.
+        family: String,
+        /// The key.
+        key: String,
+    },
+    /// `DATABASE PUT family key value`.
+    DatabasePut {
+        /// The family.
+        family: String,
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// `DATABASE DEL family key`.
+    DatabaseDel {
+        /// The family.
+        family: String,
+        /// The key.
+        key: String,
+    },
+    /// `DATABASE DELTREE family [keytree]`.
+    DatabaseDelTree {
+        /// The family.
+        family: String,
+        /// Only keys under this prefix.
+        prefix: Option<String>,
+    },
 }
 
 /// Why a line is not a command that can run.
@@ -221,6 +251,10 @@ impl AgiCommand {
         matches!(
             self,
             AgiCommand::AsyncAgiBreak
+                | AgiCommand::DatabaseGet { .. }
+                | AgiCommand::DatabasePut { .. }
+                | AgiCommand::DatabaseDel { .. }
+                | AgiCommand::DatabaseDelTree { .. }
                 | AgiCommand::Exec { .. }
                 | AgiCommand::GetFullVariable { .. }
                 | AgiCommand::GetVariable(_)
@@ -370,6 +404,29 @@ impl AgiCommand {
             ["verbose", ..] => Err(ParseError::Usage(VERBOSE)),
             ["noop", ..] => Ok(AgiCommand::Noop),
             ["asyncagi", "break", ..] => Ok(AgiCommand::AsyncAgiBreak),
+            ["database", "get", _, _] => Ok(AgiCommand::DatabaseGet {
+                family: words[2].clone(),
+                key: words[3].clone(),
+            }),
+            ["database", "get", ..] => Err(ParseError::Usage(DATABASE_GET)),
+            ["database", "put", _, _, _] => Ok(AgiCommand::DatabasePut {
+                family: words[2].clone(),
+                key: words[3].clone(),
+                value: words[4].clone(),
+            }),
+            ["database", "put", ..] => Err(ParseError::Usage(DATABASE_PUT)),
+            ["database", "del", _, _] => Ok(AgiCommand::DatabaseDel {
+                family: words[2].clone(),
+                key: words[3].clone(),
+            }),
+            ["database", "del", ..] => Err(ParseError::Usage(DATABASE_DEL)),
+            ["database", "deltree", _] | ["database", "deltree", _, _] => {
+                Ok(AgiCommand::DatabaseDelTree {
+                    family: words[2].clone(),
+                    prefix: arg(3),
+                })
+            }
+            ["database", "deltree", ..] => Err(ParseError::Usage(DATABASE_DELTREE)),
             _ => Err(ParseError::Unknown),
         }
     }
@@ -436,6 +493,10 @@ const SET_CALLERID: &str = " Usage: SET CALLERID <number>";
 const SET_AUTOHANGUP: &str = " Usage: SET AUTOHANGUP <time>";
 const CHANNEL_STATUS: &str = " Usage: CHANNEL STATUS [<channelname>]";
 const EXEC: &str = " Usage: EXEC <application> <options>";
+const DATABASE_GET: &str = " Usage: DATABASE GET <family> <key>";
+const DATABASE_PUT: &str = " Usage: DATABASE PUT <family> <key> <value>";
+const DATABASE_DEL: &str = " Usage: DATABASE DEL <family> <key>";
+const DATABASE_DELTREE: &str = " Usage: DATABASE DELTREE <family> [keytree]";
 const VERBOSE: &str = " Usage: VERBOSE <message> <level>";
 
 #[cfg(test)]
@@ -504,6 +565,18 @@ mod tests {
         assert_eq!(
             AgiCommand::parse("asyncagi break"),
             Ok(AgiCommand::AsyncAgiBreak)
+        );
+        assert_eq!(
+            AgiCommand::parse("DATABASE PUT cidname 6001 \"Alice B\""),
+            Ok(AgiCommand::DatabasePut {
+                family: "cidname".into(),
+                key: "6001".into(),
+                value: "Alice B".into()
+            })
+        );
+        assert_eq!(
+            AgiCommand::parse("DATABASE GET cidname"),
+            Err(ParseError::Usage(DATABASE_GET))
         );
         assert!(AgiCommand::parse("GET VARIABLE X")
             .unwrap()

@@ -47,11 +47,17 @@ pub enum ActionKind {
     Originate,
     /// `UserEvent`: raises an event of the client's own.
     UserEvent,
+    /// `DBGet`: reads an AstDB entry.
+    DbGet,
+    /// `DBPut`: writes an AstDB entry.
+    DbPut,
+    /// `DBDel`: deletes an AstDB entry.
+    DbDel,
 }
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 18] = [
+    pub const ALL: [ActionKind; 21] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -70,6 +76,9 @@ impl ActionKind {
         ActionKind::PlayDtmf,
         ActionKind::Originate,
         ActionKind::UserEvent,
+        ActionKind::DbGet,
+        ActionKind::DbPut,
+        ActionKind::DbDel,
     ];
 
     /// The action's name.
@@ -93,6 +102,9 @@ impl ActionKind {
             ActionKind::PlayDtmf => "PlayDTMF",
             ActionKind::Originate => "Originate",
             ActionKind::UserEvent => "UserEvent",
+            ActionKind::DbGet => "DBGet",
+            ActionKind::DbPut => "DBPut",
+            ActionKind::DbDel => "DBDel",
         }
     }
 
@@ -124,6 +136,8 @@ impl ActionKind {
             ActionKind::Redirect | ActionKind::PlayDtmf => ClassSet::of(&[Call]),
             ActionKind::Originate => ClassSet::of(&[Originate]),
             ActionKind::UserEvent => ClassSet::of(&[User]),
+            ActionKind::DbGet => ClassSet::of(&[System, Reporting]),
+            ActionKind::DbPut | ActionKind::DbDel => ClassSet::of(&[System]),
         }
     }
 
@@ -154,6 +168,9 @@ impl ActionKind {
             ActionKind::PlayDtmf => "Play DTMF signal on a specific channel.",
             ActionKind::Originate => "Originate a call.",
             ActionKind::UserEvent => "Send an arbitrary event.",
+            ActionKind::DbGet => "Get DB Entry.",
+            ActionKind::DbPut => "Put DB entry.",
+            ActionKind::DbDel => "Delete DB entry.",
         }
     }
 }
@@ -213,6 +230,29 @@ pub enum Request {
         /// Step, counting from 1.
         priority: usize,
     },
+    /// DBGet `family`/`key`.
+    DbGet {
+        /// The family.
+        family: String,
+        /// The key.
+        key: String,
+    },
+    /// DBPut `family`/`key` = `value`.
+    DbPut {
+        /// The family.
+        family: String,
+        /// The key.
+        key: String,
+        /// The value (`Val`).
+        value: String,
+    },
+    /// DBDel `family`/`key`.
+    DbDel {
+        /// The family.
+        family: String,
+        /// The key.
+        key: String,
+    },
     /// UserEvent `name` with the action's other headers.
     UserEvent {
         /// The event's name.
@@ -247,6 +287,14 @@ pub mod texts {
     pub const REDIRECT_NO_EXTEN: &str = "Context and Exten must be specified";
     /// PlayDTMF without `Channel`.
     pub const DTMF_NO_CHANNEL: &str = "Channel not specified";
+    /// DBGet or DBDel without `Family` (DBPut's text has no full stop, as in Asterisk).
+    pub const NO_FAMILY: &str = "No family specified.";
+    /// DBGet or DBDel without `Key`.
+    pub const NO_KEY: &str = "No key specified.";
+    /// DBPut without `Family`.
+    pub const PUT_NO_FAMILY: &str = "No family specified";
+    /// DBPut without `Key`.
+    pub const PUT_NO_KEY: &str = "No key specified";
     /// UserEvent without a `UserEvent` name.
     pub const NO_USER_EVENT: &str = "UserEvent header missing";
     /// PlayDTMF without a DTMF `Digit`.
@@ -315,6 +363,23 @@ impl Request {
                     _ => Err(texts::INVALID_PRIORITY),
                 }
             }
+            ActionKind::DbGet | ActionKind::DbDel => match (header("Family"), header("Key")) {
+                (None, _) => Err(texts::NO_FAMILY),
+                (_, None) => Err(texts::NO_KEY),
+                (Some(family), Some(key)) if kind == ActionKind::DbGet => {
+                    Ok(Request::DbGet { family, key })
+                }
+                (Some(family), Some(key)) => Ok(Request::DbDel { family, key }),
+            },
+            ActionKind::DbPut => match (header("Family"), header("Key")) {
+                (None, _) => Err(texts::PUT_NO_FAMILY),
+                (_, None) => Err(texts::PUT_NO_KEY),
+                (Some(family), Some(key)) => Ok(Request::DbPut {
+                    family,
+                    key,
+                    value: message.get("Val").unwrap_or_default().to_string(),
+                }),
+            },
             ActionKind::UserEvent => match header("UserEvent") {
                 Some(name) => Ok(Request::UserEvent {
                     name,

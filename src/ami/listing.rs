@@ -94,6 +94,21 @@ fn list(
     out
 }
 
+/// DBGet's answer: a `DBGetResponse` event in a list ended by `DBGetComplete`.
+pub fn db_get(family: &str, key: &str, value: &str, action_id: Option<&str>) -> Vec<Message> {
+    let item = Message::event("DBGetResponse")
+        .with("Family", family)
+        .with("Key", key)
+        .with("Val", value)
+        .with_action_id(action_id);
+    list(
+        action_id,
+        "Result will follow",
+        std::iter::once(item),
+        "DBGetComplete",
+    )
+}
+
 /// CoreShowChannels: a `CoreShowChannel` event per channel.
 pub fn core_show_channels(
     channels: &[ChannelSnapshot],

@@ -36,6 +36,16 @@ pub mod texts {
     pub const AGI_QUEUED: &str = "Added AGI command to queue";
     /// Redirect worked.
     pub const REDIRECTED: &str = "Redirect successful";
+    /// DBGet of a missing entry.
+    pub const DB_NOT_FOUND: &str = "Database entry not found";
+    /// DBPut worked.
+    pub const DB_UPDATED: &str = "Updated database successfully";
+    /// DBPut could not save.
+    pub const DB_PUT_FAILED: &str = "Failed to update entry";
+    /// DBDel worked.
+    pub const DB_DELETED: &str = "Key deleted successfully";
+    /// DBDel of a missing entry (or one that could not be saved).
+    pub const DB_DEL_FAILED: &str = "Database entry could not be deleted";
     /// UserEvent was published.
     pub const EVENT_SENT: &str = "Event Sent";
     /// PlayDTMF worked.
@@ -61,6 +71,8 @@ pub struct AmiContext {
     pub started_wall: SystemTime,
     /// How long a connection may take to log in.
     pub auth_timeout: Duration,
+    /// The AstDB (DBGet, DBPut, DBDel).
+    pub astdb: crate::astdb::AstDb,
 }
 
 fn error(action_id: Option<&str>, text: &str) -> Vec<Message> {
@@ -178,6 +190,25 @@ pub async fn perform(
                 Err(text) => error(action_id, &text),
             }
         }
+        Request::DbGet { family, key } => match context.astdb.get(&family, &key) {
+            Some(value) => listing::db_get(&family, &key, &value, action_id),
+            None => error(action_id, texts::DB_NOT_FOUND),
+        },
+        Request::DbPut { family, key, value } => match context.astdb.put(&family, &key, &value) {
+            Ok(()) => success(action_id, texts::DB_UPDATED),
+            Err(e) => {
+                tracing::warn!(error = %e, "AMI DBPut");
+                error(action_id, texts::DB_PUT_FAILED)
+            }
+        },
+        Request::DbDel { family, key } => match context.astdb.del(&family, &key) {
+            Ok(true) => success(action_id, texts::DB_DELETED),
+            Ok(false) => error(action_id, texts::DB_DEL_FAILED),
+            Err(e) => {
+                tracing::warn!(error = %e, "AMI DBDel");
+                error(action_id, texts::DB_DEL_FAILED)
+            }
+        },
         Request::UserEvent { name, headers } => {
             context
                 .events

@@ -554,6 +554,40 @@ impl Call {
                 session.broken = true;
                 AgiReply::result(0)
             }
+            AgiCommand::DatabaseGet { family, key } => match self.shared.astdb.get(&family, &key) {
+                Some(value) => AgiReply::with_data(1, value),
+                None => AgiReply::result(0),
+            },
+            AgiCommand::DatabasePut { family, key, value } => {
+                let saved = self.shared.astdb.put(&family, &key, &value);
+                AgiReply::result(self.database_result(saved.map(|()| true)))
+            }
+            AgiCommand::DatabaseDel { family, key } => {
+                let deleted = self.shared.astdb.del(&family, &key);
+                AgiReply::result(self.database_result(deleted))
+            }
+            AgiCommand::DatabaseDelTree { family, prefix } => {
+                let deleted = self.shared.astdb.del_tree(&family, prefix.as_deref());
+                // Asterisk answers 0 when keys were deleted and 1 when none were: kept as is,
+                // since programs written against it read it so.
+                let result = match deleted {
+                    Ok(n) if n > 0 => 0,
+                    _ => 1,
+                };
+                AgiReply::result(result)
+            }
+        }
+    }
+
+    /// DATABASE PUT / DEL's result: 1 done, 0 not (the key was missing or saving failed).
+    fn database_result(&self, done: Result<bool, crate::astdb::AstDbError>) -> i64 {
+        match done {
+            Ok(true) => 1,
+            Ok(false) => 0,
+            Err(error) => {
+                tracing::warn!(call = self.id, %error, "AGI DATABASE");
+                0
+            }
         }
     }
 

@@ -72,6 +72,8 @@ pub struct CallShared {
     pub playbacks: super::playbacks::PlaybackIndex,
     /// `[agi]`: where AGI programs live, FastAGI's connect timeout.
     pub agi: Arc<crate::config::AgiConfig>,
+    /// The AstDB (AGI's DATABASE commands).
+    pub astdb: crate::astdb::AstDb,
 }
 
 /// Everything about one new call, from the router.

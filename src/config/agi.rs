@@ -1,5 +1,5 @@
 //! `[agi]`: where `AGI(program)` finds programs and how long FastAGI may take to connect
-//! (Asterisk's `astagidir` and its FastAGI connect timeout). Programs run only from `dir`:
+//! (Asterisk's `astagidir` and its FastAGI connect timeout), and where the AstDB is saved. Programs run only from `dir`:
 //! unset (the default), `AGI(program)` fails with `${AGISTATUS}` = FAILURE.
 
 use std::path::{Path, PathBuf};
@@ -17,6 +17,10 @@ pub struct AgiConfig {
     /// Seconds a FastAGI server may take to accept the connection.
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout_secs: u64,
+    /// The file the AstDB (AGI's DATABASE commands, AMI's DBGet/DBPut/DBDel) is saved in;
+    /// unset or empty, it lives in memory only.
+    #[serde(default)]
+    pub db_file: Option<PathBuf>,
 }
 
 impl Default for AgiConfig {
@@ -24,6 +28,7 @@ impl Default for AgiConfig {
         AgiConfig {
             dir: None,
             connect_timeout_secs: default_connect_timeout(),
+            db_file: None,
         }
     }
 }
@@ -32,6 +37,13 @@ impl AgiConfig {
     /// The program directory, `None` when unset or empty.
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref().filter(|p| !p.as_os_str().is_empty())
+    }
+
+    /// The AstDB file, `None` when unset or empty.
+    pub fn db_file(&self) -> Option<&Path> {
+        self.db_file
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty())
     }
 
     /// How long a FastAGI connect may take.
