@@ -236,6 +236,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             started_wall: SystemTime::now(),
             auth_timeout: Duration::from_secs(config.ami.auth_timeout_secs),
             astdb: astdb.clone(),
+            dialect: config.ami.dialect,
         };
         tasks.spawn(crate::ami::listener::run(
             listener,

@@ -12,6 +12,7 @@
 //! - [`session`]: one connection's login state, `Events` filter and protocol-level actions.
 //! - [`fields`]: the channel and bridge field blocks events share.
 //! - [`event`]: `PbxEvent` -> AMI events with their classes.
+//! - [`dialect`]: the same events as Asterisk 11 named them, for older clients.
 //! - [`listing`]: CoreSettings, CoreStatus and the CoreShowChannels / Status event lists.
 //!
 //! Edge:
@@ -39,12 +40,13 @@
 //!   and ChannelId are refused with a message saying so. `Variable`s are set before the
 //!   dialplan runs.
 //! - AsyncAGIExec is answered as Asterisk 12+ does; clients that wait for Asterisk 11's
-//!   `Event: AsyncAGI` / `SubEvent: Exec` (panoramisk's `send_agi_command`) need the
-//!   `asterisk11` dialect, which does not exist yet.
+//!   `Event: AsyncAGI` / `SubEvent: Exec` (panoramisk's `send_agi_command`) set
+//!   `[ami] dialect = "asterisk11"` ([`dialect`] lists all it changes).
 
 pub mod action;
 pub mod class;
 pub mod connection;
+pub mod dialect;
 pub mod event;
 pub mod fields;
 pub mod listener;

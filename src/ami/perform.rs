@@ -73,6 +73,8 @@ pub struct AmiContext {
     pub auth_timeout: Duration,
     /// The AstDB (DBGet, DBPut, DBDel).
     pub astdb: crate::astdb::AstDb,
+    /// Which Asterisk's event names clients get.
+    pub dialect: super::dialect::Dialect,
 }
 
 fn error(action_id: Option<&str>, text: &str) -> Vec<Message> {
