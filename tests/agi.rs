@@ -9,7 +9,9 @@
 //!   `HANGUP` line, then 511 for STREAM FILE while GET VARIABLE still works;
 //! - a local program written with pyst2 under `agi_dir` reads the environment and its
 //!   argument, plays hello-world, says 123, puts, reads and deletes an AstDB entry (DATABASE
-//!   PUT / GET / DEL) and hangs up.
+//!   PUT / GET / DEL) and hangs up;
+//! - a program that ignores its session is killed once the caller has hung up (after the
+//!   grace the pbx gives dead-channel commands).
 //!
 //! The AsyncAGI call runs twice: with Asterisk 12+ events, and with the `asterisk11` dialect,
 //! where panoramisk's own `send_agi_command` works as it does against Asterisk 11.
@@ -372,4 +374,50 @@ fn a_pyst2_program_under_agi_dir_plays_says_digits_and_hangs_up() {
     for digit in ["digits/1", "digits/2", "digits/3"] {
         at = heard_after(&heard, digit, at).unwrap_or_else(|| panic!("{digit} said in order"));
     }
+}
+
+/// Whether process `pid` is gone (or a zombie: killed, not yet reaped).
+fn process_gone(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+#[test]
+fn a_program_that_ignores_its_session_is_killed_after_the_call() {
+    require_program("python3");
+    let out = tempfile::tempdir().unwrap();
+    let pid_file = out.path().join("pid");
+    let dialplan = format!(
+        "[context.internal]\n\"8014\" = [\"Answer()\", \"AGI(stubborn.py,{})\", \"Hangup()\"]\n",
+        pid_file.display()
+    );
+    let pbx = pbx_with(&dialplan, free_tcp_port());
+    let media = RtpPeer::start();
+    let run = call_as_6001(
+        &pbx,
+        "sipp/uac_bye.xml",
+        "8014",
+        media.port,
+        &["-m", "1", "-d", "1500"],
+    );
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.output.stderr),
+        pbx.log()
+    );
+    let pid = std::fs::read_to_string(&pid_file)
+        .unwrap_or_else(|e| panic!("the program did not start ({e})\n{}", pbx.log()));
+    assert!(!process_gone(&pid), "the program runs while the call is up");
+    let killed = common::wait_until(Duration::from_secs(20), || process_gone(&pid));
+    assert!(
+        killed,
+        "process {pid} still runs after the call\n{}",
+        pbx.log()
+    );
 }

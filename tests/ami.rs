@@ -544,7 +544,7 @@ fn user_event_play_dtmf_and_redirect_act_on_a_call() {
 }
 
 #[test]
-fn db_put_get_and_del_work_on_the_astdb() {
+fn db_put_get_and_del_work_on_the_astdb_and_originate_needs_its_class() {
     let (pbx, port) = pbx_with_ami();
     let result = Client::start("db", port).result(&pbx);
     assert_eq!(
@@ -569,4 +569,8 @@ fn db_put_get_and_del_work_on_the_astdb() {
         "{result}"
     );
     assert_eq!(result["no_key"]["Message"], "No key specified", "{result}");
+    assert_eq!(
+        result["originate_denied"]["Message"], "Permission denied",
+        "a user without the originate write class: {result}"
+    );
 }
