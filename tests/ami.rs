@@ -11,6 +11,7 @@
 //! world and a Hangup follows); the npm client asterisk-manager originates with variables the
 //! dialplan reads, and sees the Hangup. During a call in Wait: UserEvent comes back as an
 //! event, PlayDTMF reaches the caller as an RFC 4733 event, Redirect moves it to 8000.
+//! DBPut/DBGet/DBDel on the AstDB; BridgeList and BridgeInfo during a conference call.
 
 mod common;
 
@@ -31,6 +32,7 @@ const TEST_DIALPLAN: &str = r#"
 [context.internal]
 "8000" = ["Answer()", "Playback(hello-world)", "Hangup()"]
 "7100" = ["Answer()", "Wait(20)", "Hangup()"]
+"8030" = ["ConfBridge(8030)"]
 "8020" = ["Set(SEEN=${FOO}/${BAZ})", "Playback(hello-world)", "Hangup()"]
 "#;
 
@@ -572,5 +574,58 @@ fn db_put_get_and_del_work_on_the_astdb_and_originate_needs_its_class() {
     assert_eq!(
         result["originate_denied"]["Message"], "Permission denied",
         "a user without the originate write class: {result}"
+    );
+}
+
+#[test]
+fn bridge_list_and_bridge_info_show_a_conference_and_its_member() {
+    let (pbx, port) = pbx_with_ami();
+    let mut client = Client::start("bridges", port);
+    client.ready(&pbx);
+    let media = RtpPeer::start();
+    let run = call_as_6001(
+        &pbx,
+        "sipp/uac_bye.xml",
+        "8030",
+        media.port,
+        &["-m", "1", "-d", "3000"],
+    );
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    let result = client.result(&pbx);
+    let bridge = result["bridge"].as_str().unwrap();
+    let list = result["list"].as_array().unwrap();
+    assert_eq!(list[0]["Message"], "Bridge listing will follow", "{result}");
+    let items: Vec<_> = list
+        .iter()
+        .filter(|m| m["Event"] == "BridgeListItem")
+        .collect();
+    assert_eq!(items.len(), 1, "{result}");
+    assert_eq!(items[0]["BridgeUniqueid"], bridge, "{result}");
+    assert_eq!(items[0]["BridgeTechnology"], "softmix", "{result}");
+    assert_eq!(items[0]["BridgeName"], "8030", "{result}");
+    let info = result["info"].as_array().unwrap();
+    let members: Vec<_> = info
+        .iter()
+        .filter(|m| m["Event"] == "BridgeInfoChannel")
+        .collect();
+    assert_eq!(members.len(), 1, "{result}");
+    assert!(
+        members[0]["Channel"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("PJSIP/6001-")),
+        "{result}"
+    );
+    let complete = info.last().unwrap();
+    assert_eq!(complete["Event"], "BridgeInfoComplete", "{result}");
+    assert_eq!(complete["BridgeUniqueid"], bridge, "{result}");
+    assert_eq!(
+        result["missing"]["Message"], "Specified BridgeUniqueid not found",
+        "{result}"
     );
 }

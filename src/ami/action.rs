@@ -53,11 +53,15 @@ pub enum ActionKind {
     DbPut,
     /// `DBDel`: deletes an AstDB entry.
     DbDel,
+    /// `BridgeList`: the live bridges, as an event list.
+    BridgeList,
+    /// `BridgeInfo`: one bridge and its members, as an event list.
+    BridgeInfo,
 }
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 21] = [
+    pub const ALL: [ActionKind; 23] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -79,6 +83,8 @@ impl ActionKind {
         ActionKind::DbGet,
         ActionKind::DbPut,
         ActionKind::DbDel,
+        ActionKind::BridgeList,
+        ActionKind::BridgeInfo,
     ];
 
     /// The action's name.
@@ -105,6 +111,8 @@ impl ActionKind {
             ActionKind::DbGet => "DBGet",
             ActionKind::DbPut => "DBPut",
             ActionKind::DbDel => "DBDel",
+            ActionKind::BridgeList => "BridgeList",
+            ActionKind::BridgeInfo => "BridgeInfo",
         }
     }
 
@@ -138,6 +146,7 @@ impl ActionKind {
             ActionKind::UserEvent => ClassSet::of(&[User]),
             ActionKind::DbGet => ClassSet::of(&[System, Reporting]),
             ActionKind::DbPut | ActionKind::DbDel => ClassSet::of(&[System]),
+            ActionKind::BridgeList | ActionKind::BridgeInfo => ClassSet::of(&[Reporting]),
         }
     }
 
@@ -171,6 +180,8 @@ impl ActionKind {
             ActionKind::DbGet => "Get DB Entry.",
             ActionKind::DbPut => "Put DB entry.",
             ActionKind::DbDel => "Delete DB entry.",
+            ActionKind::BridgeList => "Get a list of bridges in the system.",
+            ActionKind::BridgeInfo => "Get information about a bridge.",
         }
     }
 }
@@ -230,6 +241,16 @@ pub enum Request {
         /// Step, counting from 1.
         priority: usize,
     },
+    /// BridgeList, of one technology (`simple_bridge`, `softmix`...) when given.
+    BridgeList {
+        /// `BridgeType`: the technology to keep.
+        technology: Option<String>,
+    },
+    /// BridgeInfo of bridge `bridge`.
+    BridgeInfo {
+        /// `BridgeUniqueid`.
+        bridge: String,
+    },
     /// DBGet `family`/`key`.
     DbGet {
         /// The family.
@@ -287,6 +308,8 @@ pub mod texts {
     pub const REDIRECT_NO_EXTEN: &str = "Context and Exten must be specified";
     /// PlayDTMF without `Channel`.
     pub const DTMF_NO_CHANNEL: &str = "Channel not specified";
+    /// BridgeInfo without `BridgeUniqueid`.
+    pub const NO_BRIDGE: &str = "BridgeUniqueid must be provided";
     /// DBGet or DBDel without `Family` (DBPut's text has no full stop, as in Asterisk).
     pub const NO_FAMILY: &str = "No family specified.";
     /// DBGet or DBDel without `Key`.
@@ -363,6 +386,13 @@ impl Request {
                     _ => Err(texts::INVALID_PRIORITY),
                 }
             }
+            ActionKind::BridgeList => Ok(Request::BridgeList {
+                technology: header("BridgeType"),
+            }),
+            ActionKind::BridgeInfo => match header("BridgeUniqueid") {
+                Some(bridge) => Ok(Request::BridgeInfo { bridge }),
+                None => Err(texts::NO_BRIDGE),
+            },
             ActionKind::DbGet | ActionKind::DbDel => match (header("Family"), header("Key")) {
                 (None, _) => Err(texts::NO_FAMILY),
                 (_, None) => Err(texts::NO_KEY),

@@ -109,6 +109,52 @@ pub fn db_get(family: &str, key: &str, value: &str, action_id: Option<&str>) -> 
     )
 }
 
+/// BridgeList: a `BridgeListItem` event per bridge, of technology `technology` if given.
+pub fn bridge_list(
+    bridges: &[BridgeSnapshot],
+    technology: Option<&str>,
+    action_id: Option<&str>,
+) -> Vec<Message> {
+    let items = bridges
+        .iter()
+        .filter(|b| technology.is_none_or(|t| fields::bridge_kind(&b.bridge_type).1 == t))
+        .map(|b| {
+            let mut m = Message::event("BridgeListItem").with_action_id(action_id);
+            fields::bridge(&mut m, b);
+            m
+        });
+    list(
+        action_id,
+        "Bridge listing will follow",
+        items,
+        "BridgeListComplete",
+    )
+}
+
+/// BridgeInfo: a `BridgeInfoChannel` event per member, then `BridgeInfoComplete` carrying
+/// the bridge's own fields.
+pub fn bridge_info(
+    bridge: &BridgeSnapshot,
+    members: &[ChannelSnapshot],
+    action_id: Option<&str>,
+) -> Vec<Message> {
+    let items = members.iter().map(|c| {
+        let mut m = Message::event("BridgeInfoChannel").with_action_id(action_id);
+        fields::channel(&mut m, Side::Plain, c);
+        m
+    });
+    let mut out = list(
+        action_id,
+        "Bridge channel listing will follow",
+        items,
+        "BridgeInfoComplete",
+    );
+    if let Some(complete) = out.last_mut() {
+        fields::bridge(complete, bridge);
+    }
+    out
+}
+
 /// CoreShowChannels: a `CoreShowChannel` event per channel.
 pub fn core_show_channels(
     channels: &[ChannelSnapshot],
@@ -180,6 +226,32 @@ mod tests {
     use super::*;
     use crate::ami::fields::tests::snapshot;
     use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn bridge_list_filters_by_technology_and_bridge_info_lists_members() {
+        let bridge = |id: &str, kind: &str| BridgeSnapshot {
+            id: id.into(),
+            bridge_type: kind.into(),
+            name: "8002".into(),
+            channels: vec![snapshot().id],
+            creationtime: String::new(),
+        };
+        let bridges = [bridge("b-1", "mixing"), bridge("b-2", "simple")];
+        let all = bridge_list(&bridges, None, Some("x"));
+        assert_eq!(all.len(), 4);
+        assert_eq!(all[0].get("Message"), Some("Bridge listing will follow"));
+        assert_eq!(all[1].get("BridgeTechnology"), Some("softmix"));
+        assert_eq!(all[3].get("ListItems"), Some("2"));
+        let mixing = bridge_list(&bridges, Some("softmix"), None);
+        assert_eq!(mixing.len(), 3);
+        assert_eq!(mixing[1].get("BridgeUniqueid"), Some("b-1"));
+        let info = bridge_info(&bridges[0], &[snapshot()], Some("y"));
+        assert_eq!(info[1].get("Event"), Some("BridgeInfoChannel"));
+        assert_eq!(info[1].get("Channel"), Some("PJSIP/6001-00000003"));
+        assert_eq!(info[2].get("Event"), Some("BridgeInfoComplete"));
+        assert_eq!(info[2].get("BridgeUniqueid"), Some("b-1"));
+        assert_eq!(info[2].get("ActionID"), Some("y"));
+    }
 
     #[test]
     fn core_show_channels_is_an_event_list_with_the_action_id_everywhere() {

@@ -36,6 +36,8 @@ pub mod texts {
     pub const AGI_QUEUED: &str = "Added AGI command to queue";
     /// Redirect worked.
     pub const REDIRECTED: &str = "Redirect successful";
+    /// BridgeInfo of a bridge that does not exist.
+    pub const NO_SUCH_BRIDGE: &str = "Specified BridgeUniqueid not found";
     /// DBGet of a missing entry.
     pub const DB_NOT_FOUND: &str = "Database entry not found";
     /// DBPut worked.
@@ -191,6 +193,28 @@ pub async fn perform(
                 Ok(()) => success(action_id, texts::REDIRECTED),
                 Err(text) => error(action_id, &text),
             }
+        }
+        Request::BridgeList { technology } => listing::bridge_list(
+            &context.bridges.snapshots(),
+            technology.as_deref(),
+            action_id,
+        ),
+        Request::BridgeInfo { bridge } => {
+            let Some(found) = context
+                .bridges
+                .snapshots()
+                .into_iter()
+                .find(|b| b.id == bridge)
+            else {
+                return error(action_id, texts::NO_SUCH_BRIDGE);
+            };
+            let members: Vec<_> = context
+                .channels
+                .snapshots(Instant::now())
+                .into_iter()
+                .filter(|c| found.channels.contains(&c.id))
+                .collect();
+            listing::bridge_info(&found, &members, action_id)
         }
         Request::DbGet { family, key } => match context.astdb.get(&family, &key) {
             Some(value) => listing::db_get(&family, &key, &value, action_id),
