@@ -237,6 +237,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             auth_timeout: Duration::from_secs(config.ami.auth_timeout_secs),
             astdb: astdb.clone(),
             dialect: config.ami.dialect,
+            dialplan: dialplan.clone(),
         };
         tasks.spawn(crate::ami::listener::run(
             listener,

@@ -11,7 +11,8 @@
 //! world and a Hangup follows); the npm client asterisk-manager originates with variables the
 //! dialplan reads, and sees the Hangup. During a call in Wait: UserEvent comes back as an
 //! event, PlayDTMF reaches the caller as an RFC 4733 event, Redirect moves it to 8000.
-//! DBPut/DBGet/DBDel on the AstDB; BridgeList and BridgeInfo during a conference call.
+//! DBPut/DBGet/DBDel on the AstDB; BridgeList and BridgeInfo during a conference call;
+//! Reload makes a new extension of the edited dialplan file callable.
 
 mod common;
 
@@ -628,4 +629,26 @@ fn bridge_list_and_bridge_info_show_a_conference_and_its_member() {
         result["missing"]["Message"], "Specified BridgeUniqueid not found",
         "{result}"
     );
+}
+
+#[test]
+fn reload_reads_the_edited_dialplan() {
+    let (pbx, port) = pbx_with_ami();
+    let edited = format!(
+        "{TEST_DIALPLAN}\"8040\" = [\"Answer()\", \"Playback(hello-world)\", \"Hangup()\"]\n"
+    );
+    std::fs::write(pbx.dir.path().join("dialplan.toml"), edited).unwrap();
+    let result = Client::start("reload", port).result(&pbx);
+    assert_eq!(result["reloaded"]["Message"], "Module Reloaded", "{result}");
+    assert_eq!(result["unknown"]["Message"], "No such module", "{result}");
+    let media = RtpPeer::start();
+    let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8040", media.port, &["-m", "1"]);
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    assert!(media.heard_prompt("hello-world"), "{}", pbx.log());
 }

@@ -57,11 +57,13 @@ pub enum ActionKind {
     BridgeList,
     /// `BridgeInfo`: one bridge and its members, as an event list.
     BridgeInfo,
+    /// `Reload`: re-reads the dialplan (module `pbx_config`, or all).
+    Reload,
 }
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 23] = [
+    pub const ALL: [ActionKind; 24] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -85,6 +87,7 @@ impl ActionKind {
         ActionKind::DbDel,
         ActionKind::BridgeList,
         ActionKind::BridgeInfo,
+        ActionKind::Reload,
     ];
 
     /// The action's name.
@@ -113,6 +116,7 @@ impl ActionKind {
             ActionKind::DbDel => "DBDel",
             ActionKind::BridgeList => "BridgeList",
             ActionKind::BridgeInfo => "BridgeInfo",
+            ActionKind::Reload => "Reload",
         }
     }
 
@@ -147,6 +151,7 @@ impl ActionKind {
             ActionKind::DbGet => ClassSet::of(&[System, Reporting]),
             ActionKind::DbPut | ActionKind::DbDel => ClassSet::of(&[System]),
             ActionKind::BridgeList | ActionKind::BridgeInfo => ClassSet::of(&[Reporting]),
+            ActionKind::Reload => ClassSet::of(&[System, Config]),
         }
     }
 
@@ -182,6 +187,7 @@ impl ActionKind {
             ActionKind::DbDel => "Delete DB entry.",
             ActionKind::BridgeList => "Get a list of bridges in the system.",
             ActionKind::BridgeInfo => "Get information about a bridge.",
+            ActionKind::Reload => "Send a reload event.",
         }
     }
 }
@@ -245,6 +251,11 @@ pub enum Request {
     BridgeList {
         /// `BridgeType`: the technology to keep.
         technology: Option<String>,
+    },
+    /// Reload `module` (all when absent).
+    Reload {
+        /// `Module`.
+        module: Option<String>,
     },
     /// BridgeInfo of bridge `bridge`.
     BridgeInfo {
@@ -386,6 +397,9 @@ impl Request {
                     _ => Err(texts::INVALID_PRIORITY),
                 }
             }
+            ActionKind::Reload => Ok(Request::Reload {
+                module: header("Module"),
+            }),
             ActionKind::BridgeList => Ok(Request::BridgeList {
                 technology: header("BridgeType"),
             }),

@@ -36,6 +36,12 @@ pub mod texts {
     pub const AGI_QUEUED: &str = "Added AGI command to queue";
     /// Redirect worked.
     pub const REDIRECTED: &str = "Redirect successful";
+    /// Reload worked.
+    pub const RELOADED: &str = "Module Reloaded";
+    /// Reload of a module other than the dialplan's (`pbx_config`).
+    pub const NO_SUCH_MODULE: &str = "No such module";
+    /// Reload found errors (logged) and kept the current dialplan.
+    pub const RELOAD_FAILED: &str = "An unknown error occurred";
     /// BridgeInfo of a bridge that does not exist.
     pub const NO_SUCH_BRIDGE: &str = "Specified BridgeUniqueid not found";
     /// DBGet of a missing entry.
@@ -77,6 +83,8 @@ pub struct AmiContext {
     pub astdb: crate::astdb::AstDb,
     /// Which Asterisk's event names clients get.
     pub dialect: super::dialect::Dialect,
+    /// The dialplan, for Reload.
+    pub dialplan: crate::call::dialplan_handle::DialplanHandle,
 }
 
 fn error(action_id: Option<&str>, text: &str) -> Vec<Message> {
@@ -192,6 +200,24 @@ pub async fn perform(
             match command(context, &channel, made).await {
                 Ok(()) => success(action_id, texts::REDIRECTED),
                 Err(text) => error(action_id, &text),
+            }
+        }
+        Request::Reload { module } => {
+            let dialplan = module
+                .as_deref()
+                .is_none_or(|m| m.trim_end_matches(".so").eq_ignore_ascii_case("pbx_config"));
+            if !dialplan {
+                return error(action_id, texts::NO_SUCH_MODULE);
+            }
+            match context.dialplan.reload() {
+                Ok(_) => {
+                    tracing::info!("dialplan reloaded (AMI)");
+                    success(action_id, texts::RELOADED)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "dialplan reload failed; keeping the current dialplan");
+                    error(action_id, texts::RELOAD_FAILED)
+                }
             }
         }
         Request::BridgeList { technology } => listing::bridge_list(
