@@ -238,6 +238,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             astdb: astdb.clone(),
             dialect: config.ami.dialect,
             dialplan: dialplan.clone(),
+            endpoints: Arc::new(
+                config
+                    .endpoints
+                    .iter()
+                    .map(|e| e.user.get_ref().clone())
+                    .collect(),
+            ),
+            location: location.clone(),
         };
         tasks.spawn(crate::ami::listener::run(
             listener,

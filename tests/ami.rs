@@ -12,7 +12,8 @@
 //! dialplan reads, and sees the Hangup. During a call in Wait: UserEvent comes back as an
 //! event, PlayDTMF reaches the caller as an RFC 4733 event, Redirect moves it to 8000.
 //! DBPut/DBGet/DBDel on the AstDB; BridgeList and BridgeInfo during a conference call;
-//! Reload makes a new extension of the edited dialplan file callable.
+//! Reload makes a new extension of the edited dialplan file callable; PJSIPShowEndpoints
+//! lists a registered baresip phone with its contact and an unregistered one as unavailable.
 
 mod common;
 
@@ -651,4 +652,33 @@ fn reload_reads_the_edited_dialplan() {
         pbx.log()
     );
     assert!(media.heard_prompt("hello-world"), "{}", pbx.log());
+}
+
+#[test]
+fn pjsip_show_endpoints_lists_contacts_and_device_states() {
+    let (pbx, port) = pbx_with_ami();
+    let _phone = Baresip::answering(&pbx, "6001", "", None, 20);
+    let result = Client::start("endpoints", port).result(&pbx);
+    let list = result["list"].as_array().unwrap();
+    assert_eq!(
+        list[0]["Message"], "A listing of Endpoints follows, presented as EndpointList events",
+        "{result}"
+    );
+    let endpoint = |name: &str| {
+        list.iter()
+            .find(|m| m["Event"] == "EndpointList" && m["ObjectName"] == name)
+            .unwrap_or_else(|| panic!("no EndpointList for {name}: {result}"))
+    };
+    let registered = endpoint("6001");
+    assert!(
+        registered["Contacts"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("6001/sip:")),
+        "{result}"
+    );
+    assert_eq!(registered["DeviceState"], "Not in use", "{result}");
+    assert_eq!(endpoint("6002")["DeviceState"], "Unavailable", "{result}");
+    let complete = list.last().unwrap();
+    assert_eq!(complete["Event"], "EndpointListComplete", "{result}");
+    assert_eq!(complete["ListItems"], "2", "{result}");
 }

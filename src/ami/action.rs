@@ -59,11 +59,13 @@ pub enum ActionKind {
     BridgeInfo,
     /// `Reload`: re-reads the dialplan (module `pbx_config`, or all).
     Reload,
+    /// `PJSIPShowEndpoints`: the endpoints with their contacts, as an event list.
+    PjsipShowEndpoints,
 }
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 24] = [
+    pub const ALL: [ActionKind; 25] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -88,6 +90,7 @@ impl ActionKind {
         ActionKind::BridgeList,
         ActionKind::BridgeInfo,
         ActionKind::Reload,
+        ActionKind::PjsipShowEndpoints,
     ];
 
     /// The action's name.
@@ -117,6 +120,7 @@ impl ActionKind {
             ActionKind::BridgeList => "BridgeList",
             ActionKind::BridgeInfo => "BridgeInfo",
             ActionKind::Reload => "Reload",
+            ActionKind::PjsipShowEndpoints => "PJSIPShowEndpoints",
         }
     }
 
@@ -152,6 +156,7 @@ impl ActionKind {
             ActionKind::DbPut | ActionKind::DbDel => ClassSet::of(&[System]),
             ActionKind::BridgeList | ActionKind::BridgeInfo => ClassSet::of(&[Reporting]),
             ActionKind::Reload => ClassSet::of(&[System, Config]),
+            ActionKind::PjsipShowEndpoints => ClassSet::of(&[System]),
         }
     }
 
@@ -188,6 +193,7 @@ impl ActionKind {
             ActionKind::BridgeList => "Get a list of bridges in the system.",
             ActionKind::BridgeInfo => "Get information about a bridge.",
             ActionKind::Reload => "Send a reload event.",
+            ActionKind::PjsipShowEndpoints => "Lists PJSIP endpoints.",
         }
     }
 }
@@ -252,6 +258,8 @@ pub enum Request {
         /// `BridgeType`: the technology to keep.
         technology: Option<String>,
     },
+    /// PJSIPShowEndpoints.
+    PjsipShowEndpoints,
     /// Reload `module` (all when absent).
     Reload {
         /// `Module`.
@@ -397,6 +405,7 @@ impl Request {
                     _ => Err(texts::INVALID_PRIORITY),
                 }
             }
+            ActionKind::PjsipShowEndpoints => Ok(Request::PjsipShowEndpoints),
             ActionKind::Reload => Ok(Request::Reload {
                 module: header("Module"),
             }),

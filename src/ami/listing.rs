@@ -109,6 +109,54 @@ pub fn db_get(family: &str, key: &str, value: &str, action_id: Option<&str>) -> 
     )
 }
 
+/// One endpoint as PJSIPShowEndpoints lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointItem {
+    /// The endpoint's (and its AOR's) name.
+    pub name: String,
+    /// Its registered contact URIs.
+    pub contacts: Vec<String>,
+    /// Its live channels.
+    pub active_channels: usize,
+}
+
+/// PJSIPShowEndpoints: an `EndpointList` event per endpoint; `None` when there is none
+/// (answered with an error, as Asterisk does).
+pub fn endpoint_list(endpoints: &[EndpointItem], action_id: Option<&str>) -> Option<Vec<Message>> {
+    if endpoints.is_empty() {
+        return None;
+    }
+    let items = endpoints.iter().map(|e| {
+        let state = match (e.contacts.is_empty(), e.active_channels) {
+            (true, _) => "Unavailable",
+            (false, 0) => "Not in use",
+            (false, _) => "In use",
+        };
+        let contacts: String = e
+            .contacts
+            .iter()
+            .map(|uri| format!("{}/{uri},", e.name))
+            .collect();
+        Message::event("EndpointList")
+            .with_action_id(action_id)
+            .with("ObjectType", "endpoint")
+            .with("ObjectName", e.name.clone())
+            .with("Transport", "")
+            .with("Aor", e.name.clone())
+            .with("Auths", e.name.clone())
+            .with("OutboundAuths", "")
+            .with("Contacts", contacts)
+            .with("DeviceState", state)
+            .with("ActiveChannels", e.active_channels.to_string())
+    });
+    Some(list(
+        action_id,
+        "A listing of Endpoints follows, presented as EndpointList events",
+        items,
+        "EndpointListComplete",
+    ))
+}
+
 /// BridgeList: a `BridgeListItem` event per bridge, of technology `technology` if given.
 pub fn bridge_list(
     bridges: &[BridgeSnapshot],
@@ -226,6 +274,32 @@ mod tests {
     use super::*;
     use crate::ami::fields::tests::snapshot;
     use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn endpoints_list_with_contacts_and_device_state() {
+        let endpoints = [
+            EndpointItem {
+                name: "6001".into(),
+                contacts: vec!["sip:6001@127.0.0.1:5062".into()],
+                active_channels: 1,
+            },
+            EndpointItem {
+                name: "6002".into(),
+                contacts: vec![],
+                active_channels: 0,
+            },
+        ];
+        let listed = endpoint_list(&endpoints, None).unwrap();
+        assert_eq!(listed.len(), 4);
+        assert_eq!(
+            listed[1].get("Contacts"),
+            Some("6001/sip:6001@127.0.0.1:5062,")
+        );
+        assert_eq!(listed[1].get("DeviceState"), Some("In use"));
+        assert_eq!(listed[2].get("DeviceState"), Some("Unavailable"));
+        assert_eq!(listed[3].get("Event"), Some("EndpointListComplete"));
+        assert!(endpoint_list(&[], None).is_none());
+    }
 
     #[test]
     fn bridge_list_filters_by_technology_and_bridge_info_lists_members() {

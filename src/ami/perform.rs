@@ -36,6 +36,8 @@ pub mod texts {
     pub const AGI_QUEUED: &str = "Added AGI command to queue";
     /// Redirect worked.
     pub const REDIRECTED: &str = "Redirect successful";
+    /// PJSIPShowEndpoints with no endpoint configured (Asterisk ends it with a newline).
+    pub const NO_ENDPOINTS: &str = "No endpoints found";
     /// Reload worked.
     pub const RELOADED: &str = "Module Reloaded";
     /// Reload of a module other than the dialplan's (`pbx_config`).
@@ -85,6 +87,10 @@ pub struct AmiContext {
     pub dialect: super::dialect::Dialect,
     /// The dialplan, for Reload.
     pub dialplan: crate::call::dialplan_handle::DialplanHandle,
+    /// The endpoints' names, for PJSIPShowEndpoints.
+    pub endpoints: Arc<Vec<String>>,
+    /// Registered contacts, for PJSIPShowEndpoints.
+    pub location: crate::location::Location,
 }
 
 fn error(action_id: Option<&str>, text: &str) -> Vec<Message> {
@@ -201,6 +207,32 @@ pub async fn perform(
                 Ok(()) => success(action_id, texts::REDIRECTED),
                 Err(text) => error(action_id, &text),
             }
+        }
+        Request::PjsipShowEndpoints => {
+            let now = Instant::now();
+            let channels = context.channels.snapshots(now);
+            let items: Vec<_> = context
+                .endpoints
+                .iter()
+                .map(|name| {
+                    let prefix = format!("PJSIP/{name}-");
+                    listing::EndpointItem {
+                        name: name.clone(),
+                        contacts: context
+                            .location
+                            .contacts(name, now)
+                            .into_iter()
+                            .map(|b| b.contact)
+                            .collect(),
+                        active_channels: channels
+                            .iter()
+                            .filter(|c| c.name.starts_with(&prefix))
+                            .count(),
+                    }
+                })
+                .collect();
+            listing::endpoint_list(&items, action_id)
+                .unwrap_or_else(|| error(action_id, texts::NO_ENDPOINTS))
         }
         Request::Reload { module } => {
             let dialplan = module
