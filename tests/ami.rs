@@ -11,7 +11,8 @@
 //! world and a Hangup follows); the npm client asterisk-manager originates with variables the
 //! dialplan reads, and sees the Hangup. During a call in Wait: UserEvent comes back as an
 //! event, PlayDTMF reaches the caller as an RFC 4733 event, Redirect moves it to 8000.
-//! DBPut/DBGet/DBDel on the AstDB; BridgeList and BridgeInfo during a conference call;
+//! DBPut/DBGet/DBDel on the AstDB; BridgeList, BridgeInfo, ConfbridgeList and ConfbridgeKick
+//! (which ends the call) during a conference call;
 //! Reload makes a new extension of the edited dialplan file callable; PJSIPShowEndpoints
 //! lists a registered baresip phone with its contact and an unregistered one as unavailable.
 
@@ -580,18 +581,12 @@ fn db_put_get_and_del_work_on_the_astdb_and_originate_needs_its_class() {
 }
 
 #[test]
-fn bridge_list_and_bridge_info_show_a_conference_and_its_member() {
+fn bridge_and_confbridge_actions_show_a_conference_and_kick_its_member() {
     let (pbx, port) = pbx_with_ami();
     let mut client = Client::start("bridges", port);
     client.ready(&pbx);
     let media = RtpPeer::start();
-    let run = call_as_6001(
-        &pbx,
-        "sipp/uac_bye.xml",
-        "8030",
-        media.port,
-        &["-m", "1", "-d", "3000"],
-    );
+    let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8030", media.port, &["-m", "1"]);
     assert_eq!(
         (run.successful, run.failed),
         (1, 0),
@@ -630,6 +625,36 @@ fn bridge_list_and_bridge_info_show_a_conference_and_its_member() {
         result["missing"]["Message"], "Specified BridgeUniqueid not found",
         "{result}"
     );
+    let members = result["members"].as_array().unwrap();
+    assert_eq!(
+        members[0]["Message"], "Confbridge user list will follow",
+        "{result}"
+    );
+    let member = members
+        .iter()
+        .find(|m| m["Event"] == "ConfbridgeList")
+        .unwrap_or_else(|| panic!("no ConfbridgeList: {result}"));
+    assert_eq!(member["Conference"], "8030", "{result}");
+    assert_eq!(member["Channel"], members_channel(&result), "{result}");
+    assert_eq!(
+        result["no_room"]["Message"], "No Conference by that name found.",
+        "{result}"
+    );
+    assert_eq!(
+        result["kicked"]["Message"], "All participants kicked",
+        "the kick ended the SIPp call with BYE: {result}"
+    );
+}
+
+/// The channel BridgeInfo listed.
+fn members_channel(result: &serde_json::Value) -> serde_json::Value {
+    result["info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["Event"] == "BridgeInfoChannel")
+        .map(|m| m["Channel"].clone())
+        .unwrap_or_default()
 }
 
 #[test]

@@ -61,11 +61,15 @@ pub enum ActionKind {
     Reload,
     /// `PJSIPShowEndpoints`: the endpoints with their contacts, as an event list.
     PjsipShowEndpoints,
+    /// `ConfbridgeList`: a conference's members, as an event list.
+    ConfbridgeList,
+    /// `ConfbridgeKick`: hangs up a member of a conference (or all of them).
+    ConfbridgeKick,
 }
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 25] = [
+    pub const ALL: [ActionKind; 27] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -91,6 +95,8 @@ impl ActionKind {
         ActionKind::BridgeInfo,
         ActionKind::Reload,
         ActionKind::PjsipShowEndpoints,
+        ActionKind::ConfbridgeList,
+        ActionKind::ConfbridgeKick,
     ];
 
     /// The action's name.
@@ -121,6 +127,8 @@ impl ActionKind {
             ActionKind::BridgeInfo => "BridgeInfo",
             ActionKind::Reload => "Reload",
             ActionKind::PjsipShowEndpoints => "PJSIPShowEndpoints",
+            ActionKind::ConfbridgeList => "ConfbridgeList",
+            ActionKind::ConfbridgeKick => "ConfbridgeKick",
         }
     }
 
@@ -157,6 +165,8 @@ impl ActionKind {
             ActionKind::BridgeList | ActionKind::BridgeInfo => ClassSet::of(&[Reporting]),
             ActionKind::Reload => ClassSet::of(&[System, Config]),
             ActionKind::PjsipShowEndpoints => ClassSet::of(&[System]),
+            ActionKind::ConfbridgeList => ClassSet::of(&[Reporting]),
+            ActionKind::ConfbridgeKick => ClassSet::of(&[Call]),
         }
     }
 
@@ -194,6 +204,8 @@ impl ActionKind {
             ActionKind::BridgeInfo => "Get information about a bridge.",
             ActionKind::Reload => "Send a reload event.",
             ActionKind::PjsipShowEndpoints => "Lists PJSIP endpoints.",
+            ActionKind::ConfbridgeList => "List participants in a conference.",
+            ActionKind::ConfbridgeKick => "Kick a Confbridge user.",
         }
     }
 }
@@ -260,6 +272,18 @@ pub enum Request {
     },
     /// PJSIPShowEndpoints.
     PjsipShowEndpoints,
+    /// ConfbridgeList of conference `conference`.
+    ConfbridgeList {
+        /// The conference's name.
+        conference: String,
+    },
+    /// ConfbridgeKick `channel` (a name, or `all`) out of `conference`.
+    ConfbridgeKick {
+        /// The conference's name.
+        conference: String,
+        /// The member's channel name, or `all`.
+        channel: String,
+    },
     /// Reload `module` (all when absent).
     Reload {
         /// `Module`.
@@ -327,6 +351,10 @@ pub mod texts {
     pub const REDIRECT_NO_EXTEN: &str = "Context and Exten must be specified";
     /// PlayDTMF without `Channel`.
     pub const DTMF_NO_CHANNEL: &str = "Channel not specified";
+    /// Confbridge* without `Conference`.
+    pub const NO_CONFERENCE: &str = "No Conference name provided.";
+    /// ConfbridgeKick without `Channel`.
+    pub const NO_CONFERENCE_CHANNEL: &str = "No channel name provided.";
     /// BridgeInfo without `BridgeUniqueid`.
     pub const NO_BRIDGE: &str = "BridgeUniqueid must be provided";
     /// DBGet or DBDel without `Family` (DBPut's text has no full stop, as in Asterisk).
@@ -406,6 +434,18 @@ impl Request {
                 }
             }
             ActionKind::PjsipShowEndpoints => Ok(Request::PjsipShowEndpoints),
+            ActionKind::ConfbridgeList => match header("Conference") {
+                Some(conference) => Ok(Request::ConfbridgeList { conference }),
+                None => Err(texts::NO_CONFERENCE),
+            },
+            ActionKind::ConfbridgeKick => match (header("Conference"), header("Channel")) {
+                (None, _) => Err(texts::NO_CONFERENCE),
+                (_, None) => Err(texts::NO_CONFERENCE_CHANNEL),
+                (Some(conference), Some(channel)) => Ok(Request::ConfbridgeKick {
+                    conference,
+                    channel,
+                }),
+            },
             ActionKind::Reload => Ok(Request::Reload {
                 module: header("Module"),
             }),

@@ -157,6 +157,39 @@ pub fn endpoint_list(endpoints: &[EndpointItem], action_id: Option<&str>) -> Opt
     ))
 }
 
+/// ConfbridgeList: a `ConfbridgeList` event per member of conference `room`.
+pub fn confbridge_list(
+    room: &str,
+    members: &[ChannelSnapshot],
+    action_id: Option<&str>,
+) -> Vec<Message> {
+    let items = members.iter().map(|c| {
+        let mut m = Message::event("ConfbridgeList").with_action_id(action_id);
+        fields::channel(&mut m, Side::Plain, c);
+        m.push("Conference", room);
+        for flag in [
+            "Admin",
+            "MarkedUser",
+            "WaitMarked",
+            "EndMarked",
+            "EndMarkedAny",
+            "Waiting",
+            "Muted",
+            "Talking",
+        ] {
+            m.push(flag, "No");
+        }
+        m.push("AnsweredTime", c.duration_secs.to_string());
+        m
+    });
+    list(
+        action_id,
+        "Confbridge user list will follow",
+        items,
+        "ConfbridgeListComplete",
+    )
+}
+
 /// BridgeList: a `BridgeListItem` event per bridge, of technology `technology` if given.
 pub fn bridge_list(
     bridges: &[BridgeSnapshot],

@@ -36,6 +36,9 @@
 //! - The Events action reads `EventMask` (Asterisk's name) or `Events`.
 //! - CoreStatus dates and times are UTC; CoreReload* is the start time.
 //! - Registry events name the trunk in `Username` and `Domain` (we know no URIs there).
+//! - A conference for ConfbridgeList / ConfbridgeKick is the mixing bridge named after the
+//!   room; members' Admin, MarkedUser, Muted, Talking... flags are all `No`, and a kick hangs
+//!   the member up.
 //! - Originate rings `PJSIP/USER` (an endpoint) or `PJSIP/NUMBER@TRUNK`; Application/Data
 //!   and ChannelId are refused with a message saying so. `Variable`s are set before the
 //!   dialplan runs.

@@ -36,6 +36,16 @@ pub mod texts {
     pub const AGI_QUEUED: &str = "Added AGI command to queue";
     /// Redirect worked.
     pub const REDIRECTED: &str = "Redirect successful";
+    /// Confbridge* while no conference runs.
+    pub const NO_CONFERENCES: &str = "No active conferences.";
+    /// Confbridge* naming a conference that does not run.
+    pub const NO_SUCH_CONFERENCE: &str = "No Conference by that name found.";
+    /// ConfbridgeKick of a channel not in the conference.
+    pub const NOT_IN_CONFERENCE: &str = "No Channel by that name found in Conference.";
+    /// ConfbridgeKick of one member worked.
+    pub const KICKED: &str = "User kicked";
+    /// ConfbridgeKick of `all` worked.
+    pub const ALL_KICKED: &str = "All participants kicked";
     /// PJSIPShowEndpoints with no endpoint configured (Asterisk ends it with a newline).
     pub const NO_ENDPOINTS: &str = "No endpoints found";
     /// Reload worked.
@@ -208,6 +218,40 @@ pub async fn perform(
                 Err(text) => error(action_id, &text),
             }
         }
+        Request::ConfbridgeList { conference } => match conference_members(context, &conference) {
+            Ok(members) => listing::confbridge_list(&conference, &members, action_id),
+            Err(text) => error(action_id, text),
+        },
+        Request::ConfbridgeKick {
+            conference,
+            channel,
+        } => {
+            let members = match conference_members(context, &conference) {
+                Ok(members) => members,
+                Err(text) => return error(action_id, text),
+            };
+            let all = channel.eq_ignore_ascii_case("all");
+            let kicked: Vec<_> = members
+                .iter()
+                .filter(|c| all || c.name == channel)
+                .collect();
+            if kicked.is_empty() {
+                return error(action_id, texts::NOT_IN_CONFERENCE);
+            }
+            for member in kicked {
+                if let Err(text) = hangup(context, &member.id.0).await {
+                    return error(action_id, text);
+                }
+            }
+            success(
+                action_id,
+                if all {
+                    texts::ALL_KICKED
+                } else {
+                    texts::KICKED
+                },
+            )
+        }
         Request::PjsipShowEndpoints => {
             let now = Instant::now();
             let channels = context.channels.snapshots(now);
@@ -317,6 +361,32 @@ pub async fn perform(
             Err(text) => error(action_id, text),
         },
     }
+}
+
+/// The members of conference `room` (the mixing bridge named after it), or the error text.
+fn conference_members(
+    context: &AmiContext,
+    room: &str,
+) -> Result<Vec<crate::channel::ChannelSnapshot>, &'static str> {
+    let rooms: Vec<_> = context
+        .bridges
+        .snapshots()
+        .into_iter()
+        .filter(|b| b.bridge_type == "mixing" && !b.name.is_empty())
+        .collect();
+    if rooms.is_empty() {
+        return Err(texts::NO_CONFERENCES);
+    }
+    let bridge = rooms
+        .into_iter()
+        .find(|b| b.name == room)
+        .ok_or(texts::NO_SUCH_CONFERENCE)?;
+    Ok(context
+        .channels
+        .snapshots(Instant::now())
+        .into_iter()
+        .filter(|c| bridge.channels.contains(&c.id))
+        .collect())
 }
 
 /// Sends the command `make` builds to channel `key` and waits for its answer.
