@@ -39,4 +39,5 @@ pub mod lines;
 pub mod reply;
 pub mod request;
 pub mod say;
+pub mod session;
 pub mod transport;

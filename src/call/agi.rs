@@ -10,11 +10,9 @@
 //! The program is killed when the session ends. AsyncAGI ends at hangup or `ASYNCAGI BREAK`.
 //! SET CONTEXT / EXTENSION / PRIORITY move the channel when the session ends.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::command::CommandError;
 use super::media_io::MediaEvent;
 use super::task::Call;
 use super::wait::Wait;
@@ -25,8 +23,8 @@ use crate::agi::event::AgiEvent;
 use crate::agi::reply::AgiReply;
 use crate::agi::request::AgiRequest;
 use crate::agi::say;
+use crate::agi::session::{AgiStatus, Session};
 use crate::agi::transport::{AgiPeer, TransportError};
-use crate::channel::ChannelId;
 use crate::dialplan::apps::{App, AppError, Outcome};
 use crate::dialplan::Event;
 use crate::events::PbxEvent;
@@ -34,9 +32,6 @@ use crate::media::wav::Sound;
 
 /// How long a FastAGI or program peer may go on with dead-channel commands after `HANGUP`.
 pub const DEAD_GRACE: Duration = Duration::from_secs(10);
-
-/// AsyncAGI command lines one channel can have waiting; the `AGI` action is refused beyond.
-pub const ASYNC_QUEUE_CAPACITY: usize = 64;
 
 /// GET DATA's wait for each key when the command gives none (Asterisk's 6 s).
 const GET_DATA_TIMEOUT: Duration = Duration::from_secs(6);
@@ -46,60 +41,6 @@ const GET_OPTION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Samples per millisecond of the prompts (8 kHz), for `endpos`.
 const SAMPLES_PER_MS: u64 = 8;
-
-/// AsyncAGI command lines queued by AMI's `AGI` action, with their `CommandID`s.
-#[derive(Debug, Default)]
-pub(super) struct AsyncQueue {
-    queued: VecDeque<(String, Option<String>)>,
-}
-
-impl AsyncQueue {
-    /// Queues `command` for the AsyncAGI loop; refused when [`ASYNC_QUEUE_CAPACITY`] wait.
-    pub(super) fn queue(
-        &mut self,
-        command: String,
-        command_id: Option<String>,
-        channel: &ChannelId,
-    ) -> Result<(), CommandError> {
-        if self.queued.len() >= ASYNC_QUEUE_CAPACITY {
-            return Err(CommandError::AgiQueueFull(channel.clone()));
-        }
-        self.queued.push_back((command, command_id));
-        Ok(())
-    }
-}
-
-/// `${AGISTATUS}` after a session, as Asterisk sets it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AgiStatus {
-    Success,
-    Failure,
-    NotFound,
-    Hangup,
-}
-
-impl AgiStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            AgiStatus::Success => "SUCCESS",
-            AgiStatus::Failure => "FAILURE",
-            AgiStatus::NotFound => "NOTFOUND",
-            AgiStatus::Hangup => "HANGUP",
-        }
-    }
-}
-
-/// What the program changed about the session and where the channel goes afterwards.
-#[derive(Debug)]
-struct Session {
-    next_command: u64,
-    autohangup: Option<Instant>,
-    context: String,
-    exten: String,
-    priority: Option<usize>,
-    moved: bool,
-    broken: bool,
-}
 
 /// What woke an idle session up.
 enum Wake {
@@ -124,15 +65,7 @@ impl Call {
         }
         let env = self.agi_environment(&request, target, args.clone());
         let (context, exten, _) = self.interpreter.location();
-        let mut session = Session {
-            next_command: 1,
-            autohangup: None,
-            context: context.to_owned(),
-            exten: exten.to_owned(),
-            priority: None,
-            moved: false,
-            broken: false,
-        };
+        let mut session = Session::new(context, exten);
         let status = match request {
             AgiRequest::Async => self.async_agi(&env, &mut session).await,
             AgiRequest::Fast { host, port, script } => {
@@ -176,12 +109,9 @@ impl Call {
         if self.hung_up {
             return Event::Hangup;
         }
-        if session.moved && !self.redirected {
-            let priority = session.priority.unwrap_or(1);
-            match self
-                .interpreter
-                .redirect(&session.context, &session.exten, priority)
-            {
+        if let Some((context, exten, priority)) = session.destination().filter(|_| !self.redirected)
+        {
+            match self.interpreter.redirect(context, exten, priority) {
                 Ok(()) => self.redirected = true,
                 Err(error) => {
                     tracing::warn!(call = self.id, %error, "AGI moved the channel nowhere")
@@ -315,7 +245,7 @@ impl Call {
             if self.redirected || session.broken {
                 break AgiStatus::Success;
             }
-            let next = self.async_agi.as_mut().and_then(|q| q.queued.pop_front());
+            let next = self.async_agi.as_mut().and_then(|q| q.pop());
             if let Some((line, command_id)) = next {
                 let reply = self.agi_run_line(&line, session).await;
                 self.publish_agi(AgiEvent::AsyncExec {
@@ -391,8 +321,7 @@ impl Call {
 
     /// Parses and carries out one command line, publishing AGIExecStart/AGIExecEnd.
     async fn agi_run_line(&mut self, line: &str, session: &mut Session) -> AgiReply {
-        let command_id = session.next_command.to_string();
-        session.next_command += 1;
+        let command_id = session.next_command_id();
         self.publish_agi(AgiEvent::ExecStart {
             command_id: command_id.clone(),
             command: line.to_owned(),
@@ -500,18 +429,15 @@ impl Call {
                 }
             }
             AgiCommand::SetContext(context) => {
-                session.context = context;
-                session.moved = true;
+                session.set_context(context);
                 AgiReply::result(0)
             }
             AgiCommand::SetExtension(exten) => {
-                session.exten = exten;
-                session.moved = true;
+                session.set_extension(exten);
                 AgiReply::result(0)
             }
             AgiCommand::SetPriority(priority) => {
-                session.priority = Some(priority);
-                session.moved = true;
+                session.set_priority(priority);
                 AgiReply::result(0)
             }
             AgiCommand::SetCallerId { name, number } => {

@@ -231,8 +231,13 @@ impl Call {
                 command_id,
                 reply,
             } => {
-                let queued = match self.async_agi.as_mut() {
-                    Some(queue) => queue.queue(command, command_id, channel),
+                let queued = match self
+                    .async_agi
+                    .as_mut()
+                    .map(|q| q.queue(command, command_id))
+                {
+                    Some(true) => Ok(()),
+                    Some(false) => Err(CommandError::AgiQueueFull(channel.clone())),
                     None => Err(CommandError::NotInAsyncAgi(channel.clone())),
                 };
                 let _ = reply.send(queued);

@@ -218,7 +218,7 @@ pub(super) struct Call {
     pub(super) stasis: Option<Box<super::stasis::AppCommands>>,
     /// AGI command lines queued by AMI's `AGI` action while the channel runs AsyncAGI;
     /// `None` otherwise, and the action is refused.
-    pub(super) async_agi: Option<Box<super::agi::AsyncQueue>>,
+    pub(super) async_agi: Option<Box<crate::agi::session::AsyncQueue>>,
 }
 
 impl Call {
