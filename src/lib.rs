@@ -1,7 +1,10 @@
 //! pbx: a single-binary SIP/RTP PBX.
 //!
 //! Module map (see `DESIGN.md` in the shared docs for the architecture):
+//! - [`agi`]: sans-IO Asterisk Gateway Interface: environment, command lines, result lines; FastAGI
+//!   and program pipes.
 //! - [`ami`]: edge: the Asterisk Manager Interface (TCP, `[ami]`): actions and events as Asterisk speaks them.
+//! - [`astdb`]: edge: the `family/key` database (AstDB) AMI and AGI read and write, saved as JSON.
 //! - [`bridge`]: edge: bridges (sets of channels exchanging media), listed and published.
 //! - [`call`]: edge: one task per call: the UAS leg, its media and its dialplan run.
 //! - [`channel`]: edge: channels (every leg of a call): ids, names, states, the live registry.
@@ -23,7 +26,9 @@
 
 #![warn(missing_docs)]
 
+pub mod agi;
 pub mod ami;
+pub mod astdb;
 pub mod bridge;
 pub mod call;
 pub mod channel;

@@ -458,6 +458,8 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
             app_args,
             caller_id,
             timeout_secs: Some(timeout),
+            priority: None,
+            variables: Vec::new(),
         }),
         CtlCommand::Dialplan {
             command: DialplanCommand::Show { context },

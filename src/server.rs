@@ -70,6 +70,9 @@ pub enum ServerError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The AstDB file could not be read.
+    #[error("{0}")]
+    AstDb(#[from] crate::astdb::AstDbError),
     /// Saved registrations could not be loaded.
     #[error("cannot load saved registrations: {0}")]
     Location(#[from] LocationError),
@@ -177,6 +180,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     let prompts = Arc::new(PromptLibrary::new(
         config.dialplan.sounds_dir().map(Into::into),
     ));
+    let astdb = crate::astdb::AstDb::open(config.agi.db_file())?;
     let call_shared = CallShared {
         commands,
         ports: ports.clone(),
@@ -198,6 +202,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         recordings: crate::media::recordings::RecordingStore::new(
             config.dialplan.recordings_dir.clone(),
         ),
+        agi: Arc::new(config.agi.clone()),
+        astdb: astdb.clone(),
     };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
     let call_runtimes = CallRuntimes::per_core().map_err(ServerError::CallThreads)?;
@@ -236,6 +242,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             started,
             started_wall: SystemTime::now(),
             auth_timeout: Duration::from_secs(config.ami.auth_timeout_secs),
+            astdb: astdb.clone(),
+            dialect: config.ami.dialect,
+            dialplan: dialplan.clone(),
+            endpoints: Arc::new(
+                config
+                    .endpoints
+                    .iter()
+                    .map(|e| e.user.get_ref().clone())
+                    .collect(),
+            ),
+            location: location.clone(),
         };
         tasks.spawn(crate::ami::listener::run(
             listener,

@@ -6,7 +6,15 @@
 //! write class refused Hangup while an admin reads Status, sets and reads a variable and
 //! hangs the call up. A missing python3 or panoramisk fails the test, never skips it. On the
 //! raw wire: a client that does not log in in time is closed, and a logged-in client is told
-//! `Event: Shutdown` when the pbx stops.
+//! `Event: Shutdown` when the pbx stops. Originate: panoramisk calls a baresip phone (6001,
+//! auto-answer) into 8000 asynchronously (OriginateResponse, then the phone records hello
+//! world and a Hangup follows); the npm client asterisk-manager originates with variables the
+//! dialplan reads, and sees the Hangup. During a call in Wait: UserEvent comes back as an
+//! event, PlayDTMF reaches the caller as an RFC 4733 event, Redirect moves it to 8000.
+//! DBPut/DBGet/DBDel on the AstDB; BridgeList, BridgeInfo, ConfbridgeList and ConfbridgeKick
+//! (which ends the call) during a conference call;
+//! Reload makes a new extension of the edited dialplan file callable; PJSIPShowEndpoints
+//! lists a registered baresip phone with its contact and an unregistered one as unavailable.
 
 mod common;
 
@@ -15,7 +23,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{call_as_6001, fixture, free_tcp_port, require_program, Pbx, PbxOptions, RtpPeer};
+use common::{
+    call_as_6001, fixture, free_tcp_port, heard_recording, prompt_ulaw, read_wav, require_program,
+    Baresip, Pbx, PbxOptions, RtpPeer,
+};
 
 /// Longest a client scenario may take (each of its own waits is shorter).
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
@@ -24,6 +35,8 @@ const TEST_DIALPLAN: &str = r#"
 [context.internal]
 "8000" = ["Answer()", "Playback(hello-world)", "Hangup()"]
 "7100" = ["Answer()", "Wait(20)", "Hangup()"]
+"8030" = ["ConfBridge(8030)"]
+"8020" = ["Set(SEEN=${FOO}/${BAZ})", "Playback(hello-world)", "Hangup()"]
 "#;
 
 fn ami_config(port: u16) -> String {
@@ -391,4 +404,306 @@ fn a_logged_in_client_is_told_of_shutdown_and_closed() {
         "{text}"
     );
     assert!(closed, "the connection stayed open: {text}");
+}
+
+/// Asserts that `phone` recorded about the length of hello-world, and not silence.
+fn assert_heard_hello_world(phone: &Baresip, pbx: &Pbx) {
+    let recording = heard_recording(phone)
+        .unwrap_or_else(|| panic!("the phone recorded nothing\n{}\n{}", phone.log(), pbx.log()));
+    let (samples, rate) = read_wav(&recording);
+    let expected = prompt_ulaw("hello-world").len() as f64 / 8000.0;
+    let heard = samples.len() as f64 / f64::from(rate);
+    assert!(
+        heard >= expected * 0.9 && heard <= expected + 1.5,
+        "recorded {heard:.2} s, the prompt lasts {expected:.2} s"
+    );
+    let loud = samples.iter().filter(|s| s.unsigned_abs() > 1000).count();
+    assert!(loud > samples.len() / 20, "not speech: {loud} loud samples");
+}
+
+#[test]
+fn panoramisk_originates_to_a_phone_into_8000_asynchronously() {
+    let (pbx, port) = pbx_with_ami();
+    let mut phone = Baresip::answering(&pbx, "6001", "", None, 15);
+    let result = Client::start("originate", port).result(&pbx);
+    let responses = result["responses"].as_array().unwrap();
+    assert_eq!(responses.len(), 2, "{result}");
+    assert_eq!(responses[0]["Response"], "Success", "{result}");
+    assert_eq!(
+        responses[0]["Message"], "Originate successfully queued",
+        "{result}"
+    );
+    let answered = &responses[1];
+    assert_eq!(answered["Event"], "OriginateResponse", "{result}");
+    assert_eq!(answered["Response"], "Success", "{result}");
+    assert_eq!(answered["Reason"], "4", "{result}");
+    assert_eq!(answered["Channel"], "PJSIP/6001", "{result}");
+    assert_eq!(answered["Exten"], "8000", "{result}");
+    assert_eq!(answered["CallerIDNum"], "4242", "{result}");
+    assert_eq!(answered["ActionID"], responses[0]["ActionID"], "{result}");
+    let hangup = &result["hangup"];
+    assert!(
+        hangup["Channel"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("PJSIP/6001-")),
+        "{result}"
+    );
+    assert!(phone.wait_exit(Duration::from_secs(20)), "{}", phone.log());
+    assert_heard_hello_world(&phone, &pbx);
+}
+
+#[test]
+fn asterisk_manager_on_npm_originates_with_variables_and_sees_the_hangup() {
+    let node = require_program("node");
+    let (pbx, port) = pbx_with_ami();
+    let mut phone = Baresip::answering(&pbx, "6001", "", None, 15);
+    let dir = fixture("ami/node");
+    assert!(
+        dir.join("node_modules/asterisk-manager").is_dir(),
+        "asterisk-manager is not installed: run npm ci --prefix {}",
+        dir.display()
+    );
+    let out = Command::new(node)
+        .arg(dir.join("originate.js"))
+        .arg(port.to_string())
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "{}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        pbx.log()
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["response"]["response"], "Success", "{seen}");
+    assert_eq!(
+        seen["response"]["message"], "Originate successfully queued",
+        "{seen}"
+    );
+    assert_eq!(seen["originate_response"]["response"], "Success", "{seen}");
+    assert_eq!(seen["originate_response"]["calleridnum"], "5005", "{seen}");
+    let uniqueid = seen["originate_response"]["uniqueid"].as_str().unwrap();
+    let set = seen["varsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        // asterisk-manager reads any `Variable` header as name=value into an object.
+        .find(|v| v["variable"].get("SEEN").is_some() && v["uniqueid"] == uniqueid)
+        .unwrap_or_else(|| panic!("no VarSet of SEEN on the channel: {seen}"));
+    assert_eq!(set["value"], "bar/two words", "{seen}");
+    assert_eq!(seen["hangup"]["uniqueid"], uniqueid, "{seen}");
+    assert_eq!(seen["hangup"]["cause"], "16", "{seen}");
+    assert!(phone.wait_exit(Duration::from_secs(20)), "{}", phone.log());
+    assert_heard_hello_world(&phone, &pbx);
+}
+
+#[test]
+fn user_event_play_dtmf_and_redirect_act_on_a_call() {
+    let (pbx, port) = pbx_with_ami();
+    let mut client = Client::start("control", port);
+    client.ready(&pbx);
+    let media = RtpPeer::start();
+    std::thread::scope(|s| {
+        let caller =
+            s.spawn(|| call_as_6001(&pbx, "sipp/uac_call.xml", "7100", media.port, &["-m", "1"]));
+        client.line(&pbx, "DTMF", |l| l == "DTMF");
+        let run = caller.join().unwrap();
+        assert_eq!(
+            (run.successful, run.failed),
+            (1, 0),
+            "{}\n{}",
+            run.stdout,
+            pbx.log()
+        );
+    });
+    let result = client.result(&pbx);
+    assert_eq!(result["user"]["Response"], "Success", "{result}");
+    assert_eq!(result["user"]["Message"], "Event Sent", "{result}");
+    assert_eq!(result["user_event"]["Room"], "lobby", "{result}");
+    assert_eq!(result["user_event"]["Privilege"], "user,all", "{result}");
+    assert_eq!(
+        result["dtmf"]["Message"], "DTMF successfully queued",
+        "{result}"
+    );
+    assert_eq!(result["bad_digit"]["Response"], "Error", "{result}");
+    assert_eq!(result["nowhere"]["Response"], "Error", "{result}");
+    assert_eq!(
+        result["redirect"]["Message"], "Redirect successful",
+        "{result}"
+    );
+    let events: Vec<_> = media
+        .packets()
+        .into_iter()
+        .filter(|p| p.payload_type == 101)
+        .collect();
+    assert!(
+        events.iter().any(|p| p.payload.first() == Some(&7)),
+        "no RFC 4733 event for 7 reached the caller ({} telephone-event packets)",
+        events.len()
+    );
+    assert!(
+        media.heard_prompt("hello-world"),
+        "the redirected caller heard hello-world"
+    );
+}
+
+#[test]
+fn db_put_get_and_del_work_on_the_astdb_and_originate_needs_its_class() {
+    let (pbx, port) = pbx_with_ami();
+    let result = Client::start("db", port).result(&pbx);
+    assert_eq!(
+        result["put"]["Message"], "Updated database successfully",
+        "{result}"
+    );
+    let got = result["get"].as_array().unwrap();
+    assert_eq!(got[0]["Message"], "Result will follow", "{result}");
+    let response = got
+        .iter()
+        .find(|m| m["Event"] == "DBGetResponse")
+        .unwrap_or_else(|| panic!("no DBGetResponse: {result}"));
+    assert_eq!(response["Family"], "cidname", "{result}");
+    assert_eq!(response["Val"], "Alice B", "{result}");
+    assert_eq!(got.last().unwrap()["Event"], "DBGetComplete", "{result}");
+    assert_eq!(
+        result["del"]["Message"], "Key deleted successfully",
+        "{result}"
+    );
+    assert_eq!(
+        result["missing"][0]["Message"], "Database entry not found",
+        "{result}"
+    );
+    assert_eq!(result["no_key"]["Message"], "No key specified", "{result}");
+    assert_eq!(
+        result["originate_denied"]["Message"], "Permission denied",
+        "a user without the originate write class: {result}"
+    );
+}
+
+#[test]
+fn bridge_and_confbridge_actions_show_a_conference_and_kick_its_member() {
+    let (pbx, port) = pbx_with_ami();
+    let mut client = Client::start("bridges", port);
+    client.ready(&pbx);
+    let media = RtpPeer::start();
+    let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8030", media.port, &["-m", "1"]);
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    let result = client.result(&pbx);
+    let bridge = result["bridge"].as_str().unwrap();
+    let list = result["list"].as_array().unwrap();
+    assert_eq!(list[0]["Message"], "Bridge listing will follow", "{result}");
+    let items: Vec<_> = list
+        .iter()
+        .filter(|m| m["Event"] == "BridgeListItem")
+        .collect();
+    assert_eq!(items.len(), 1, "{result}");
+    assert_eq!(items[0]["BridgeUniqueid"], bridge, "{result}");
+    assert_eq!(items[0]["BridgeTechnology"], "softmix", "{result}");
+    assert_eq!(items[0]["BridgeName"], "8030", "{result}");
+    let info = result["info"].as_array().unwrap();
+    let members: Vec<_> = info
+        .iter()
+        .filter(|m| m["Event"] == "BridgeInfoChannel")
+        .collect();
+    assert_eq!(members.len(), 1, "{result}");
+    assert!(
+        members[0]["Channel"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("PJSIP/6001-")),
+        "{result}"
+    );
+    let complete = info.last().unwrap();
+    assert_eq!(complete["Event"], "BridgeInfoComplete", "{result}");
+    assert_eq!(complete["BridgeUniqueid"], bridge, "{result}");
+    assert_eq!(
+        result["missing"]["Message"], "Specified BridgeUniqueid not found",
+        "{result}"
+    );
+    let members = result["members"].as_array().unwrap();
+    assert_eq!(
+        members[0]["Message"], "Confbridge user list will follow",
+        "{result}"
+    );
+    let member = members
+        .iter()
+        .find(|m| m["Event"] == "ConfbridgeList")
+        .unwrap_or_else(|| panic!("no ConfbridgeList: {result}"));
+    assert_eq!(member["Conference"], "8030", "{result}");
+    assert_eq!(member["Channel"], members_channel(&result), "{result}");
+    assert_eq!(
+        result["no_room"]["Message"], "No Conference by that name found.",
+        "{result}"
+    );
+    assert_eq!(
+        result["kicked"]["Message"], "All participants kicked",
+        "the kick ended the SIPp call with BYE: {result}"
+    );
+}
+
+/// The channel BridgeInfo listed.
+fn members_channel(result: &serde_json::Value) -> serde_json::Value {
+    result["info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["Event"] == "BridgeInfoChannel")
+        .map(|m| m["Channel"].clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn reload_reads_the_edited_dialplan() {
+    let (pbx, port) = pbx_with_ami();
+    let edited = format!(
+        "{TEST_DIALPLAN}\"8040\" = [\"Answer()\", \"Playback(hello-world)\", \"Hangup()\"]\n"
+    );
+    std::fs::write(pbx.dir.path().join("dialplan.toml"), edited).unwrap();
+    let result = Client::start("reload", port).result(&pbx);
+    assert_eq!(result["reloaded"]["Message"], "Module Reloaded", "{result}");
+    assert_eq!(result["unknown"]["Message"], "No such module", "{result}");
+    let media = RtpPeer::start();
+    let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8040", media.port, &["-m", "1"]);
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    assert!(media.heard_prompt("hello-world"), "{}", pbx.log());
+}
+
+#[test]
+fn pjsip_show_endpoints_lists_contacts_and_device_states() {
+    let (pbx, port) = pbx_with_ami();
+    let _phone = Baresip::answering(&pbx, "6001", "", None, 20);
+    let result = Client::start("endpoints", port).result(&pbx);
+    let list = result["list"].as_array().unwrap();
+    assert_eq!(
+        list[0]["Message"], "A listing of Endpoints follows, presented as EndpointList events",
+        "{result}"
+    );
+    let endpoint = |name: &str| {
+        list.iter()
+            .find(|m| m["Event"] == "EndpointList" && m["ObjectName"] == name)
+            .unwrap_or_else(|| panic!("no EndpointList for {name}: {result}"))
+    };
+    let registered = endpoint("6001");
+    assert!(
+        registered["Contacts"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("6001/sip:")),
+        "{result}"
+    );
+    assert_eq!(registered["DeviceState"], "Not in use", "{result}");
+    assert_eq!(endpoint("6002")["DeviceState"], "Unavailable", "{result}");
+    let complete = list.last().unwrap();
+    assert_eq!(complete["Event"], "EndpointListComplete", "{result}");
+    assert_eq!(complete["ListItems"], "2", "{result}");
 }

@@ -37,11 +37,39 @@ pub enum ActionKind {
     Setvar,
     /// `Hangup`: hangs a channel up.
     Hangup,
+    /// `AGI`: queues a command for a channel in AsyncAGI.
+    Agi,
+    /// `Redirect`: moves a channel elsewhere in the dialplan.
+    Redirect,
+    /// `PlayDTMF`: sends a key press to a channel's peer.
+    PlayDtmf,
+    /// `Originate`: calls a channel and runs the dialplan for it on answer.
+    Originate,
+    /// `UserEvent`: raises an event of the client's own.
+    UserEvent,
+    /// `DBGet`: reads an AstDB entry.
+    DbGet,
+    /// `DBPut`: writes an AstDB entry.
+    DbPut,
+    /// `DBDel`: deletes an AstDB entry.
+    DbDel,
+    /// `BridgeList`: the live bridges, as an event list.
+    BridgeList,
+    /// `BridgeInfo`: one bridge and its members, as an event list.
+    BridgeInfo,
+    /// `Reload`: re-reads the dialplan (module `pbx_config`, or all).
+    Reload,
+    /// `PJSIPShowEndpoints`: the endpoints with their contacts, as an event list.
+    PjsipShowEndpoints,
+    /// `ConfbridgeList`: a conference's members, as an event list.
+    ConfbridgeList,
+    /// `ConfbridgeKick`: hangs up a member of a conference (or all of them).
+    ConfbridgeKick,
 }
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 13] = [
+    pub const ALL: [ActionKind; 27] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -55,6 +83,20 @@ impl ActionKind {
         ActionKind::Getvar,
         ActionKind::Setvar,
         ActionKind::Hangup,
+        ActionKind::Agi,
+        ActionKind::Redirect,
+        ActionKind::PlayDtmf,
+        ActionKind::Originate,
+        ActionKind::UserEvent,
+        ActionKind::DbGet,
+        ActionKind::DbPut,
+        ActionKind::DbDel,
+        ActionKind::BridgeList,
+        ActionKind::BridgeInfo,
+        ActionKind::Reload,
+        ActionKind::PjsipShowEndpoints,
+        ActionKind::ConfbridgeList,
+        ActionKind::ConfbridgeKick,
     ];
 
     /// The action's name.
@@ -73,6 +115,20 @@ impl ActionKind {
             ActionKind::Getvar => "Getvar",
             ActionKind::Setvar => "Setvar",
             ActionKind::Hangup => "Hangup",
+            ActionKind::Agi => "AGI",
+            ActionKind::Redirect => "Redirect",
+            ActionKind::PlayDtmf => "PlayDTMF",
+            ActionKind::Originate => "Originate",
+            ActionKind::UserEvent => "UserEvent",
+            ActionKind::DbGet => "DBGet",
+            ActionKind::DbPut => "DBPut",
+            ActionKind::DbDel => "DBDel",
+            ActionKind::BridgeList => "BridgeList",
+            ActionKind::BridgeInfo => "BridgeInfo",
+            ActionKind::Reload => "Reload",
+            ActionKind::PjsipShowEndpoints => "PJSIPShowEndpoints",
+            ActionKind::ConfbridgeList => "ConfbridgeList",
+            ActionKind::ConfbridgeKick => "ConfbridgeKick",
         }
     }
 
@@ -100,6 +156,17 @@ impl ActionKind {
             ActionKind::Getvar => ClassSet::of(&[Call, Reporting]),
             ActionKind::Setvar => ClassSet::of(&[Call]),
             ActionKind::Hangup => ClassSet::of(&[System, Call]),
+            ActionKind::Agi => ClassSet::of(&[Agi]),
+            ActionKind::Redirect | ActionKind::PlayDtmf => ClassSet::of(&[Call]),
+            ActionKind::Originate => ClassSet::of(&[Originate]),
+            ActionKind::UserEvent => ClassSet::of(&[User]),
+            ActionKind::DbGet => ClassSet::of(&[System, Reporting]),
+            ActionKind::DbPut | ActionKind::DbDel => ClassSet::of(&[System]),
+            ActionKind::BridgeList | ActionKind::BridgeInfo => ClassSet::of(&[Reporting]),
+            ActionKind::Reload => ClassSet::of(&[System, Config]),
+            ActionKind::PjsipShowEndpoints => ClassSet::of(&[System]),
+            ActionKind::ConfbridgeList => ClassSet::of(&[Reporting]),
+            ActionKind::ConfbridgeKick => ClassSet::of(&[Call]),
         }
     }
 
@@ -125,6 +192,20 @@ impl ActionKind {
             ActionKind::Getvar => "Read a channel variable.",
             ActionKind::Setvar => "Set a channel variable.",
             ActionKind::Hangup => "Hang up a channel.",
+            ActionKind::Agi => "Add an AGI command to execute by Async AGI.",
+            ActionKind::Redirect => "Redirect (transfer) a call.",
+            ActionKind::PlayDtmf => "Play DTMF signal on a specific channel.",
+            ActionKind::Originate => "Originate a call.",
+            ActionKind::UserEvent => "Send an arbitrary event.",
+            ActionKind::DbGet => "Get DB Entry.",
+            ActionKind::DbPut => "Put DB entry.",
+            ActionKind::DbDel => "Delete DB entry.",
+            ActionKind::BridgeList => "Get a list of bridges in the system.",
+            ActionKind::BridgeInfo => "Get information about a bridge.",
+            ActionKind::Reload => "Send a reload event.",
+            ActionKind::PjsipShowEndpoints => "Lists PJSIP endpoints.",
+            ActionKind::ConfbridgeList => "List participants in a conference.",
+            ActionKind::ConfbridgeKick => "Kick a Confbridge user.",
         }
     }
 }
@@ -164,6 +245,94 @@ pub enum Request {
         /// A channel name or unique id.
         channel: String,
     },
+    /// AGI: queue `command` for `channel`'s AsyncAGI session.
+    Agi {
+        /// A channel name or unique id.
+        channel: String,
+        /// The AGI command line.
+        command: String,
+        /// Reported back in AsyncAGIExec.
+        command_id: Option<String>,
+    },
+    /// Redirect `channel` to (context, exten, priority).
+    Redirect {
+        /// A channel name or unique id.
+        channel: String,
+        /// Context.
+        context: String,
+        /// Extension.
+        exten: String,
+        /// Step, counting from 1.
+        priority: usize,
+    },
+    /// BridgeList, of one technology (`simple_bridge`, `softmix`...) when given.
+    BridgeList {
+        /// `BridgeType`: the technology to keep.
+        technology: Option<String>,
+    },
+    /// PJSIPShowEndpoints.
+    PjsipShowEndpoints,
+    /// ConfbridgeList of conference `conference`.
+    ConfbridgeList {
+        /// The conference's name.
+        conference: String,
+    },
+    /// ConfbridgeKick `channel` (a name, or `all`) out of `conference`.
+    ConfbridgeKick {
+        /// The conference's name.
+        conference: String,
+        /// The member's channel name, or `all`.
+        channel: String,
+    },
+    /// Reload `module` (all when absent).
+    Reload {
+        /// `Module`.
+        module: Option<String>,
+    },
+    /// BridgeInfo of bridge `bridge`.
+    BridgeInfo {
+        /// `BridgeUniqueid`.
+        bridge: String,
+    },
+    /// DBGet `family`/`key`.
+    DbGet {
+        /// The family.
+        family: String,
+        /// The key.
+        key: String,
+    },
+    /// DBPut `family`/`key` = `value`.
+    DbPut {
+        /// The family.
+        family: String,
+        /// The key.
+        key: String,
+        /// The value (`Val`).
+        value: String,
+    },
+    /// DBDel `family`/`key`.
+    DbDel {
+        /// The family.
+        family: String,
+        /// The key.
+        key: String,
+    },
+    /// UserEvent `name` with the action's other headers.
+    UserEvent {
+        /// The event's name.
+        name: String,
+        /// The other headers, in order.
+        headers: Vec<(String, String)>,
+    },
+    /// Originate a call.
+    Originate(Box<super::originate::OriginateAction>),
+    /// PlayDTMF `digit` to `channel`'s peer.
+    PlayDtmf {
+        /// A channel name or unique id.
+        channel: String,
+        /// One DTMF key.
+        digit: char,
+    },
 }
 
 /// Texts of the errors about an action's headers, as Asterisk words them.
@@ -172,6 +341,34 @@ pub mod texts {
     pub const NO_VARIABLE: &str = "No variable specified";
     /// No `Channel` header.
     pub const NO_CHANNEL: &str = "No channel specified";
+    /// AGI without `Channel` or `Command`.
+    pub const AGI_HEADERS: &str = "Both, Channel and Command are *required*";
+    /// Redirect without `Channel`.
+    pub const REDIRECT_NO_CHANNEL: &str = "Channel not specified";
+    /// Redirect to a priority that is not a number from 1.
+    pub const INVALID_PRIORITY: &str = "Invalid priority";
+    /// Redirect without `Exten` or `Context`.
+    pub const REDIRECT_NO_EXTEN: &str = "Context and Exten must be specified";
+    /// PlayDTMF without `Channel`.
+    pub const DTMF_NO_CHANNEL: &str = "Channel not specified";
+    /// Confbridge* without `Conference`.
+    pub const NO_CONFERENCE: &str = "No Conference name provided.";
+    /// ConfbridgeKick without `Channel`.
+    pub const NO_CONFERENCE_CHANNEL: &str = "No channel name provided.";
+    /// BridgeInfo without `BridgeUniqueid`.
+    pub const NO_BRIDGE: &str = "BridgeUniqueid must be provided";
+    /// DBGet or DBDel without `Family` (DBPut's text has no full stop, as in Asterisk).
+    pub const NO_FAMILY: &str = "No family specified.";
+    /// DBGet or DBDel without `Key`.
+    pub const NO_KEY: &str = "No key specified.";
+    /// DBPut without `Family`.
+    pub const PUT_NO_FAMILY: &str = "No family specified";
+    /// DBPut without `Key`.
+    pub const PUT_NO_KEY: &str = "No key specified";
+    /// UserEvent without a `UserEvent` name.
+    pub const NO_USER_EVENT: &str = "UserEvent header missing";
+    /// PlayDTMF without a DTMF `Digit`.
+    pub const NO_DIGIT: &str = "No digit specified";
 }
 
 impl Request {
@@ -211,6 +408,104 @@ impl Request {
                 Some(channel) => Ok(Request::Hangup { channel }),
                 None => Err(texts::NO_CHANNEL),
             },
+            ActionKind::Agi => match (header("Channel"), header("Command")) {
+                (Some(channel), Some(command)) => Ok(Request::Agi {
+                    channel,
+                    command,
+                    command_id: header("CommandID"),
+                }),
+                _ => Err(texts::AGI_HEADERS),
+            },
+            ActionKind::Redirect => {
+                let Some(channel) = header("Channel") else {
+                    return Some(Err(texts::REDIRECT_NO_CHANNEL));
+                };
+                let (Some(context), Some(exten)) = (header("Context"), header("Exten")) else {
+                    return Some(Err(texts::REDIRECT_NO_EXTEN));
+                };
+                match header("Priority").map_or(Some(1), |p| p.trim().parse().ok()) {
+                    Some(priority) if priority >= 1 => Ok(Request::Redirect {
+                        channel,
+                        context,
+                        exten,
+                        priority,
+                    }),
+                    _ => Err(texts::INVALID_PRIORITY),
+                }
+            }
+            ActionKind::PjsipShowEndpoints => Ok(Request::PjsipShowEndpoints),
+            ActionKind::ConfbridgeList => match header("Conference") {
+                Some(conference) => Ok(Request::ConfbridgeList { conference }),
+                None => Err(texts::NO_CONFERENCE),
+            },
+            ActionKind::ConfbridgeKick => match (header("Conference"), header("Channel")) {
+                (None, _) => Err(texts::NO_CONFERENCE),
+                (_, None) => Err(texts::NO_CONFERENCE_CHANNEL),
+                (Some(conference), Some(channel)) => Ok(Request::ConfbridgeKick {
+                    conference,
+                    channel,
+                }),
+            },
+            ActionKind::Reload => Ok(Request::Reload {
+                module: header("Module"),
+            }),
+            ActionKind::BridgeList => Ok(Request::BridgeList {
+                technology: header("BridgeType"),
+            }),
+            ActionKind::BridgeInfo => match header("BridgeUniqueid") {
+                Some(bridge) => Ok(Request::BridgeInfo { bridge }),
+                None => Err(texts::NO_BRIDGE),
+            },
+            ActionKind::DbGet | ActionKind::DbDel => match (header("Family"), header("Key")) {
+                (None, _) => Err(texts::NO_FAMILY),
+                (_, None) => Err(texts::NO_KEY),
+                (Some(family), Some(key)) if kind == ActionKind::DbGet => {
+                    Ok(Request::DbGet { family, key })
+                }
+                (Some(family), Some(key)) => Ok(Request::DbDel { family, key }),
+            },
+            ActionKind::DbPut => match (header("Family"), header("Key")) {
+                (None, _) => Err(texts::PUT_NO_FAMILY),
+                (_, None) => Err(texts::PUT_NO_KEY),
+                (Some(family), Some(key)) => Ok(Request::DbPut {
+                    family,
+                    key,
+                    value: message.get("Val").unwrap_or_default().to_string(),
+                }),
+            },
+            ActionKind::UserEvent => match header("UserEvent") {
+                Some(name) => Ok(Request::UserEvent {
+                    name,
+                    headers: message
+                        .headers()
+                        .iter()
+                        .filter(|(name, _)| {
+                            !["Action", "ActionID", "UserEvent"]
+                                .iter()
+                                .any(|n| name.eq_ignore_ascii_case(n))
+                        })
+                        .map(|(name, value)| (name.to_string(), value.clone()))
+                        .collect(),
+                }),
+                None => Err(texts::NO_USER_EVENT),
+            },
+            ActionKind::Originate => super::originate::OriginateAction::parse(message)
+                .map(|action| Request::Originate(Box::new(action))),
+            ActionKind::PlayDtmf => {
+                let Some(channel) = header("Channel") else {
+                    return Some(Err(texts::DTMF_NO_CHANNEL));
+                };
+                let digit = header("Digit").and_then(|d| {
+                    let mut keys = d.chars();
+                    let key = keys.next()?.to_ascii_uppercase();
+                    let dtmf = key.is_ascii_digit() || "*#ABCD".contains(key);
+                    (dtmf && keys.next().is_none()).then_some(key)
+                });
+                match digit {
+                    Some(digit) => Ok(Request::PlayDtmf { channel, digit }),
+                    None => Err(texts::NO_DIGIT),
+                }
+            }
             ActionKind::Login
             | ActionKind::Challenge
             | ActionKind::Logoff
@@ -231,7 +526,7 @@ mod tests {
             ActionKind::from_name("coreshowchannels"),
             Some(ActionKind::CoreShowChannels)
         );
-        assert_eq!(ActionKind::from_name("Originate"), None);
+        assert_eq!(ActionKind::from_name("Frobnicate"), None);
     }
 
     #[test]
@@ -267,5 +562,71 @@ mod tests {
             Some(Err(texts::NO_CHANNEL))
         );
         assert_eq!(Request::parse(ActionKind::Ping, &m), None);
+    }
+
+    #[test]
+    fn user_event_keeps_its_own_headers_in_order() {
+        let m = Message::new()
+            .with("Action", "UserEvent")
+            .with("ActionID", "9")
+            .with("UserEvent", "Ding")
+            .with("Room", "8002")
+            .with("Who", "alice");
+        assert_eq!(
+            Request::parse(ActionKind::UserEvent, &m),
+            Some(Ok(Request::UserEvent {
+                name: "Ding".into(),
+                headers: vec![
+                    ("Room".into(), "8002".into()),
+                    ("Who".into(), "alice".into())
+                ]
+            }))
+        );
+        assert_eq!(
+            Request::parse(ActionKind::UserEvent, &Message::new()),
+            Some(Err(texts::NO_USER_EVENT))
+        );
+    }
+
+    #[test]
+    fn agi_redirect_and_dtmf_read_their_headers() {
+        let agi = Message::new()
+            .with("Channel", "PJSIP/6001-00000001")
+            .with("Command", "ANSWER")
+            .with("CommandID", "c1");
+        assert_eq!(
+            Request::parse(ActionKind::from_name("agi").unwrap(), &agi),
+            Some(Ok(Request::Agi {
+                channel: "PJSIP/6001-00000001".into(),
+                command: "ANSWER".into(),
+                command_id: Some("c1".into())
+            }))
+        );
+        assert_eq!(
+            Request::parse(ActionKind::Agi, &Message::new().with("Channel", "x")),
+            Some(Err(texts::AGI_HEADERS))
+        );
+        let redirect = Message::new()
+            .with("Channel", "x")
+            .with("Context", "internal")
+            .with("Exten", "8000")
+            .with("Priority", "zero");
+        assert_eq!(
+            Request::parse(ActionKind::Redirect, &redirect),
+            Some(Err(texts::INVALID_PRIORITY))
+        );
+        let dtmf = Message::new().with("Channel", "x").with("Digit", "#");
+        assert_eq!(
+            Request::parse(ActionKind::from_name("playdtmf").unwrap(), &dtmf),
+            Some(Ok(Request::PlayDtmf {
+                channel: "x".into(),
+                digit: '#'
+            }))
+        );
+        let two = Message::new().with("Channel", "x").with("Digit", "12");
+        assert_eq!(
+            Request::parse(ActionKind::PlayDtmf, &two),
+            Some(Err(texts::NO_DIGIT))
+        );
     }
 }

@@ -152,6 +152,7 @@ async fn run(
                 match read {
                     Read::Event(published) => {
                         for rendered in event::render(&published.event) {
+                            let rendered = context.dialect.adapt(rendered);
                             if session.receives(rendered.class) {
                                 connection.queue(&rendered.message);
                             }

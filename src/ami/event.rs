@@ -16,6 +16,10 @@
 //! | DialBegin / DialEnd | DialBegin (DialString) / DialEnd (DialStatus), the peer as Dest* | call |
 //! | ContactStatusChange | ContactStatus | system |
 //! | TrunkStateChange | Registry | system |
+//! | UserEvent | UserEvent (UserEvent, then the action's other headers) | user |
+//! | OriginateResponse | OriginateResponse (ActionID, Response, Reason, Uniqueid) | call |
+//! | Agi (ExecStart / ExecEnd) | AGIExecStart (CommandId, Command) / AGIExecEnd (+ ResultCode, Result) | agi |
+//! | Agi (AsyncStart / AsyncExec / AsyncEnd) | AsyncAGIStart (Env) / AsyncAGIExec (CommandID, Result) / AsyncAGIEnd | agi |
 //!
 //! Our key presses are reported once they end, so DTMFBegin and DTMFEnd come together.
 //! Other events (playbacks, Stasis, transfers, losses of the window) have no AMI form here
@@ -24,6 +28,7 @@
 use super::class::Class;
 use super::fields::{self, Side};
 use super::message::Message;
+use crate::agi::event::AgiEvent;
 use crate::channel::{cause_text, ChannelSnapshot};
 use crate::events::PbxEvent;
 
@@ -199,7 +204,50 @@ pub fn render(event: &PbxEvent) -> Vec<AmiEvent> {
                 .with("Status", status);
             one(Class::System, m)
         }
+        PbxEvent::Agi { channel, agi } => one(Class::Agi, render_agi(channel, agi)),
+        PbxEvent::OriginateResponse(outcome) => one(Class::Call, outcome.render()),
+        PbxEvent::UserEvent { name, headers } => {
+            let mut m = start("UserEvent", Class::User).with("UserEvent", name.clone());
+            for (header, value) in headers {
+                m.push(header.clone(), value.clone());
+            }
+            one(Class::User, m)
+        }
         _ => Vec::new(),
+    }
+}
+
+/// An AGI event, with the header names Asterisk's `res_agi.c` uses (`CommandId` in
+/// AGIExec*, `CommandID` in AsyncAGIExec).
+fn render_agi(channel: &ChannelSnapshot, agi: &AgiEvent) -> Message {
+    match agi {
+        AgiEvent::ExecStart {
+            command_id,
+            command,
+        } => with_channel("AGIExecStart", Class::Agi, channel)
+            .with("CommandId", command_id.clone())
+            .with("Command", command.clone()),
+        AgiEvent::ExecEnd {
+            command_id,
+            command,
+            result_code,
+            result,
+        } => with_channel("AGIExecEnd", Class::Agi, channel)
+            .with("CommandId", command_id.clone())
+            .with("Command", command.clone())
+            .with("ResultCode", result_code.to_string())
+            .with("Result", result.clone()),
+        AgiEvent::AsyncStart { env } => {
+            with_channel("AsyncAGIStart", Class::Agi, channel).with("Env", env.clone())
+        }
+        AgiEvent::AsyncExec { command_id, result } => {
+            let mut m = with_channel("AsyncAGIExec", Class::Agi, channel);
+            if let Some(id) = command_id {
+                m.push("CommandID", id.clone());
+            }
+            m.with("Result", result.clone())
+        }
+        AgiEvent::AsyncEnd => with_channel("AsyncAGIEnd", Class::Agi, channel),
     }
 }
 
@@ -298,6 +346,33 @@ mod tests {
         };
         assert_eq!(request("remote"), "HangupRequest");
         assert_eq!(request("operator"), "SoftHangupRequest");
+    }
+
+    #[test]
+    fn agi_events_carry_asterisk_headers_in_class_agi() {
+        let channel = snapshot();
+        let exec = render(&PbxEvent::Agi {
+            channel: channel.clone(),
+            agi: AgiEvent::AsyncExec {
+                command_id: Some("c1".into()),
+                result: "200%20result%3D0%0A".into(),
+            },
+        });
+        assert_eq!(names(&exec), [("AsyncAGIExec", Class::Agi)]);
+        assert_eq!(exec[0].message.get("CommandID"), Some("c1"));
+        assert_eq!(exec[0].message.get("Result"), Some("200%20result%3D0%0A"));
+        assert_eq!(exec[0].message.get("Channel"), Some("PJSIP/6001-00000003"));
+        let end = render(&PbxEvent::Agi {
+            channel,
+            agi: AgiEvent::ExecEnd {
+                command_id: "3".into(),
+                command: "FROB".into(),
+                result_code: 510,
+                result: "Invalid or unknown command".into(),
+            },
+        });
+        assert_eq!(names(&end), [("AGIExecEnd", Class::Agi)]);
+        assert_eq!(end[0].message.get("ResultCode"), Some("510"));
     }
 
     #[test]

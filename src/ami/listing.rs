@@ -94,6 +94,148 @@ fn list(
     out
 }
 
+/// DBGet's answer: a `DBGetResponse` event in a list ended by `DBGetComplete`.
+pub fn db_get(family: &str, key: &str, value: &str, action_id: Option<&str>) -> Vec<Message> {
+    let item = Message::event("DBGetResponse")
+        .with("Family", family)
+        .with("Key", key)
+        .with("Val", value)
+        .with_action_id(action_id);
+    list(
+        action_id,
+        "Result will follow",
+        std::iter::once(item),
+        "DBGetComplete",
+    )
+}
+
+/// One endpoint as PJSIPShowEndpoints lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointItem {
+    /// The endpoint's (and its AOR's) name.
+    pub name: String,
+    /// Its registered contact URIs.
+    pub contacts: Vec<String>,
+    /// Its live channels.
+    pub active_channels: usize,
+}
+
+/// PJSIPShowEndpoints: an `EndpointList` event per endpoint; `None` when there is none
+/// (answered with an error, as Asterisk does).
+pub fn endpoint_list(endpoints: &[EndpointItem], action_id: Option<&str>) -> Option<Vec<Message>> {
+    if endpoints.is_empty() {
+        return None;
+    }
+    let items = endpoints.iter().map(|e| {
+        let state = match (e.contacts.is_empty(), e.active_channels) {
+            (true, _) => "Unavailable",
+            (false, 0) => "Not in use",
+            (false, _) => "In use",
+        };
+        let contacts: String = e
+            .contacts
+            .iter()
+            .map(|uri| format!("{}/{uri},", e.name))
+            .collect();
+        Message::event("EndpointList")
+            .with_action_id(action_id)
+            .with("ObjectType", "endpoint")
+            .with("ObjectName", e.name.clone())
+            .with("Transport", "")
+            .with("Aor", e.name.clone())
+            .with("Auths", e.name.clone())
+            .with("OutboundAuths", "")
+            .with("Contacts", contacts)
+            .with("DeviceState", state)
+            .with("ActiveChannels", e.active_channels.to_string())
+    });
+    Some(list(
+        action_id,
+        "A listing of Endpoints follows, presented as EndpointList events",
+        items,
+        "EndpointListComplete",
+    ))
+}
+
+/// ConfbridgeList: a `ConfbridgeList` event per member of conference `room`.
+pub fn confbridge_list(
+    room: &str,
+    members: &[ChannelSnapshot],
+    action_id: Option<&str>,
+) -> Vec<Message> {
+    let items = members.iter().map(|c| {
+        let mut m = Message::event("ConfbridgeList").with_action_id(action_id);
+        fields::channel(&mut m, Side::Plain, c);
+        m.push("Conference", room);
+        for flag in [
+            "Admin",
+            "MarkedUser",
+            "WaitMarked",
+            "EndMarked",
+            "EndMarkedAny",
+            "Waiting",
+            "Muted",
+            "Talking",
+        ] {
+            m.push(flag, "No");
+        }
+        m.push("AnsweredTime", c.duration_secs.to_string());
+        m
+    });
+    list(
+        action_id,
+        "Confbridge user list will follow",
+        items,
+        "ConfbridgeListComplete",
+    )
+}
+
+/// BridgeList: a `BridgeListItem` event per bridge, of technology `technology` if given.
+pub fn bridge_list(
+    bridges: &[BridgeSnapshot],
+    technology: Option<&str>,
+    action_id: Option<&str>,
+) -> Vec<Message> {
+    let items = bridges
+        .iter()
+        .filter(|b| technology.is_none_or(|t| fields::bridge_kind(&b.bridge_type).1 == t))
+        .map(|b| {
+            let mut m = Message::event("BridgeListItem").with_action_id(action_id);
+            fields::bridge(&mut m, b);
+            m
+        });
+    list(
+        action_id,
+        "Bridge listing will follow",
+        items,
+        "BridgeListComplete",
+    )
+}
+
+/// BridgeInfo: a `BridgeInfoChannel` event per member, then `BridgeInfoComplete` carrying
+/// the bridge's own fields.
+pub fn bridge_info(
+    bridge: &BridgeSnapshot,
+    members: &[ChannelSnapshot],
+    action_id: Option<&str>,
+) -> Vec<Message> {
+    let items = members.iter().map(|c| {
+        let mut m = Message::event("BridgeInfoChannel").with_action_id(action_id);
+        fields::channel(&mut m, Side::Plain, c);
+        m
+    });
+    let mut out = list(
+        action_id,
+        "Bridge channel listing will follow",
+        items,
+        "BridgeInfoComplete",
+    );
+    if let Some(complete) = out.last_mut() {
+        fields::bridge(complete, bridge);
+    }
+    out
+}
+
 /// CoreShowChannels: a `CoreShowChannel` event per channel.
 pub fn core_show_channels(
     channels: &[ChannelSnapshot],
@@ -165,6 +307,58 @@ mod tests {
     use super::*;
     use crate::ami::fields::tests::snapshot;
     use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn endpoints_list_with_contacts_and_device_state() {
+        let endpoints = [
+            EndpointItem {
+                name: "6001".into(),
+                contacts: vec!["sip:6001@127.0.0.1:5062".into()],
+                active_channels: 1,
+            },
+            EndpointItem {
+                name: "6002".into(),
+                contacts: vec![],
+                active_channels: 0,
+            },
+        ];
+        let listed = endpoint_list(&endpoints, None).unwrap();
+        assert_eq!(listed.len(), 4);
+        assert_eq!(
+            listed[1].get("Contacts"),
+            Some("6001/sip:6001@127.0.0.1:5062,")
+        );
+        assert_eq!(listed[1].get("DeviceState"), Some("In use"));
+        assert_eq!(listed[2].get("DeviceState"), Some("Unavailable"));
+        assert_eq!(listed[3].get("Event"), Some("EndpointListComplete"));
+        assert!(endpoint_list(&[], None).is_none());
+    }
+
+    #[test]
+    fn bridge_list_filters_by_technology_and_bridge_info_lists_members() {
+        let bridge = |id: &str, kind: &str| BridgeSnapshot {
+            id: id.into(),
+            bridge_type: kind.into(),
+            name: "8002".into(),
+            channels: vec![snapshot().id],
+            creationtime: String::new(),
+        };
+        let bridges = [bridge("b-1", "mixing"), bridge("b-2", "simple")];
+        let all = bridge_list(&bridges, None, Some("x"));
+        assert_eq!(all.len(), 4);
+        assert_eq!(all[0].get("Message"), Some("Bridge listing will follow"));
+        assert_eq!(all[1].get("BridgeTechnology"), Some("softmix"));
+        assert_eq!(all[3].get("ListItems"), Some("2"));
+        let mixing = bridge_list(&bridges, Some("softmix"), None);
+        assert_eq!(mixing.len(), 3);
+        assert_eq!(mixing[1].get("BridgeUniqueid"), Some("b-1"));
+        let info = bridge_info(&bridges[0], &[snapshot()], Some("y"));
+        assert_eq!(info[1].get("Event"), Some("BridgeInfoChannel"));
+        assert_eq!(info[1].get("Channel"), Some("PJSIP/6001-00000003"));
+        assert_eq!(info[2].get("Event"), Some("BridgeInfoComplete"));
+        assert_eq!(info[2].get("BridgeUniqueid"), Some("b-1"));
+        assert_eq!(info[2].get("ActionID"), Some("y"));
+    }
 
     #[test]
     fn core_show_channels_is_an_event_list_with_the_action_id_everywhere() {

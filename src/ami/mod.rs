@@ -12,11 +12,13 @@
 //! - [`session`]: one connection's login state, `Events` filter and protocol-level actions.
 //! - [`fields`]: the channel and bridge field blocks events share.
 //! - [`event`]: `PbxEvent` -> AMI events with their classes.
+//! - [`dialect`]: the same events as Asterisk 11 named them, for older clients.
 //! - [`listing`]: CoreSettings, CoreStatus and the CoreShowChannels / Status event lists.
 //!
 //! Edge:
 //! - [`perform`]: carries out Status, Getvar, Setvar, Hangup... against the registries and
 //!   the control queue.
+//! - [`originate`]: Originate through the one originate, with OriginateResponse.
 //! - [`connection`]: one client's task; [`listener`]: the accept loop the server spawns.
 //!
 //! # Where we knowingly differ from Asterisk (the quirks, in one place)
@@ -33,15 +35,26 @@
 //! - The Events action reads `EventMask` (Asterisk's name) or `Events`.
 //! - CoreStatus dates and times are UTC; CoreReload* is the start time.
 //! - Registry events name the trunk in `Username` and `Domain` (we know no URIs there).
+//! - A conference for ConfbridgeList / ConfbridgeKick is the mixing bridge named after the
+//!   room; members' Admin, MarkedUser, Muted, Talking... flags are all `No`, and a kick hangs
+//!   the member up.
+//! - Originate rings `PJSIP/USER` (an endpoint) or `PJSIP/NUMBER@TRUNK`; Application/Data
+//!   and ChannelId are refused with a message saying so. `Variable`s are set before the
+//!   dialplan runs.
+//! - AsyncAGIExec is answered as Asterisk 12+ does; clients that wait for Asterisk 11's
+//!   `Event: AsyncAGI` / `SubEvent: Exec` (panoramisk's `send_agi_command`) set
+//!   `[ami] dialect = "asterisk11"` ([`dialect`] lists all it changes).
 
 pub mod action;
 pub mod class;
 pub mod connection;
+pub mod dialect;
 pub mod event;
 pub mod fields;
 pub mod listener;
 pub mod listing;
 pub mod message;
+pub mod originate;
 pub mod perform;
 pub mod session;
 pub mod users;

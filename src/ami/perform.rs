@@ -17,7 +17,7 @@ use crate::bridge::BridgeRegistry;
 use crate::call::command::{ChannelCommand, CommandError};
 use crate::call::ControlCommand;
 use crate::channel::ChannelRegistry;
-use crate::events::EventBus;
+use crate::events::{EventBus, PbxEvent};
 
 /// How long an action waits for the channel's task to answer.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -32,6 +32,44 @@ pub mod texts {
     pub const HUNG_UP: &str = "Channel Hungup";
     /// Setvar worked.
     pub const VARIABLE_SET: &str = "Variable Set";
+    /// AGI queued its command.
+    pub const AGI_QUEUED: &str = "Added AGI command to queue";
+    /// Redirect worked.
+    pub const REDIRECTED: &str = "Redirect successful";
+    /// Confbridge* while no conference runs.
+    pub const NO_CONFERENCES: &str = "No active conferences.";
+    /// Confbridge* naming a conference that does not run.
+    pub const NO_SUCH_CONFERENCE: &str = "No Conference by that name found.";
+    /// ConfbridgeKick of a channel not in the conference.
+    pub const NOT_IN_CONFERENCE: &str = "No Channel by that name found in Conference.";
+    /// ConfbridgeKick of one member worked.
+    pub const KICKED: &str = "User kicked";
+    /// ConfbridgeKick of `all` worked.
+    pub const ALL_KICKED: &str = "All participants kicked";
+    /// PJSIPShowEndpoints with no endpoint configured (Asterisk ends it with a newline).
+    pub const NO_ENDPOINTS: &str = "No endpoints found";
+    /// Reload worked.
+    pub const RELOADED: &str = "Module Reloaded";
+    /// Reload of a module other than the dialplan's (`pbx_config`).
+    pub const NO_SUCH_MODULE: &str = "No such module";
+    /// Reload found errors (logged) and kept the current dialplan.
+    pub const RELOAD_FAILED: &str = "An unknown error occurred";
+    /// BridgeInfo of a bridge that does not exist.
+    pub const NO_SUCH_BRIDGE: &str = "Specified BridgeUniqueid not found";
+    /// DBGet of a missing entry.
+    pub const DB_NOT_FOUND: &str = "Database entry not found";
+    /// DBPut worked.
+    pub const DB_UPDATED: &str = "Updated database successfully";
+    /// DBPut could not save.
+    pub const DB_PUT_FAILED: &str = "Failed to update entry";
+    /// DBDel worked.
+    pub const DB_DELETED: &str = "Key deleted successfully";
+    /// DBDel of a missing entry (or one that could not be saved).
+    pub const DB_DEL_FAILED: &str = "Database entry could not be deleted";
+    /// UserEvent was published.
+    pub const EVENT_SENT: &str = "Event Sent";
+    /// PlayDTMF worked.
+    pub const DTMF_QUEUED: &str = "DTMF successfully queued";
 }
 
 /// What every AMI connection shares.
@@ -53,6 +91,16 @@ pub struct AmiContext {
     pub started_wall: SystemTime,
     /// How long a connection may take to log in.
     pub auth_timeout: Duration,
+    /// The AstDB (DBGet, DBPut, DBDel).
+    pub astdb: crate::astdb::AstDb,
+    /// Which Asterisk's event names clients get.
+    pub dialect: super::dialect::Dialect,
+    /// The dialplan, for Reload.
+    pub dialplan: crate::call::dialplan_handle::DialplanHandle,
+    /// The endpoints' names, for PJSIPShowEndpoints.
+    pub endpoints: Arc<Vec<String>>,
+    /// Registered contacts, for PJSIPShowEndpoints.
+    pub location: crate::location::Location,
 }
 
 fn error(action_id: Option<&str>, text: &str) -> Vec<Message> {
@@ -132,11 +180,213 @@ pub async fn perform(
                 Err(text) => error(action_id, &text),
             }
         }
+        Request::Agi {
+            channel,
+            command: line,
+            command_id,
+        } => {
+            if context.channels.find(&channel).is_none() {
+                return error(action_id, &format!("Channel {channel} does not exist."));
+            }
+            let made = |reply| ChannelCommand::Agi {
+                command: line,
+                command_id,
+                reply,
+            };
+            match command(context, &channel, made).await {
+                Ok(()) => success(action_id, texts::AGI_QUEUED),
+                Err(_) => error(
+                    action_id,
+                    &format!("Failed to add AGI command to channel {channel} queue"),
+                ),
+            }
+        }
+        Request::Redirect {
+            channel,
+            context: dialplan_context,
+            exten,
+            priority,
+        } => {
+            let made = |reply| ChannelCommand::Continue {
+                context: dialplan_context,
+                exten,
+                priority,
+                reply,
+            };
+            match command(context, &channel, made).await {
+                Ok(()) => success(action_id, texts::REDIRECTED),
+                Err(text) => error(action_id, &text),
+            }
+        }
+        Request::ConfbridgeList { conference } => match conference_members(context, &conference) {
+            Ok(members) => listing::confbridge_list(&conference, &members, action_id),
+            Err(text) => error(action_id, text),
+        },
+        Request::ConfbridgeKick {
+            conference,
+            channel,
+        } => {
+            let members = match conference_members(context, &conference) {
+                Ok(members) => members,
+                Err(text) => return error(action_id, text),
+            };
+            let all = channel.eq_ignore_ascii_case("all");
+            let kicked: Vec<_> = members
+                .iter()
+                .filter(|c| all || c.name == channel)
+                .collect();
+            if kicked.is_empty() {
+                return error(action_id, texts::NOT_IN_CONFERENCE);
+            }
+            for member in kicked {
+                if let Err(text) = hangup(context, &member.id.0).await {
+                    return error(action_id, text);
+                }
+            }
+            success(
+                action_id,
+                if all {
+                    texts::ALL_KICKED
+                } else {
+                    texts::KICKED
+                },
+            )
+        }
+        Request::PjsipShowEndpoints => {
+            let now = Instant::now();
+            let channels = context.channels.snapshots(now);
+            let items: Vec<_> = context
+                .endpoints
+                .iter()
+                .map(|name| {
+                    let prefix = format!("PJSIP/{name}-");
+                    listing::EndpointItem {
+                        name: name.clone(),
+                        contacts: context
+                            .location
+                            .contacts(name, now)
+                            .into_iter()
+                            .map(|b| b.contact)
+                            .collect(),
+                        active_channels: channels
+                            .iter()
+                            .filter(|c| c.name.starts_with(&prefix))
+                            .count(),
+                    }
+                })
+                .collect();
+            listing::endpoint_list(&items, action_id)
+                .unwrap_or_else(|| error(action_id, texts::NO_ENDPOINTS))
+        }
+        Request::Reload { module } => {
+            let dialplan = module
+                .as_deref()
+                .is_none_or(|m| m.trim_end_matches(".so").eq_ignore_ascii_case("pbx_config"));
+            if !dialplan {
+                return error(action_id, texts::NO_SUCH_MODULE);
+            }
+            match context.dialplan.reload() {
+                Ok(_) => {
+                    tracing::info!("dialplan reloaded (AMI)");
+                    success(action_id, texts::RELOADED)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "dialplan reload failed; keeping the current dialplan");
+                    error(action_id, texts::RELOAD_FAILED)
+                }
+            }
+        }
+        Request::BridgeList { technology } => listing::bridge_list(
+            &context.bridges.snapshots(),
+            technology.as_deref(),
+            action_id,
+        ),
+        Request::BridgeInfo { bridge } => {
+            let Some(found) = context
+                .bridges
+                .snapshots()
+                .into_iter()
+                .find(|b| b.id == bridge)
+            else {
+                return error(action_id, texts::NO_SUCH_BRIDGE);
+            };
+            let members: Vec<_> = context
+                .channels
+                .snapshots(Instant::now())
+                .into_iter()
+                .filter(|c| found.channels.contains(&c.id))
+                .collect();
+            listing::bridge_info(&found, &members, action_id)
+        }
+        Request::DbGet { family, key } => match context.astdb.get(&family, &key) {
+            Some(value) => listing::db_get(&family, &key, &value, action_id),
+            None => error(action_id, texts::DB_NOT_FOUND),
+        },
+        Request::DbPut { family, key, value } => match context.astdb.put(&family, &key, &value) {
+            Ok(()) => success(action_id, texts::DB_UPDATED),
+            Err(e) => {
+                tracing::warn!(error = %e, "AMI DBPut");
+                error(action_id, texts::DB_PUT_FAILED)
+            }
+        },
+        Request::DbDel { family, key } => match context.astdb.del(&family, &key) {
+            Ok(true) => success(action_id, texts::DB_DELETED),
+            Ok(false) => error(action_id, texts::DB_DEL_FAILED),
+            Err(e) => {
+                tracing::warn!(error = %e, "AMI DBDel");
+                error(action_id, texts::DB_DEL_FAILED)
+            }
+        },
+        Request::UserEvent { name, headers } => {
+            context
+                .events
+                .publish(PbxEvent::UserEvent { name, headers });
+            success(action_id, texts::EVENT_SENT)
+        }
+        Request::Originate(action) => {
+            super::originate::originate(context, *action, action_id).await
+        }
+        Request::PlayDtmf { channel, digit } => {
+            let made = |reply| ChannelCommand::SendDtmf {
+                digits: digit.to_string(),
+                reply,
+            };
+            match command(context, &channel, made).await {
+                Ok(()) => success(action_id, texts::DTMF_QUEUED),
+                Err(text) => error(action_id, &text),
+            }
+        }
         Request::Hangup { channel } => match hangup(context, &channel).await {
             Ok(()) => success(action_id, texts::HUNG_UP),
             Err(text) => error(action_id, text),
         },
     }
+}
+
+/// The members of conference `room` (the mixing bridge named after it), or the error text.
+fn conference_members(
+    context: &AmiContext,
+    room: &str,
+) -> Result<Vec<crate::channel::ChannelSnapshot>, &'static str> {
+    let rooms: Vec<_> = context
+        .bridges
+        .snapshots()
+        .into_iter()
+        .filter(|b| b.bridge_type == "mixing" && !b.name.is_empty())
+        .collect();
+    if rooms.is_empty() {
+        return Err(texts::NO_CONFERENCES);
+    }
+    let bridge = rooms
+        .into_iter()
+        .find(|b| b.name == room)
+        .ok_or(texts::NO_SUCH_CONFERENCE)?;
+    Ok(context
+        .channels
+        .snapshots(Instant::now())
+        .into_iter()
+        .filter(|c| bridge.channels.contains(&c.id))
+        .collect())
 }
 
 /// Sends the command `make` builds to channel `key` and waits for its answer.

@@ -120,6 +120,16 @@ pub enum ChannelCommand {
         /// Answered when it stopped.
         reply: oneshot::Sender<Result<(), CommandError>>,
     },
+    /// Queue an AGI command line for the channel's AsyncAGI session (AMI's `AGI` action); its
+    /// result comes as an `AsyncAGIExec` event with `command_id`.
+    Agi {
+        /// The command line (`STREAM FILE hello-world ""`).
+        command: String,
+        /// The `CommandID` to report the result with.
+        command_id: Option<String>,
+        /// Answered when queued.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
     /// Send key presses to the channel's peer as RFC 4733 events, one after the other.
     SendDtmf {
         /// `0`-`9`, `*`, `#`, `A`-`D`.
@@ -231,6 +241,12 @@ pub enum CommandError {
     /// The recording could not be started (a bad name, a file that cannot be written).
     #[error("cannot record: {0}")]
     CannotRecord(String),
+    /// The channel runs no AsyncAGI session (`AGI(agi:async)`).
+    #[error("channel {0} is not in AsyncAGI")]
+    NotInAsyncAgi(ChannelId),
+    /// The channel's AsyncAGI session has too many commands waiting.
+    #[error("Failed to add AGI command to channel {0} queue")]
+    AgiQueueFull(ChannelId),
     /// The channel has not answered yet (an originated call still ringing).
     #[error("channel {0} has not answered yet")]
     NotAnswered(ChannelId),
@@ -293,6 +309,22 @@ impl Call {
             ChannelCommand::GetVariable { name, reply } => {
                 let _ = reply.send(Ok(self.interpreter.get_var(&name)));
             }
+            ChannelCommand::Agi {
+                command,
+                command_id,
+                reply,
+            } => {
+                let queued = match self
+                    .async_agi
+                    .as_mut()
+                    .map(|q| q.queue(command, command_id))
+                {
+                    Some(true) => Ok(()),
+                    Some(false) => Err(CommandError::AgiQueueFull(channel.clone())),
+                    None => Err(CommandError::NotInAsyncAgi(channel.clone())),
+                };
+                let _ = reply.send(queued);
+            }
             ChannelCommand::SendDtmf { digits, reply } => {
                 let now = std::time::Instant::now();
                 let valid = !digits.is_empty()
@@ -344,6 +376,7 @@ pub(super) fn refuse(command: ChannelCommand, error: CommandError) {
         | ChannelCommand::SendDtmf { reply, .. }
         | ChannelCommand::StartMoh { reply }
         | ChannelCommand::StopMoh { reply }
+        | ChannelCommand::Agi { reply, .. }
         | ChannelCommand::Answer { reply }
         | ChannelCommand::Ring { reply }
         | ChannelCommand::Progress { reply }

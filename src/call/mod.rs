@@ -2,6 +2,7 @@
 //! The SIP task and the call tasks talk only through the typed messages below, over bounded
 //! channels; no lock guards call state.
 
+mod agi;
 mod app_recording;
 pub mod b2bua;
 pub mod bridge;

@@ -47,6 +47,12 @@ pub struct OriginateRequest {
     /// Ring time in seconds.
     #[serde(default)]
     pub timeout_secs: Option<u64>,
+    /// The step the answered channel starts at, counting from 1 (1 when unset).
+    #[serde(default)]
+    pub priority: Option<usize>,
+    /// Channel variables set before the dialplan runs (AMI Originate's `Variable`).
+    #[serde(default)]
+    pub variables: Vec<(String, String)>,
 }
 
 /// Why an originate was refused before anything rang.
@@ -102,17 +108,29 @@ impl OriginateRequest {
             caller_name: caller.to_string(),
         };
         let env = |name: &str| std::env::var(name).ok();
-        match &self.application {
-            Some(app) => Ok(Interpreter::for_application(
+        let no_such = |e: crate::dialplan::RunError| OriginateError::NoSuchExtension(e.to_string());
+        let mut interpreter = match &self.application {
+            Some(app) => Interpreter::for_application(
                 dialplan,
                 info,
                 env,
                 app.clone(),
                 self.app_args.clone(),
-            )),
-            None => Interpreter::new(dialplan, info, env)
-                .map_err(|e| OriginateError::NoSuchExtension(e.to_string())),
+            ),
+            None => {
+                let mut interpreter = Interpreter::new(dialplan, info, env).map_err(no_such)?;
+                if let Some(priority) = self.priority.filter(|p| *p > 1) {
+                    interpreter
+                        .redirect(&self.context, &self.exten, priority)
+                        .map_err(no_such)?;
+                }
+                interpreter
+            }
+        };
+        for (name, value) in &self.variables {
+            interpreter.set_var(name, value.clone());
         }
+        Ok(interpreter)
     }
 
     /// The dial target named by `endpoint`.
@@ -323,6 +341,7 @@ impl Call {
             transfer: None,
             redirected: false,
             stasis: None,
+            async_agi: None,
         }
     }
 }

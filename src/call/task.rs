@@ -74,6 +74,10 @@ pub struct CallShared {
     pub recordings: crate::media::recordings::RecordingStore,
     /// Applications' live recordings, by name.
     pub live_recordings: super::live::RecordingIndex,
+    /// `[agi]`: where AGI programs live, FastAGI's connect timeout.
+    pub agi: Arc<crate::config::AgiConfig>,
+    /// The AstDB (AGI's DATABASE commands).
+    pub astdb: crate::astdb::AstDb,
 }
 
 /// Everything about one new call, from the router.
@@ -217,6 +221,9 @@ pub(super) struct Call {
     /// Application commands waiting, while an outside application drives the channel
     /// (`Stasis`); `None` otherwise, and such commands are refused.
     pub(super) stasis: Option<Box<super::stasis::AppCommands>>,
+    /// AGI command lines queued by AMI's `AGI` action while the channel runs AsyncAGI;
+    /// `None` otherwise, and the action is refused.
+    pub(super) async_agi: Option<Box<crate::agi::session::AsyncQueue>>,
 }
 
 impl Call {
@@ -385,6 +392,7 @@ impl Call {
             transfer: None,
             redirected: false,
             stasis: None,
+            async_agi: None,
         })
     }
 
@@ -443,6 +451,11 @@ impl Call {
                 Action::ConfBridge { room } => Box::pin(self.conference(&room)).await,
                 Action::Stasis { app, args } => Box::pin(self.stasis(app, args)).await,
                 Action::Record(request) => Box::pin(self.record(request)).await,
+                Action::Agi {
+                    request,
+                    target,
+                    args,
+                } => Box::pin(self.agi(request, target, args)).await,
                 Action::Hangup { cause } => {
                     self.request_hangup(cause.map(q850_cause).unwrap_or(16), "dialplan");
                     self.hangup(cause).await;

@@ -23,6 +23,9 @@ pub struct AmiConfig {
     /// Seconds a connection may take to log in before it is closed.
     #[serde(default = "default_auth_timeout")]
     pub auth_timeout_secs: u64,
+    /// Which Asterisk's event names clients get: `asterisk22` (the default) or `asterisk11`.
+    #[serde(default)]
+    pub dialect: crate::ami::dialect::Dialect,
     /// The manager users.
     #[serde(default, rename = "user")]
     pub users: Vec<AmiUserConfig>,
@@ -34,6 +37,7 @@ impl Default for AmiConfig {
             enabled: false,
             bind: default_bind(),
             auth_timeout_secs: default_auth_timeout(),
+            dialect: crate::ami::dialect::Dialect::default(),
             users: Vec::new(),
         }
     }

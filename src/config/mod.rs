@@ -5,6 +5,7 @@
 //! but make no sense. Every error names the file, line and column ([`error`]). The default file
 //! `config/pbx.toml` is embedded in the binary so a bare `pbx` runs with no files at all.
 
+pub mod agi;
 pub mod ami;
 pub mod env;
 pub mod error;
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::media::codec::CodecKind;
+pub use agi::AgiConfig;
 pub use ami::{AmiConfig, AmiUserConfig};
 pub use error::{ConfigError, Position};
 
@@ -51,6 +53,9 @@ pub struct Config {
     /// The Asterisk Manager Interface.
     #[serde(default)]
     pub ami: AmiConfig,
+    /// The Asterisk Gateway Interface (`AGI(...)`).
+    #[serde(default)]
+    pub agi: AgiConfig,
     /// Local SIP accounts (phones).
     #[serde(default, rename = "endpoint")]
     pub endpoints: Vec<EndpointConfig>,

@@ -76,6 +76,16 @@ pub enum Action {
     /// Record the caller (Record); answered by `Recorded` or `Hangup` (the task removes the
     /// file unless the request keeps it).
     Record(RecordRequest),
+    /// Run an AGI session (`AGI(...)`) until the program ends it; answered by `Done` (next
+    /// step; a program's SET CONTEXT moves the call with a redirect first) or `Hangup`.
+    Agi {
+        /// Where the commands come from.
+        request: crate::agi::request::AgiRequest,
+        /// The target as expanded (`agi_request`).
+        target: String,
+        /// The arguments (`agi_arg_N`).
+        args: Vec<String>,
+    },
     /// Hang up with an optional Q.850 cause; answered by `Hangup`.
     Hangup {
         /// Q.850 cause code.

@@ -75,6 +75,7 @@ enum Waiting {
     },
     /// That channel is in its application; when it lets go unmoved, the channel hangs up.
     ApplicationOnly,
+    Agi,
     Dial {
         go_on: bool,
     },
@@ -244,6 +245,20 @@ impl Interpreter {
         self.note_var_changes();
     }
 
+    /// Runs one app outside the dialplan's steps (AGI's `EXEC`) against the call's variables
+    /// and returns what it asks for; the position does not move.
+    pub fn exec(&mut self, app: &super::apps::App) -> Outcome {
+        let outcome = app.run(&mut self.ctx);
+        self.note_var_changes();
+        outcome
+    }
+
+    /// Expands `${...}` and `$[...]` in `text` against the call's variables (AGI's `GET FULL
+    /// VARIABLE`); malformed text is refused.
+    pub fn expand(&self, text: &str) -> Result<String, super::vars::VarError> {
+        Ok(self.ctx.expand(&super::vars::Template::parse(text)?))
+    }
+
     /// Variables set so far (Set, `DIALSTATUS`, `READSTATUS`, Read's targets, ...).
     pub fn variables(&self) -> &BTreeMap<String, String> {
         self.ctx.variables()
@@ -300,7 +315,7 @@ impl Interpreter {
                 self.answered = true;
                 self.next()
             }
-            (Waiting::Stasis, Event::Done) => self.next(),
+            (Waiting::Stasis | Waiting::Agi, Event::Done) => self.next(),
             (Waiting::Record, Event::Recorded(status)) => self.recorded(status),
             (Waiting::Menu | Waiting::WaitExten, Event::Digit(d)) => self.collect(String::new(), d),
             (Waiting::WaitExten, Event::Timeout) => self.timed_out(),
@@ -465,6 +480,18 @@ impl Interpreter {
                 Outcome::Stasis { app, args } => {
                     self.waiting = Waiting::Stasis;
                     Action::Stasis { app, args }
+                }
+                Outcome::Agi {
+                    request,
+                    target,
+                    args,
+                } => {
+                    self.waiting = Waiting::Agi;
+                    Action::Agi {
+                        request,
+                        target,
+                        args,
+                    }
                 }
                 Outcome::Dial {
                     targets,

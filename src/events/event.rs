@@ -70,6 +70,22 @@ pub enum PbxEvent {
         /// The application's name.
         application: String,
     },
+    /// An AGI session on a channel ran a command, or an AsyncAGI session started or ended.
+    Agi {
+        /// The channel.
+        channel: ChannelSnapshot,
+        /// What happened.
+        agi: crate::agi::event::AgiEvent,
+    },
+    /// An AMI Originate ended: answered, or not (AMI's `OriginateResponse`).
+    OriginateResponse(Box<crate::ami::originate::OriginateOutcome>),
+    /// An outside program raised an event of its own (AMI's `UserEvent` action).
+    UserEvent {
+        /// Its name.
+        name: String,
+        /// Its other headers, in order.
+        headers: Vec<(String, String)>,
+    },
     /// A channel ended.
     ChannelDestroyed {
         /// The channel as it ended.

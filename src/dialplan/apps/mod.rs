@@ -7,6 +7,7 @@
 //! do not split) and trimmed; `${...}` is expanded when the step runs, not when it is loaded.
 //! Adding an app means one new file here and one line in the `apps!` list below.
 
+pub mod agi;
 pub mod answer;
 pub mod background;
 pub mod confbridge;
@@ -107,6 +108,10 @@ pub enum AppError {
     /// A Record file name without `.wav`.
     #[error("bad recording {0:?}: Record needs a name and its format, like greeting.wav")]
     BadRecording(String),
+    /// An `AGI(...)` target that is not `agi:async`, `agi://host[:port]/script` or a safe
+    /// program name.
+    #[error("{0}")]
+    BadAgiTarget(String),
     /// A Log level other than ERROR, WARNING, NOTICE, VERBOSE, DEBUG or DTMF.
     #[error("unknown log level {0:?}: use ERROR, WARNING, NOTICE, VERBOSE, DEBUG or DTMF")]
     BadLogLevel(String),
@@ -150,6 +155,15 @@ pub enum Outcome {
         /// The application's name.
         app: String,
         /// Its arguments.
+        args: Vec<String>,
+    },
+    /// Hand the channel to an AGI program (`AGI`).
+    Agi {
+        /// Where the commands come from.
+        request: crate::agi::request::AgiRequest,
+        /// The target as expanded (`agi_request`).
+        target: String,
+        /// The arguments (`agi_arg_N`).
         args: Vec<String>,
     },
     /// Call out; the result lands in `${DIALSTATUS}`.
@@ -248,6 +262,7 @@ macro_rules! apps {
 }
 
 apps! {
+    Agi(agi::Agi),
     Answer(answer::Answer),
     Background(background::Background),
     ConfBridge(confbridge::ConfBridge),
@@ -492,7 +507,7 @@ pub(crate) mod tests {
             Err(AppError::UnknownApp("Playbak".into()))
         );
         let help = App::help();
-        assert_eq!(help.len(), 20);
+        assert_eq!(help.len(), 21);
         assert!(help
             .iter()
             .all(|(n, s, d)| s.starts_with(n) && !d.is_empty()));
