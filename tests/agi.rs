@@ -27,8 +27,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{
-    call_as_6001, find_prompt, fixture, free_tcp_port, prompt_ulaw, require_program, Pbx,
-    PbxOptions, RtpPeer,
+    call_as_6001, dtmf_pcap, find_prompt, fixture, free_tcp_port, prompt_ulaw, require_program,
+    Pbx, PbxOptions, RtpPeer,
 };
 
 /// Longest a client scenario may take (each of its own waits is shorter).
@@ -148,17 +148,6 @@ impl Drop for Client {
     }
 }
 
-/// SIPp's own recording of an RFC 4733 key press.
-fn dtmf_pcap(digit: char) -> PathBuf {
-    let pcap = PathBuf::from(format!("/usr/share/sip-tester/dtmf_2833_{digit}.pcap"));
-    assert!(
-        pcap.exists(),
-        "{} missing: install sip-tester",
-        pcap.display()
-    );
-    pcap
-}
-
 /// Whether `heard` holds prompt `name` byte for byte after position `from`; where it ends.
 fn heard_after(heard: &[u8], name: &str, from: usize) -> Option<usize> {
     let prompt = prompt_ulaw(name);
@@ -191,7 +180,7 @@ fn asyncagi_call(dialect: &str) {
         let caller =
             s.spawn(|| call_as_6001(&pbx, "sipp/uac_call.xml", "8010", media.port, &["-m", "1"]));
         app.line(&pbx, "WAITING", |l| l == "WAITING");
-        media.send_pcap(&dtmf_pcap('5'), 101);
+        media.send_pcap(&dtmf_pcap("5"), 101);
         let run = caller.join().unwrap();
         assert_eq!(
             (run.successful, run.failed),

@@ -11,14 +11,13 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::thread::{Scope, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
 use common::events::EventStream;
 use common::{
-    assert_no_leftovers, call_as_6001 as call, fixture, free_port, music_on_hold_ulaw, sipp,
-    wait_until, Baresip, BaresipOptions, Pbx, PbxOptions, RtpPeer, SippRun, PASSWORD,
+    assert_no_leftovers, call_as_6001 as call, dtmf_pcap, fixture, free_port, music_on_hold_ulaw,
+    sipp, wait_until, Baresip, BaresipOptions, Pbx, PbxOptions, RtpPeer, SippRun, PASSWORD,
 };
 
 /// 6002 with the ring time as `RING`; BUSY plays all-circuits-busy and NOANSWER goodbye.
@@ -338,16 +337,6 @@ fn callee_bye_after_answer_hangs_up_the_caller() {
     assert_no_leftovers(&pbx);
 }
 
-fn dtmf_pcap(digit: char) -> PathBuf {
-    let pcap = PathBuf::from(format!("/usr/share/sip-tester/dtmf_2833_{digit}.pcap"));
-    assert!(
-        pcap.exists(),
-        "{} missing: install sip-tester",
-        pcap.display()
-    );
-    pcap
-}
-
 #[test]
 fn ivr_option_2_bridges_to_6002() {
     let pbx = Pbx::start();
@@ -384,7 +373,7 @@ fn ivr_option_2_bridges_to_6002() {
             "no menu audio\n{}",
             pbx.log()
         );
-        media.send_pcap(&dtmf_pcap('2'), 101);
+        media.send_pcap(&dtmf_pcap("2"), 101);
         let bridged = wait_until(Duration::from_secs(5), || {
             let channels = pbx.get("/api/channels").unwrap();
             channels.as_array().unwrap().iter().any(|c| {

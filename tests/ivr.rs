@@ -5,16 +5,12 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{
-    find_prompt, fixture, prompt_ulaw, sipp, Pbx, RtpPeer, RtpReceived, SippRun, PASSWORD,
+    dtmf_pcap, find_prompt, fixture, prompt_ulaw, sipp, Pbx, RtpPeer, RtpReceived, SippRun,
+    PASSWORD,
 };
-
-fn dtmf_pcap(digit: char) -> PathBuf {
-    PathBuf::from(format!("/usr/share/sip-tester/dtmf_2833_{digit}.pcap"))
-}
 
 /// Calls 8001; once the menu has played for a second, presses `digit` (if any). Returns the
 /// SIPp run and every packet received.
@@ -48,12 +44,7 @@ fn ivr_call(digit: Option<char>) -> (SippRun, Vec<RtpReceived>, Pbx) {
         pbx.log()
     );
     if let Some(digit) = digit {
-        let pcap = dtmf_pcap(digit);
-        assert!(
-            pcap.exists(),
-            "{} missing: install sip-tester",
-            pcap.display()
-        );
+        let pcap = dtmf_pcap(&digit.to_string());
         media.send_pcap(&pcap, 101);
     }
     let run = caller.join().unwrap();

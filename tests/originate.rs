@@ -25,6 +25,19 @@ fn rms(samples: &[i16]) -> f64 {
     (sum / samples.len().max(1) as f64).sqrt() / 32768.0
 }
 
+/// Originates to 6001 into application `demo`; the channel's id once `StasisStart` says the
+/// application has it.
+fn originate_into_demo(pbx: &Pbx, events: &mut EventStream) -> String {
+    let out = pbx.ctl(&["--json", "originate", "endpoint/6001", "--app", "demo"]);
+    assert!(out.status.success(), "{out:?}\n{}", pbx.log());
+    let ringing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let channel = ringing["id"].as_str().unwrap().to_string();
+    events.expect("StasisStart", |e| {
+        e["type"] == "StasisStart" && e["channel"]["id"] == channel.as_str()
+    });
+    channel
+}
+
 #[test]
 fn originate_to_a_phone_runs_8000_and_the_phone_hears_hello_world() {
     let pbx = Pbx::start();
@@ -189,13 +202,7 @@ fn a_playback_to_a_bridge_reaches_its_members() {
     let pbx = Pbx::start();
     let mut phone = phone(&pbx, "6001", None, 14);
     let mut events = EventStream::connect(&pbx.api, None);
-    let out = pbx.ctl(&["--json", "originate", "endpoint/6001", "--app", "demo"]);
-    assert!(out.status.success(), "{out:?}\n{}", pbx.log());
-    let ringing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let channel = ringing["id"].as_str().unwrap().to_string();
-    events.expect("StasisStart", |e| {
-        e["type"] == "StasisStart" && e["channel"]["id"] == channel.as_str()
-    });
+    let channel = originate_into_demo(&pbx, &mut events);
     let post = |path: &str, body: serde_json::Value| {
         pbx.post(path, body)
             .unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", pbx.log()))
@@ -256,13 +263,7 @@ fn an_application_plays_music_on_hold_until_it_stops_it() {
     let pbx = Pbx::start();
     let mut phone = phone(&pbx, "6001", None, 14);
     let mut events = EventStream::connect(&pbx.api, None);
-    let out = pbx.ctl(&["--json", "originate", "endpoint/6001", "--app", "demo"]);
-    assert!(out.status.success(), "{out:?}\n{}", pbx.log());
-    let ringing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let channel = ringing["id"].as_str().unwrap().to_string();
-    events.expect("StasisStart", |e| {
-        e["type"] == "StasisStart" && e["channel"]["id"] == channel.as_str()
-    });
+    let channel = originate_into_demo(&pbx, &mut events);
     let moh = format!("/api/channels/{channel}/moh");
     pbx.post(&moh, serde_json::json!({}))
         .unwrap_or_else(|e| panic!("{e}\n{}", pbx.log()));

@@ -99,7 +99,7 @@ fn a_recording_ended_by_pound_holds_the_callers_tone_after_the_beep() {
             "the tone was not sent\n{}",
             pbx.log()
         );
-        media.send_pcap(Path::new("/usr/share/sip-tester/dtmf_2833_pound.pcap"), 101);
+        media.send_pcap(&common::dtmf_pcap("pound"), 101);
         sipp.join().unwrap()
     });
     run.assert_succeeded(1, &pbx);

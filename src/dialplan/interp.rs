@@ -117,30 +117,14 @@ impl Interpreter {
                 context: call.context.clone(),
                 exten: call.exten.clone(),
             })?;
-        let pos = Location {
-            context: call.context.clone(),
-            exten: call.exten.clone(),
-            ext,
-            step: 0,
-        };
-        let ctx = CallCtx::new(
-            call.context,
-            call.exten,
-            call.caller_num,
-            call.caller_name,
-            Box::new(env),
-        );
-        Ok(Interpreter {
+        Ok(Interpreter::placed(
             dialplan,
-            ctx,
-            pos,
-            waiting: Waiting::Start,
-            last: Action::Finished,
-            answered: false,
-            in_h: false,
-            inline_steps: 0,
-            notes: Vec::new(),
-        })
+            call,
+            env,
+            ext,
+            Waiting::Start,
+            false,
+        ))
     }
 
     /// Places a channel originated into outside application `app` (as ARI's originate with
@@ -154,10 +138,24 @@ impl Interpreter {
         app: String,
         args: Vec<String>,
     ) -> Interpreter {
+        let waiting = Waiting::Application { app, args };
+        Interpreter::placed(dialplan, call, env, 0, waiting, true)
+    }
+
+    /// An interpreter at step 1 of extension index `ext` of `call`'s context, waiting for
+    /// `waiting`.
+    fn placed(
+        dialplan: Arc<Dialplan>,
+        call: CallInfo,
+        env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+        ext: usize,
+        waiting: Waiting,
+        answered: bool,
+    ) -> Interpreter {
         let pos = Location {
             context: call.context.clone(),
             exten: call.exten.clone(),
-            ext: 0,
+            ext,
             step: 0,
         };
         let ctx = CallCtx::new(
@@ -171,9 +169,9 @@ impl Interpreter {
             dialplan,
             ctx,
             pos,
-            waiting: Waiting::Application { app, args },
+            waiting,
             last: Action::Finished,
-            answered: true,
+            answered,
             in_h: false,
             inline_steps: 0,
             notes: Vec::new(),

@@ -911,6 +911,17 @@ pub fn heard_recording(phone: &Baresip) -> Option<PathBuf> {
         .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
 }
 
+/// SIPp's own recording of an RFC 4733 key press (`0`-`9`, `pound`, `star`).
+pub fn dtmf_pcap(digit: &str) -> PathBuf {
+    let pcap = PathBuf::from(format!("/usr/share/sip-tester/dtmf_2833_{digit}.pcap"));
+    assert!(
+        pcap.exists(),
+        "{} missing: install sip-tester",
+        pcap.display()
+    );
+    pcap
+}
+
 /// Calls `exten` as 6001 (digest from `caller_6001.csv`) with the SIPp caller `scenario`, its
 /// SDP naming `media_port`.
 pub fn call_as_6001(
