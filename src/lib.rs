@@ -2,6 +2,7 @@
 //!
 //! Module map (see `DESIGN.md` in the shared docs for the architecture):
 //! - [`ami`]: edge: the Asterisk Manager Interface (TCP, `[ami]`): actions and events as Asterisk speaks them.
+//! - [`ari`]: edge: the Asterisk REST Interface (`/ari`, `[ari]`): Swagger docs, operations, the event WebSocket.
 //! - [`bridge`]: edge: bridges (sets of channels exchanging media), listed and published.
 //! - [`call`]: edge: one task per call: the UAS leg, its media and its dialplan run.
 //! - [`channel`]: edge: channels (every leg of a call): ids, names, states, the live registry.
@@ -17,6 +18,7 @@
 //! - [`qualify`]: edge: OPTIONS pings to registered contacts (NAT keep-alive, reachability).
 //! - [`registration`]: edge: answers REGISTER (digest auth, binding rules, response).
 //! - [`router`]: edge: dispatch of incoming SIP requests to the registrar, OPTIONS and calls.
+//! - [`stasis_apps`]: edge: the Stasis applications ARI WebSockets hold, which `Stasis(app)` checks.
 //! - [`server`]: edge: start-up, task supervision and shutdown.
 //! - [`control`]: edge: admin HTTP API used by `pbx ctl`.
 //! - [`trunk`]: edge: SIP provider accounts: outgoing calls, recognising incoming ones.
@@ -24,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod ami;
+pub mod ari;
 pub mod bridge;
 pub mod call;
 pub mod channel;
@@ -39,5 +42,6 @@ pub mod router;
 pub mod sdp;
 pub mod server;
 pub mod sip;
+pub mod stasis_apps;
 pub mod transport;
 pub mod trunk;

@@ -172,12 +172,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     let trace = SipTrace::default();
     let conferences = crate::call::conference::ConferenceRooms::new(bridges.clone());
     let playbacks = crate::call::playbacks::PlaybackIndex::default();
+    let stasis_apps = crate::stasis_apps::StasisApps::default();
+    let prompts = Arc::new(PromptLibrary::new(
+        config.dialplan.sounds_dir().map(Into::into),
+    ));
     let call_shared = CallShared {
         commands,
         ports: ports.clone(),
-        prompts: Arc::new(PromptLibrary::new(
-            config.dialplan.sounds_dir().map(Into::into),
-        )),
+        prompts: Arc::clone(&prompts),
         dialplan: dialplan.clone(),
         channels: registry.clone(),
         bridges: bridges.clone(),
@@ -191,6 +193,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         rtp_timeout: Duration::from_secs(config.rtp.inactivity_timeout_secs),
         conferences: conferences.clone(),
         playbacks: playbacks.clone(),
+        stasis_apps: stasis_apps.clone(),
     };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
     let call_runtimes = CallRuntimes::per_core().map_err(ServerError::CallThreads)?;
@@ -236,7 +239,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             shutdown.clone(),
         ));
     }
-    let app = api::router(ApiState {
+    let api_state = ApiState {
         location: location.clone(),
         transport: stats,
         started,
@@ -268,7 +271,23 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
                 })
                 .collect(),
         ),
-    });
+    };
+    let mut app = api::router(api_state.clone());
+    if config.ari.enabled {
+        let users = crate::ari::auth::Users::from_config(&config.ari);
+        if users.is_empty() {
+            tracing::warn!("ARI is enabled but has no [[ari.user]]: every /ari request gets 401");
+        }
+        tracing::info!(users = users.len(), "ARI served under /ari");
+        app = app.merge(crate::ari::router(crate::ari::AriState {
+            api: api_state,
+            apps: stasis_apps,
+            users: Arc::new(users),
+            asterisk_id: crate::ari::new_asterisk_id().into(),
+            prompts,
+            started_wall: SystemTime::now(),
+        }));
+    }
     let api_shutdown = shutdown.clone();
     tasks.spawn(async move {
         let served = axum::serve(api_listener, app)

@@ -70,6 +70,8 @@ pub struct CallShared {
     pub conferences: super::conference::ConferenceRooms,
     /// Applications' live playbacks, by id.
     pub playbacks: super::playbacks::PlaybackIndex,
+    /// The Stasis applications an ARI WebSocket holds (`Stasis(app)` needs its app there).
+    pub stasis_apps: crate::stasis_apps::StasisApps,
 }
 
 /// Everything about one new call, from the router.

@@ -6,6 +6,7 @@
 //! `config/pbx.toml` is embedded in the binary so a bare `pbx` runs with no files at all.
 
 pub mod ami;
+pub mod ari;
 pub mod env;
 pub mod error;
 
@@ -19,6 +20,7 @@ use toml::Spanned;
 
 use crate::media::codec::CodecKind;
 pub use ami::{AmiConfig, AmiUserConfig};
+pub use ari::{AriConfig, AriUserConfig};
 pub use error::{ConfigError, Position};
 
 /// The embedded default configuration (`config/pbx.toml`).
@@ -51,6 +53,9 @@ pub struct Config {
     /// The Asterisk Manager Interface.
     #[serde(default)]
     pub ami: AmiConfig,
+    /// The Asterisk REST Interface.
+    #[serde(default)]
+    pub ari: AriConfig,
     /// Local SIP accounts (phones).
     #[serde(default, rename = "endpoint")]
     pub endpoints: Vec<EndpointConfig>,
@@ -570,7 +575,8 @@ impl Config {
                 }
             }
         }
-        ami::validate(&self.ami, invalid)
+        ami::validate(&self.ami, &invalid)?;
+        ari::validate(&self.ari, invalid)
     }
 
     /// Looks an endpoint up by its user name.

@@ -1,0 +1,201 @@
+//! `GET /ari/events?app=A[,B]&subscribeAll=&since=`: the WebSocket of an application (the
+//! `ari` subprotocol is accepted). Connecting registers the apps ([`StasisApps`]); the socket
+//! receives the events of the channels its apps control — from `StasisStart` until the
+//! channel is destroyed — with the bridges they enter, or every event with
+//! `subscribeAll=true`. When another socket connects for one of its apps it gets
+//! `ApplicationReplaced` and no more of that app's events. pbx's extension: every event
+//! carries `sequence`, and `since=N` first replays what followed event N (if the window
+//! still holds it), so an app that reconnects misses nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Instant, SystemTime};
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::events::{render, translate, AriEvent};
+use super::json::timestamp;
+use super::request::AriError;
+use super::AriState;
+use crate::channel::ChannelId;
+use crate::events::{Read, Seq, Subscription};
+use crate::stasis_apps::{AppName, Holding};
+
+/// What one socket follows: the channels of its apps (and which app has each) and the
+/// bridges they entered.
+#[derive(Debug, Default)]
+struct Following {
+    channels: BTreeMap<ChannelId, String>,
+    bridges: BTreeSet<String>,
+}
+
+/// Upgrades to the event WebSocket; 400 without `app`.
+pub async fn events(
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    State(state): State<AriState>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let apps: Vec<AppName> = param("app")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| AppName(a.to_owned()))
+        .collect();
+    if apps.is_empty() {
+        return AriError::bad_request("Missing parameter app").into_response();
+    }
+    let Ok(ws) = ws else {
+        return AriError::bad_request("Expected a WebSocket upgrade").into_response();
+    };
+    let subscribe_all = param("subscribeAll").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let since = match param("since").map(|s| s.parse::<u64>()) {
+        None => None,
+        Some(Ok(seq)) => Some(Seq(seq)),
+        Some(Err(_)) => return AriError::bad_request("Invalid value for since").into_response(),
+    };
+    let subscription = state.api.events.subscribe(since);
+    let mut following = Following::default();
+    for channel in state.api.channels.snapshots(Instant::now()) {
+        let app = channel
+            .dialplan
+            .app_data
+            .split(',')
+            .next()
+            .unwrap_or("")
+            .trim();
+        if channel.dialplan.app_name == "Stasis" && apps.iter().any(|a| a.0 == app) {
+            following.channels.insert(channel.id, app.to_owned());
+        }
+    }
+    let holding = state.apps.register(apps);
+    let socket = Socket {
+        holding,
+        following,
+        subscribe_all,
+        asterisk_id: state.asterisk_id.to_string(),
+    };
+    let shutdown = state.api.shutdown.clone();
+    ws.protocols(["ari"])
+        .on_upgrade(move |ws| socket.run(ws, subscription, shutdown))
+}
+
+struct Socket {
+    holding: Holding,
+    following: Following,
+    subscribe_all: bool,
+    asterisk_id: String,
+}
+
+impl Socket {
+    async fn run(
+        mut self,
+        mut ws: WebSocket,
+        mut events: Subscription,
+        shutdown: CancellationToken,
+    ) {
+        loop {
+            tokio::select! {
+                read = events.next() => {
+                    let Read::Event(published) = read else {
+                        if let Read::Lost { count, .. } = read {
+                            tracing::warn!(count, "ARI WebSocket fell behind the event window");
+                        }
+                        continue;
+                    };
+                    let Some(event) = translate(&published, &self.asterisk_id) else { continue };
+                    if let Some(app) = self.receiver(&event) {
+                        if ws.send(Message::Text(render(&event, &app).into())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                name = self.holding.replaced() => {
+                    let text = json!({
+                        "type": "ApplicationReplaced",
+                        "application": name.0,
+                        "timestamp": timestamp(SystemTime::now()),
+                        "asterisk_id": self.asterisk_id,
+                    })
+                    .to_string();
+                    self.following.channels.retain(|_, app| *app != name.0);
+                    if ws.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                incoming = ws.recv() => match incoming {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                    Some(Ok(_)) => {}
+                },
+                _ = shutdown.cancelled() => {
+                    let _ = ws.send(Message::Close(None)).await;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The application of this socket that receives `event`, if any; keeps what the socket
+    /// follows up to date.
+    fn receiver(&mut self, event: &AriEvent) -> Option<String> {
+        if event.starts {
+            let app = event.application.as_deref()?;
+            if self.holding.holds(app) {
+                for channel in &event.channels {
+                    self.following
+                        .channels
+                        .insert(channel.clone(), app.to_owned());
+                }
+                return Some(app.to_owned());
+            }
+        }
+        if let Some(app) = &event.application {
+            if !self.holding.holds(app) {
+                return self.everything();
+            }
+        }
+        let followed = event
+            .channels
+            .iter()
+            .find_map(|c| self.following.channels.get(c).cloned());
+        if event.destroys {
+            for channel in &event.channels {
+                self.following.channels.remove(channel);
+            }
+        }
+        if let (Some(_), Some(bridge)) = (&followed, &event.bridge) {
+            self.following.bridges.insert(bridge.clone());
+        }
+        let bridged = event
+            .bridge
+            .as_ref()
+            .filter(|b| self.following.bridges.contains(*b))
+            .and_then(|_| self.holding.names().first().map(|a| a.0.clone()));
+        if event
+            .body
+            .get("type")
+            .is_some_and(|t| t == "BridgeDestroyed")
+        {
+            if let Some(bridge) = &event.bridge {
+                self.following.bridges.remove(bridge);
+            }
+        }
+        followed.or(bridged).or_else(|| self.everything())
+    }
+
+    /// For `subscribeAll`: the socket's first app.
+    fn everything(&self) -> Option<String> {
+        self.subscribe_all
+            .then(|| self.holding.names().first().map(|a| a.0.clone()))
+            .flatten()
+    }
+}

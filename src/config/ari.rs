@@ -1,0 +1,85 @@
+//! `[ari]`: the Asterisk REST Interface under `/ari` on the admin API's HTTP server, and its
+//! users (`[[ari.user]]`), the TOML form of Asterisk's `ari.conf`. On by default but with no
+//! user: until one is configured every request is answered 401, so a fresh install exposes
+//! nothing (there is deliberately no built-in default account, not even on loopback, since a
+//! well-known password is open to every local process and container).
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// `[ari]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AriConfig {
+    /// Whether `/ari` is served at all.
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    /// The realm of the `WWW-Authenticate: Basic` challenge.
+    #[serde(default = "default_realm")]
+    pub realm: String,
+    /// The accounts applications log in with.
+    #[serde(default, rename = "user")]
+    pub users: Vec<AriUserConfig>,
+}
+
+impl Default for AriConfig {
+    fn default() -> Self {
+        AriConfig {
+            enabled: enabled(),
+            realm: default_realm(),
+            users: Vec::new(),
+        }
+    }
+}
+
+/// `[[ari.user]]`: one ARI account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AriUserConfig {
+    /// The user name (HTTP Basic, or the part of `api_key` before `:`).
+    pub username: Spanned<String>,
+    /// The password, in plain text.
+    pub password: Spanned<String>,
+    /// Whether the user may only read (GET); other methods get 403.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+fn default_realm() -> String {
+    "pbx".into()
+}
+
+/// Checks `[ari]`: user names unique, non-empty, without `:` (which `api_key=user:pass`
+/// splits on); passwords non-empty. `invalid` makes the error for a span of the file.
+pub(super) fn validate<E>(
+    ari: &AriConfig,
+    invalid: impl Fn(std::ops::Range<usize>, String) -> E,
+) -> Result<(), E> {
+    let mut seen = std::collections::HashSet::new();
+    for user in &ari.users {
+        let name = user.username.get_ref();
+        if name.is_empty() || name.contains(':') || name.contains(char::is_whitespace) {
+            return Err(invalid(
+                user.username.span(),
+                format!("ari user name `{name}` is not usable; expected a non-empty name without spaces or `:`"),
+            ));
+        }
+        if !seen.insert(name.clone()) {
+            return Err(invalid(
+                user.username.span(),
+                format!("duplicate ari user `{name}`; user names must be unique"),
+            ));
+        }
+        if user.password.get_ref().is_empty() {
+            return Err(invalid(
+                user.password.span(),
+                format!("ari user `{name}` has an empty password; set one (it is sent with every request)"),
+            ));
+        }
+    }
+    Ok(())
+}
