@@ -19,10 +19,18 @@ pub struct AriEvent {
     pub bridge: Option<String>,
     /// For `StasisStart`/`StasisEnd`: the application it belongs to.
     pub application: Option<String>,
+    /// The applications whose `Stasis` step its channels are on (from their snapshots).
+    pub stasis_apps: Vec<String>,
     /// Whether it is `StasisStart` (the receiver starts following the channel).
     pub starts: bool,
     /// Whether it is `ChannelDestroyed` (the receiver stops following it).
     pub destroys: bool,
+}
+
+/// The application of a channel on a `Stasis(app, ...)` step.
+fn stasis_app(c: &crate::channel::ChannelSnapshot) -> Option<String> {
+    let app = c.dialplan.app_data.split(',').next()?.trim();
+    (c.dialplan.app_name == "Stasis" && !app.is_empty()).then(|| app.to_owned())
 }
 
 fn channel(c: &crate::channel::ChannelSnapshot) -> Value {
@@ -47,6 +55,7 @@ pub fn translate(published: &Published, asterisk_id: &str) -> Option<AriEvent> {
         channels: Vec::new(),
         bridge: None,
         application: None,
+        stasis_apps: Vec::new(),
         starts: false,
         destroys: false,
     };
@@ -204,6 +213,10 @@ pub fn translate(published: &Published, asterisk_id: &str) -> Option<AriEvent> {
         | PbxEvent::TrunkStateChange { .. }
         | PbxEvent::EventsLost { .. } => return None,
     };
+    event.stasis_apps = snapshots(&published.event)
+        .into_iter()
+        .filter_map(stasis_app)
+        .collect();
     event.body.insert("type".into(), json!(kind));
     if let Value::Object(fields) = fields {
         event.body.extend(fields);
@@ -214,6 +227,27 @@ pub fn translate(published: &Published, asterisk_id: &str) -> Option<AriEvent> {
     event.body.insert("asterisk_id".into(), json!(asterisk_id));
     event.body.insert("sequence".into(), json!(published.seq.0));
     Some(event)
+}
+
+/// The channel snapshots `event` carries.
+fn snapshots(event: &PbxEvent) -> Vec<&crate::channel::ChannelSnapshot> {
+    match event {
+        PbxEvent::ChannelCreated { channel }
+        | PbxEvent::ChannelStateChanged { channel }
+        | PbxEvent::ChannelDialplan { channel }
+        | PbxEvent::ChannelDtmfReceived { channel, .. }
+        | PbxEvent::ChannelVarset { channel, .. }
+        | PbxEvent::ChannelHangupRequest { channel, .. }
+        | PbxEvent::StasisStart { channel, .. }
+        | PbxEvent::StasisEnd { channel, .. }
+        | PbxEvent::ChannelDestroyed { channel, .. }
+        | PbxEvent::ChannelEnteredBridge { channel, .. }
+        | PbxEvent::ChannelLeftBridge { channel, .. } => vec![channel],
+        PbxEvent::DialBegin { caller, peer, .. } | PbxEvent::DialEnd { caller, peer, .. } => {
+            vec![caller, peer]
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// The text of `event` addressed to `application`.

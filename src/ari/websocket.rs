@@ -144,35 +144,35 @@ impl Socket {
         }
     }
 
-    /// The application of this socket that receives `event`, if any; keeps what the socket
-    /// follows up to date.
+    /// The application of this socket that receives `event`, if any: the one it names
+    /// (`StasisStart`/`StasisEnd`), the one whose `Stasis` step its channels are on, or the
+    /// one following them since their `StasisStart`; keeps what the socket follows current.
     fn receiver(&mut self, event: &AriEvent) -> Option<String> {
-        if event.starts {
-            let app = event.application.as_deref()?;
-            if self.holding.holds(app) {
-                for channel in &event.channels {
-                    self.following
-                        .channels
-                        .insert(channel.clone(), app.to_owned());
-                }
-                return Some(app.to_owned());
-            }
-        }
-        if let Some(app) = &event.application {
-            if !self.holding.holds(app) {
-                return self.everything();
-            }
+        let named = event
+            .application
+            .iter()
+            .chain(&event.stasis_apps)
+            .find(|a| self.holding.holds(a))
+            .cloned();
+        if event.application.is_some() && named.is_none() {
+            return self.everything();
         }
         let followed = event
             .channels
             .iter()
             .find_map(|c| self.following.channels.get(c).cloned());
-        if event.destroys {
-            for channel in &event.channels {
-                self.following.channels.remove(channel);
+        let app = named.or(followed);
+        for channel in &event.channels {
+            match (&app, event.destroys) {
+                (Some(app), false) => {
+                    self.following.channels.insert(channel.clone(), app.clone());
+                }
+                _ => {
+                    self.following.channels.remove(channel);
+                }
             }
         }
-        if let (Some(_), Some(bridge)) = (&followed, &event.bridge) {
+        if let (Some(_), Some(bridge)) = (&app, &event.bridge) {
             self.following.bridges.insert(bridge.clone());
         }
         let bridged = event
@@ -189,7 +189,7 @@ impl Socket {
                 self.following.bridges.remove(bridge);
             }
         }
-        followed.or(bridged).or_else(|| self.everything())
+        app.or(bridged).or_else(|| self.everything())
     }
 
     /// For `subscribeAll`: the socket's first app.
