@@ -7,21 +7,41 @@
 //!   up when that bridge is destroyed, until the application hangs them up.
 //!
 //! Some of the commands go through `pbx ctl` (answer, play, playback, bridge), the rest
-//! through the API directly.
+//! through the API directly. `Stasis(demo)` needs application `demo` registered: each test
+//! holds an ARI WebSocket for it ([`hold_demo`]), as an ARI application would.
 
 mod common;
 
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::events::EventStream;
 use common::{
-    call_as_6001, tone_power, ulaw_samples, wait_until, Pbx, RtpPeer, SippRun, ToneStream,
+    call_as_6001, tone_power, ulaw_samples, wait_until, Pbx, PbxOptions, RtpPeer, SippRun,
+    ToneStream,
 };
 use serde_json::{json, Value};
 
 /// Goertzel power (see `tone_power`) a tone heard at about -12 dBFS reaches easily; an absent
 /// tone stays orders of magnitude below.
 const HEARD: f64 = 1e-3;
+
+/// A pbx with an ARI account for [`hold_demo`].
+fn start() -> Pbx {
+    Pbx::start_with(PbxOptions {
+        extra_config: "[[ari.user]]\nusername = \"app\"\npassword = \"secret\"\n".into(),
+        ..PbxOptions::default()
+    })
+}
+
+/// Registers application `demo` by holding an ARI WebSocket for it while the value lives.
+fn hold_demo(pbx: &Pbx) -> tungstenite::WebSocket<TcpStream> {
+    let host = pbx.api.trim_start_matches("http://");
+    let stream = TcpStream::connect(host).expect("connect to the HTTP server");
+    let url = format!("ws://{host}/ari/events?app=demo&api_key=app:secret");
+    let (socket, _) = tungstenite::client(url.as_str(), stream).expect("ARI WebSocket");
+    socket
+}
 
 /// Waits for the `StasisStart` of application `demo` for a channel not in `known`; its id.
 fn next_stasis_start(events: &mut EventStream, known: &[String]) -> String {
@@ -76,7 +96,8 @@ fn heard_power(peer: &RtpPeer, from: Instant, to: Instant, freq: f64) -> f64 {
 
 #[test]
 fn an_application_rings_answers_plays_and_lets_a_channel_go() {
-    let pbx = Pbx::start();
+    let pbx = start();
+    let _demo = hold_demo(&pbx);
     let mut events = EventStream::connect(&pbx.api, None);
     let media = RtpPeer::start();
     let run = std::thread::scope(|s| {
@@ -198,7 +219,8 @@ fn an_application_rings_answers_plays_and_lets_a_channel_go() {
 
 #[test]
 fn channels_in_an_applications_bridges_hear_each_other_or_nothing() {
-    let pbx = Pbx::start();
+    let pbx = start();
+    let _demo = hold_demo(&pbx);
     let mut events = EventStream::connect(&pbx.api, None);
     let (one, two) = (RtpPeer::start(), RtpPeer::start());
     let pbx_ref = &pbx;

@@ -115,9 +115,7 @@ impl AriRequest {
                 )));
             }
             if let (Some(value), false) = (value, param.values.is_empty()) {
-                let all_listed = value
-                    .split(',')
-                    .all(|v| param.values.iter().any(|allowed| *allowed == v));
+                let all_listed = value.split(',').all(|v| param.values.contains(&v));
                 if !all_listed {
                     return Err(AriError::bad_request(format!(
                         "Invalid value for {}: {value}",

@@ -83,3 +83,53 @@ pub(super) fn validate<E>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+
+    const MINIMAL: &str = "[sip]\nbind = \"127.0.0.1:5060\"\n";
+
+    fn parse(text: &str) -> Result<Config, crate::config::ConfigError> {
+        Config::parse(Path::new("test.toml"), text, |_| None)
+    }
+
+    #[test]
+    fn ari_is_on_without_users_by_default_and_users_read_as_written() {
+        let config = parse(MINIMAL).unwrap();
+        assert!(config.ari.enabled && config.ari.users.is_empty());
+        assert_eq!(config.ari.realm, "pbx");
+        let text = format!(
+            "{MINIMAL}[ari]\nrealm = \"here\"\n[[ari.user]]\nusername = \"app\"\npassword = \"s\"\nread_only = true\n"
+        );
+        let config = parse(&text).unwrap();
+        let user = &config.ari.users[0];
+        assert_eq!(
+            (user.username.get_ref().as_str(), user.read_only),
+            ("app", true)
+        );
+    }
+
+    #[test]
+    fn bad_ari_users_are_named_with_file_line_and_column() {
+        let colon = format!("{MINIMAL}[[ari.user]]\nusername = \"a:b\"\npassword = \"x\"\n");
+        let err = parse(&colon).unwrap_err().to_string();
+        assert!(err.starts_with("test.toml:4:12: "), "{err}");
+        assert!(err.contains("ari user name `a:b` is not usable"), "{err}");
+        let duplicate = format!(
+            "{MINIMAL}[[ari.user]]\nusername = \"a\"\npassword = \"x\"\n[[ari.user]]\nusername = \"a\"\npassword = \"y\"\n"
+        );
+        let err = parse(&duplicate).unwrap_err().to_string();
+        assert!(err.starts_with("test.toml:7:12: "), "{err}");
+        assert!(err.contains("duplicate ari user `a`"), "{err}");
+        let empty = format!("{MINIMAL}[[ari.user]]\nusername = \"a\"\npassword = \"\"\n");
+        let err = parse(&empty).unwrap_err().to_string();
+        assert!(err.starts_with("test.toml:5:12: "), "{err}");
+        assert!(err.contains("empty password"), "{err}");
+        let unknown = format!("{MINIMAL}[ari]\nenable = true\n");
+        let err = parse(&unknown).unwrap_err().to_string();
+        assert!(err.contains("unknown field `enable`"), "{err}");
+    }
+}

@@ -575,7 +575,7 @@ impl Config {
                 }
             }
         }
-        ami::validate(&self.ami, &invalid)?;
+        ami::validate(&self.ami, invalid)?;
         ari::validate(&self.ari, invalid)
     }
 

@@ -110,11 +110,11 @@ pub fn endpoints_by_tech(state: AriState, request: AriRequest) -> Handled {
 /// `GET /endpoints/{tech}/{resource}`.
 pub fn endpoint(state: AriState, request: AriRequest) -> Handled {
     Box::pin(async move {
-        let found = request
-            .path("tech")
-            .eq_ignore_ascii_case("PJSIP")
-            .then(|| all_endpoints(&state))
-            .unwrap_or_default()
+        let endpoints = match request.path("tech").eq_ignore_ascii_case("PJSIP") {
+            true => all_endpoints(&state),
+            false => Vec::new(),
+        };
+        let found = endpoints
             .into_iter()
             .find(|e| e["resource"] == request.path("resource"));
         found
