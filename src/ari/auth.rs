@@ -39,12 +39,13 @@ pub enum Denied {
 }
 
 impl Users {
-    /// The accounts of `[ari]`.
+    /// The accounts of `[ari]` (those with a password).
     pub fn from_config(config: &AriConfig) -> Users {
         Users {
             users: config
                 .users
                 .iter()
+                .filter(|u| !u.password.get_ref().is_empty())
                 .map(|u| User {
                     name: u.username.get_ref().clone(),
                     password: u.password.get_ref().clone(),

@@ -38,7 +38,7 @@ impl Default for AriConfig {
 pub struct AriUserConfig {
     /// The user name (HTTP Basic, or the part of `api_key` before `:`).
     pub username: Spanned<String>,
-    /// The password, in plain text.
+    /// The password, in plain text; empty disables the account.
     pub password: Spanned<String>,
     /// Whether the user may only read (GET); other methods get 403.
     #[serde(default)]
@@ -54,7 +54,7 @@ fn default_realm() -> String {
 }
 
 /// Checks `[ari]`: user names unique, non-empty, without `:` (which `api_key=user:pass`
-/// splits on); passwords non-empty. `invalid` makes the error for a span of the file.
+/// splits on). `invalid` makes the error for a span of the file.
 pub(super) fn validate<E>(
     ari: &AriConfig,
     invalid: impl Fn(std::ops::Range<usize>, String) -> E,
@@ -72,12 +72,6 @@ pub(super) fn validate<E>(
             return Err(invalid(
                 user.username.span(),
                 format!("duplicate ari user `{name}`; user names must be unique"),
-            ));
-        }
-        if user.password.get_ref().is_empty() {
-            return Err(invalid(
-                user.password.span(),
-                format!("ari user `{name}` has an empty password; set one (it is sent with every request)"),
             ));
         }
     }
@@ -113,6 +107,18 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_config_serves_ari_to_nobody_until_a_user_is_added() {
+        let config = Config::parse(
+            Path::new(crate::config::EMBEDDED_NAME),
+            crate::config::DEFAULT_CONFIG,
+            |_| None,
+        )
+        .unwrap();
+        assert!(config.ari.enabled);
+        assert!(crate::ari::auth::Users::from_config(&config.ari).is_empty());
+    }
+
+    #[test]
     fn bad_ari_users_are_named_with_file_line_and_column() {
         let colon = format!("{MINIMAL}[[ari.user]]\nusername = \"a:b\"\npassword = \"x\"\n");
         let err = parse(&colon).unwrap_err().to_string();
@@ -124,10 +130,6 @@ mod tests {
         let err = parse(&duplicate).unwrap_err().to_string();
         assert!(err.starts_with("test.toml:7:12: "), "{err}");
         assert!(err.contains("duplicate ari user `a`"), "{err}");
-        let empty = format!("{MINIMAL}[[ari.user]]\nusername = \"a\"\npassword = \"\"\n");
-        let err = parse(&empty).unwrap_err().to_string();
-        assert!(err.starts_with("test.toml:5:12: "), "{err}");
-        assert!(err.contains("empty password"), "{err}");
         let unknown = format!("{MINIMAL}[ari]\nenable = true\n");
         let err = parse(&unknown).unwrap_err().to_string();
         assert!(err.contains("unknown field `enable`"), "{err}");
