@@ -148,15 +148,15 @@ impl Socket {
     /// (`StasisStart`/`StasisEnd`), the one whose `Stasis` step its channels are on, or the
     /// one following them since their `StasisStart`; keeps what the socket follows current.
     fn receiver(&mut self, event: &AriEvent) -> Option<String> {
-        let named = event
-            .application
-            .iter()
-            .chain(&event.stasis_apps)
-            .find(|a| self.holding.holds(a))
-            .cloned();
-        if event.application.is_some() && named.is_none() {
-            return self.everything();
-        }
+        let named = match &event.application {
+            Some(app) if self.holding.holds(app) => Some(app.clone()),
+            Some(_) => return self.everything(),
+            None => event
+                .stasis_apps
+                .iter()
+                .find(|a| self.holding.holds(a))
+                .cloned(),
+        };
         let followed = event
             .channels
             .iter()
@@ -197,5 +197,91 @@ impl Socket {
         self.subscribe_all
             .then(|| self.holding.names().first().map(|a| a.0.clone()))
             .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ari::json::tests::channel;
+    use crate::events::{PbxEvent, PlaybackSnapshot, PlaybackState, Published};
+    use crate::stasis_apps::StasisApps;
+
+    fn socket(apps: &StasisApps, subscribe_all: bool) -> Socket {
+        Socket {
+            holding: apps.register(vec![AppName("demo".into())]),
+            following: Following::default(),
+            subscribe_all,
+            asterisk_id: "id".into(),
+        }
+    }
+
+    fn event(seq: u64, event: PbxEvent) -> AriEvent {
+        let published = Published {
+            seq: Seq(seq),
+            timestamp: SystemTime::now(),
+            event,
+        };
+        translate(&published, "id").unwrap()
+    }
+
+    fn playback() -> PbxEvent {
+        PbxEvent::PlaybackStarted {
+            playback: PlaybackSnapshot {
+                id: "p".into(),
+                media_uri: vec!["sound:hello-world".into()],
+                target_uri: format!("channel:{}", channel().id),
+                state: PlaybackState::Playing,
+            },
+        }
+    }
+
+    fn destroyed() -> PbxEvent {
+        let mut gone = channel();
+        gone.dialplan.app_name = "Hangup".into();
+        PbxEvent::ChannelDestroyed {
+            channel: gone,
+            cause: 16,
+            cause_txt: "Normal Clearing".into(),
+        }
+    }
+
+    #[test]
+    fn an_app_gets_its_channels_events_from_stasis_start_to_channel_destroyed() {
+        let apps = StasisApps::default();
+        let mut demo = socket(&apps, false);
+        let created = PbxEvent::ChannelCreated { channel: channel() };
+        let mut before = channel();
+        before.dialplan.app_name = String::new();
+        let ringing = PbxEvent::ChannelCreated { channel: before };
+        assert_eq!(demo.receiver(&event(1, ringing)), None, "not yet in Stasis");
+        let start = PbxEvent::StasisStart {
+            channel: channel(),
+            application: "demo".into(),
+            args: vec![],
+        };
+        assert_eq!(demo.receiver(&event(2, start)).as_deref(), Some("demo"));
+        assert_eq!(
+            demo.receiver(&event(3, playback())).as_deref(),
+            Some("demo")
+        );
+        assert_eq!(
+            demo.receiver(&event(4, destroyed())).as_deref(),
+            Some("demo")
+        );
+        assert_eq!(
+            demo.receiver(&event(5, playback())),
+            None,
+            "forgotten once destroyed"
+        );
+        let other = PbxEvent::StasisStart {
+            channel: channel(),
+            application: "other".into(),
+            args: vec![],
+        };
+        assert_eq!(demo.receiver(&event(6, other.clone())), None);
+        let mut all = socket(&apps, true);
+        assert_eq!(all.receiver(&event(7, other)).as_deref(), Some("demo"));
+        assert_eq!(all.receiver(&event(8, created)).as_deref(), Some("demo"));
     }
 }
