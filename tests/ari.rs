@@ -2,7 +2,8 @@
 //! `aioari` (PyPI) application each connect, list endpoints, get `StasisStart` for a SIPp
 //! call to 8003 (`Stasis(demo)`), answer, play `sound:hello-world` (the caller hears it,
 //! checked as audio), take the caller's key and hang up; the events they received follow
-//! Asterisk's order. Also: credentials (401, 403), the Swagger documents' `basePath`,
+//! Asterisk's order. An aioari application bridges two callers, who hear each other's
+//! tones. Also: credentials (401, 403), the Swagger documents' `basePath`,
 //! `Stasis()` of an application nobody holds, `ApplicationReplaced`, and an application
 //! that reconnects with `since=` receiving the events of the gap.
 
@@ -15,7 +16,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::events::EventStream;
-use common::{call_as_6001, fixture, require_program, Pbx, PbxOptions, RtpPeer};
+use common::{
+    call_as_6001, fixture, require_program, tone_power, ulaw_samples, Pbx, PbxOptions, RtpPeer,
+    ToneStream,
+};
 use serde_json::Value;
 
 /// The accounts of the test config: one that may do anything, one that may only read.
@@ -408,5 +412,113 @@ fn stasis_of_an_application_nobody_holds_fails_the_step() {
     });
     assert!(next, "the next step runs: {:?}", events.received);
     drop(run);
+    common::assert_no_leftovers(&pbx);
+}
+
+/// The power of `freq` in the mu-law audio `peer` received between `from` and `to`.
+fn heard_power(peer: &RtpPeer, from: Instant, to: Instant, freq: f64) -> f64 {
+    let payload: Vec<u8> = peer
+        .packets()
+        .iter()
+        .filter(|p| p.payload_type == 0 && p.at >= from && p.at < to)
+        .flat_map(|p| p.payload.iter().copied())
+        .collect();
+    let samples = ulaw_samples(&payload);
+    assert!(
+        samples.len() >= 8_000,
+        "only {} samples heard",
+        samples.len()
+    );
+    tone_power(&samples, 8_000, freq)
+}
+
+#[test]
+fn an_aioari_application_bridges_two_callers_who_hear_each_other() {
+    require_program("python3");
+    let pbx = start();
+    let mut python = Command::new("python3");
+    python
+        .arg(fixture("ari/bridge.py"))
+        .args([&format!("{}/", pbx.api), "app", "secret", "demo"]);
+    let client = Client::spawn(python);
+    let ready = client.line(Duration::from_secs(20), |l| l == "READY");
+    assert_eq!(ready.as_deref(), Some("READY"), "{}", pbx.log());
+    let (one, two) = (RtpPeer::start(), RtpPeer::start());
+    let pbx_ref = &pbx;
+    std::thread::scope(|s| {
+        let calls: Vec<_> = [&one, &two]
+            .into_iter()
+            .map(|peer| {
+                s.spawn(move || {
+                    call_as_6001(
+                        pbx_ref,
+                        "sipp/uac_call.xml",
+                        "8003",
+                        peer.port,
+                        &["-m", "1"],
+                    )
+                })
+            })
+            .collect();
+        let tones = [(&one, 440.0), (&two, 1_000.0)].map(|(peer, freq)| {
+            peer.stream_tone(ToneStream {
+                freq,
+                ptime_ms: 20,
+                duration: Duration::from_secs(10),
+                pause: None,
+            })
+        });
+        let bridged = client.line(Duration::from_secs(20), |l| l == "BRIDGED");
+        assert!(
+            bridged.is_some(),
+            "the application bridged nobody\n{}",
+            pbx.log()
+        );
+        std::thread::sleep(Duration::from_millis(1_000));
+        let from = Instant::now();
+        std::thread::sleep(Duration::from_millis(2_000));
+        let to = Instant::now();
+        for (peer, hears, own) in [(&one, 1_000.0, 440.0), (&two, 440.0, 1_000.0)] {
+            let (other, itself) = (
+                heard_power(peer, from, to, hears),
+                heard_power(peer, from, to, own),
+            );
+            assert!(
+                other > 1e-3 && itself * 100.0 < other,
+                "{hears} Hz {other:.2e}, own {own} Hz {itself:.2e}\n{}",
+                pbx.log()
+            );
+        }
+        let report = client
+            .line(Duration::from_secs(20), |l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("no report\n{}", pbx.log()));
+        let report: Value = serde_json::from_str(&report).unwrap();
+        assert_eq!(report["bridge"]["type"], "mixing", "{report}");
+        assert_eq!(
+            report["bridge"]["channels"].as_array().map(Vec::len),
+            Some(2)
+        );
+        let events: Vec<&str> = report["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for kind in [
+            "ChannelEnteredBridge",
+            "ChannelLeftBridge",
+            "BridgeDestroyed",
+            "StasisEnd",
+        ] {
+            assert!(events.contains(&kind), "{kind}: {events:?}");
+        }
+        for tone in tones {
+            tone.join().unwrap();
+        }
+        for call in calls {
+            let run = call.join().unwrap();
+            assert_eq!((run.successful, run.failed), (1, 0), "{}", run.stdout);
+        }
+    });
     common::assert_no_leftovers(&pbx);
 }
