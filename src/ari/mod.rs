@@ -96,7 +96,10 @@ pub fn router(state: AriState) -> Router {
     }
     let mut inner = Router::new()
         .route("/api-docs/{file}", axum::routing::get(api_docs))
-        .fallback(|| async { AriError::not_found("Resource not found") });
+        .fallback(|| async { AriError::not_found("Resource not found") })
+        .method_not_allowed_fallback(|| async {
+            AriError::new(StatusCode::METHOD_NOT_ALLOWED, "Invalid method")
+        });
     for (path, route) in paths {
         inner = inner.route(path, route);
     }
