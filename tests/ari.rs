@@ -3,7 +3,8 @@
 //! call to 8003 (`Stasis(demo)`), answer, play `sound:hello-world` (the caller hears it,
 //! checked as audio), take the caller's key and hang up; the events they received follow
 //! Asterisk's order. An aioari application bridges two callers, who hear each other's
-//! tones. Also: credentials (401, 403), the Swagger documents' `basePath`,
+//! tones. The drachtio media-server flow (config/drachtio/): an application server's INVITE
+//! is answered and played to by its ari-client app. Also: credentials (401, 403), the Swagger documents' `basePath`,
 //! `Stasis()` of an application nobody holds, `ApplicationReplaced`, and an application
 //! that reconnects with `since=` receiving the events of the gap.
 
@@ -11,14 +12,15 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::events::EventStream;
 use common::{
-    call_as_6001, fixture, require_program, tone_power, ulaw_samples, Pbx, PbxOptions, RtpPeer,
-    ToneStream,
+    call_as_6001, fixture, require_program, sipp, tone_power, ulaw_samples, Pbx, PbxOptions,
+    RtpPeer, ToneStream,
 };
 use serde_json::Value;
 
@@ -520,5 +522,54 @@ fn an_aioari_application_bridges_two_callers_who_hear_each_other() {
             assert_eq!((run.successful, run.failed), (1, 0), "{}", run.stdout);
         }
     });
+    common::assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn a_drachtio_application_servers_call_is_answered_and_played_to_by_its_ari_application() {
+    require_program("node");
+    let dialplan = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/drachtio/dialplan.toml");
+    let pbx = Pbx::start_with(PbxOptions {
+        extra_config: format!(
+            "{USERS}\n[dialplan]\nfile = \"{}\"\n\n[[trunk]]\nname = \"drachtio\"\n\
+             host = \"127.0.0.1\"\nregister = false\ncontext = \"drachtio\"\n\
+             allow_from = [\"127.0.0.0/8\"]\n",
+            dialplan.display()
+        ),
+        ..PbxOptions::default()
+    });
+    let app = "drachtio-5c1e7a0e-2f4b-4c1d-9a0e-5b8f3c2d1e0f";
+    let mut node = Command::new("node");
+    node.arg(fixture("ari/drachtio.js"))
+        .args([pbx.api.as_str(), "app", "secret", app])
+        .env("NODE_PATH", fixture("ari/node_modules"));
+    let client = Client::spawn(node);
+    let ready = client.line(Duration::from_secs(20), |l| l == "READY");
+    assert_eq!(ready.as_deref(), Some("READY"), "{}", pbx.log());
+    let media = RtpPeer::start();
+    let port = media.port.to_string();
+    let run = sipp(
+        &fixture("ari/drachtio_invite.xml"),
+        pbx.sip,
+        &["-s", app, "-m", "1", "-key", "rtp_port", &port],
+    );
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    let report = client
+        .line(Duration::from_secs(20), |l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no report\n{}", pbx.log()));
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["caller"], "4711", "{report}");
+    assert_eq!(report["state"], "Up", "{report}");
+    assert!(
+        media.heard_prompt("hello-world"),
+        "the application server did not get hello world\n{}",
+        pbx.log()
+    );
     common::assert_no_leftovers(&pbx);
 }

@@ -119,6 +119,19 @@ mod tests {
     }
 
     #[test]
+    fn the_drachtio_example_and_its_dialplan_load() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let path = root.join("config/drachtio/pbx.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let config = Config::parse(&path, &text, |_| None).unwrap();
+        assert_eq!(config.ari.users[0].username.get_ref(), "drachtio");
+        assert_eq!(config.trunks[0].context, "drachtio");
+        let dialplan = root.join(config.dialplan.file().unwrap());
+        let dialplan = crate::dialplan::Dialplan::load(&dialplan).unwrap();
+        assert!(dialplan.context("drachtio").is_some());
+    }
+
+    #[test]
     fn bad_ari_users_are_named_with_file_line_and_column() {
         let colon = format!("{MINIMAL}[[ari.user]]\nusername = \"a:b\"\npassword = \"x\"\n");
         let err = parse(&colon).unwrap_err().to_string();
