@@ -123,11 +123,32 @@ pub fn endpoint(state: AriState, request: AriRequest) -> Handled {
     })
 }
 
-fn application(name: &str) -> Value {
+/// Application `name` as ARI shows it: the channels on its `Stasis` step and the bridges
+/// they are in (pbx has no explicit subscriptions yet, so no endpoints or devices).
+fn application(state: &AriState, name: &str) -> Value {
+    let channels: Vec<String> = state
+        .api
+        .channels
+        .snapshots(Instant::now())
+        .into_iter()
+        .filter(|c| {
+            c.dialplan.app_name == "Stasis"
+                && c.dialplan.app_data.split(',').next().map(str::trim) == Some(name)
+        })
+        .map(|c| c.id.0)
+        .collect();
+    let bridges: Vec<String> = state
+        .api
+        .bridges
+        .snapshots()
+        .into_iter()
+        .filter(|b| b.channels.iter().any(|c| channels.contains(&c.0)))
+        .map(|b| b.id)
+        .collect();
     value!({
         "name": name,
-        "channel_ids": [],
-        "bridge_ids": [],
+        "channel_ids": channels,
+        "bridge_ids": bridges,
         "endpoint_ids": [],
         "device_names": [],
         "events_allowed": [],
@@ -142,7 +163,7 @@ pub fn applications(state: AriState, _: AriRequest) -> Handled {
             .apps
             .names()
             .iter()
-            .map(|n| application(&n.0))
+            .map(|n| application(&state, &n.0))
             .collect();
         json(apps)
     })
@@ -153,7 +174,7 @@ pub fn application_get(state: AriState, request: AriRequest) -> Handled {
     Box::pin(async move {
         let name = request.path("applicationName");
         match state.apps.is_registered(name) {
-            true => json(application(name)),
+            true => json(application(&state, name)),
             false => Err(AriError::not_found("Application does not exist.")),
         }
     })
