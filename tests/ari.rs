@@ -4,7 +4,8 @@
 //! checked as audio), take the caller's key and hang up; the events they received follow
 //! Asterisk's order. An aioari application bridges two callers, who hear each other's
 //! tones. The drachtio media-server flow (config/drachtio/): an application server's INVITE
-//! is answered and played to by its ari-client app. Also: credentials (401, 403), the Swagger documents' `basePath`,
+//! is answered and played to by its ari-client app. An ari-client app pauses, unpauses and
+//! stops a playback, and the caller hears it do so. Also: credentials (401, 403), the Swagger documents' `basePath`,
 //! `Stasis()` of an application nobody holds, `ApplicationReplaced`, and an application
 //! that reconnects with `since=` receiving the events of the gap.
 
@@ -19,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use common::events::EventStream;
 use common::{
-    call_as_6001, fixture, require_program, sipp, tone_power, ulaw_samples, Pbx, PbxOptions,
-    RtpPeer, ToneStream,
+    call_as_6001, fixture, require_program, sipp, tone_power, ulaw_rms_dbfs, ulaw_samples, Pbx,
+    PbxOptions, RtpPeer, ToneStream,
 };
 use serde_json::Value;
 
@@ -571,5 +572,75 @@ fn a_drachtio_application_servers_call_is_answered_and_played_to_by_its_ari_appl
         "the application server did not get hello world\n{}",
         pbx.log()
     );
+    common::assert_no_leftovers(&pbx);
+}
+
+/// The level (dBFS) of the mu-law audio `peer` received between `from` and `to`.
+fn level(peer: &RtpPeer, from: Instant, to: Instant) -> f64 {
+    let payload: Vec<u8> = peer
+        .packets()
+        .iter()
+        .filter(|p| p.payload_type == 0 && p.at >= from && p.at < to)
+        .flat_map(|p| p.payload.iter().copied())
+        .collect();
+    ulaw_rms_dbfs(&payload)
+}
+
+#[test]
+fn an_ari_client_application_pauses_unpauses_and_stops_what_the_caller_hears() {
+    require_program("node");
+    let pbx = start();
+    let mut node = Command::new("node");
+    node.arg(fixture("ari/playback.js"))
+        .args([pbx.api.as_str(), "app", "secret", "demo"])
+        .env("NODE_PATH", fixture("ari/node_modules"));
+    let client = Client::spawn(node);
+    let ready = client.line(Duration::from_secs(20), |l| l == "READY");
+    assert_eq!(ready.as_deref(), Some("READY"), "{}", pbx.log());
+    let media = RtpPeer::start();
+    std::thread::scope(|s| {
+        let caller =
+            s.spawn(|| call_as_6001(&pbx, "sipp/uac_call.xml", "8003", media.port, &["-m", "1"]));
+        let mut marks = Vec::new();
+        for mark in ["PLAYING", "PAUSED", "UNPAUSED", "STOPPED"] {
+            let seen = client.line(Duration::from_secs(15), |l| l == mark);
+            assert!(seen.is_some(), "no {mark}\n{}", pbx.log());
+            marks.push(Instant::now());
+        }
+        let settle = Duration::from_millis(300);
+        // Each mark is printed just after its change: judge the audio between the marks, a
+        // settling margin away from each.
+        let windows = [
+            ("playing", marks[0] + settle, marks[1] - settle, true),
+            ("paused", marks[1] + settle, marks[2] - settle, false),
+            ("unpaused", marks[2] + settle, marks[3] - settle, true),
+            (
+                "stopped",
+                marks[3] + settle,
+                marks[3] + Duration::from_millis(900),
+                false,
+            ),
+        ];
+        for (what, from, to, audible) in windows {
+            let dbfs = level(&media, from, to);
+            assert!(
+                if audible { dbfs > -45.0 } else { dbfs < -60.0 },
+                "{what}: {dbfs:.1} dBFS\n{}",
+                pbx.log()
+            );
+        }
+        let report = client
+            .line(Duration::from_secs(15), |l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("no report\n{}", pbx.log()));
+        let report: Value = serde_json::from_str(&report).unwrap();
+        assert_eq!(
+            report["states"],
+            serde_json::json!(["paused", "playing"]),
+            "{report}"
+        );
+        assert_eq!(report["finished"], "done", "{report}");
+        let run = caller.join().unwrap();
+        assert_eq!((run.successful, run.failed), (1, 0), "{}", run.stdout);
+    });
     common::assert_no_leftovers(&pbx);
 }
