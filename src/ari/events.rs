@@ -1,6 +1,6 @@
 //! pbx's events as ARI events: the type names, the objects they carry (in ARI's models) and
 //! the channels and bridge each concerns, which decide which application receives it.
-//! Events ARI has no type for (hold, transfers, registrations, trunks) are not sent.
+//! Events ARI has no type for here (transfers, trunks) are not sent.
 
 use serde_json::{json, Map, Value};
 
@@ -206,10 +206,30 @@ pub fn translate(published: &Published, asterisk_id: &str) -> Option<AriEvent> {
                 json!({ "caller": channel(caller), "peer": channel(peer), "dialstatus": dialstatus }),
             )
         }
-        PbxEvent::ChannelHold { .. }
-        | PbxEvent::ChannelUnhold { .. }
-        | PbxEvent::BlindTransfer { .. }
-        | PbxEvent::ContactStatusChange { .. }
+        PbxEvent::ChannelHold { channel: c } => {
+            event.channels.push(c.id.clone());
+            ("ChannelHold", json!({ "channel": channel(c) }))
+        }
+        PbxEvent::ChannelUnhold { channel: c } => {
+            event.channels.push(c.id.clone());
+            ("ChannelUnhold", json!({ "channel": channel(c) }))
+        }
+        PbxEvent::ContactStatusChange { contact } => {
+            // The contact's own change: a contact that appears or answers makes its endpoint
+            // reachable, one that goes away or stops answering does not.
+            let state = match contact.contact_status.as_str() {
+                "Created" | "Reachable" => "online",
+                _ => "offline",
+            };
+            let endpoint = json!({
+                "technology": "PJSIP",
+                "resource": contact.aor,
+                "state": state,
+                "channel_ids": [],
+            });
+            ("EndpointStateChange", json!({ "endpoint": endpoint }))
+        }
+        PbxEvent::BlindTransfer { .. }
         | PbxEvent::TrunkStateChange { .. }
         | PbxEvent::EventsLost { .. } => return None,
     };
@@ -241,6 +261,8 @@ fn snapshots(event: &PbxEvent) -> Vec<&crate::channel::ChannelSnapshot> {
         | PbxEvent::StasisStart { channel, .. }
         | PbxEvent::StasisEnd { channel, .. }
         | PbxEvent::ChannelDestroyed { channel, .. }
+        | PbxEvent::ChannelHold { channel }
+        | PbxEvent::ChannelUnhold { channel }
         | PbxEvent::ChannelEnteredBridge { channel, .. }
         | PbxEvent::ChannelLeftBridge { channel, .. } => vec![channel],
         PbxEvent::DialBegin { caller, peer, .. } | PbxEvent::DialEnd { caller, peer, .. } => {

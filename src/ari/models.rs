@@ -296,6 +296,16 @@ pub const MODELS: &[Model] = &[
         opt("dialstring", "string", "The dial string for calling the peer channel."),
         req("dialstatus", "string", "Current status of the dialing attempt to the peer."),
     ]),
+    event("ChannelHold", "A channel initiated a media hold.", &[
+        req("channel", "Channel", "The channel that initiated the hold event."),
+        opt("musicclass", "string", "The music on hold class that the initiator requested."),
+    ]),
+    event("ChannelUnhold", "A channel initiated a media unhold.", &[
+        req("channel", "Channel", "The channel that initiated the unhold event."),
+    ]),
+    event("EndpointStateChange", "Endpoint state changed.", &[
+        req("endpoint", "Endpoint", "The endpoint."),
+    ]),
     event("ApplicationReplaced", "Notification that another WebSocket has taken over for an application; this one gets no more of its events.", &[]),
 ];
 

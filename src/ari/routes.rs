@@ -266,6 +266,7 @@ pub const RESOURCES: &[Resource] = &[
             "ChannelDtmfReceived", "ChannelVarset", "ChannelHangupRequest", "ChannelDestroyed",
             "BridgeCreated", "BridgeDestroyed", "ChannelEnteredBridge", "ChannelLeftBridge",
             "PlaybackStarted", "PlaybackFinished", "Dial", "ApplicationReplaced",
+            "ChannelHold", "ChannelUnhold", "EndpointStateChange", "Endpoint",
         ],
         operations: &[
             Operation { path: "/events", method: Get, nickname: "eventWebsocket", summary: "WebSocket connection for events.", response_class: "Message",
