@@ -3,7 +3,7 @@
 //! call to 8003 (`Stasis(demo)`), answer, play `sound:hello-world` (the caller hears it,
 //! checked as audio), take the caller's key and hang up; the events they received follow
 //! Asterisk's order. An aioari application bridges two callers, who hear each other's
-//! tones. The drachtio media-server flow (config/drachtio/): an application server's INVITE
+//! tones. The drachtio media-server flow (config/drachtio.toml): an application server's INVITE
 //! is answered and played to by its ari-client app. An ari-client app pauses, unpauses and
 //! stops a playback, and the caller hears it do so. Also: credentials (401, 403), the Swagger documents' `basePath`,
 //! `Stasis()` of an application nobody holds, `ApplicationReplaced`, and an application
@@ -529,7 +529,7 @@ fn an_aioari_application_bridges_two_callers_who_hear_each_other() {
 #[test]
 fn a_drachtio_application_servers_call_is_answered_and_played_to_by_its_ari_application() {
     require_program("node");
-    let dialplan = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/drachtio/dialplan.toml");
+    let dialplan = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/drachtio-dialplan.toml");
     let pbx = Pbx::start_with(PbxOptions {
         extra_config: format!(
             "{USERS}\n[dialplan]\nfile = \"{}\"\n\n[[trunk]]\nname = \"drachtio\"\n\

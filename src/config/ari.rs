@@ -121,7 +121,7 @@ mod tests {
     #[test]
     fn the_drachtio_example_and_its_dialplan_load() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let path = root.join("config/drachtio/pbx.toml");
+        let path = root.join("config/drachtio.toml");
         let text = std::fs::read_to_string(&path).unwrap();
         let config = Config::parse(&path, &text, |_| None).unwrap();
         assert_eq!(config.ari.users[0].username.get_ref(), "drachtio");
