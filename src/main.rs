@@ -120,7 +120,8 @@ enum CtlCommand {
         #[command(subcommand)]
         command: SipCommand,
     },
-    /// Call an endpoint (or a number through a trunk) and, on answer, run the dialplan there.
+    /// Call an endpoint (or a number through a trunk) and, on answer, run the dialplan there
+    /// (`--exten`) or hand the channel to an outside application (`--app`).
     Originate {
         /// Whom to call: `endpoint/6001` or `trunk/NAME/NUMBER`.
         endpoint: String,
@@ -128,8 +129,14 @@ enum CtlCommand {
         #[arg(long, default_value = "internal")]
         context: String,
         /// The extension it runs (another endpoint's extension connects the two).
+        #[arg(long, required_unless_present = "app")]
+        exten: Option<String>,
+        /// The application the answered channel is handed to (`StasisStart`).
         #[arg(long)]
-        exten: String,
+        app: Option<String>,
+        /// An argument for the application (repeat for more).
+        #[arg(long = "app-arg")]
+        app_args: Vec<String>,
         /// Caller ID number shown to the called party (default: the extension).
         #[arg(long)]
         caller_id: Option<String>,
@@ -215,6 +222,10 @@ enum CtlCommand {
     Hangup {
         /// The channel's id (`1764684060.1`) or name (`PJSIP/6001-00000000`).
         channel: String,
+        /// Why: a Q.850 cause number (`17`) or its name (`normal`, `busy`, `congestion`,
+        /// `no_answer`, `rejected`...); normal clearing when absent.
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Show or reload the dialplan.
     Dialplan {
@@ -384,7 +395,7 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
         CtlCommand::Sip {
             command: SipCommand::Trace { state, filter },
         } => client.sip_trace(state == "on", filter),
-        CtlCommand::Hangup { channel } => client.hangup(&channel),
+        CtlCommand::Hangup { channel, reason } => client.hangup(&channel, reason.as_deref()),
         CtlCommand::Answer { channel } => client.signal(&channel, "answer"),
         CtlCommand::Ring { channel } => client.signal(&channel, "ring"),
         CtlCommand::Progress { channel } => client.signal(&channel, "progress"),
@@ -435,12 +446,16 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
             endpoint,
             context,
             exten,
+            app,
+            app_args,
             caller_id,
             timeout,
         } => client.originate(&pbx::call::originate::OriginateRequest {
             endpoint,
             context,
-            exten,
+            exten: exten.unwrap_or_else(|| "s".into()),
+            application: app,
+            app_args,
             caller_id,
             timeout_secs: Some(timeout),
         }),

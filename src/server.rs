@@ -171,7 +171,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     let (control, control_rx) = mpsc::channel(CONTROL_CAPACITY);
     let trace = SipTrace::default();
     let conferences = crate::call::conference::ConferenceRooms::new(bridges.clone());
-    let playbacks = crate::call::playbacks::PlaybackIndex::default();
+    let playbacks = crate::call::live::PlaybackIndex::default();
+    let live_recordings = crate::call::live::RecordingIndex::default();
     let stasis_apps = crate::stasis_apps::StasisApps::default();
     let prompts = Arc::new(PromptLibrary::new(
         config.dialplan.sounds_dir().map(Into::into),
@@ -193,6 +194,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         rtp_timeout: Duration::from_secs(config.rtp.inactivity_timeout_secs),
         conferences: conferences.clone(),
         playbacks: playbacks.clone(),
+        live_recordings: live_recordings.clone(),
+        recordings: crate::media::recordings::RecordingStore::new(
+            config.dialplan.recordings_dir.clone(),
+        ),
         stasis_apps: stasis_apps.clone(),
     };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
@@ -254,6 +259,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         trace,
         conferences,
         playbacks,
+        live_recordings,
+        recordings: crate::media::recordings::RecordingStore::new(
+            config.dialplan.recordings_dir.clone(),
+        ),
         endpoints: Arc::new(
             config
                 .endpoints
@@ -397,8 +406,8 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
                 }
             }
             Some(command) = control.recv() => match command {
-                ControlCommand::Hangup { call, channel, reply } => {
-                    let _ = reply.send(router.hangup(call, channel));
+                ControlCommand::Hangup { call, channel, cause, reply } => {
+                    let _ = reply.send(router.hangup(call, channel, cause));
                 }
                 ControlCommand::Channel { call, channel, command } => {
                     router.command(call, channel, command);

@@ -128,13 +128,7 @@ fn unregistered_callee_gets_the_not_available_prompt() {
         &port,
     ];
     let run = sipp(&fixture("sipp/uac_call.xml"), pbx.sip, &args);
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     let audio: Vec<u8> = media
         .packets()
         .iter()

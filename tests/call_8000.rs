@@ -29,13 +29,7 @@ fn sipp_caller_hears_hello_world_then_the_pbx_hangs_up() {
         pbx.sip,
         &call_args("8000", &port, csv.to_str().unwrap()),
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
 
     let packets = media.packets();
     let audio: Vec<u8> = packets

@@ -1,5 +1,6 @@
 //! Call control around the dialplan: an unauthenticated INVITE gets 407 and no media, an
-//! unknown extension 404, CANCEL while ringing 487, a caller's BYE mid-playback ends the call,
+//! unknown extension 404, CANCEL while ringing 487, an operator's hang-up of a ringing channel
+//! as busy 486 (with cause 17 in the events), a caller's BYE mid-playback ends the call,
 //! a dialplan reload leaves the call in progress on its dialplan, and 200 calls leave no call,
 //! port or task behind.
 
@@ -7,6 +8,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::events::EventStream;
 use common::{
     assert_no_leftovers, call_as_6001 as call, exchange, find_prompt, prompt_ulaw, wait_until, Pbx,
     PbxOptions, RtpPeer,
@@ -73,13 +75,7 @@ fn unknown_extension_gets_404() {
     let pbx = Pbx::start();
     let media = RtpPeer::start();
     let run = call(&pbx, "sipp/uac_404.xml", "5555", media.port, &["-m", "1"]);
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     assert_no_leftovers(&pbx);
 }
 
@@ -94,19 +90,47 @@ fn cancel_while_ringing_gets_487() {
         media.port,
         &["-m", "1", "-d", "500"],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     assert_no_leftovers(&pbx);
     assert!(
         pbx.log().contains("cancelled by the caller"),
         "{}",
         pbx.log()
     );
+}
+
+#[test]
+fn operator_hangup_with_a_reason_reaches_the_caller_and_the_events() {
+    let (pbx, _) = pbx_with_dialplan();
+    let mut events = EventStream::connect(&pbx.api, None);
+    let media = RtpPeer::start();
+    let caller = std::thread::scope(|scope| {
+        let caller =
+            scope.spawn(|| call(&pbx, "sipp/uac_busy.xml", "7000", media.port, &["-m", "1"]));
+        events.expect("the call rings", |e| {
+            e["type"] == "ChannelStateChanged" && e["channel"]["state"] == "Ringing"
+        });
+        let channel = events
+            .received
+            .iter()
+            .find(|e| e["type"] == "ChannelCreated")
+            .and_then(|e| e["channel"]["id"].as_str())
+            .expect("ChannelCreated")
+            .to_string();
+        let wrong = pbx.ctl(&["hangup", &channel, "--reason", "bored"]);
+        assert_eq!(wrong.status.code(), Some(1), "{wrong:?}");
+        let out = pbx.ctl(&["hangup", &channel, "--reason", "busy"]);
+        assert!(out.status.success(), "{out:?}");
+        caller.join().unwrap()
+    });
+    caller.assert_succeeded(1, &pbx);
+    events.expect("the hang-up request", |e| {
+        e["type"] == "ChannelHangupRequest" && e["cause"] == 17 && e["source"] == "operator"
+    });
+    events.expect("the channel's end", |e| {
+        e["type"] == "ChannelDestroyed" && e["cause"] == 17 && e["cause_txt"] == "User busy"
+    });
+    assert_no_leftovers(&pbx);
 }
 
 #[test]
@@ -120,13 +144,7 @@ fn caller_bye_mid_playback_ends_the_call() {
         media.port,
         &["-m", "1", "-d", "500"],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     assert_no_leftovers(&pbx);
     let heard = media.packets().len();
     assert!(
@@ -212,13 +230,7 @@ fn two_hundred_calls_leave_nothing_behind() {
         media.port,
         &["-m", "200", "-r", "40", "-l", "40", "-d", "300"],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (200, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(200, &pbx);
     assert_no_leftovers(&pbx);
     let stats = pbx.get("/api/stats").unwrap();
     assert_eq!(stats["calls_total"], 200, "{stats}");

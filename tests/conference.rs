@@ -193,13 +193,7 @@ fn a_member_on_hold_gets_no_mix_until_it_resumes() {
         media.port,
         &["-m", "1", "-d", "1500", "-set", "hold_ms", "1500"],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     let arrivals: Vec<_> = media
         .packets()
         .iter()

@@ -396,9 +396,15 @@ fn ivr_option_2_bridges_to_6002() {
         (caller.join().unwrap(), bridged_at)
     });
     assert_succeeded(&caller, 1, "caller", &pbx);
-    events.expect("Dial of endpoint/6002", |e| {
-        e["type"] == "DialBegin" && e["dialstring"] == "endpoint/6002"
-    });
+    events.expect(
+        "Dial of endpoint/6002, the branch linked to its caller",
+        |e| {
+            e["type"] == "DialBegin"
+                && e["dialstring"] == "endpoint/6002"
+                && e["peer"]["linkedid"] == e["caller"]["id"]
+                && e["caller"]["linkedid"] == e["caller"]["id"]
+        },
+    );
     let log = pbx.log();
     // The phone answered and got the PBX's BYE when the caller hung up.
     let ended = wait_until(Duration::from_secs(5), || {

@@ -16,13 +16,7 @@ use common::{call_as_6001, Pbx, PbxOptions, RtpPeer};
 fn call_8000(pbx: &Pbx) {
     let media = RtpPeer::start();
     let run = call_as_6001(pbx, "sipp/uac_call.xml", "8000", media.port, &["-m", "1"]);
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, pbx);
 }
 
 fn types_of<'a>(events: &'a [serde_json::Value], channel: &str) -> Vec<&'a str> {

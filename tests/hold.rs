@@ -56,13 +56,7 @@ fn a_45_s_hold_stays_up_with_music_for_the_held_party_and_unhold_restores_both_t
         ],
     );
     // Wire: the hold was answered recvonly, the unhold sendrecv, the BYE 200 after 45 s.
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     assert!(
         stream.join().unwrap() > 200,
         "the caller's tone was not sent"

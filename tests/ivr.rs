@@ -72,13 +72,7 @@ fn audio(packets: &[RtpReceived]) -> Vec<u8> {
 #[test]
 fn key_4_plays_hello_world_then_the_menu_again() {
     let (run, packets, pbx) = ivr_call(Some('4'));
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     let audio = audio(&packets);
     let hello = find_prompt(&audio, &prompt_ulaw("hello-world")).expect("hello-world not heard");
     let menu = prompt_ulaw("ivr-menu");
@@ -98,13 +92,7 @@ fn key_4_plays_hello_world_then_the_menu_again() {
 #[test]
 fn invalid_key_plays_invalid_option() {
     let (run, packets, pbx) = ivr_call(Some('9'));
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     let audio = audio(&packets);
     assert!(
         find_prompt(&audio, &prompt_ulaw("invalid-option")).is_some(),
@@ -116,13 +104,7 @@ fn invalid_key_plays_invalid_option() {
 #[test]
 fn silence_gets_goodbye_and_a_bye() {
     let (run, packets, pbx) = ivr_call(None);
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     let audio = audio(&packets);
     let menu = find_prompt(&audio, &prompt_ulaw("ivr-menu")).expect("menu not heard");
     let goodbye = find_prompt(&audio, &prompt_ulaw("goodbye")).expect("goodbye not heard");

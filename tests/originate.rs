@@ -1,8 +1,9 @@
 //! Originate: `pbx ctl originate` calls a baresip phone (auto-answer) and on answer runs the
 //! dialplan there: at 8000 the phone records hello world and the event stream shows the
 //! channel's life in order; at 6002 it connects the two phones, which hear each other's
-//! tones. An unreachable endpoint, a missing extension and a malformed endpoint are refused
-//! with the API status and a clear message.
+//! tones; with `--app` the answered channel is handed to an application, which plays to it
+//! and hangs it up. An unreachable endpoint, a missing extension and a malformed endpoint are
+//! refused with the API status and a clear message.
 
 mod common;
 
@@ -126,6 +127,62 @@ fn originate_to_another_phones_extension_connects_the_two_phones() {
         let share = tone_share(&samples, rate, hears, own);
         assert!(share > 0.5, "heard {hears} Hz in {:.0} %", share * 100.0);
     }
+    common::assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn originate_into_an_application_hands_the_answered_channel_to_it() {
+    let pbx = Pbx::start_with(common::PbxOptions {
+        extra_config: common::ari::ARI_USER.into(),
+        ..common::PbxOptions::default()
+    });
+    let _demo = common::ari::hold_app(&pbx, "demo");
+    let mut phone = phone(&pbx, "6001", None, 12);
+    let mut events = EventStream::connect(&pbx.api, None);
+    let out = pbx.ctl(&[
+        "--json",
+        "originate",
+        "endpoint/6001",
+        "--app",
+        "demo",
+        "--app-arg",
+        "first",
+        "--app-arg",
+        "second",
+    ]);
+    assert!(out.status.success(), "{out:?}\n{}", pbx.log());
+    let ringing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let channel = ringing["id"].as_str().unwrap().to_string();
+    events.expect("the application gets the answered channel", |e| {
+        e["type"] == "StasisStart"
+            && e["application"] == "demo"
+            && e["args"] == serde_json::json!(["first", "second"])
+            && e["channel"]["id"] == channel.as_str()
+            && e["channel"]["state"] == "Up"
+    });
+    let path = format!("/api/channels/{channel}/play");
+    let media = serde_json::json!({"media": ["sound:hello-world"], "playback_id": "greeting"});
+    pbx.post(&path, media)
+        .unwrap_or_else(|e| panic!("{e}\n{}", pbx.log()));
+    assert!(
+        events.read_until(Duration::from_secs(15), |e| count(e, "PlaybackFinished")
+            == 1),
+        "{:#?}",
+        events.received
+    );
+    let hangup = pbx.ctl(&["hangup", &channel]);
+    assert!(hangup.status.success(), "{hangup:?}");
+    events.expect("the application lost the channel", |e| {
+        e["type"] == "StasisEnd" && e["channel"]["id"] == channel.as_str()
+    });
+    events.expect("the channel ended", |e| {
+        e["type"] == "ChannelDestroyed" && e["channel"]["id"] == channel.as_str()
+    });
+    assert!(phone.wait_exit(Duration::from_secs(15)), "{}", phone.log());
+    let recording = heard_recording(&phone)
+        .unwrap_or_else(|| panic!("the phone recorded nothing\n{}", phone.log()));
+    let (samples, _) = read_wav(&recording);
+    assert!(rms(&samples) > 0.02, "not speech: RMS {}", rms(&samples));
     common::assert_no_leftovers(&pbx);
 }
 

@@ -50,13 +50,7 @@ fn transcoded_call_keeps_the_callers_ptime(ptime_ms: u32) {
         caller_media.port,
         &["-m", "1", "-d", "7000", "-key", "ptime", &ptime],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     let sent = stream.join().unwrap();
     let expected = TONE.as_millis().div_ceil(u128::from(ptime_ms)) as usize;
     assert_eq!(sent, expected, "packets of the caller's tone sent");
@@ -158,13 +152,7 @@ fn a_30_ms_caller_gets_a_prompt_whole_in_240_sample_packets() {
         media.port,
         &["-m", "1", "-d", "3000", "-key", "ptime", "30"],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     let packets: Vec<_> = media
         .packets()
         .into_iter()

@@ -20,13 +20,7 @@ fn sipp_registers_with_digest_and_binding_is_listed() {
         pbx.sip,
         &["-s", "6001", "-au", "6001", "-ap", PASSWORD, "-m", "1"],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     let regs = pbx.registrations();
     assert_eq!(regs.len(), 1, "{regs:?}");
     assert_eq!(regs[0]["aor"], "6001");

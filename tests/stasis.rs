@@ -8,13 +8,13 @@
 //!
 //! Some of the commands go through `pbx ctl` (answer, play, playback, bridge), the rest
 //! through the API directly. `Stasis(demo)` needs application `demo` registered: each test
-//! holds an ARI WebSocket for it ([`hold_demo`]), as an ARI application would.
+//! holds an ARI WebSocket for it ([`hold_app`]), as an ARI application would.
 
 mod common;
 
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use common::ari::{hold_app, ARI_USER};
 use common::events::EventStream;
 use common::{
     call_as_6001, tone_power, ulaw_samples, wait_until, Pbx, PbxOptions, RtpPeer, SippRun,
@@ -26,21 +26,12 @@ use serde_json::{json, Value};
 /// tone stays orders of magnitude below.
 const HEARD: f64 = 1e-3;
 
-/// A pbx with an ARI account for [`hold_demo`].
+/// A pbx with the ARI account of [`hold_app`].
 fn start() -> Pbx {
     Pbx::start_with(PbxOptions {
-        extra_config: "[[ari.user]]\nusername = \"app\"\npassword = \"secret\"\n".into(),
+        extra_config: ARI_USER.into(),
         ..PbxOptions::default()
     })
-}
-
-/// Registers application `demo` by holding an ARI WebSocket for it while the value lives.
-fn hold_demo(pbx: &Pbx) -> tungstenite::WebSocket<TcpStream> {
-    let host = pbx.api.trim_start_matches("http://");
-    let stream = TcpStream::connect(host).expect("connect to the HTTP server");
-    let url = format!("ws://{host}/ari/events?app=demo&api_key=app:secret");
-    let (socket, _) = tungstenite::client(url.as_str(), stream).expect("ARI WebSocket");
-    socket
 }
 
 /// Waits for the `StasisStart` of application `demo` for a channel not in `known`; its id.
@@ -97,7 +88,7 @@ fn heard_power(peer: &RtpPeer, from: Instant, to: Instant, freq: f64) -> f64 {
 #[test]
 fn an_application_rings_answers_plays_and_lets_a_channel_go() {
     let pbx = start();
-    let _demo = hold_demo(&pbx);
+    let _demo = hold_app(&pbx, "demo");
     let mut events = EventStream::connect(&pbx.api, None);
     let media = RtpPeer::start();
     let run = std::thread::scope(|s| {
@@ -220,7 +211,7 @@ fn an_application_rings_answers_plays_and_lets_a_channel_go() {
 #[test]
 fn channels_in_an_applications_bridges_hear_each_other_or_nothing() {
     let pbx = start();
-    let _demo = hold_demo(&pbx);
+    let _demo = hold_app(&pbx, "demo");
     let mut events = EventStream::connect(&pbx.api, None);
     let (one, two) = (RtpPeer::start(), RtpPeer::start());
     let pbx_ref = &pbx;

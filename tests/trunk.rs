@@ -194,13 +194,7 @@ fn ivr_option_3_calls_the_external_number_through_the_trunk() {
     let run = caller.join().unwrap();
     let _ = phone.kill();
     let _ = phone.wait();
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     events.expect_answered_dial("PJSIP/provider-");
     assert!(
         provider
@@ -364,13 +358,7 @@ fn did_call_rings_6001_when_registered() {
             "-s", DID, "-m", "1", "-d", "2000", "-key", "rtp_port", &port,
         ],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.stdout,
-        pbx.log()
-    );
+    run.assert_succeeded(1, &pbx);
     events.expect("a channel from the trunk", |e| {
         e["type"] == "ChannelCreated"
             && e["channel"]["name"]

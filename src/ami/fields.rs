@@ -105,9 +105,7 @@ pub fn channel(message: &mut Message, side: Side, channel: &ChannelSnapshot) {
         channel.dialplan.exten.clone(),
         channel.dialplan.priority.max(1).to_string(),
         channel.id.0.clone(),
-        // The snapshot has no linked id (the first channel of the call) yet; each channel
-        // stands for itself until it does.
-        channel.id.0.clone(),
+        channel.linkedid.0.clone(),
     ];
     for (name, value) in names.iter().zip(values) {
         message.push(*name, value);
@@ -159,6 +157,7 @@ pub(crate) mod tests {
     pub(crate) fn snapshot() -> ChannelSnapshot {
         ChannelSnapshot {
             id: ChannelId("1700000000.3".into()),
+            linkedid: ChannelId("1700000000.3".into()),
             name: "PJSIP/6001-00000003".into(),
             state: ChannelState::Up,
             caller: Party {

@@ -23,7 +23,6 @@
 //! - The banner says `Asterisk Call Manager/9.0.0`: the AMI protocol version, not ours.
 //! - A failed Login leaves the connection open for two more tries (Asterisk closes it at the
 //!   first failure, after a one-second pause); the third failure closes it.
-//! - `Linkedid` equals `Uniqueid`: channel snapshots carry no linked id yet.
 //! - `AccountCode` is always empty; `Language` is `en` when unset.
 //! - Our key presses are published when they end, so DTMFBegin and DTMFEnd come together.
 //! - `HangupRequest` is sent for hangups by the far end or the dialplan, `SoftHangupRequest`

@@ -174,6 +174,7 @@ async fn hangup(context: &AmiContext, key: &str) -> Result<(), &'static str> {
         .try_send(ControlCommand::Hangup {
             call,
             channel,
+            cause: crate::channel::NORMAL_CLEARING,
             reply,
         })
         .map_err(|_| texts::BUSY)?;

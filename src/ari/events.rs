@@ -229,6 +229,18 @@ pub fn translate(published: &Published, asterisk_id: &str) -> Option<AriEvent> {
             });
             ("EndpointStateChange", json!({ "endpoint": endpoint }))
         }
+        PbxEvent::RecordingStarted { recording } => {
+            event.channels = target(&recording.target_uri);
+            ("RecordingStarted", json!({ "recording": recording }))
+        }
+        PbxEvent::RecordingFinished { recording } => {
+            event.channels = target(&recording.target_uri);
+            ("RecordingFinished", json!({ "recording": recording }))
+        }
+        PbxEvent::RecordingFailed { recording } => {
+            event.channels = target(&recording.target_uri);
+            ("RecordingFailed", json!({ "recording": recording }))
+        }
         PbxEvent::BlindTransfer { .. }
         | PbxEvent::TrunkStateChange { .. }
         | PbxEvent::EventsLost { .. } => return None,

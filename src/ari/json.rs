@@ -205,6 +205,7 @@ pub(super) mod tests {
             creationtime: "2026-12-03T08:22:17.123Z".into(),
             duration_secs: 0,
             sip_call_id: "abc@host".into(),
+            linkedid: ChannelId("1700000000.1".into()),
             codec: None,
             media: MediaStats::default(),
         }

@@ -216,6 +216,10 @@ pub const MODELS: &[Model] = &[
         req("format", "string", "Recording format (wav, gsm, etc.)."),
         req("target_uri", "string", "URI for the channel or bridge being recorded."),
         req("state", "string", "The state of the recording."),
+        opt("duration", "int", "Duration in seconds of the recording."),
+        opt("talking_duration", "int", "Duration of talking, in seconds, detected in the recording."),
+        opt("silence_duration", "int", "Duration of silence, in seconds, detected in the recording."),
+        opt("cause", "string", "Cause for recording failure if failed."),
     ]),
     model("StoredRecording", "A past recording that may be played back.", &[
         req("name", "string", "Name of the recording."),
@@ -305,6 +309,15 @@ pub const MODELS: &[Model] = &[
     ]),
     event("EndpointStateChange", "Endpoint state changed.", &[
         req("endpoint", "Endpoint", "The endpoint."),
+    ]),
+    event("RecordingStarted", "Event showing the start of a recording operation.", &[
+        req("recording", "LiveRecording", "Recording control object."),
+    ]),
+    event("RecordingFinished", "Event showing the completion of a recording operation.", &[
+        req("recording", "LiveRecording", "Recording control object."),
+    ]),
+    event("RecordingFailed", "Event showing failure of a recording operation.", &[
+        req("recording", "LiveRecording", "Recording control object."),
     ]),
     event("ApplicationReplaced", "Notification that another WebSocket has taken over for an application; this one gets no more of its events.", &[]),
 ];

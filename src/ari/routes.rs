@@ -108,7 +108,7 @@ pub const RESOURCES: &[Resource] = &[
                 params: &[CHANNEL_ID, query("endpoint", "string", "Endpoint to call.").required(), query("extension", "string", "The extension to dial after the endpoint answers."), query("context", "string", "The context to dial after the endpoint answers."), query("app", "string", "The application that is subscribed to the originated channel.")],
                 errors: &[(400, "Invalid parameters for originating a channel."), (409, "Channel with given unique ID already exists.")], handler: NotImplemented },
             Operation { path: "/channels/{channelId}", method: Delete, nickname: "hangup", summary: "Delete (i.e. hangup) a channel.", response_class: "void",
-                params: &[CHANNEL_ID, query("reason_code", "string", "The reason code for hanging up the channel for detail use."), query("reason", "string", "Reason for hanging up the channel for simple use.").one_of(&["normal", "busy", "congestion", "no_answer", "timeout", "rejected", "unallocated", "normal_unspecified", "number_incomplete", "codec_mismatch", "interworking", "failure", "answered_elsewhere"])],
+                params: &[CHANNEL_ID, query("reason_code", "string", "The reason code (Q.850 cause) for hanging up the channel for detail use."), query("reason", "string", "Reason for hanging up the channel for simple use.").one_of(&["normal", "busy", "congestion", "no_answer", "timeout", "rejected", "unallocated", "normal_unspecified", "number_incomplete", "codec_mismatch", "interworking", "failure", "answered_elsewhere"])],
                 errors: &[(400, "Invalid reason for hangup provided"), (404, "Channel not found")], handler: Rest(channels::hangup) },
             Operation { path: "/channels/{channelId}/continue", method: Post, nickname: "continueInDialplan", summary: "Exit application; continue execution in the dialplan.", response_class: "void",
                 params: &[CHANNEL_ID, query("context", "string", "The context to continue to."), query("extension", "string", "The extension to continue to."), query("priority", "int", "The priority to continue to."), query("label", "string", "The label to continue to - will supersede 'priority' if both are provided.")],
@@ -267,6 +267,7 @@ pub const RESOURCES: &[Resource] = &[
             "BridgeCreated", "BridgeDestroyed", "ChannelEnteredBridge", "ChannelLeftBridge",
             "PlaybackStarted", "PlaybackFinished", "Dial", "ApplicationReplaced",
             "ChannelHold", "ChannelUnhold", "EndpointStateChange", "Endpoint",
+            "RecordingStarted", "RecordingFinished", "RecordingFailed", "LiveRecording",
         ],
         operations: &[
             Operation { path: "/events", method: Get, nickname: "eventWebsocket", summary: "WebSocket connection for events.", response_class: "Message",

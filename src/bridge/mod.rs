@@ -193,6 +193,7 @@ mod tests {
                 context: "internal".into(),
                 exten: "8002".into(),
                 sip_call_id: "x".into(),
+                linked: None,
             },
             Instant::now(),
             SystemTime::now(),

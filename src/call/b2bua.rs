@@ -99,13 +99,13 @@ impl Call {
                             dialer.fail(leg, 408);
                         }
                     }
-                    Some(CallEvent::Hangup(Some(channel)))
+                    Some(CallEvent::Hangup { channel: Some(channel), cause })
                         if legs.iter().any(|l| *l.channel.id() == *channel) =>
                     {
                         if let Some(index) = legs.iter().position(|l| *l.channel.id() == *channel) {
                             legs[index].channel.publish(|channel| PbxEvent::ChannelHangupRequest {
                                 channel,
-                                cause: 16,
+                                cause,
                                 source: "operator".into(),
                             });
                             Box::pin(dialer.abandon(&mut legs[index..=index], DialStatus::Cancel)).await;

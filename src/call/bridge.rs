@@ -149,11 +149,15 @@ impl Call {
                     let _ = self.shared.commands.send(ack).await;
                 }
             }
-            CallEvent::Hangup(Some(channel)) if *channel == *leg.channel.id() => {
+            CallEvent::Hangup {
+                channel: Some(channel),
+                cause,
+            } if *channel == *leg.channel.id() => {
+                leg.channel.set_cause(cause);
                 leg.channel
                     .publish(|channel| PbxEvent::ChannelHangupRequest {
                         channel,
-                        cause: 16,
+                        cause,
                         source: "operator".into(),
                     });
                 tracing::info!(call = self.id, "operator hung up the callee");

@@ -8,7 +8,8 @@ use tokio::sync::oneshot;
 
 use super::task::Call;
 use crate::channel::ChannelId;
-use crate::events::PlaybackSnapshot;
+use crate::events::{PlaybackSnapshot, RecordingSnapshot};
+use crate::media::recorder::IfExists;
 
 /// What a channel is asked to do.
 #[derive(Debug)]
@@ -90,6 +91,24 @@ pub enum ChannelCommand {
         /// Answered when the channel's media is its own again.
         reply: oneshot::Sender<Result<(), CommandError>>,
     },
+    /// Record what the channel's peer sends as recording `request.name`. Application
+    /// control only.
+    Record {
+        /// What to record and when to stop.
+        request: AppRecordRequest,
+        /// Answered with the recording when it has started.
+        reply: oneshot::Sender<Result<RecordingSnapshot, CommandError>>,
+    },
+    /// Stop, cancel, pause, unpause, mute or unmute recording `name`. Application control
+    /// only.
+    ControlRecording {
+        /// The recording's name.
+        name: String,
+        /// What to do with it.
+        operation: RecordingOperation,
+        /// Answered when done.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
     /// Send key presses to the channel's peer as RFC 4733 events, one after the other.
     SendDtmf {
         /// `0`-`9`, `*`, `#`, `A`-`D`.
@@ -97,6 +116,46 @@ pub enum ChannelCommand {
         /// Answered when queued.
         reply: oneshot::Sender<Result<(), CommandError>>,
     },
+}
+
+/// What an application's recording is to be.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AppRecordRequest {
+    /// Its name: the file is `<name>.wav` in the recordings directory.
+    pub name: String,
+    /// The longest it may last (seconds; 0 or absent: no limit).
+    #[serde(default)]
+    pub max_duration_seconds: u64,
+    /// Silence after the last sound that ends it (seconds; 0 or absent: silence does not).
+    #[serde(default)]
+    pub max_silence_seconds: u64,
+    /// What to do when a stored recording has the name already.
+    #[serde(default)]
+    pub if_exists: IfExists,
+    /// Beep before recording.
+    #[serde(default)]
+    pub beep: bool,
+    /// Keys that end it (`#`, `*`, several, or empty: none).
+    #[serde(default)]
+    pub terminate_on: String,
+}
+
+/// What [`ChannelCommand::ControlRecording`] does to a recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordingOperation {
+    /// End it; the file is kept (`RecordingFinished`).
+    Stop,
+    /// End it and remove the file (`RecordingFailed`, state `canceled`).
+    Cancel,
+    /// Stop writing until unpaused.
+    Pause,
+    /// Go on writing.
+    Unpause,
+    /// Write silence instead of the peer's audio.
+    Mute,
+    /// Write the peer's audio again.
+    Unmute,
 }
 
 /// What [`ChannelCommand::ControlPlayback`] does to a playback.
@@ -152,6 +211,15 @@ pub enum CommandError {
     /// The bridge refused the channel (full, or its media could not be set up).
     #[error("the bridge could not take the channel: {0}")]
     BridgeRefused(String),
+    /// A live or stored recording has this name and the request may not replace it.
+    #[error("a recording named {0} exists already")]
+    RecordingExists(String),
+    /// No live recording with this name on the channel.
+    #[error("no live recording {0}")]
+    NoSuchRecording(String),
+    /// The recording could not be started (a bad name, a file that cannot be written).
+    #[error("cannot record: {0}")]
+    CannotRecord(String),
     /// The channel has not answered yet (an originated call still ringing).
     #[error("channel {0} has not answered yet")]
     NotAnswered(ChannelId),
@@ -199,7 +267,9 @@ impl Call {
             | ChannelCommand::Play { .. }
             | ChannelCommand::ControlPlayback { .. }
             | ChannelCommand::EnterBridge { .. }
-            | ChannelCommand::LeaveBridge { .. }) => {
+            | ChannelCommand::LeaveBridge { .. }
+            | ChannelCommand::Record { .. }
+            | ChannelCommand::ControlRecording { .. }) => {
                 refuse(command, CommandError::NotInApplication(channel.clone()))
             }
             ChannelCommand::SetVariable { name, value, reply } => {
@@ -245,6 +315,8 @@ impl ChannelCommand {
                 | ChannelCommand::ControlPlayback { .. }
                 | ChannelCommand::EnterBridge { .. }
                 | ChannelCommand::LeaveBridge { .. }
+                | ChannelCommand::Record { .. }
+                | ChannelCommand::ControlRecording { .. }
         )
     }
 }
@@ -260,7 +332,11 @@ pub(super) fn refuse(command: ChannelCommand, error: CommandError) {
         | ChannelCommand::Progress { reply }
         | ChannelCommand::ControlPlayback { reply, .. }
         | ChannelCommand::EnterBridge { reply, .. }
-        | ChannelCommand::LeaveBridge { reply, .. } => {
+        | ChannelCommand::LeaveBridge { reply, .. }
+        | ChannelCommand::ControlRecording { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
+        ChannelCommand::Record { reply, .. } => {
             let _ = reply.send(Err(error));
         }
         ChannelCommand::GetVariable { reply, .. } => {

@@ -25,6 +25,7 @@ use crate::media::player::Player;
 use crate::media::playout::Playout;
 use crate::media::ports::{PortError, PortLease, PortPool};
 use crate::media::ptime::{Ptime, MAX_FRAME_SAMPLES};
+use crate::media::recorder::{Ended, Recorder};
 use crate::media::rtp::{MediaTime, PayloadType};
 use crate::media::session::{RecvError, RtpSession, SessionConfig, SessionEvent, SessionStats};
 use crate::media::wav::Sound;
@@ -88,6 +89,23 @@ pub enum MediaEvent {
     PlaybackDone,
     /// No RTP arrived for the inactivity timeout.
     Inactive,
+    /// The recording reached its maximum duration or the silence that ends it (`None`: its
+    /// file could not be written); it is finished by whoever started it.
+    RecordingEnded(Option<Ended>),
+}
+
+/// Decodes one received payload into `recorder`; `Some` when the recording must end (`None`
+/// inside: writing failed, logged here).
+fn record(recorder: &mut Recorder, codec: &mut AnyCodec, payload: &[u8]) -> Option<Option<Ended>> {
+    let mut pcm = [0i16; MAX_FRAME_SAMPLES];
+    let len = codec.decode(payload, &mut pcm).ok()?;
+    match recorder.write(&pcm[..len]) {
+        Ok(ended) => ended.map(Some),
+        Err(error) => {
+            tracing::warn!(%error, "recording failed");
+            Some(None)
+        }
+    }
 }
 
 /// Binds a UDP socket on a leased even port of `pool` on `ip`.
@@ -154,6 +172,8 @@ pub struct MediaLeg {
     /// Key presses from SIP INFO going out as RFC 4733 (boxed: rare).
     dtmf_out: Option<Box<DtmfOut>>,
     echo: bool,
+    /// What the peer sends is being recorded (boxed: rare).
+    recorder: Option<Box<Recorder>>,
 }
 
 impl std::fmt::Debug for MediaLeg {
@@ -201,6 +221,7 @@ impl MediaLeg {
             jitter: None,
             dtmf_out: None,
             echo: false,
+            recorder: None,
         })
     }
 
@@ -465,10 +486,33 @@ impl MediaLeg {
                 .flatten();
             return press.map(|p| MediaEvent::Digit(p.digit.as_char()));
         }
-        if self.echo && packet.payload_type() == self.codec_pt {
-            self.echo_back(datagram, now);
+        if packet.payload_type() == self.codec_pt {
+            if let Some(recorder) = self.recorder.as_mut() {
+                if let Some(ended) = record(recorder, &mut self.codec, packet.payload()) {
+                    return Some(MediaEvent::RecordingEnded(ended));
+                }
+            }
+            if self.echo {
+                self.echo_back(datagram, now);
+            }
         }
         None
+    }
+
+    /// Starts recording what the peer sends into `recorder` (replacing a recording that
+    /// was running, which is returned).
+    pub fn start_recording(&mut self, recorder: Recorder) -> Option<Box<Recorder>> {
+        self.recorder.replace(Box::new(recorder))
+    }
+
+    /// The running recording, to pause, mute or read.
+    pub fn recording(&mut self) -> Option<&mut Recorder> {
+        self.recorder.as_deref_mut()
+    }
+
+    /// Stops recording; the recorder, to finish or cancel.
+    pub fn stop_recording(&mut self) -> Option<Box<Recorder>> {
+        self.recorder.take()
     }
 
     /// Reads the datagrams waiting on this leg (up to `DATAGRAMS_PER_WAKE`) and relays them

@@ -2,15 +2,17 @@
 //! The SIP task and the call tasks talk only through the typed messages below, over bounded
 //! channels; no lock guards call state.
 
+mod app_recording;
 pub mod b2bua;
 pub mod bridge;
 pub mod command;
 pub mod conference;
 pub mod dialplan_handle;
+pub mod live;
 pub mod media_io;
 pub mod originate;
 pub mod outgoing;
-pub mod playbacks;
+mod record;
 pub mod routes;
 pub mod runtimes;
 mod stasis;
@@ -66,6 +68,8 @@ pub enum ControlCommand {
         call: CallId,
         /// The channel (the call's own leg, or one of its Dial branches).
         channel: ChannelId,
+        /// Why (Q.850; 16, normal clearing, when the operator gives none).
+        cause: u16,
         /// Answered with whether the call was found.
         reply: tokio::sync::oneshot::Sender<bool>,
     },
@@ -89,8 +93,14 @@ pub enum CallEvent {
     /// A command to one of the call's channels.
     Command(Box<(ChannelId, command::ChannelCommand)>),
     /// The operator asked to hang up a channel of the call (`pbx ctl hangup`), or all of them
-    /// (`None`: the server is shutting down).
-    Hangup(Option<Box<ChannelId>>),
+    /// (`channel` `None`: the server is shutting down).
+    Hangup {
+        /// The channel, or every channel of the call.
+        channel: Option<Box<ChannelId>>,
+        /// Why (Q.850): published in `ChannelHangupRequest`, mapped to the final response of
+        /// a channel not answered yet.
+        cause: u16,
+    },
 }
 
 /// An in-dialog request for a call, with what is needed to answer it.

@@ -4,6 +4,7 @@
 //! another endpoint's extension there connects two endpoints. The admin API, and later ARI,
 //! AMI and the event socket, all call this one originate.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ use super::outgoing::{Bridged, Dialer, LegProgress, OutLeg};
 use super::task::{Call, CallShared};
 use super::{CallEvent, CallId, SipCommand};
 use crate::channel::{ChannelSnapshot, Party};
-use crate::dialplan::{CallInfo, DialStatus, DialTarget, Interpreter};
+use crate::dialplan::{CallInfo, DialStatus, DialTarget, Dialplan, Interpreter};
 use crate::events::PbxEvent;
 use crate::sdp::negotiate;
 
@@ -26,10 +27,20 @@ pub const DEFAULT_RING_SECS: u64 = 30;
 pub struct OriginateRequest {
     /// Whom to call: `endpoint/6001` or `trunk/NAME/NUMBER`.
     pub endpoint: String,
-    /// The dialplan context the answered channel runs in.
+    /// The dialplan context the answered channel runs in (`internal` when unset).
+    #[serde(default = "default_context")]
     pub context: String,
-    /// The extension it runs.
+    /// The extension it runs (`s` when unset). With `application`, where the channel
+    /// stands (it need not exist) until the application continues it elsewhere.
+    #[serde(default = "default_exten")]
     pub exten: String,
+    /// An outside application the answered channel is handed to (`Stasis(application,
+    /// app_args...)`) instead of running the dialplan; released unmoved, it hangs up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
+    /// The arguments `StasisStart` carries to the application.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_args: Vec<String>,
     /// The caller ID shown to the called party (number); `exten` when unset.
     #[serde(default)]
     pub caller_id: Option<String>,
@@ -68,7 +79,42 @@ pub struct OriginateSetup {
     pub reply: oneshot::Sender<Result<ChannelSnapshot, OriginateError>>,
 }
 
+fn default_context() -> String {
+    "internal".into()
+}
+
+fn default_exten() -> String {
+    "s".into()
+}
+
 impl OriginateRequest {
+    /// The interpreter the answered channel runs: at (context, exten), or handed to the
+    /// application; an error when that extension does not exist.
+    fn interpreter(
+        &self,
+        dialplan: Arc<Dialplan>,
+        caller: &str,
+    ) -> Result<Interpreter, OriginateError> {
+        let info = CallInfo {
+            context: self.context.clone(),
+            exten: self.exten.clone(),
+            caller_num: caller.to_string(),
+            caller_name: caller.to_string(),
+        };
+        let env = |name: &str| std::env::var(name).ok();
+        match &self.application {
+            Some(app) => Ok(Interpreter::for_application(
+                dialplan,
+                info,
+                env,
+                app.clone(),
+                self.app_args.clone(),
+            )),
+            None => Interpreter::new(dialplan, info, env)
+                .map_err(|e| OriginateError::NoSuchExtension(e.to_string())),
+        }
+    }
+
     /// The dial target named by `endpoint`.
     pub fn target(&self) -> Result<DialTarget, OriginateError> {
         let bad = || OriginateError::BadEndpoint(self.endpoint.clone());
@@ -122,17 +168,8 @@ async fn ring(
 ) -> Option<(Box<Bridged>, Interpreter)> {
     let caller = request.caller_id.clone().unwrap_or(request.exten.clone());
     let prepared = request.target().and_then(|target| {
-        let info = CallInfo {
-            context: request.context.clone(),
-            exten: request.exten.clone(),
-            caller_num: caller.clone(),
-            caller_name: caller.clone(),
-        };
-        Interpreter::new(shared.dialplan.current(), info, |name: &str| {
-            std::env::var(name).ok()
-        })
-        .map(|interpreter| (target, interpreter))
-        .map_err(|e| OriginateError::NoSuchExtension(e.to_string()))
+        let interpreter = request.interpreter(shared.dialplan.current(), &caller)?;
+        Ok((target, interpreter))
     });
     let (target, interpreter) = match prepared {
         Ok(prepared) => prepared,
@@ -209,11 +246,11 @@ async fn wait_answer(
                         dialer.fail(leg, 408);
                     }
                 }
-                CallEvent::Hangup(channel) => {
+                CallEvent::Hangup { channel, cause } => {
                     for leg in legs.iter().filter(|l| channel.as_deref().is_none_or(|c| c == l.channel.id())) {
                         leg.channel.publish(|channel| PbxEvent::ChannelHangupRequest {
                             channel,
-                            cause: 16,
+                            cause,
                             source: "operator".into(),
                         });
                     }

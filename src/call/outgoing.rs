@@ -180,6 +180,7 @@ impl Dialer {
                 context: self.context.clone(),
                 exten: target.callee.clone(),
                 sip_call_id: call_id.clone(),
+                linked: self.caller_snapshot().map(|caller| caller.linkedid),
             },
             Instant::now(),
             SystemTime::now(),

@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::app_recording::AppRecording;
 use super::command::{refuse, ChannelCommand, CommandError, PlaybackOperation};
 use super::conference::{Membership, RoomEnd, RoomSignal};
 use super::media_io::MediaEvent;
@@ -45,6 +46,7 @@ struct Playback {
 struct AppSession {
     playbacks: VecDeque<Playback>,
     bridge: Option<Membership>,
+    recording: Option<AppRecording>,
 }
 
 impl Call {
@@ -74,6 +76,7 @@ impl Call {
         if let Some(membership) = session.bridge.take() {
             self.leave_room(membership).await;
         }
+        self.end_app_recording(&mut session.recording, None);
         self.end_playbacks(&mut session);
         if let Some(left) = self.stasis.take() {
             for command in left.queued {
@@ -113,17 +116,23 @@ impl Call {
                     Some(event) => {
                         if let Some(digit) = Box::pin(self.on_sip_event(event)).await {
                             self.publish_digit(digit);
+                            self.recording_digit(&mut session.recording, digit);
                         }
                         if let Some(membership) = session.bridge.as_mut() {
                             self.renegotiate_room(membership).await;
                         }
                     }
                 },
-                Ok(()) = self.media.readable(), if !bridged => {
-                    if let Some(MediaEvent::Digit(digit)) = self.media.receive(Instant::now()) {
+                Ok(()) = self.media.readable(), if !bridged => match self.media.receive(Instant::now()) {
+                    Some(MediaEvent::Digit(digit)) => {
                         self.publish_digit(digit);
+                        self.recording_digit(&mut session.recording, digit);
                     }
-                }
+                    Some(MediaEvent::RecordingEnded(ended)) => {
+                        self.app_recording_ended(&mut session.recording, ended);
+                    }
+                    _ => {}
+                },
                 end = room_signal(session.bridge.as_mut()) => match self.on_room_end(end) {
                     RoomSignal::Digit(digit) => self.publish_digit(digit),
                     RoomSignal::Released => {
@@ -213,6 +222,23 @@ impl Call {
             ChannelCommand::EnterBridge { bridge, reply } => {
                 let entered = self.enter_app_bridge(session, bridge).await;
                 let _ = reply.send(entered);
+            }
+            ChannelCommand::Record { request, reply } => {
+                let started = if session.bridge.is_some() {
+                    Err(CommandError::InBridge(self.channel.id().clone()))
+                } else {
+                    let playing = !session.playbacks.is_empty();
+                    self.start_app_recording(&mut session.recording, request, playing)
+                };
+                let _ = reply.send(started);
+            }
+            ChannelCommand::ControlRecording {
+                name,
+                operation,
+                reply,
+            } => {
+                let done = self.control_app_recording(&mut session.recording, &name, operation);
+                let _ = reply.send(done);
             }
             ChannelCommand::LeaveBridge { bridge, reply } => {
                 let left = match session.bridge.take() {
@@ -309,7 +335,7 @@ impl Call {
         first.snapshot.state = PlaybackState::Playing;
         self.shared
             .playbacks
-            .set_state(&first.snapshot.id, PlaybackState::Playing);
+            .update(&first.snapshot.id, |p| p.state = PlaybackState::Playing);
         self.media.play(first.sounds.clone(), now);
         self.channel.events().publish(PbxEvent::PlaybackStarted {
             playback: first.snapshot.clone(),
@@ -373,20 +399,26 @@ impl Call {
                 if current.paused.is_none() {
                     current.paused = self.media.pause_playback();
                     current.snapshot.state = PlaybackState::Paused;
-                    self.shared.playbacks.set_state(id, PlaybackState::Paused);
+                    self.shared
+                        .playbacks
+                        .update(id, |p| p.state = PlaybackState::Paused);
                 }
             }
             PlaybackOperation::Unpause => {
                 if let Some(player) = current.paused.take() {
                     self.media.resume_playback(player, now);
                     current.snapshot.state = PlaybackState::Playing;
-                    self.shared.playbacks.set_state(id, PlaybackState::Playing);
+                    self.shared
+                        .playbacks
+                        .update(id, |p| p.state = PlaybackState::Playing);
                 }
             }
             PlaybackOperation::Restart => {
                 current.paused = None;
                 current.snapshot.state = PlaybackState::Playing;
-                self.shared.playbacks.set_state(id, PlaybackState::Playing);
+                self.shared
+                    .playbacks
+                    .update(id, |p| p.state = PlaybackState::Playing);
                 self.media.play(current.sounds.clone(), now);
             }
         }
@@ -406,6 +438,7 @@ impl Call {
             return Err(CommandError::NoSuchBridge(bridge));
         }
         self.end_playbacks(session);
+        self.end_app_recording(&mut session.recording, None);
         if let Some(old) = session.bridge.take() {
             self.leave_room(old).await;
         }

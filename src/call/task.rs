@@ -69,7 +69,11 @@ pub struct CallShared {
     /// Conference rooms, for ConfBridge, and the bridges applications create.
     pub conferences: super::conference::ConferenceRooms,
     /// Applications' live playbacks, by id.
-    pub playbacks: super::playbacks::PlaybackIndex,
+    pub playbacks: super::live::PlaybackIndex,
+    /// Where recordings are written.
+    pub recordings: crate::media::recordings::RecordingStore,
+    /// Applications' live recordings, by name.
+    pub live_recordings: super::live::RecordingIndex,
     /// The Stasis applications an ARI WebSocket holds (`Stasis(app)` needs its app there).
     pub stasis_apps: crate::stasis_apps::StasisApps,
 }
@@ -144,6 +148,7 @@ pub async fn run(shared: CallShared, setup: CallSetup) {
             context: setup.context.clone(),
             exten: setup.exten.clone(),
             sip_call_id: setup.invite.call_id().unwrap_or_default().to_string(),
+            linked: None,
         },
         Instant::now(),
         std::time::SystemTime::now(),
@@ -439,6 +444,7 @@ impl Call {
                 },
                 Action::ConfBridge { room } => Box::pin(self.conference(&room)).await,
                 Action::Stasis { app, args } => Box::pin(self.stasis(app, args)).await,
+                Action::Record(request) => Box::pin(self.record(request)).await,
                 Action::Hangup { cause } => {
                     self.request_hangup(cause.map(q850_cause).unwrap_or(16), "dialplan");
                     self.hangup(cause).await;

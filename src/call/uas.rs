@@ -43,16 +43,16 @@ impl Call {
                 self.on_command(&channel, command);
                 None
             }
-            CallEvent::Hangup(channel) => {
+            CallEvent::Hangup { channel, cause } => {
                 match channel {
-                    None => self.request_hangup(16, "shutdown"),
+                    None => self.request_hangup(cause, "shutdown"),
                     Some(channel) if *channel == *self.channel.id() => {
-                        self.request_hangup(16, "operator")
+                        self.request_hangup(cause, "operator")
                     }
                     // A Dial branch that is no longer there.
                     Some(_) => return None,
                 }
-                self.hangup(None).await;
+                self.hangup(Some(cause)).await;
                 None
             }
         }

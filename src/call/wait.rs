@@ -1,21 +1,58 @@
-//! Running a media app (edge): while Playback, Background, WaitExten, Wait or Echo runs, the
-//! call task waits on its RTP socket, its SIP events and its timers at once, and stops when
-//! what the app waits for happens (end of playback, a digit, a deadline, a hangup).
+//! Running a media app (edge): while Playback, Background, WaitExten, Wait, Echo or Record
+//! runs, the call task waits on its RTP socket, its SIP events and its timers at once, and
+//! stops when what the app waits for happens (end of playback, a digit, a deadline, the end
+//! of a recording, a hangup).
 
 use std::time::{Duration, Instant};
 
 use super::media_io::MediaEvent;
 use super::task::{rearm, Call};
-use crate::dialplan::Event;
+use crate::dialplan::{Event, RecordStatus};
 use crate::events::{random_id, PbxEvent, PlaybackSnapshot, PlaybackState};
+use crate::media::recorder::Ended;
 
 /// What a media wait is waiting for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Wait {
-    Playback { interruptible: bool },
-    Digit { until: Instant },
-    Sleep { until: Instant },
+    Playback {
+        interruptible: bool,
+    },
+    Digit {
+        until: Instant,
+    },
+    Sleep {
+        until: Instant,
+    },
     Echo,
+    /// A recording runs until it ends by itself or one of these keys is pressed.
+    Record {
+        terminators: Keys,
+    },
+}
+
+/// A set of DTMF keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Keys(u16);
+
+impl Keys {
+    /// The keys among `text` (`0`-`9`, `*`, `#`, `A`-`D`; anything else is ignored).
+    pub(super) fn of(text: &str) -> Keys {
+        Keys(
+            text.chars()
+                .filter_map(key_bit)
+                .fold(0, |set, bit| set | bit),
+        )
+    }
+
+    /// Whether `key` is one of them.
+    pub(super) fn contains(self, key: char) -> bool {
+        key_bit(key).is_some_and(|bit| self.0 & bit != 0)
+    }
+}
+
+fn key_bit(key: char) -> Option<u16> {
+    let index = "0123456789*#ABCD".find(key.to_ascii_uppercase())?;
+    Some(1 << index)
 }
 
 impl Call {
@@ -85,14 +122,22 @@ impl Call {
                         None => self.hung_up = true,
                     }
                 }
-                Ok(()) = self.media.readable() => {
-                    if let Some(MediaEvent::Digit(digit)) = self.media.receive(Instant::now()) {
+                Ok(()) = self.media.readable() => match self.media.receive(Instant::now()) {
+                    Some(MediaEvent::Digit(digit)) => {
                         self.publish_digit(digit);
                         if let Some(result) = digit_result(wait, digit) {
                             return result;
                         }
                     }
-                }
+                    Some(MediaEvent::RecordingEnded(ended)) if matches!(wait, Wait::Record { .. }) => {
+                        return Event::Recorded(match ended {
+                            Some(Ended::MaxDuration) => RecordStatus::Timeout,
+                            Some(Ended::Silence) => RecordStatus::Silence,
+                            None => RecordStatus::Error,
+                        });
+                    }
+                    _ => {}
+                },
                 _ = &mut timer => {
                     let now = Instant::now();
                     self.on_timers(now).await;
@@ -125,6 +170,9 @@ fn digit_result(wait: Wait, digit: char) -> Option<Event> {
             interruptible: true,
         }
         | Wait::Digit { .. } => Some(Event::Digit(digit)),
+        Wait::Record { terminators } if terminators.contains(digit) => {
+            Some(Event::Recorded(RecordStatus::Dtmf))
+        }
         _ => None,
     }
 }

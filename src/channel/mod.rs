@@ -115,6 +115,9 @@ pub struct MediaStats {
 pub struct ChannelSnapshot {
     /// Unique id.
     pub id: ChannelId,
+    /// The id of the first channel of the call this one belongs to (Asterisk's linkedid): a
+    /// Dial branch carries its caller's, a channel that starts a call its own.
+    pub linkedid: ChannelId,
     /// Name, `PJSIP/<endpoint>-<sequence>`.
     pub name: String,
     /// State.
@@ -139,6 +142,30 @@ pub struct ChannelSnapshot {
     pub media: MediaStats,
 }
 
+/// Q.850 cause 16, normal clearing: a hang-up nobody gave a reason for.
+pub const NORMAL_CLEARING: u16 = 16;
+
+/// The Q.850 cause for a hang-up reason named as ARI's `reason` names them (`busy`,
+/// `congestion`...); `None` for a name it does not know.
+pub fn cause_of_reason(reason: &str) -> Option<u16> {
+    Some(match reason {
+        "normal" => 16,
+        "busy" => 17,
+        "no_answer" => 19,
+        "timeout" => 18,
+        "rejected" => 21,
+        "unallocated" => 1,
+        "normal_unspecified" => 31,
+        "number_incomplete" => 28,
+        "codec_mismatch" => 58,
+        "interworking" => 127,
+        "failure" => 38,
+        "answered_elsewhere" => 26,
+        "congestion" => 34,
+        _ => return None,
+    })
+}
+
 /// A Q.850 cause's text as Asterisk writes it (`ast_cause2str`), for the common causes.
 pub fn cause_text(cause: u16) -> &'static str {
     match cause {
@@ -150,6 +177,7 @@ pub fn cause_text(cause: u16) -> &'static str {
         19 => "User alerting, no answer",
         21 => "Call Rejected",
         22 => "Number changed",
+        26 => "Answered elsewhere",
         27 => "Destination out of order",
         28 => "Invalid number format (addr incomplete)",
         31 => "Normal, unspecified",

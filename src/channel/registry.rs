@@ -11,12 +11,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::{
     cause_text, ChannelId, ChannelSnapshot, ChannelState, DialplanPosition, MediaStats, Party,
+    NORMAL_CLEARING,
 };
 use crate::call::CallId;
 use crate::events::{iso8601, EventBus, PbxEvent};
-
-/// Q.850 "Normal Clearing": the cause of a channel that ends without another one set.
-const NORMAL_CLEARING: u16 = 16;
 
 #[derive(Debug)]
 struct Entry {
@@ -65,6 +63,9 @@ pub struct NewChannel {
     pub exten: String,
     /// SIP Call-ID of its dialog.
     pub sip_call_id: String,
+    /// The linkedid of the channel it was created for (a Dial branch's caller); `None` when
+    /// it starts a call of its own.
+    pub linked: Option<ChannelId>,
 }
 
 /// The owner's handle on one channel; dropping it destroys the channel.
@@ -127,6 +128,7 @@ impl ChannelRegistry {
             .unwrap_or_default();
         let id = ChannelId(format!("{epoch}.{}", n + 1));
         let snapshot = ChannelSnapshot {
+            linkedid: new.linked.unwrap_or_else(|| id.clone()),
             id: id.clone(),
             name: format!("PJSIP/{}-{n:08x}", new.endpoint),
             state: new.state,
@@ -310,6 +312,7 @@ mod tests {
             context: "internal".into(),
             exten: "8000".into(),
             sip_call_id: "abc@host".into(),
+            linked: None,
         }
     }
 
@@ -369,6 +372,24 @@ mod tests {
         assert_eq!(last.name, "PJSIP/6002-0000000a");
         drop(handles);
         assert!(registry.snapshots(now).is_empty());
+    }
+
+    #[test]
+    fn a_branch_carries_its_callers_linkedid_and_a_new_call_its_own() {
+        let registry = ChannelRegistry::new(EventBus::new(64));
+        let now = Instant::now();
+        let caller = registry.create(new_channel("6001"), now, SystemTime::now());
+        let branch = registry.create(
+            NewChannel {
+                linked: Some(caller.id().clone()),
+                ..new_channel("6002")
+            },
+            now,
+            SystemTime::now(),
+        );
+        assert_eq!(caller.snapshot().unwrap().linkedid, *caller.id());
+        assert_eq!(branch.snapshot().unwrap().linkedid, *caller.id());
+        assert_ne!(branch.id(), caller.id());
     }
 
     #[test]

@@ -263,7 +263,7 @@ fn default_event_window() -> usize {
 }
 
 /// `[dialplan]`: where the dialplan and the prompts come from.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DialplanConfig {
     /// Dialplan TOML file; empty uses the embedded demo dialplan.
@@ -273,6 +273,24 @@ pub struct DialplanConfig {
     /// built-in ones.
     #[serde(default)]
     pub sounds_dir: Option<PathBuf>,
+    /// Directory `Record` and applications write recordings to (`<name>.wav`), created on
+    /// the first recording; relative to the working directory.
+    #[serde(default = "default_recordings_dir")]
+    pub recordings_dir: PathBuf,
+}
+
+fn default_recordings_dir() -> PathBuf {
+    PathBuf::from("recordings")
+}
+
+impl Default for DialplanConfig {
+    fn default() -> Self {
+        DialplanConfig {
+            file: None,
+            sounds_dir: None,
+            recordings_dir: default_recordings_dir(),
+        }
+    }
 }
 
 impl DialplanConfig {

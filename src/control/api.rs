@@ -10,17 +10,18 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::trace::{SipTrace, TraceSettings};
-use super::{bridge_commands, channel_commands, playback_commands};
+use super::{bridge_commands, channel_commands, playback_commands, recording_commands};
 use crate::bridge::BridgeRegistry;
 use crate::call::conference::ConferenceRooms;
 use crate::call::dialplan_handle::DialplanHandle;
+use crate::call::live::{PlaybackIndex, RecordingIndex};
 use crate::call::originate::{OriginateError, OriginateRequest};
-use crate::call::playbacks::PlaybackIndex;
 use crate::call::ControlCommand;
-use crate::channel::{ChannelRegistry, ChannelSnapshot};
+use crate::channel::{cause_of_reason, ChannelRegistry, ChannelSnapshot, NORMAL_CLEARING};
 use crate::events::{BridgeSnapshot, EventBus};
 use crate::location::{Location, RegistrationView};
 use crate::media::ports::PortPool;
+use crate::media::recordings::RecordingStore;
 use crate::transport::{TransportStats, TransportStatsView};
 use crate::trunk::{TrunkBoard, TrunkView};
 
@@ -57,6 +58,10 @@ pub struct ApiState {
     pub conferences: ConferenceRooms,
     /// Applications' live playbacks.
     pub playbacks: PlaybackIndex,
+    /// Applications' live recordings.
+    pub live_recordings: RecordingIndex,
+    /// The stored recordings.
+    pub recordings: RecordingStore,
 }
 
 /// One configured endpoint (`GET /api/endpoints`).
@@ -160,6 +165,27 @@ pub fn router(state: ApiState) -> Router {
             post(channel_commands::progress),
         )
         .route("/api/channels/{id}/play", post(channel_commands::play))
+        .route(
+            "/api/channels/{id}/record",
+            post(recording_commands::record),
+        )
+        .route(
+            "/api/recordings/live/{name}",
+            get(recording_commands::live).delete(recording_commands::cancel),
+        )
+        .route(
+            "/api/recordings/live/{name}/{operation}",
+            post(recording_commands::control),
+        )
+        .route("/api/recordings/stored", get(recording_commands::stored))
+        .route(
+            "/api/recordings/stored/{name}",
+            get(recording_commands::stored_one).delete(recording_commands::delete_stored),
+        )
+        .route(
+            "/api/recordings/stored/{name}/file",
+            get(recording_commands::stored_file),
+        )
         .route("/api/dialplan", get(dialplan_show))
         .route("/api/dialplan/reload", post(dialplan_reload))
         .with_state(state)
@@ -265,11 +291,32 @@ async fn originate(
     }
 }
 
-/// Hangs up the channel whose id or name (`PJSIP/6001-00000000`, `/` written `%2F`) is `key`.
+/// `?reason=` of `POST /api/channels/{id}/hangup`.
+#[derive(Debug, Deserialize)]
+struct HangupQuery {
+    /// A Q.850 cause number or name ([`cause_of_reason`]); normal clearing when absent.
+    reason: Option<String>,
+}
+
+/// Hangs up the channel whose id or name (`PJSIP/6001-00000000`, `/` written `%2F`) is `key`,
+/// for `?reason=` (a Q.850 cause number or name; 400 for one that is neither).
 async fn hangup(
     State(state): State<ApiState>,
     Path(key): Path<String>,
+    Query(query): Query<HangupQuery>,
 ) -> Result<Json<TextReply>, (StatusCode, String)> {
+    let cause = match query.reason.as_deref() {
+        None => NORMAL_CLEARING,
+        Some(reason) => reason
+            .parse::<u16>()
+            .ok()
+            .filter(|cause| (1..=127).contains(cause))
+            .or_else(|| cause_of_reason(reason))
+            .ok_or_else(|| {
+                let text = format!("reason {reason:?} is neither a Q.850 cause nor its name");
+                (StatusCode::BAD_REQUEST, text)
+            })?,
+    };
     let Some((call, channel)) = state.channels.find(&key) else {
         return Err((StatusCode::NOT_FOUND, format!("no channel {key}")));
     };
@@ -280,6 +327,7 @@ async fn hangup(
         .try_send(ControlCommand::Hangup {
             call,
             channel,
+            cause,
             reply,
         })
         .map_err(|_| {

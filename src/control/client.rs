@@ -414,9 +414,13 @@ impl CtlClient {
         Ok(Output { json, text })
     }
 
-    /// `pbx ctl hangup CHANNEL`: by id (`1764684060.1`) or name (`PJSIP/6001-00000000`).
-    pub fn hangup(&self, channel: &str) -> Result<Output, CtlError> {
-        let path = format!("/api/channels/{}/hangup", path_key(channel));
+    /// `pbx ctl hangup CHANNEL [--reason R]`: by id (`1764684060.1`) or name
+    /// (`PJSIP/6001-00000000`); `reason` is a Q.850 cause number or a name (`busy`...).
+    pub fn hangup(&self, channel: &str, reason: Option<&str>) -> Result<Output, CtlError> {
+        let mut path = format!("/api/channels/{}/hangup", path_key(channel));
+        if let Some(reason) = reason {
+            path = format!("{path}?reason={reason}");
+        }
         let (outcome, json): (TextReply, _) = self.post(&path)?;
         Ok(Output {
             json,

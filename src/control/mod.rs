@@ -9,5 +9,6 @@ pub mod channel_commands;
 pub mod client;
 pub mod events_ws;
 pub mod playback_commands;
+pub mod recording_commands;
 pub mod table;
 pub mod trace;

@@ -1,6 +1,6 @@
 //! The admin API's playbacks (of channels in `Stasis`): `GET /api/playbacks/{id}`,
 //! `POST /api/playbacks/{id}/control` (`{"operation": "stop|pause|unpause|restart"}`) and
-//! `DELETE /api/playbacks/{id}` (stop). The [`PlaybackIndex`](crate::call::playbacks) names
+//! `DELETE /api/playbacks/{id}` (stop). The [`PlaybackIndex`](crate::call::live) names
 //! the channel that plays it; the command goes to that channel's task. 404 when there is no
 //! such playback, 409 when the channel refuses (a queued playback can only be stopped).
 

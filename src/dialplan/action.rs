@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::apps::dial::DialTarget;
+use super::apps::record::RecordRequest;
 
 /// Where a call enters the dialplan and who placed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +73,9 @@ pub enum Action {
         /// Its arguments.
         args: Vec<String>,
     },
+    /// Record the caller (Record); answered by `Recorded` or `Hangup` (the task removes the
+    /// file unless the request keeps it).
+    Record(RecordRequest),
     /// Hang up with an optional Q.850 cause; answered by `Hangup`.
     Hangup {
         /// Q.850 cause code.
@@ -122,8 +126,41 @@ pub enum Event {
     Timeout,
     /// How a Dial ended.
     DialResult(DialStatus),
+    /// How a Record ended (not by hangup).
+    Recorded(RecordStatus),
     /// The caller hung up, or the hangup the interpreter asked for is done.
     Hangup,
+}
+
+/// How a Record ended; stored in `${RECORD_STATUS}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordStatus {
+    /// A terminating key was pressed.
+    Dtmf,
+    /// Silence followed the last sound for the allowed time.
+    Silence,
+    /// It reached its maximum duration.
+    Timeout,
+    /// The caller hung up.
+    Hangup,
+    /// The call was not answered and option `s` skips it.
+    Skip,
+    /// The file could not be written (or its name is not allowed).
+    Error,
+}
+
+impl RecordStatus {
+    /// The value of `${RECORD_STATUS}`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordStatus::Dtmf => "DTMF",
+            RecordStatus::Silence => "SILENCE",
+            RecordStatus::Timeout => "TIMEOUT",
+            RecordStatus::Hangup => "HANGUP",
+            RecordStatus::Skip => "SKIP",
+            RecordStatus::Error => "ERROR",
+        }
+    }
 }
 
 /// How a Dial ended; stored in `${DIALSTATUS}`.

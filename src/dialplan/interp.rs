@@ -29,9 +29,10 @@ mod digits;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::action::{Action, CallInfo, DialStatus, Event, Note, RunError};
+use super::action::{Action, CallInfo, DialStatus, Event, Note, RecordStatus, RunError};
 use super::apps::goto::Jump;
 use super::apps::read::ReadRequest;
+use super::apps::record::RecordRequest;
 use super::apps::Outcome;
 use super::model::{Dialplan, Location, ResolveError};
 use super::vars::CallCtx;
@@ -45,13 +46,16 @@ pub const MAX_INLINE_STEPS: u32 = 10_000;
 enum Media {
     Play { sounds: Vec<String>, menu: bool },
     Read(ReadRequest),
+    Record(RecordRequest),
 }
 
 /// What the interpreter waits for.
 #[derive(Debug, Clone, PartialEq)]
 enum Waiting {
     Start,
-    Signal { answer: bool },
+    Signal {
+        answer: bool,
+    },
     AnswerFirst(Media),
     Play,
     Menu,
@@ -59,11 +63,21 @@ enum Waiting {
     Collect(String),
     ReadPrompt(ReadRequest),
     ReadDigits(ReadRequest, String),
+    Record,
     Wait,
     Echo,
     ConfBridge,
     Stasis,
-    Dial { go_on: bool },
+    /// A channel originated into application `app`: Stasis first, outside the dialplan.
+    Application {
+        app: String,
+        args: Vec<String>,
+    },
+    /// That channel is in its application; when it lets go unmoved, the channel hangs up.
+    ApplicationOnly,
+    Dial {
+        go_on: bool,
+    },
     HangingUp,
     Finished,
 }
@@ -126,6 +140,43 @@ impl Interpreter {
             inline_steps: 0,
             notes: Vec::new(),
         })
+    }
+
+    /// Places a channel originated into outside application `app` (as ARI's originate with
+    /// `app` does): its first action is `Stasis(app, args)`, and it stands outside the
+    /// dialplan, at `call`'s context and extension which need not exist, until the application
+    /// continues it somewhere; released unmoved, it hangs up.
+    pub fn for_application(
+        dialplan: Arc<Dialplan>,
+        call: CallInfo,
+        env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+        app: String,
+        args: Vec<String>,
+    ) -> Interpreter {
+        let pos = Location {
+            context: call.context.clone(),
+            exten: call.exten.clone(),
+            ext: 0,
+            step: 0,
+        };
+        let ctx = CallCtx::new(
+            call.context,
+            call.exten,
+            call.caller_num,
+            call.caller_name,
+            Box::new(env),
+        );
+        Interpreter {
+            dialplan,
+            ctx,
+            pos,
+            waiting: Waiting::Application { app, args },
+            last: Action::Finished,
+            answered: true,
+            in_h: false,
+            inline_steps: 0,
+            notes: Vec::new(),
+        }
     }
 
     /// Reports what happened and returns what to do next (see the module documentation).
@@ -224,7 +275,15 @@ impl Interpreter {
         let waiting = std::mem::replace(&mut self.waiting, Waiting::Finished);
         match (waiting, event) {
             (Waiting::Finished, _) => Action::Finished,
+            (Waiting::Application { .. } | Waiting::ApplicationOnly, Event::Hangup) => {
+                self.finish()
+            }
             (w, Event::Hangup) => self.hung_up(w),
+            (Waiting::Application { app, args }, _) => {
+                self.waiting = Waiting::ApplicationOnly;
+                Action::Stasis { app, args }
+            }
+            (Waiting::ApplicationOnly, _) => self.hang_up(None),
             (Waiting::Start, _) => self.run(),
             (Waiting::Signal { answer }, Event::Done) => {
                 self.answered |= answer;
@@ -242,6 +301,7 @@ impl Interpreter {
                 self.next()
             }
             (Waiting::Stasis, Event::Done) => self.next(),
+            (Waiting::Record, Event::Recorded(status)) => self.recorded(status),
             (Waiting::Menu | Waiting::WaitExten, Event::Digit(d)) => self.collect(String::new(), d),
             (Waiting::WaitExten, Event::Timeout) => self.timed_out(),
             (Waiting::Collect(digits), Event::Digit(d)) => self.collect(digits, d),
@@ -278,6 +338,9 @@ impl Interpreter {
             Waiting::ReadPrompt(_) | Waiting::ReadDigits(..) => {
                 self.ctx.set("READSTATUS", "HANGUP".to_owned())
             }
+            Waiting::Record | Waiting::AnswerFirst(Media::Record(_)) => self
+                .ctx
+                .set("RECORD_STATUS", RecordStatus::Hangup.as_str().to_owned()),
             _ => {}
         }
         self.in_h = true;
@@ -373,6 +436,16 @@ impl Interpreter {
                     answer,
                 } => self.media(Media::Play { sounds, menu }, answer),
                 Outcome::Read(req) => self.media(Media::Read(req), true),
+                Outcome::Record {
+                    request,
+                    answer,
+                    skip_unanswered,
+                } => {
+                    if skip_unanswered && !self.answered {
+                        return self.recorded(RecordStatus::Skip);
+                    }
+                    self.media(Media::Record(request), answer)
+                }
                 Outcome::WaitExten(timeout) => {
                     self.waiting = Waiting::WaitExten;
                     Action::WaitDigit { timeout }
@@ -435,6 +508,10 @@ impl Interpreter {
                     interruptible: menu,
                 }
             }
+            Media::Record(request) => {
+                self.waiting = Waiting::Record;
+                Action::Record(request)
+            }
             Media::Read(req) if req.prompts.is_empty() => self.read_wait(req, String::new()),
             Media::Read(req) => {
                 let sounds = req.prompts.clone();
@@ -445,6 +522,12 @@ impl Interpreter {
                 }
             }
         }
+    }
+
+    /// Stores how a Record ended and goes on.
+    fn recorded(&mut self, status: RecordStatus) -> Action {
+        self.ctx.set("RECORD_STATUS", status.as_str().to_owned());
+        self.next()
     }
 
     /// Moves to a jump's destination; `Some(action)` when the call must stop instead.

@@ -30,7 +30,7 @@ pub mod vars;
 
 use std::path::PathBuf;
 
-pub use action::{Action, CallInfo, DialStatus, Event, Note, RunError};
+pub use action::{Action, CallInfo, DialStatus, Event, Note, RecordStatus, RunError};
 pub use apps::dial::DialTarget;
 pub use interp::Interpreter;
 pub use load::StepError;

@@ -162,6 +162,21 @@ pub enum PbxEvent {
         /// The trunk.
         trunk: TrunkState,
     },
+    /// An application's recording of a channel started.
+    RecordingStarted {
+        /// The recording.
+        recording: RecordingSnapshot,
+    },
+    /// It ended and its file is complete (stopped, a key, silence, its maximum duration).
+    RecordingFinished {
+        /// The recording.
+        recording: RecordingSnapshot,
+    },
+    /// It ended without a usable file (cancelled, the channel hung up, a write failed).
+    RecordingFailed {
+        /// The recording.
+        recording: RecordingSnapshot,
+    },
     /// Given to a reader that fell behind the window: `count` events are gone.
     EventsLost {
         /// How many.
@@ -198,6 +213,47 @@ pub enum PlaybackState {
     Done,
     /// Stopped before its end (a key press, a hangup).
     Stopped,
+}
+
+/// Where an application's recording stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordingState {
+    /// Writing what the channel's peer sends.
+    Recording,
+    /// Held: nothing is written until unpaused.
+    Paused,
+    /// Finished, the file complete.
+    Done,
+    /// Ended without a usable file.
+    Failed,
+    /// Cancelled by the application; the file is removed.
+    Canceled,
+}
+
+/// An application's recording as events and the API show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordingSnapshot {
+    /// Its name (the file is `<name>.<format>` in the recordings directory).
+    pub name: String,
+    /// Its format (`wav`).
+    pub format: String,
+    /// Whom it records (`channel:<id>`).
+    pub target_uri: String,
+    /// Its state.
+    pub state: RecordingState,
+    /// Seconds recorded, once finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u64>,
+    /// Seconds of them that were not silence, once finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub talking_duration: Option<u64>,
+    /// Seconds of silence, once finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub silence_duration: Option<u64>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 /// A playback as events show it.

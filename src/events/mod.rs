@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 pub use event::{
-    BridgeSnapshot, ContactStatus, PbxEvent, PlaybackSnapshot, PlaybackState, TrunkState,
+    BridgeSnapshot, ContactStatus, PbxEvent, PlaybackSnapshot, PlaybackState, RecordingSnapshot,
+    RecordingState, TrunkState,
 };
 pub use time::iso8601;
 pub use window::{Read, Window};

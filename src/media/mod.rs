@@ -12,6 +12,8 @@ pub mod playout;
 pub mod ports;
 pub mod prompts;
 pub mod ptime;
+pub mod recorder;
+pub mod recordings;
 pub mod reframe;
 pub mod rtp;
 pub mod session;

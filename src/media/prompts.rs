@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use thiserror::Error;
 
+use super::mixer::beeps;
 use super::wav::{Sound, WavError};
 
 /// The prompts compiled into the binary: name and WAV file.
@@ -115,7 +116,7 @@ impl PromptLibrary {
 
     /// The names of the built-in prompts.
     pub fn builtin_names() -> impl Iterator<Item = &'static str> {
-        EMBEDDED.iter().map(|(name, _)| *name)
+        EMBEDDED.iter().map(|(name, _)| *name).chain([BEEP])
     }
 
     /// The sound for `name` (such as `hello-world` or `digits/4`), loading it on first use.
@@ -143,8 +144,9 @@ impl PromptLibrary {
     }
 }
 
-/// Accepts relative names made of safe parts, so a name can never leave the directory.
-fn validate(name: &str) -> Result<(), PromptError> {
+/// Accepts relative names made of safe parts, so a name can never leave the directory (also
+/// the rule for recording names).
+pub fn validate(name: &str) -> Result<(), PromptError> {
     let part_ok = |part: &str| {
         !part.is_empty()
             && part != "."
@@ -175,7 +177,19 @@ fn load_file(dir: &Path, name: &str) -> Result<Option<Arc<Sound>>, PromptError> 
 }
 
 /// The built-in prompt `name`, decoded on first use.
+/// The name of the generated beep (a 1 kHz tone of a quarter second) that `Record` plays
+/// before it records, as Asterisk's `beep` prompt is used.
+pub const BEEP: &str = "beep";
+
+/// The generated beep, made once.
+static BEEP_SOUND: OnceLock<Arc<Sound>> = OnceLock::new();
+
 fn builtin(name: &str) -> Result<Arc<Sound>, PromptError> {
+    if name == BEEP {
+        let beep =
+            BEEP_SOUND.get_or_init(|| Arc::new(Sound::new(BEEP, beeps(1000.0, 1, 250, 0, 8000))));
+        return Ok(Arc::clone(beep));
+    }
     let index = EMBEDDED
         .iter()
         .position(|(builtin, _)| *builtin == name)
@@ -224,6 +238,7 @@ mod tests {
             let (min, max, peak_range) = match name {
                 // -10 dBFS peak: a tune of pure tones sounds as loud as speech at -3 dBFS.
                 MUSIC_ON_HOLD => (8.0, 8.0, 10_000..=10_500),
+                BEEP => (0.25, 0.25, 7_900..=8_000),
                 "hello-world" => (0.5, 3.0, 20_000..=25_000),
                 "ivr-menu" => (6.0, 20.0, 20_000..=25_000),
                 "goodbye" => (0.3, 2.0, 20_000..=25_000),
@@ -243,7 +258,7 @@ mod tests {
                 .unwrap();
             assert!(peak_range.contains(&peak), "{name}: peak {peak}");
         }
-        assert_eq!(PromptLibrary::builtin_names().count(), 17);
+        assert_eq!(PromptLibrary::builtin_names().count(), 18);
     }
 
     #[test]

@@ -309,15 +309,22 @@ impl Router {
     /// Asks every live call to hang up (shutdown).
     pub fn hangup_all(&mut self) {
         for call in self.calls.ids() {
-            self.calls.deliver(call, CallEvent::Hangup(None));
+            self.calls.deliver(
+                call,
+                CallEvent::Hangup {
+                    channel: None,
+                    cause: 16,
+                },
+            );
         }
     }
 
-    /// Asks call `call` to hang up its channel `channel` (`pbx ctl hangup`); false when no
-    /// such call.
-    pub fn hangup(&mut self, call: crate::call::CallId, channel: ChannelId) -> bool {
+    /// Asks call `call` to hang up its channel `channel` with Q.850 `cause` (`pbx ctl
+    /// hangup`); false when no such call.
+    pub fn hangup(&mut self, call: crate::call::CallId, channel: ChannelId, cause: u16) -> bool {
+        let channel = Some(Box::new(channel));
         self.calls
-            .deliver(call, CallEvent::Hangup(Some(Box::new(channel))))
+            .deliver(call, CallEvent::Hangup { channel, cause })
     }
 
     /// Delivers `command` to channel `channel` of call `call`; when the call is gone the

@@ -2,6 +2,7 @@
 //! generated config, wait for it, talk to its admin API, and run real peers (SIPp, baresip).
 #![allow(dead_code)] // each test binary uses a different subset of these helpers
 
+pub mod ari;
 pub mod events;
 pub mod kamailio;
 
@@ -256,6 +257,20 @@ pub struct SippRun {
     pub successful: u64,
     pub failed: u64,
     pub stdout: String,
+}
+
+impl SippRun {
+    /// Asserts that `calls` calls succeeded and none failed; shows SIPp's output and the
+    /// pbx's log otherwise.
+    pub fn assert_succeeded(&self, calls: u64, pbx: &Pbx) {
+        assert_eq!(
+            (self.successful, self.failed),
+            (calls, 0),
+            "{}\n{}",
+            self.stdout,
+            pbx.log()
+        );
+    }
 }
 
 /// Runs SIPp in the foreground with `scenario` against `target`, bounded by `-timeout`.

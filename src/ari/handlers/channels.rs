@@ -14,6 +14,7 @@ use crate::ari::AriState;
 use crate::call::command::ChannelCommand;
 use crate::call::originate::{OriginateError, OriginateRequest};
 use crate::call::ControlCommand;
+use crate::channel::{cause_of_reason, NORMAL_CLEARING};
 use crate::events::random_id;
 
 /// `GET /channels`.
@@ -44,14 +45,14 @@ pub fn get(state: AriState, request: AriRequest) -> Handled {
     })
 }
 
-/// `POST /channels`: calls `PJSIP/<endpoint>` and runs the dialplan at `context`,
-/// `extension` once it answers.
+/// `POST /channels`: calls `PJSIP/<endpoint>` and, once it answers, hands it to `app`
+/// (`StasisStart` with `appArgs`) or runs the dialplan at `context`, `extension`.
 pub fn originate(state: AriState, request: AriRequest) -> Handled {
     Box::pin(async move {
-        if request.text("app").is_some() || request.text("channelId").is_some() {
+        if request.text("channelId").is_some() || request.text("otherChannelId").is_some() {
             return Err(AriError::new(
                 StatusCode::NOT_IMPLEMENTED,
-                "pbx cannot yet originate into an application or with a chosen channelId; give context and extension",
+                "pbx cannot yet originate with a chosen channelId",
             ));
         }
         let endpoint = request.required("endpoint")?;
@@ -65,14 +66,19 @@ pub fn originate(state: AriState, request: AriRequest) -> Handled {
                 )))
             }
         };
-        let exten = request
-            .text("extension")
-            .ok_or_else(|| AriError::bad_request("Application or extension must be specified"))?;
+        let application = request.text("app");
+        if application.is_none() && request.text("extension").is_none() {
+            return Err(AriError::bad_request(
+                "Application or extension must be specified",
+            ));
+        }
         let timeout = request.number("timeout")?;
         let originate = OriginateRequest {
             endpoint,
-            context: request.text("context").unwrap_or_else(|| "default".into()),
-            exten,
+            context: request.text("context").unwrap_or_else(|| "internal".into()),
+            exten: request.text("extension").unwrap_or_else(|| "s".into()),
+            app_args: request.list("appArgs"),
+            application,
             caller_id: request.text("callerId"),
             timeout_secs: timeout.and_then(|t| u64::try_from(t).ok()),
         };
@@ -97,9 +103,24 @@ pub fn originate(state: AriState, request: AriRequest) -> Handled {
     })
 }
 
-/// `DELETE /channels/{channelId}`.
+/// The Q.850 cause of a hang-up: `reason_code` (a number), else `reason` (a name), else
+/// normal clearing.
+fn hangup_cause(request: &AriRequest) -> Result<u16, AriError> {
+    if let Some(code) = request.number("reason_code")? {
+        return u16::try_from(code)
+            .map_err(|_| AriError::bad_request("Invalid reason for hangup provided"));
+    }
+    match request.text("reason") {
+        None => Ok(NORMAL_CLEARING),
+        Some(reason) => cause_of_reason(&reason)
+            .ok_or_else(|| AriError::bad_request("Invalid reason for hangup provided")),
+    }
+}
+
+/// `DELETE /channels/{channelId}?reason=`.
 pub fn hangup(state: AriState, request: AriRequest) -> Handled {
     Box::pin(async move {
+        let cause = hangup_cause(&request)?;
         let id = request.path("channelId");
         let (call, channel) = state.api.channels.find(id).ok_or_else(channel_not_found)?;
         let (reply, answer) = oneshot::channel();
@@ -109,6 +130,7 @@ pub fn hangup(state: AriState, request: AriRequest) -> Handled {
             .try_send(ControlCommand::Hangup {
                 call,
                 channel,
+                cause,
                 reply,
             })
             .map_err(|_| busy())?;

@@ -268,6 +268,7 @@ mod tests {
             context: "internal".into(),
             exten: "8002".into(),
             sip_call_id: format!("call-{call}"),
+            linked: None,
         };
         channels.create(new, Instant::now(), SystemTime::now())
     }

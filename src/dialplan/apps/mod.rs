@@ -20,6 +20,7 @@ pub mod noop;
 pub mod playback;
 pub mod progress;
 pub mod read;
+pub mod record;
 pub mod ringing;
 pub mod say_digits;
 pub mod set;
@@ -33,6 +34,7 @@ use super::vars::{CallCtx, Template, VarError};
 use dial::DialTarget;
 use goto::{Destination, Jump};
 use read::ReadRequest;
+use record::RecordRequest;
 
 /// Longest duration any app accepts, in seconds (one day): keeps conversions in range.
 const MAX_SECONDS: f64 = 86_400.0;
@@ -102,6 +104,9 @@ pub enum AppError {
     /// Set without `=`.
     #[error("Set needs NAME=value")]
     MissingEquals,
+    /// A Record file name without `.wav`.
+    #[error("bad recording {0:?}: Record needs a name and its format, like greeting.wav")]
+    BadRecording(String),
     /// A Log level other than ERROR, WARNING, NOTICE, VERBOSE, DEBUG or DTMF.
     #[error("unknown log level {0:?}: use ERROR, WARNING, NOTICE, VERBOSE, DEBUG or DTMF")]
     BadLogLevel(String),
@@ -158,6 +163,15 @@ pub enum Outcome {
     },
     /// Collect digits into a variable (Read).
     Read(ReadRequest),
+    /// Record the caller (Record); the result lands in `${RECORD_STATUS}`.
+    Record {
+        /// What to record and when to stop.
+        request: RecordRequest,
+        /// Answer the call first when needed.
+        answer: bool,
+        /// Skip the step (`SKIP`) when the call is not answered.
+        skip_unanswered: bool,
+    },
 }
 
 /// One dialplan application: its documentation, load-time parsing and run-time behaviour.
@@ -247,6 +261,7 @@ apps! {
     Playback(playback::Playback),
     Progress(progress::Progress),
     Read(read::Read),
+    Record(record::Record),
     Ringing(ringing::Ringing),
     SayDigits(say_digits::SayDigits),
     Set(set::Set),
@@ -477,7 +492,7 @@ pub(crate) mod tests {
             Err(AppError::UnknownApp("Playbak".into()))
         );
         let help = App::help();
-        assert_eq!(help.len(), 19);
+        assert_eq!(help.len(), 20);
         assert!(help
             .iter()
             .all(|(n, s, d)| s.starts_with(n) && !d.is_empty()));

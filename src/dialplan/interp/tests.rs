@@ -325,3 +325,43 @@ fn redirect_runs_from_the_new_position_on_the_next_resume() {
         Err(RunError::NoSuchContext(_))
     ));
 }
+
+fn for_application() -> Interpreter {
+    let plan = Arc::new(Dialplan::parse(Path::new("t.toml"), PLAN).unwrap());
+    let call = CallInfo {
+        context: "nowhere".into(),
+        exten: "s".into(),
+        caller_num: "6001".into(),
+        caller_name: "Alice".into(),
+    };
+    let args = vec!["one".to_string()];
+    Interpreter::for_application(plan, call, |_: &str| None, "demo".into(), args)
+}
+
+#[test]
+fn an_originated_application_channel_starts_in_stasis_and_hangs_up_when_released() {
+    let mut i = for_application();
+    assert_eq!(
+        i.resume(Event::Started),
+        Action::Stasis {
+            app: "demo".into(),
+            args: vec!["one".into()]
+        }
+    );
+    assert_eq!(i.resume(Event::Done), Action::Hangup { cause: None });
+}
+
+#[test]
+fn an_originated_application_channel_moved_by_its_application_runs_the_dialplan_there() {
+    let mut i = for_application();
+    i.resume(Event::Started);
+    i.redirect("bare", "8000", 2).unwrap();
+    assert_eq!(i.resume(Event::Done), play(&["hello-world"], false));
+}
+
+#[test]
+fn an_originated_application_channel_that_hangs_up_runs_no_h_extension() {
+    let mut i = for_application();
+    i.resume(Event::Started);
+    assert_eq!(i.resume(Event::Hangup), Action::Finished);
+}
