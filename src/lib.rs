@@ -5,6 +5,7 @@
 //!   and program pipes.
 //! - [`ami`]: edge: the Asterisk Manager Interface (TCP, `[ami]`): actions and events as Asterisk speaks them.
 //! - [`astdb`]: edge: the `family/key` database (AstDB) AMI and AGI read and write, saved as JSON.
+//! - [`ari`]: edge: the Asterisk REST Interface (`/ari`, `[ari]`): Swagger docs, operations, the event WebSocket.
 //! - [`bridge`]: edge: bridges (sets of channels exchanging media), listed and published.
 //! - [`call`]: edge: one task per call: the UAS leg, its media and its dialplan run.
 //! - [`channel`]: edge: channels (every leg of a call): ids, names, states, the live registry.
@@ -20,6 +21,7 @@
 //! - [`qualify`]: edge: OPTIONS pings to registered contacts (NAT keep-alive, reachability).
 //! - [`registration`]: edge: answers REGISTER (digest auth, binding rules, response).
 //! - [`router`]: edge: dispatch of incoming SIP requests to the registrar, OPTIONS and calls.
+//! - [`stasis_apps`]: edge: the Stasis applications ARI WebSockets hold, which `Stasis(app)` checks.
 //! - [`server`]: edge: start-up, task supervision and shutdown.
 //! - [`control`]: edge: admin HTTP API used by `pbx ctl`.
 //! - [`trunk`]: edge: SIP provider accounts: outgoing calls, recognising incoming ones.
@@ -28,6 +30,7 @@
 
 pub mod agi;
 pub mod ami;
+pub mod ari;
 pub mod astdb;
 pub mod bridge;
 pub mod call;
@@ -44,5 +47,6 @@ pub mod router;
 pub mod sdp;
 pub mod server;
 pub mod sip;
+pub mod stasis_apps;
 pub mod transport;
 pub mod trunk;

@@ -181,10 +181,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         config.dialplan.sounds_dir().map(Into::into),
     ));
     let astdb = crate::astdb::AstDb::open(config.agi.db_file())?;
+    let stasis_apps = crate::stasis_apps::StasisApps::default();
     let call_shared = CallShared {
         commands,
         ports: ports.clone(),
-        prompts: prompts.clone(),
+        prompts: Arc::clone(&prompts),
         dialplan: dialplan.clone(),
         channels: registry.clone(),
         bridges: bridges.clone(),
@@ -204,6 +205,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         ),
         agi: Arc::new(config.agi.clone()),
         astdb: astdb.clone(),
+        stasis_apps: stasis_apps.clone(),
     };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
     let call_runtimes = CallRuntimes::per_core().map_err(ServerError::CallThreads)?;
@@ -260,7 +262,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             shutdown.clone(),
         ));
     }
-    let app = api::router(ApiState {
+    let api_state = ApiState {
         location: location.clone(),
         transport: stats,
         started,
@@ -276,7 +278,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         conferences,
         playbacks,
         live_recordings,
-        prompts,
+        prompts: Arc::clone(&prompts),
         recordings: crate::media::recordings::RecordingStore::new(
             config.dialplan.recordings_dir.clone(),
         ),
@@ -297,7 +299,23 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
                 })
                 .collect(),
         ),
-    });
+    };
+    let mut app = api::router(api_state.clone());
+    if config.ari.enabled {
+        let users = crate::ari::auth::Users::from_config(&config.ari);
+        if users.is_empty() {
+            tracing::warn!("ARI is enabled but has no [[ari.user]]: every /ari request gets 401");
+        }
+        tracing::info!(users = users.len(), "ARI served under /ari");
+        app = app.merge(crate::ari::router(crate::ari::AriState {
+            api: api_state,
+            apps: stasis_apps,
+            users: Arc::new(users),
+            asterisk_id: crate::ari::new_asterisk_id().into(),
+            prompts,
+            started_wall: SystemTime::now(),
+        }));
+    }
     let api_shutdown = shutdown.clone();
     tasks.spawn(async move {
         let served = axum::serve(api_listener, app)

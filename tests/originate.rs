@@ -25,6 +25,16 @@ fn rms(samples: &[i16]) -> f64 {
     (sum / samples.len().max(1) as f64).sqrt() / 32768.0
 }
 
+/// A pbx with an ARI account and application `demo` registered while the socket lives.
+fn start_with_demo() -> (Pbx, tungstenite::WebSocket<std::net::TcpStream>) {
+    let pbx = Pbx::start_with(common::PbxOptions {
+        extra_config: common::ari::ARI_USER.into(),
+        ..common::PbxOptions::default()
+    });
+    let demo = common::ari::hold_app(&pbx, "demo");
+    (pbx, demo)
+}
+
 /// Originates to 6001 into application `demo`; the channel's id once `StasisStart` says the
 /// application has it.
 fn originate_into_demo(pbx: &Pbx, events: &mut EventStream) -> String {
@@ -147,7 +157,7 @@ fn originate_to_another_phones_extension_connects_the_two_phones() {
 
 #[test]
 fn originate_into_an_application_hands_the_answered_channel_to_it() {
-    let pbx = Pbx::start();
+    let (pbx, _demo) = start_with_demo();
     let mut phone = phone(&pbx, "6001", None, 12);
     let mut events = EventStream::connect(&pbx.api, None);
     let out = pbx.ctl(&[
@@ -199,7 +209,7 @@ fn originate_into_an_application_hands_the_answered_channel_to_it() {
 
 #[test]
 fn a_playback_to_a_bridge_reaches_its_members() {
-    let pbx = Pbx::start();
+    let (pbx, _demo) = start_with_demo();
     let mut phone = phone(&pbx, "6001", None, 14);
     let mut events = EventStream::connect(&pbx.api, None);
     let channel = originate_into_demo(&pbx, &mut events);
@@ -260,7 +270,7 @@ fn a_playback_to_a_bridge_reaches_its_members() {
 
 #[test]
 fn an_application_plays_music_on_hold_until_it_stops_it() {
-    let pbx = Pbx::start();
+    let (pbx, _demo) = start_with_demo();
     let mut phone = phone(&pbx, "6001", None, 14);
     let mut events = EventStream::connect(&pbx.api, None);
     let channel = originate_into_demo(&pbx, &mut events);
@@ -307,5 +317,11 @@ fn originate_refuses_what_cannot_be_called() {
     let missing = pbx.ctl(&["originate", "endpoint/6001", "--exten", "4711"]);
     let text = String::from_utf8_lossy(&missing.stderr);
     assert!(text.contains("404") && text.contains("4711"), "{text}");
+    let no_app = pbx.ctl(&["originate", "endpoint/6001", "--app", "nobody"]);
+    let text = String::from_utf8_lossy(&no_app.stderr);
+    assert!(
+        text.contains("nobody") && text.contains("not registered"),
+        "{text}"
+    );
     assert_eq!(pbx.get("/api/stats").unwrap()["channels_active"], 0);
 }

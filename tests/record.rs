@@ -31,9 +31,10 @@ fn pbx_recording() -> (Pbx, PathBuf) {
     std::fs::write(&plan, TEST_DIALPLAN).unwrap();
     let recordings = dir.path().join("recordings");
     let extra_config = format!(
-        "[dialplan]\nfile = \"{}\"\nrecordings_dir = \"{}\"\n",
+        "[dialplan]\nfile = \"{}\"\nrecordings_dir = \"{}\"\n\n{}",
         plan.display(),
-        recordings.display()
+        recordings.display(),
+        common::ari::ARI_USER
     );
     let pbx = Pbx::start_in(
         dir,
@@ -188,6 +189,7 @@ fn an_application_records_its_channel_and_the_recording_is_stored() {
     let tones = tempfile::tempdir().unwrap();
     let tone = tone_file(tones.path(), 440);
     let _phone = Baresip::answering(&pbx, "6001", "", Some(&tone), 20);
+    let _rec = common::ari::hold_app(&pbx, "rec");
     let mut events = EventStream::connect(&pbx.api, None);
     let out = pbx.ctl(&["--json", "originate", "endpoint/6001", "--app", "rec"]);
     assert!(out.status.success(), "{out:?}\n{}", pbx.log());

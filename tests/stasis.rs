@@ -7,21 +7,32 @@
 //!   up when that bridge is destroyed, until the application hangs them up.
 //!
 //! Some of the commands go through `pbx ctl` (answer, play, playback, bridge), the rest
-//! through the API directly.
+//! through the API directly. `Stasis(demo)` needs application `demo` registered: each test
+//! holds an ARI WebSocket for it ([`hold_app`]), as an ARI application would.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
+use common::ari::{hold_app, ARI_USER};
 use common::events::EventStream;
 use common::{
-    call_as_6001, tone_power, ulaw_samples, wait_until, Pbx, RtpPeer, SippRun, ToneStream,
+    call_as_6001, tone_power, ulaw_samples, wait_until, Pbx, PbxOptions, RtpPeer, SippRun,
+    ToneStream,
 };
 use serde_json::{json, Value};
 
 /// Goertzel power (see `tone_power`) a tone heard at about -12 dBFS reaches easily; an absent
 /// tone stays orders of magnitude below.
 const HEARD: f64 = 1e-3;
+
+/// A pbx with the ARI account of [`hold_app`].
+fn start() -> Pbx {
+    Pbx::start_with(PbxOptions {
+        extra_config: ARI_USER.into(),
+        ..PbxOptions::default()
+    })
+}
 
 /// Waits for the `StasisStart` of application `demo` for a channel not in `known`; its id.
 fn next_stasis_start(events: &mut EventStream, known: &[String]) -> String {
@@ -76,7 +87,8 @@ fn heard_power(peer: &RtpPeer, from: Instant, to: Instant, freq: f64) -> f64 {
 
 #[test]
 fn an_application_rings_answers_plays_and_lets_a_channel_go() {
-    let pbx = Pbx::start();
+    let pbx = start();
+    let _demo = hold_app(&pbx, "demo");
     let mut events = EventStream::connect(&pbx.api, None);
     let media = RtpPeer::start();
     let run = std::thread::scope(|s| {
@@ -198,7 +210,8 @@ fn an_application_rings_answers_plays_and_lets_a_channel_go() {
 
 #[test]
 fn channels_in_an_applications_bridges_hear_each_other_or_nothing() {
-    let pbx = Pbx::start();
+    let pbx = start();
+    let _demo = hold_app(&pbx, "demo");
     let mut events = EventStream::connect(&pbx.api, None);
     let (one, two) = (RtpPeer::start(), RtpPeer::start());
     let pbx_ref = &pbx;

@@ -70,6 +70,9 @@ pub enum OriginateError {
     /// No RTP port was free.
     #[error("no RTP port free for the call")]
     NoPort,
+    /// The application the answered channel would go to has no ARI WebSocket holding it.
+    #[error("application {0:?} is not registered (no ARI WebSocket holds it)")]
+    NoSuchApplication(String),
 }
 
 /// Everything an originated call task starts with.
@@ -186,6 +189,13 @@ async fn ring(
 ) -> Option<(Box<Bridged>, Interpreter)> {
     let caller = request.caller_id.clone().unwrap_or(request.exten.clone());
     let prepared = request.target().and_then(|target| {
+        if let Some(app) = request
+            .application
+            .as_ref()
+            .filter(|app| !shared.stasis_apps.is_registered(app))
+        {
+            return Err(OriginateError::NoSuchApplication(app.clone()));
+        }
         let interpreter = request.interpreter(shared.dialplan.current(), &caller)?;
         Ok((target, interpreter))
     });

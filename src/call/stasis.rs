@@ -59,6 +59,13 @@ impl Call {
         if self.hung_up {
             return Event::Hangup;
         }
+        if !self.shared.stasis_apps.is_registered(&app) {
+            // As Asterisk's app_stasis: the step fails, STASISSTATUS says so, the next runs.
+            tracing::warn!(call = self.id, %app, "Stasis application not registered");
+            self.interpreter.set_var("STASISSTATUS", "FAILED".into());
+            self.publish_notes();
+            return Event::Done;
+        }
         self.stasis = Some(Box::default());
         let application = app.clone();
         self.channel.publish(|channel| PbxEvent::StasisStart {
@@ -86,6 +93,8 @@ impl Call {
             channel,
             application: app,
         });
+        self.interpreter.set_var("STASISSTATUS", "SUCCESS".into());
+        self.publish_notes();
         event
     }
 

@@ -78,6 +78,8 @@ pub struct CallShared {
     pub agi: Arc<crate::config::AgiConfig>,
     /// The AstDB (AGI's DATABASE commands).
     pub astdb: crate::astdb::AstDb,
+    /// The Stasis applications an ARI WebSocket holds (`Stasis(app)` needs its app there).
+    pub stasis_apps: crate::stasis_apps::StasisApps,
 }
 
 /// Everything about one new call, from the router.

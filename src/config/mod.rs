@@ -7,6 +7,7 @@
 
 pub mod agi;
 pub mod ami;
+pub mod ari;
 pub mod env;
 pub mod error;
 
@@ -21,6 +22,7 @@ use toml::Spanned;
 use crate::media::codec::CodecKind;
 pub use agi::AgiConfig;
 pub use ami::{AmiConfig, AmiUserConfig};
+pub use ari::{AriConfig, AriUserConfig};
 pub use error::{ConfigError, Position};
 
 /// The embedded default configuration (`config/pbx.toml`).
@@ -56,6 +58,9 @@ pub struct Config {
     /// The Asterisk Gateway Interface (`AGI(...)`).
     #[serde(default)]
     pub agi: AgiConfig,
+    /// The Asterisk REST Interface.
+    #[serde(default)]
+    pub ari: AriConfig,
     /// Local SIP accounts (phones).
     #[serde(default, rename = "endpoint")]
     pub endpoints: Vec<EndpointConfig>,
@@ -593,7 +598,8 @@ impl Config {
                 }
             }
         }
-        ami::validate(&self.ami, invalid)
+        ami::validate(&self.ami, invalid)?;
+        ari::validate(&self.ari, invalid)
     }
 
     /// Looks an endpoint up by its user name.

@@ -2,6 +2,7 @@
 //! generated config, wait for it, talk to its admin API, and run real peers (SIPp, baresip).
 #![allow(dead_code)] // each test binary uses a different subset of these helpers
 
+pub mod ari;
 pub mod events;
 pub mod kamailio;
 

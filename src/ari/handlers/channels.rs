@@ -1,0 +1,293 @@
+//! `/channels`: list, get, originate, hangup, answer, ring, progress, continue, play,
+//! DTMF and variables, each one [`ChannelCommand`] (or the admin API's originate and
+//! hangup) to the task that owns the channel.
+
+use std::time::Instant;
+
+use axum::http::StatusCode;
+use tokio::sync::oneshot;
+
+use super::{busy, channel_not_found, command, json, Handled, Reply};
+use crate::ari::json::{Channel, Playback};
+use crate::ari::request::{AriError, AriRequest};
+use crate::ari::AriState;
+use crate::call::command::ChannelCommand;
+use crate::call::originate::{OriginateError, OriginateRequest};
+use crate::call::ControlCommand;
+use crate::channel::{cause_of_reason, NORMAL_CLEARING};
+use crate::events::random_id;
+
+/// `GET /channels`.
+pub fn list(state: AriState, _: AriRequest) -> Handled {
+    Box::pin(async move {
+        let channels: Vec<Channel> = state
+            .api
+            .channels
+            .snapshots(Instant::now())
+            .iter()
+            .map(Channel::from)
+            .collect();
+        json(channels)
+    })
+}
+
+/// `GET /channels/{channelId}`.
+pub fn get(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(async move {
+        let id = request.path("channelId");
+        let (_, channel) = state.api.channels.find(id).ok_or_else(channel_not_found)?;
+        let snapshot = state
+            .api
+            .channels
+            .snapshot(&channel)
+            .ok_or_else(channel_not_found)?;
+        json(Channel::from(&snapshot))
+    })
+}
+
+/// `POST /channels`: calls `PJSIP/<endpoint>` and, once it answers, hands it to `app`
+/// (`StasisStart` with `appArgs`) or runs the dialplan at `context`, `extension`.
+pub fn originate(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(async move {
+        if request.text("channelId").is_some() || request.text("otherChannelId").is_some() {
+            return Err(AriError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "pbx cannot yet originate with a chosen channelId",
+            ));
+        }
+        let endpoint = request.required("endpoint")?;
+        let endpoint = match endpoint.split_once('/') {
+            Some((tech, user)) if tech.eq_ignore_ascii_case("PJSIP") && !user.is_empty() => {
+                format!("endpoint/{user}")
+            }
+            _ => {
+                return Err(AriError::bad_request(format!(
+                    "Invalid endpoint {endpoint}: expected PJSIP/NAME"
+                )))
+            }
+        };
+        let application = request.text("app");
+        if application.is_none() && request.text("extension").is_none() {
+            return Err(AriError::bad_request(
+                "Application or extension must be specified",
+            ));
+        }
+        let timeout = request.number("timeout")?;
+        let originate = OriginateRequest {
+            endpoint,
+            context: request.text("context").unwrap_or_else(|| "internal".into()),
+            exten: request.text("extension").unwrap_or_else(|| "s".into()),
+            app_args: request.list("appArgs"),
+            application,
+            caller_id: request.text("callerId"),
+            timeout_secs: timeout.and_then(|t| u64::try_from(t).ok()),
+            priority: None,
+            variables: Vec::new(),
+        };
+        let (reply, answer) = oneshot::channel();
+        state
+            .api
+            .control
+            .try_send(ControlCommand::Originate {
+                request: originate,
+                reply,
+            })
+            .map_err(|_| busy())?;
+        match answer.await {
+            Ok(Ok(channel)) => json(Channel::from(&channel)),
+            Ok(Err(error @ OriginateError::NoPort)) => Err(AriError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                error.to_string(),
+            )),
+            Ok(Err(error)) => Err(AriError::bad_request(error.to_string())),
+            Err(_) => Err(busy()),
+        }
+    })
+}
+
+/// The Q.850 cause of a hang-up: `reason_code` (a number), else `reason` (a name), else
+/// normal clearing.
+fn hangup_cause(request: &AriRequest) -> Result<u16, AriError> {
+    if let Some(code) = request.number("reason_code")? {
+        return u16::try_from(code)
+            .map_err(|_| AriError::bad_request("Invalid reason for hangup provided"));
+    }
+    match request.text("reason") {
+        None => Ok(NORMAL_CLEARING),
+        Some(reason) => cause_of_reason(&reason)
+            .ok_or_else(|| AriError::bad_request("Invalid reason for hangup provided")),
+    }
+}
+
+/// `DELETE /channels/{channelId}?reason=`.
+pub fn hangup(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(async move {
+        let cause = hangup_cause(&request)?;
+        let id = request.path("channelId");
+        let (call, channel) = state.api.channels.find(id).ok_or_else(channel_not_found)?;
+        let (reply, answer) = oneshot::channel();
+        state
+            .api
+            .control
+            .try_send(ControlCommand::Hangup {
+                call,
+                channel,
+                cause,
+                reply,
+            })
+            .map_err(|_| busy())?;
+        match answer.await {
+            Ok(true) => Ok(Reply::NoContent),
+            _ => Err(channel_not_found()),
+        }
+    })
+}
+
+/// `POST /channels/{channelId}/continue`: at the given place, or the next priority.
+pub fn continue_in_dialplan(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(async move {
+        if request.text("label").is_some() {
+            return Err(AriError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "pbx cannot continue at a label yet; give a priority",
+            ));
+        }
+        let id = request.path("channelId").to_owned();
+        let (_, channel) = state.api.channels.find(&id).ok_or_else(channel_not_found)?;
+        let here = state
+            .api
+            .channels
+            .snapshot(&channel)
+            .ok_or_else(channel_not_found)?
+            .dialplan;
+        let context = request.text("context").unwrap_or(here.context);
+        let exten = request.text("extension");
+        let priority = match request.number("priority")? {
+            Some(p) => usize::try_from(p).map_err(|_| AriError::bad_request("Invalid priority"))?,
+            None if exten.is_some() => 1,
+            None => here.priority + 1,
+        };
+        let exten = exten.unwrap_or(here.exten);
+        command(&state, &id, |reply| ChannelCommand::Continue {
+            context,
+            exten,
+            priority,
+            reply,
+        })
+        .await?;
+        Ok(Reply::NoContent)
+    })
+}
+
+/// Which signal [`signal`] sends.
+#[derive(Debug, Clone, Copy)]
+enum Signal {
+    Answer,
+    Ring,
+    Progress,
+}
+
+async fn signal(state: AriState, request: AriRequest, signal: Signal) -> Result<Reply, AriError> {
+    let make: fn(_) -> _ = match signal {
+        Signal::Answer => |reply| ChannelCommand::Answer { reply },
+        Signal::Ring => |reply| ChannelCommand::Ring { reply },
+        Signal::Progress => |reply| ChannelCommand::Progress { reply },
+    };
+    command(&state, request.path("channelId"), make).await?;
+    Ok(Reply::NoContent)
+}
+
+/// `POST /channels/{channelId}/answer`.
+pub fn answer(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(signal(state, request, Signal::Answer))
+}
+
+/// `POST /channels/{channelId}/ring`.
+pub fn ring(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(signal(state, request, Signal::Ring))
+}
+
+/// `POST /channels/{channelId}/progress`.
+pub fn progress(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(signal(state, request, Signal::Progress))
+}
+
+/// `POST /channels/{channelId}/dtmf`.
+pub fn send_dtmf(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(async move {
+        let digits = request
+            .text("dtmf")
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| AriError::bad_request("DTMF is required"))?;
+        command(&state, request.path("channelId"), |reply| {
+            ChannelCommand::SendDtmf { digits, reply }
+        })
+        .await?;
+        Ok(Reply::NoContent)
+    })
+}
+
+async fn play_as(state: AriState, request: AriRequest, id: String) -> Result<Reply, AriError> {
+    let media = request.list("media");
+    if media.is_empty() {
+        return Err(AriError::bad_request("Missing parameter media"));
+    }
+    if let Some(uri) = media.iter().find(|m| !m.starts_with("sound:")) {
+        return Err(AriError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            format!("pbx plays sound: media only for now, not {uri}"),
+        ));
+    }
+    let playback = command(&state, request.path("channelId"), |reply| {
+        ChannelCommand::Play {
+            playback: id,
+            media,
+            reply,
+        }
+    })
+    .await?;
+    let body = serde_json::to_value(Playback::from(&playback))
+        .map_err(|e| AriError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(Reply::Created {
+        location: format!("/playbacks/{}", playback.id),
+        body,
+    })
+}
+
+/// `POST /channels/{channelId}/play`: 201 with the playback.
+pub fn play(state: AriState, request: AriRequest) -> Handled {
+    let id = request.text("playbackId").unwrap_or_else(random_id);
+    Box::pin(play_as(state, request, id))
+}
+
+/// `POST /channels/{channelId}/play/{playbackId}`.
+pub fn play_with_id(state: AriState, request: AriRequest) -> Handled {
+    let id = request.path("playbackId").to_owned();
+    Box::pin(play_as(state, request, id))
+}
+
+/// `GET /channels/{channelId}/variable?variable=`: 404 when it is unset.
+pub fn get_variable(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(async move {
+        let name = request.required("variable")?;
+        let value = command(&state, request.path("channelId"), |reply| {
+            ChannelCommand::GetVariable { name, reply }
+        })
+        .await?;
+        let value = value.ok_or_else(|| AriError::not_found("Provided variable was not found"))?;
+        json(serde_json::json!({ "value": value }))
+    })
+}
+
+/// `POST /channels/{channelId}/variable`.
+pub fn set_variable(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(async move {
+        let name = request.required("variable")?;
+        let value = request.text("value").unwrap_or_default();
+        command(&state, request.path("channelId"), |reply| {
+            ChannelCommand::SetVariable { name, value, reply }
+        })
+        .await?;
+        Ok(Reply::NoContent)
+    })
+}

@@ -1,0 +1,646 @@
+//! ARI against the real client libraries, unchanged: an `ari-client` (npm) application and an
+//! `aioari` (PyPI) application each connect, list endpoints, get `StasisStart` for a SIPp
+//! call to 8003 (`Stasis(demo)`), answer, play `sound:hello-world` (the caller hears it,
+//! checked as audio), take the caller's key and hang up; the events they received follow
+//! Asterisk's order. An aioari application bridges two callers, who hear each other's
+//! tones. The drachtio media-server flow (config/drachtio.toml): an application server's INVITE
+//! is answered and played to by its ari-client app. An ari-client app pauses, unpauses and
+//! stops a playback, and the caller hears it do so. Also: credentials (401, 403), the Swagger documents' `basePath`,
+//! `Stasis()` of an application nobody holds, `ApplicationReplaced`, and an application
+//! that reconnects with `since=` receiving the events of the gap.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::events::EventStream;
+use common::{
+    call_as_6001, fixture, require_program, sipp, tone_power, ulaw_rms_dbfs, ulaw_samples, Pbx,
+    PbxOptions, RtpPeer, ToneStream,
+};
+use serde_json::Value;
+
+/// The accounts of the test config: one that may do anything, one that may only read.
+const USERS: &str = "[[ari.user]]\nusername = \"app\"\npassword = \"secret\"\n\n\
+    [[ari.user]]\nusername = \"watch\"\npassword = \"only\"\nread_only = true\n";
+
+/// What Asterisk sends an application for the flow of the client scripts, in order.
+const FLOW: [&str; 8] = [
+    "StasisStart",
+    "ChannelStateChange",
+    "PlaybackStarted",
+    "PlaybackFinished",
+    "ChannelDtmfReceived",
+    "ChannelHangupRequest",
+    "StasisEnd",
+    "ChannelDestroyed",
+];
+
+fn start() -> Pbx {
+    Pbx::start_with(PbxOptions {
+        extra_config: USERS.into(),
+        ..PbxOptions::default()
+    })
+}
+
+/// A client script running, its stdout lines arriving on a channel.
+struct Client {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Client {
+    fn spawn(mut command: Command) -> Client {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the client script");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Client { child, lines }
+    }
+
+    /// The first line of output within `timeout` that `wanted` accepts (the libraries log
+    /// to stdout too).
+    fn line(&self, timeout: Duration, wanted: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let line = self.lines.recv_timeout(left).ok()?;
+            if wanted(&line) {
+                return Some(line);
+            }
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a client script against `pbx` for one call to 8003; its report.
+fn flow(pbx: &Pbx, client: Command) -> Value {
+    let client = Client::spawn(client);
+    let ready = client.line(Duration::from_secs(20), |l| l == "READY");
+    assert_eq!(ready.as_deref(), Some("READY"), "{}", pbx.log());
+    let media = RtpPeer::start();
+    let run = call_as_6001(
+        pbx,
+        "ari/uac_key_then_pbx_hangs_up.xml",
+        "8003",
+        media.port,
+        &["-m", "1"],
+    );
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    let report = client
+        .line(Duration::from_secs(20), |l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("the client printed no report\n{}", pbx.log()));
+    let report: Value = serde_json::from_str(&report).expect("the report is JSON");
+    assert!(
+        media.heard_prompt("hello-world"),
+        "the caller did not hear hello world\n{}",
+        pbx.log()
+    );
+    assert_eq!(
+        report["endpoints"],
+        serde_json::json!(["PJSIP/6001", "PJSIP/6002"])
+    );
+    assert_eq!(report["args"], serde_json::json!([]));
+    assert_eq!(report["caller"], "6001");
+    assert_eq!(report["digit"], "5");
+    assert_eq!(report["playback"], "playing");
+    let events: Vec<&str> = report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|t| FLOW.contains(t))
+        .collect();
+    assert_eq!(events, FLOW, "{report}");
+    common::assert_no_leftovers(pbx);
+    report
+}
+
+#[test]
+fn an_ari_client_application_answers_plays_takes_a_key_and_hangs_up() {
+    require_program("node");
+    let modules = fixture("ari/node_modules");
+    assert!(
+        modules.join("ari-client").is_dir(),
+        "ari-client is not installed; scripts/test.sh installs it (npm ci in tests/fixtures/ari)"
+    );
+    let pbx = start();
+    let mut node = Command::new("node");
+    node.arg(fixture("ari/flow.js"))
+        .args([pbx.api.as_str(), "app", "secret", "demo"])
+        .env("NODE_PATH", &modules);
+    flow(&pbx, node);
+}
+
+#[test]
+fn an_aioari_application_answers_plays_takes_a_key_and_hangs_up() {
+    require_program("python3");
+    let pbx = start();
+    let mut python = Command::new("python3");
+    python
+        .arg(fixture("ari/flow.py"))
+        .args([&format!("{}/", pbx.api), "app", "secret", "demo"]);
+    flow(&pbx, python);
+}
+
+/// A GET or POST to `path` with `user:password` (Basic) if given: status, headers' challenge
+/// and body.
+fn request(
+    pbx: &Pbx,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+) -> (u16, Option<String>, Value) {
+    let mut request =
+        ureq::request(method, &format!("{}{path}", pbx.api)).timeout(Duration::from_secs(5));
+    if let Some(auth) = auth {
+        request = request.set("Authorization", &format!("Basic {}", base64(auth)));
+    }
+    let response = match request.call() {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("{method} {path}: {error}"),
+    };
+    let status = response.status();
+    let challenge = response.header("WWW-Authenticate").map(str::to_owned);
+    let body = response.into_string().unwrap_or_default();
+    (
+        status,
+        challenge,
+        serde_json::from_str(&body).unwrap_or(Value::Null),
+    )
+}
+
+fn base64(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n =
+            chunk.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn ari_wants_credentials_and_read_only_users_only_read() {
+    let pbx = start();
+    let (status, challenge, body) = request(&pbx, "GET", "/ari/asterisk/info", None);
+    assert_eq!(status, 401);
+    assert_eq!(challenge.as_deref(), Some("Basic realm=\"pbx\""));
+    assert!(body["message"].is_string(), "{body}");
+    let (status, ..) = request(&pbx, "GET", "/ari/asterisk/info", Some("app:wrong"));
+    assert_eq!(status, 401);
+    let (status, _, info) = request(&pbx, "GET", "/ari/asterisk/info?api_key=app:secret", None);
+    assert_eq!(status, 200);
+    assert!(info["system"]["entity_id"].is_string(), "{info}");
+    let (status, _, bridges) = request(&pbx, "GET", "/ari/bridges", Some("watch:only"));
+    assert_eq!((status, bridges), (200, serde_json::json!([])));
+    let (status, _, body) = request(&pbx, "POST", "/ari/bridges", Some("watch:only"));
+    assert_eq!(status, 403, "{body}");
+    let (status, _, bridge) = request(
+        &pbx,
+        "POST",
+        "/ari/bridges?type=holding",
+        Some("app:secret"),
+    );
+    assert_eq!(
+        (status, bridge["bridge_type"].as_str()),
+        (200, Some("holding"))
+    );
+    let (status, _, listing) = request(
+        &pbx,
+        "GET",
+        "/ari/api-docs/resources.json",
+        Some("app:secret"),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(listing["basePath"], format!("{}/ari", pbx.api));
+    let (status, _, missing) = request(&pbx, "POST", "/ari/channels/none/play", Some("app:secret"));
+    assert_eq!(
+        (status, missing["message"].as_str()),
+        (400, Some("Missing parameter media"))
+    );
+    let (status, _, unknown) = request(
+        &pbx,
+        "POST",
+        "/ari/channels/none/answer",
+        Some("app:secret"),
+    );
+    assert_eq!(
+        (status, unknown["message"].as_str()),
+        (404, Some("Channel not found"))
+    );
+}
+
+/// An application's WebSocket, read with a real WebSocket client.
+struct AppSocket {
+    socket: tungstenite::WebSocket<TcpStream>,
+    received: Vec<Value>,
+}
+
+impl AppSocket {
+    fn connect(pbx: &Pbx, query: &str) -> AppSocket {
+        let host = pbx.api.trim_start_matches("http://");
+        let stream = TcpStream::connect(host).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let url = format!("ws://{host}/ari/events?api_key=app:secret&{query}");
+        let (socket, _) = tungstenite::client(url.as_str(), stream).expect("ARI WebSocket");
+        AppSocket {
+            socket,
+            received: Vec::new(),
+        }
+    }
+
+    /// Reads until an event satisfies `wanted` (within 15 s); that event.
+    fn expect(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(found) = self.received.iter().find(|e| wanted(e)) {
+                return found.clone();
+            }
+            assert!(Instant::now() < deadline, "no {what}: {:?}", self.received);
+            match self.socket.read() {
+                Ok(tungstenite::Message::Text(text)) => self
+                    .received
+                    .push(serde_json::from_str(text.as_str()).unwrap()),
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => panic!("ARI WebSocket failed: {e}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn an_application_that_reconnects_with_since_gets_the_events_of_the_gap() {
+    let pbx = start();
+    let mut first = AppSocket::connect(&pbx, "app=demo");
+    let mut second = AppSocket::connect(&pbx, "app=demo");
+    first.expect("ApplicationReplaced", |e| {
+        e["type"] == "ApplicationReplaced" && e["application"] == "demo"
+    });
+    drop(first);
+    let media = RtpPeer::start();
+    std::thread::scope(|s| {
+        let caller = s.spawn(|| {
+            call_as_6001(
+                &pbx,
+                "ari/uac_key_then_pbx_hangs_up.xml",
+                "8003",
+                media.port,
+                &["-m", "1"],
+            )
+        });
+        let start = second.expect("StasisStart", |e| e["type"] == "StasisStart");
+        let channel = start["channel"]["id"].as_str().unwrap().to_string();
+        let seen = start["sequence"]
+            .as_u64()
+            .expect("events carry their sequence");
+        drop(second);
+        let (status, ..) = request(
+            &pbx,
+            "POST",
+            &format!("/ari/channels/{channel}/answer"),
+            Some("app:secret"),
+        );
+        assert_eq!(status, 204);
+        let mut events = EventStream::connect(&pbx.api, Some(seen));
+        let keyed = events.read_until(Duration::from_secs(10), |got| {
+            got.iter().any(|e| e["type"] == "ChannelDtmfReceived")
+        });
+        assert!(keyed, "no key press: {:?}", events.received);
+        let (status, ..) = request(
+            &pbx,
+            "DELETE",
+            &format!("/ari/channels/{channel}"),
+            Some("app:secret"),
+        );
+        assert_eq!(status, 204);
+        let run = caller.join().unwrap();
+        assert_eq!((run.successful, run.failed), (1, 0), "{}", run.stdout);
+        let mut again = AppSocket::connect(&pbx, &format!("app=demo&since={seen}"));
+        again.expect("ChannelDestroyed", |e| e["type"] == "ChannelDestroyed");
+        let gap: Vec<&str> = again
+            .received
+            .iter()
+            .filter(|e| e["channel"]["id"] == channel.as_str())
+            .filter_map(|e| e["type"].as_str())
+            .filter(|t| FLOW.contains(t))
+            .collect();
+        assert_eq!(
+            gap,
+            [
+                "ChannelStateChange",
+                "ChannelDtmfReceived",
+                "ChannelHangupRequest",
+                "StasisEnd",
+                "ChannelDestroyed"
+            ]
+        );
+        let sequences: Vec<u64> = again
+            .received
+            .iter()
+            .filter_map(|e| e["sequence"].as_u64())
+            .collect();
+        assert!(sequences.iter().all(|s| *s > seen), "{sequences:?}");
+        assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
+    });
+    common::assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn stasis_of_an_application_nobody_holds_fails_the_step() {
+    let pbx = start();
+    let mut events = EventStream::connect(&pbx.api, None);
+    let media = RtpPeer::start();
+    let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8003", media.port, &["-m", "1"]);
+    let failed = events.read_until(Duration::from_secs(10), |got| {
+        got.iter().any(|e| {
+            e["type"] == "ChannelVarset"
+                && e["variable"] == "STASISSTATUS"
+                && e["value"] == "FAILED"
+        })
+    });
+    assert!(failed, "{:?}\n{}", events.received, pbx.log());
+    assert!(
+        !events.received.iter().any(|e| e["type"] == "StasisStart"),
+        "{:?}",
+        events.received
+    );
+    let next = events.read_until(Duration::from_secs(5), |got| {
+        got.iter().any(|e| {
+            e["type"] == "ChannelDialplan" && e["channel"]["dialplan"]["app_name"] == "Hangup"
+        })
+    });
+    assert!(next, "the next step runs: {:?}", events.received);
+    drop(run);
+    common::assert_no_leftovers(&pbx);
+}
+
+/// The power of `freq` in the mu-law audio `peer` received between `from` and `to`.
+fn heard_power(peer: &RtpPeer, from: Instant, to: Instant, freq: f64) -> f64 {
+    let payload: Vec<u8> = peer
+        .packets()
+        .iter()
+        .filter(|p| p.payload_type == 0 && p.at >= from && p.at < to)
+        .flat_map(|p| p.payload.iter().copied())
+        .collect();
+    let samples = ulaw_samples(&payload);
+    assert!(
+        samples.len() >= 8_000,
+        "only {} samples heard",
+        samples.len()
+    );
+    tone_power(&samples, 8_000, freq)
+}
+
+#[test]
+fn an_aioari_application_bridges_two_callers_who_hear_each_other() {
+    require_program("python3");
+    let pbx = start();
+    let mut python = Command::new("python3");
+    python
+        .arg(fixture("ari/bridge.py"))
+        .args([&format!("{}/", pbx.api), "app", "secret", "demo"]);
+    let client = Client::spawn(python);
+    let ready = client.line(Duration::from_secs(20), |l| l == "READY");
+    assert_eq!(ready.as_deref(), Some("READY"), "{}", pbx.log());
+    let (one, two) = (RtpPeer::start(), RtpPeer::start());
+    let pbx_ref = &pbx;
+    std::thread::scope(|s| {
+        let calls: Vec<_> = [&one, &two]
+            .into_iter()
+            .map(|peer| {
+                s.spawn(move || {
+                    call_as_6001(
+                        pbx_ref,
+                        "sipp/uac_call.xml",
+                        "8003",
+                        peer.port,
+                        &["-m", "1"],
+                    )
+                })
+            })
+            .collect();
+        let tones = [(&one, 440.0), (&two, 1_000.0)].map(|(peer, freq)| {
+            peer.stream_tone(ToneStream {
+                freq,
+                ptime_ms: 20,
+                duration: Duration::from_secs(10),
+                pause: None,
+            })
+        });
+        let bridged = client.line(Duration::from_secs(20), |l| l == "BRIDGED");
+        assert!(
+            bridged.is_some(),
+            "the application bridged nobody\n{}",
+            pbx.log()
+        );
+        std::thread::sleep(Duration::from_millis(1_000));
+        let from = Instant::now();
+        std::thread::sleep(Duration::from_millis(2_000));
+        let to = Instant::now();
+        for (peer, hears, own) in [(&one, 1_000.0, 440.0), (&two, 440.0, 1_000.0)] {
+            let (other, itself) = (
+                heard_power(peer, from, to, hears),
+                heard_power(peer, from, to, own),
+            );
+            assert!(
+                other > 1e-3 && itself * 100.0 < other,
+                "{hears} Hz {other:.2e}, own {own} Hz {itself:.2e}\n{}",
+                pbx.log()
+            );
+        }
+        let report = client
+            .line(Duration::from_secs(20), |l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("no report\n{}", pbx.log()));
+        let report: Value = serde_json::from_str(&report).unwrap();
+        assert_eq!(report["bridge"]["type"], "mixing", "{report}");
+        assert_eq!(
+            report["bridge"]["channels"].as_array().map(Vec::len),
+            Some(2)
+        );
+        let events: Vec<&str> = report["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for kind in [
+            "ChannelEnteredBridge",
+            "ChannelLeftBridge",
+            "BridgeDestroyed",
+            "StasisEnd",
+        ] {
+            assert!(events.contains(&kind), "{kind}: {events:?}");
+        }
+        for tone in tones {
+            tone.join().unwrap();
+        }
+        for call in calls {
+            let run = call.join().unwrap();
+            assert_eq!((run.successful, run.failed), (1, 0), "{}", run.stdout);
+        }
+    });
+    common::assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn a_drachtio_application_servers_call_is_answered_and_played_to_by_its_ari_application() {
+    require_program("node");
+    let dialplan = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/drachtio-dialplan.toml");
+    let pbx = Pbx::start_with(PbxOptions {
+        extra_config: format!(
+            "{USERS}\n[dialplan]\nfile = \"{}\"\n\n[[trunk]]\nname = \"drachtio\"\n\
+             host = \"127.0.0.1\"\nregister = false\ncontext = \"drachtio\"\n\
+             allow_from = [\"127.0.0.0/8\"]\n",
+            dialplan.display()
+        ),
+        ..PbxOptions::default()
+    });
+    let app = "drachtio-5c1e7a0e-2f4b-4c1d-9a0e-5b8f3c2d1e0f";
+    let mut node = Command::new("node");
+    node.arg(fixture("ari/drachtio.js"))
+        .args([pbx.api.as_str(), "app", "secret", app])
+        .env("NODE_PATH", fixture("ari/node_modules"));
+    let client = Client::spawn(node);
+    let ready = client.line(Duration::from_secs(20), |l| l == "READY");
+    assert_eq!(ready.as_deref(), Some("READY"), "{}", pbx.log());
+    let media = RtpPeer::start();
+    let port = media.port.to_string();
+    let run = sipp(
+        &fixture("ari/drachtio_invite.xml"),
+        pbx.sip,
+        &["-s", app, "-m", "1", "-key", "rtp_port", &port],
+    );
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    let report = client
+        .line(Duration::from_secs(20), |l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no report\n{}", pbx.log()));
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["caller"], "4711", "{report}");
+    assert_eq!(report["state"], "Up", "{report}");
+    assert!(
+        media.heard_prompt("hello-world"),
+        "the application server did not get hello world\n{}",
+        pbx.log()
+    );
+    common::assert_no_leftovers(&pbx);
+}
+
+/// The level (dBFS) of the mu-law audio `peer` received between `from` and `to`.
+fn level(peer: &RtpPeer, from: Instant, to: Instant) -> f64 {
+    let payload: Vec<u8> = peer
+        .packets()
+        .iter()
+        .filter(|p| p.payload_type == 0 && p.at >= from && p.at < to)
+        .flat_map(|p| p.payload.iter().copied())
+        .collect();
+    ulaw_rms_dbfs(&payload)
+}
+
+#[test]
+fn an_ari_client_application_pauses_unpauses_and_stops_what_the_caller_hears() {
+    require_program("node");
+    let pbx = start();
+    let mut node = Command::new("node");
+    node.arg(fixture("ari/playback.js"))
+        .args([pbx.api.as_str(), "app", "secret", "demo"])
+        .env("NODE_PATH", fixture("ari/node_modules"));
+    let client = Client::spawn(node);
+    let ready = client.line(Duration::from_secs(20), |l| l == "READY");
+    assert_eq!(ready.as_deref(), Some("READY"), "{}", pbx.log());
+    let media = RtpPeer::start();
+    std::thread::scope(|s| {
+        let caller =
+            s.spawn(|| call_as_6001(&pbx, "sipp/uac_call.xml", "8003", media.port, &["-m", "1"]));
+        let mut marks = Vec::new();
+        for mark in ["PLAYING", "PAUSED", "UNPAUSED", "STOPPED"] {
+            let seen = client.line(Duration::from_secs(15), |l| l == mark);
+            assert!(seen.is_some(), "no {mark}\n{}", pbx.log());
+            marks.push(Instant::now());
+        }
+        let settle = Duration::from_millis(300);
+        // Each mark is printed just after its change: judge the audio between the marks, a
+        // settling margin away from each.
+        let windows = [
+            ("playing", marks[0] + settle, marks[1] - settle, true),
+            ("paused", marks[1] + settle, marks[2] - settle, false),
+            ("unpaused", marks[2] + settle, marks[3] - settle, true),
+            (
+                "stopped",
+                marks[3] + settle,
+                marks[3] + Duration::from_millis(900),
+                false,
+            ),
+        ];
+        for (what, from, to, audible) in windows {
+            let dbfs = level(&media, from, to);
+            assert!(
+                if audible { dbfs > -45.0 } else { dbfs < -60.0 },
+                "{what}: {dbfs:.1} dBFS\n{}",
+                pbx.log()
+            );
+        }
+        let report = client
+            .line(Duration::from_secs(15), |l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("no report\n{}", pbx.log()));
+        let report: Value = serde_json::from_str(&report).unwrap();
+        assert_eq!(
+            report["states"],
+            serde_json::json!(["paused", "playing"]),
+            "{report}"
+        );
+        assert_eq!(report["finished"], "done", "{report}");
+        let run = caller.join().unwrap();
+        assert_eq!((run.successful, run.failed), (1, 0), "{}", run.stdout);
+    });
+    common::assert_no_leftovers(&pbx);
+}
