@@ -49,11 +49,14 @@ enum Command {
         /// Admin API base URL.
         #[arg(long, env = "PBX_API", default_value = DEFAULT_API_URL)]
         api: String,
+        /// The admin API's `[api] token`, when it has one.
+        #[arg(long, env = "PBX_API_TOKEN", hide_env_values = true)]
+        token: Option<String>,
         /// Print JSON for scripts instead of tables.
         #[arg(long)]
         json: bool,
         #[command(subcommand)]
-        command: CtlCommand,
+        command: Box<CtlCommand>,
     },
 }
 
@@ -143,6 +146,9 @@ enum CtlCommand {
         /// Ring time in seconds.
         #[arg(long, default_value_t = pbx::call::originate::DEFAULT_RING_SECS)]
         timeout: u64,
+        /// The id the called channel gets (as ARI's channelId); only the first contact rings.
+        #[arg(long)]
+        channel_id: Option<String>,
     },
     /// Make a channel leave its app and continue in the dialplan at CONTEXT,EXTEN,PRIORITY.
     Continue {
@@ -264,7 +270,12 @@ fn main() -> ExitCode {
         None => run(&cli, None),
         Some(Command::Run { ref config }) => run(&cli, config.clone()),
         Some(Command::CheckConfig { file }) => check_config(file),
-        Some(Command::Ctl { api, json, command }) => ctl(&api, json, command),
+        Some(Command::Ctl {
+            api,
+            token,
+            json,
+            command,
+        }) => ctl(&api, token, json, *command),
     }
 }
 
@@ -375,8 +386,8 @@ fn check_config(file: Option<PathBuf>) -> ExitCode {
     }
 }
 
-fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
-    let client = CtlClient::new(api);
+fn ctl(api: &str, token: Option<String>, json: bool, command: CtlCommand) -> ExitCode {
+    let client = CtlClient::new(api, token);
     let result = match command {
         CtlCommand::Registrations => client.registrations(),
         CtlCommand::Health => client.health(),
@@ -450,6 +461,7 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
             app_args,
             caller_id,
             timeout,
+            channel_id,
         } => client.originate(&pbx::call::originate::OriginateRequest {
             endpoint,
             context,
@@ -460,6 +472,7 @@ fn ctl(api: &str, json: bool, command: CtlCommand) -> ExitCode {
             timeout_secs: Some(timeout),
             priority: None,
             variables: Vec::new(),
+            channel_id,
         }),
         CtlCommand::Dialplan {
             command: DialplanCommand::Show { context },

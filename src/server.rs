@@ -111,10 +111,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             addr: config.sip.bind,
             source,
         })?;
-    let api_listener = tokio::net::TcpListener::bind(config.api.bind)
+    let api_listener = tokio::net::TcpListener::bind(*config.api.bind.get_ref())
         .await
         .map_err(|source| ServerError::ApiBind {
-            addr: config.api.bind,
+            addr: *config.api.bind.get_ref(),
             source,
         })?;
     let ami_listener = if config.ami.enabled {
@@ -137,7 +137,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         *config.rtp.port_max.get_ref(),
     )?;
     let advertised = SocketAddr::new(advertised_ip(&config), transport.local_addr().port());
-    tracing::info!(sip = %transport.local_addr(), %advertised, api = %config.api.bind, endpoints = config.endpoints.len(), rtp = %format!("{}-{}", config.rtp.port_min.get_ref(), config.rtp.port_max.get_ref()), "pbx started");
+    tracing::info!(sip = %transport.local_addr(), %advertised, api = %config.api.bind.get_ref(), endpoints = config.endpoints.len(), rtp = %format!("{}-{}", config.rtp.port_min.get_ref(), config.rtp.port_max.get_ref()), "pbx started");
 
     let registry = ChannelRegistry::new(events.clone());
     let bridges = BridgeRegistry::new(events.clone());
@@ -301,6 +301,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         ),
     };
     let mut app = api::router(api_state.clone());
+    if let Some(token) = crate::control::auth::ApiToken::new(&config.api.token) {
+        app = app.route_layer(axum::middleware::from_fn_with_state(
+            token,
+            crate::control::auth::require,
+        ));
+    }
     if config.ari.enabled {
         let users = crate::ari::auth::Users::from_config(&config.ari);
         if users.is_empty() {

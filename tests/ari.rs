@@ -644,3 +644,169 @@ fn an_ari_client_application_pauses_unpauses_and_stops_what_the_caller_hears() {
     });
     common::assert_no_leftovers(&pbx);
 }
+
+/// A request to `path` with the test's full account and the response's body bytes.
+fn fetch(pbx: &Pbx, method: &str, path: &str) -> (u16, Vec<u8>) {
+    let url = format!("{}{path}", pbx.api);
+    let request = ureq::request(method, &url)
+        .timeout(Duration::from_secs(5))
+        .set("Authorization", &format!("Basic {}", base64("app:secret")));
+    let response = match request.call() {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("{method} {path}: {error}"),
+    };
+    let status = response.status();
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut response.into_reader(), &mut body).unwrap();
+    (status, body)
+}
+
+#[test]
+fn an_ari_client_application_records_its_caller_plays_music_on_hold_and_plays_to_a_bridge() {
+    require_program("node");
+    let recordings = tempfile::tempdir().unwrap();
+    let pbx = Pbx::start_with(PbxOptions {
+        extra_config: format!(
+            "[dialplan]\nrecordings_dir = \"{}\"\n\n{USERS}",
+            recordings.path().display()
+        ),
+        ..PbxOptions::default()
+    });
+    let mut node = Command::new("node");
+    node.arg(fixture("ari/record.js"))
+        .args([pbx.api.as_str(), "app", "secret", "demo", "ari-take"])
+        .env("NODE_PATH", fixture("ari/node_modules"));
+    let client = Client::spawn(node);
+    let ready = client.line(Duration::from_secs(20), |l| l == "READY");
+    assert_eq!(ready.as_deref(), Some("READY"), "{}", pbx.log());
+    let media = RtpPeer::start();
+    std::thread::scope(|s| {
+        let caller =
+            s.spawn(|| call_as_6001(&pbx, "sipp/uac_call.xml", "8003", media.port, &["-m", "1"]));
+        let tone = media.stream_tone(ToneStream {
+            freq: 440.0,
+            ptime_ms: 20,
+            duration: Duration::from_secs(25),
+            pause: None,
+        });
+        let mut marks = Vec::new();
+        for mark in [
+            "RECORDING",
+            "RECORDED",
+            "MOH",
+            "MOH_STOPPED",
+            "BRIDGE_PLAYING",
+            "BRIDGE_PLAYED",
+        ] {
+            let seen = client.line(Duration::from_secs(15), |l| l == mark);
+            assert!(seen.is_some(), "no {mark}\n{}", pbx.log());
+            marks.push(Instant::now());
+        }
+        let settle = Duration::from_millis(300);
+        let windows = [
+            ("music on hold", marks[2] + settle, marks[3] - settle, true),
+            (
+                "after the music",
+                marks[3] + settle,
+                marks[4] - settle,
+                false,
+            ),
+            (
+                "the bridge's playback",
+                marks[4] + settle,
+                marks[5] - settle,
+                true,
+            ),
+        ];
+        for (what, from, to, audible) in windows {
+            let dbfs = level(&media, from, to);
+            assert!(
+                if audible { dbfs > -45.0 } else { dbfs < -60.0 },
+                "{what}: {dbfs:.1} dBFS\n{}",
+                pbx.log()
+            );
+        }
+        let report = client
+            .line(Duration::from_secs(15), |l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("no report\n{}", pbx.log()));
+        let report: Value = serde_json::from_str(&report).unwrap();
+        assert_eq!(report["recording"]["name"], "ari-take", "{report}");
+        assert_eq!(report["recording"]["state"], "done", "{report}");
+        assert_eq!(
+            report["stored"],
+            serde_json::json!(["ari-take"]),
+            "{report}"
+        );
+        let bridge_target = report["bridgePlayback"].as_str().unwrap_or_default();
+        assert!(bridge_target.starts_with("bridge:"), "{report}");
+        let run = caller.join().unwrap();
+        assert_eq!((run.successful, run.failed), (1, 0), "{}", run.stdout);
+        tone.join().unwrap();
+    });
+    let (status, wav) = fetch(&pbx, "GET", "/ari/recordings/stored/ari-take/file");
+    assert_eq!(status, 200);
+    let file = recordings.path().join("downloaded.wav");
+    std::fs::write(&file, &wav).unwrap();
+    let (samples, rate) = common::read_wav(&file);
+    let secs = samples.len() as f64 / f64::from(rate);
+    assert!((1.5..=2.6).contains(&secs), "{secs:.2} s recorded");
+    let share = common::tone_share(&samples, rate, 440.0, 1_000.0);
+    assert!(
+        share > 0.8,
+        "the caller's tone is {share:.2} of the recording"
+    );
+    assert_eq!(
+        fetch(&pbx, "DELETE", "/ari/recordings/stored/ari-take").0,
+        204
+    );
+    assert_eq!(fetch(&pbx, "GET", "/ari/recordings/stored/ari-take").0, 404);
+    assert_eq!(fetch(&pbx, "GET", "/ari/recordings/live/ari-take").0, 404);
+    common::assert_no_leftovers(&pbx);
+}
+
+#[test]
+fn an_ari_client_application_originates_to_a_phone_with_a_chosen_id_and_plays_to_it() {
+    require_program("node");
+    let pbx = start();
+    let mut phone = common::Baresip::answering(&pbx, "6001", "", None, 15);
+    let mut node = Command::new("node");
+    node.arg(fixture("ari/originate.js"))
+        .args([
+            pbx.api.as_str(),
+            "app",
+            "secret",
+            "demo",
+            "PJSIP/6001",
+            "my-call-1",
+        ])
+        .env("NODE_PATH", fixture("ari/node_modules"));
+    let client = Client::spawn(node);
+    let ready = client.line(Duration::from_secs(20), |l| l == "READY");
+    assert_eq!(ready.as_deref(), Some("READY"), "{}", pbx.log());
+    let report = client
+        .line(Duration::from_secs(30), |l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no report\n{}\n{}", pbx.log(), phone.log()));
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["id"], "my-call-1", "{report}");
+    assert_eq!(
+        report["args"],
+        serde_json::json!(["from-originate"]),
+        "{report}"
+    );
+    assert_eq!(report["variable"], "hello there", "{report}");
+    let duplicate = report["duplicate"].as_str().unwrap_or_default();
+    assert!(duplicate.contains("already exists"), "{report}");
+    assert_eq!(report["played"], "done", "{report}");
+    assert!(phone.wait_exit(Duration::from_secs(20)), "{}", phone.log());
+    let recording = common::heard_recording(&phone)
+        .unwrap_or_else(|| panic!("the phone recorded nothing\n{}", phone.log()));
+    let (samples, _) = common::read_wav(&recording);
+    let dbfs = common::rms_dbfs(&samples);
+    assert!(
+        dbfs > -35.0,
+        "the phone heard {dbfs:.1} dBFS\n{}",
+        pbx.log()
+    );
+    common::assert_no_leftovers(&pbx);
+}

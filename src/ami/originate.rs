@@ -46,8 +46,6 @@ pub mod texts {
     /// Application/Data originates, which need an app run outside the dialplan.
     pub const NO_APPLICATION: &str =
         "Originate to an Application is not supported; use Context, Exten and Priority";
-    /// ChannelId, which needs the new channel to take the client's unique id.
-    pub const NO_CHANNEL_ID: &str = "ChannelId is not supported";
 }
 
 /// An Originate action with its headers read.
@@ -71,6 +69,8 @@ pub struct OriginateAction {
     pub variables: Vec<(String, String)>,
     /// `Async: true`.
     pub is_async: bool,
+    /// `ChannelId`: the id (Uniqueid) the called channel gets.
+    pub channel_id: Option<String>,
 }
 
 impl OriginateAction {
@@ -80,9 +80,6 @@ impl OriginateAction {
         let channel = header("Channel").ok_or(texts::NO_CHANNEL)?;
         if header("Application").is_some() {
             return Err(texts::NO_APPLICATION);
-        }
-        if header("ChannelId").is_some() {
-            return Err(texts::NO_CHANNEL_ID);
         }
         let endpoint = endpoint_of(channel).ok_or(texts::BAD_CHANNEL)?;
         let exten = header("Exten").ok_or(texts::NO_EXTEN)?;
@@ -115,6 +112,7 @@ impl OriginateAction {
             timeout: Duration::from_millis(timeout_ms.clamp(1_000, 86_400_000)),
             variables,
             is_async: header("Async").is_some_and(is_true),
+            channel_id: header("ChannelId").map(str::to_owned),
         })
     }
 }
@@ -243,6 +241,7 @@ pub async fn originate(
         variables: action.variables.clone(),
         application: None,
         app_args: Vec::new(),
+        channel_id: action.channel_id.clone(),
     };
     let mut events = context.events.subscribe(Some(context.events.last()));
     let (reply, ringing) = oneshot::channel();

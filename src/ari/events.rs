@@ -48,6 +48,11 @@ fn target(uri: &str) -> Vec<ChannelId> {
         .unwrap_or_default()
 }
 
+/// The bridge of a `bridge:ID` target URI.
+fn target_bridge(uri: &str) -> Option<String> {
+    uri.strip_prefix("bridge:").map(str::to_owned)
+}
+
 /// `published` as an ARI event sent by `asterisk_id`; `None` when ARI has no such event.
 pub fn translate(published: &Published, asterisk_id: &str) -> Option<AriEvent> {
     let mut event = AriEvent {
@@ -172,6 +177,7 @@ pub fn translate(published: &Published, asterisk_id: &str) -> Option<AriEvent> {
         }
         PbxEvent::PlaybackStarted { playback } => {
             event.channels = target(&playback.target_uri);
+            event.bridge = target_bridge(&playback.target_uri);
             (
                 "PlaybackStarted",
                 json!({ "playback": Playback::from(playback) }),
@@ -179,6 +185,7 @@ pub fn translate(published: &Published, asterisk_id: &str) -> Option<AriEvent> {
         }
         PbxEvent::PlaybackFinished { playback } => {
             event.channels = target(&playback.target_uri);
+            event.bridge = target_bridge(&playback.target_uri);
             (
                 "PlaybackFinished",
                 json!({ "playback": Playback::from(playback) }),

@@ -4,7 +4,7 @@
 //! Operations pbx cannot carry out yet are listed too, so clients built from the documents
 //! find them, and answer 501.
 
-use super::handlers::{bridges, channels, playbacks, system};
+use super::handlers::{bridges, channels, playbacks, recordings, system};
 use super::spec::Handler::{NotImplemented, Rest, WebSocket};
 use super::spec::Method::{Delete, Get, Post, Put};
 use super::spec::{path, query, Operation, Param, Resource};
@@ -26,6 +26,7 @@ const SKIP: Param = query(
     "int",
     "Number of milliseconds to skip for forward/reverse operations.",
 );
+const RECORDING: Param = path("recordingName", "The name of the recording");
 const PLAYBACK_QUERY: Param = query("playbackId", "string", "Playback ID.");
 const BRIDGE_TYPES: &[&str] = &[
     "mixing",
@@ -105,8 +106,23 @@ pub const RESOURCES: &[Resource] = &[
             Operation { path: "/channels/{channelId}", method: Get, nickname: "get", summary: "Channel details.", response_class: "Channel",
                 params: &[CHANNEL_ID], errors: &[(404, "Channel not found")], handler: Rest(channels::get) },
             Operation { path: "/channels/{channelId}", method: Post, nickname: "originateWithId", summary: "Create a new channel (originate with id).", response_class: "Channel",
-                params: &[CHANNEL_ID, query("endpoint", "string", "Endpoint to call.").required(), query("extension", "string", "The extension to dial after the endpoint answers."), query("context", "string", "The context to dial after the endpoint answers."), query("app", "string", "The application that is subscribed to the originated channel.")],
-                errors: &[(400, "Invalid parameters for originating a channel."), (409, "Channel with given unique ID already exists.")], handler: NotImplemented },
+                params: &[
+                    CHANNEL_ID,
+                    query("endpoint", "string", "Endpoint to call (PJSIP/6001).").required(),
+                    query("extension", "string", "The extension to dial after the endpoint answers."),
+                    query("context", "string", "The context to dial after the endpoint answers."),
+                    query("priority", "long", "The priority to dial after the endpoint answers."),
+                    query("label", "string", "The label to dial after the endpoint answers."),
+                    query("app", "string", "The application that is subscribed to the originated channel."),
+                    query("appArgs", "string", "The application arguments to pass to the Stasis application."),
+                    query("callerId", "string", "CallerID to use when dialing the endpoint or extension."),
+                    query("timeout", "int", "Timeout (in seconds) before giving up dialing."),
+                    query("variables", "containers", "The 'variables' key in the body object holds variable key/value pairs to set on the channel on creation.").in_body(),
+                    query("otherChannelId", "string", "The unique id to assign the second channel when using local channels."),
+                    query("originator", "string", "The unique id of the channel which is originating this one."),
+                    query("formats", "string", "The format name capability list to use if originator is not specified."),
+                ],
+                errors: &[(400, "Invalid parameters for originating a channel."), (409, "Channel with given unique ID already exists.")], handler: Rest(channels::originate) },
             Operation { path: "/channels/{channelId}", method: Delete, nickname: "hangup", summary: "Delete (i.e. hangup) a channel.", response_class: "void",
                 params: &[CHANNEL_ID, query("reason_code", "string", "The reason code (Q.850 cause) for hanging up the channel for detail use."), query("reason", "string", "Reason for hanging up the channel for simple use.").one_of(&["normal", "busy", "congestion", "no_answer", "timeout", "rejected", "unallocated", "normal_unspecified", "number_incomplete", "codec_mismatch", "interworking", "failure", "answered_elsewhere"])],
                 errors: &[(400, "Invalid reason for hangup provided"), (404, "Channel not found")], handler: Rest(channels::hangup) },
@@ -132,9 +148,9 @@ pub const RESOURCES: &[Resource] = &[
             Operation { path: "/channels/{channelId}/hold", method: Delete, nickname: "unhold", summary: "Remove a channel from hold.", response_class: "void",
                 params: &[CHANNEL_ID], errors: &[(404, "Channel not found")], handler: NotImplemented },
             Operation { path: "/channels/{channelId}/moh", method: Post, nickname: "startMoh", summary: "Play music on hold to a channel.", response_class: "void",
-                params: &[CHANNEL_ID, query("mohClass", "string", "Music on hold class to use")], errors: &[(404, "Channel not found")], handler: NotImplemented },
+                params: &[CHANNEL_ID, query("mohClass", "string", "Music on hold class to use")], errors: &[(404, "Channel not found")], handler: Rest(channels::start_moh) },
             Operation { path: "/channels/{channelId}/moh", method: Delete, nickname: "stopMoh", summary: "Stop playing music on hold to a channel.", response_class: "void",
-                params: &[CHANNEL_ID], errors: &[(404, "Channel not found")], handler: NotImplemented },
+                params: &[CHANNEL_ID], errors: &[(404, "Channel not found")], handler: Rest(channels::stop_moh) },
             Operation { path: "/channels/{channelId}/mute", method: Post, nickname: "mute", summary: "Mute a channel.", response_class: "void",
                 params: &[CHANNEL_ID, query("direction", "string", "Direction in which to mute audio").one_of(&["both", "in", "out"])], errors: &[(404, "Channel not found")], handler: NotImplemented },
             Operation { path: "/channels/{channelId}/mute", method: Delete, nickname: "unmute", summary: "Unmute a channel.", response_class: "void",
@@ -146,8 +162,8 @@ pub const RESOURCES: &[Resource] = &[
                 params: &[CHANNEL_ID, PLAYBACK_ID, MEDIA, LANG, OFFSET, SKIP],
                 errors: &[(404, "Channel not found"), (409, "Channel not in a Stasis application")], handler: Rest(channels::play_with_id) },
             Operation { path: "/channels/{channelId}/record", method: Post, nickname: "record", summary: "Start a recording.", response_class: "LiveRecording",
-                params: &[CHANNEL_ID, query("name", "string", "Recording's filename").required(), query("format", "string", "Format to encode audio in").required()],
-                errors: &[(404, "Channel not found"), (409, "Channel is not in a Stasis application")], handler: NotImplemented },
+                params: &[CHANNEL_ID, query("name", "string", "Recording's filename").required(), query("format", "string", "Format to encode audio in (wav)").required(), query("maxDurationSeconds", "int", "Maximum duration of the recording, in seconds. 0 for no limit"), query("maxSilenceSeconds", "int", "Maximum duration of silence, in seconds. 0 for no limit"), query("ifExists", "string", "Action to take if a recording with the same name already exists.").one_of(&["fail", "overwrite", "append"]), query("beep", "boolean", "Play beep when recording begins"), query("terminateOn", "string", "DTMF input to terminate recording").one_of(&["none", "any", "*", "#"])],
+                errors: &[(400, "Invalid parameters"), (404, "Channel not found"), (409, "Channel is not in a Stasis application; the channel is currently bridged with other channels; a recording with the same name already exists on the system and can not be overwritten because it is in progress or ifExists=fail"), (422, "The format specified is unknown on this system")], handler: Rest(channels::record) },
             Operation { path: "/channels/{channelId}/variable", method: Get, nickname: "getChannelVar", summary: "Get the value of a channel variable or function.", response_class: "Variable",
                 params: &[CHANNEL_ID, query("variable", "string", "The channel variable or function to get").required()],
                 errors: &[(400, "Missing variable parameter."), (404, "Channel or variable not found"), (409, "Channel not in a Stasis application")], handler: Rest(channels::get_variable) },
@@ -186,7 +202,9 @@ pub const RESOURCES: &[Resource] = &[
                 params: &[BRIDGE_ID, query("channel", "string", "Ids of channels to remove from bridge").required().multiple()],
                 errors: &[(400, "Channel not found"), (404, "Bridge not found"), (409, "Bridge not in Stasis application"), (422, "Channel not in this bridge")], handler: Rest(bridges::remove_channel) },
             Operation { path: "/bridges/{bridgeId}/play", method: Post, nickname: "play", summary: "Start playback of media on a bridge.", response_class: "Playback",
-                params: &[BRIDGE_ID, MEDIA, LANG, OFFSET, SKIP, PLAYBACK_QUERY], errors: &[(404, "Bridge not found")], handler: NotImplemented },
+                params: &[BRIDGE_ID, MEDIA, LANG, OFFSET, SKIP, PLAYBACK_QUERY], errors: &[(404, "Bridge not found"), (409, "Bridge not in a Stasis application"), (422, "Media not found")], handler: Rest(bridges::play) },
+            Operation { path: "/bridges/{bridgeId}/play/{playbackId}", method: Post, nickname: "playWithId", summary: "Start playback of media on a bridge and specify the playbackId.", response_class: "Playback",
+                params: &[BRIDGE_ID, PLAYBACK_ID, MEDIA, LANG, OFFSET, SKIP], errors: &[(404, "Bridge not found"), (409, "Bridge not in a Stasis application"), (422, "Media not found")], handler: Rest(bridges::play_with_id) },
             Operation { path: "/bridges/{bridgeId}/record", method: Post, nickname: "record", summary: "Start a recording.", response_class: "LiveRecording",
                 params: &[BRIDGE_ID, query("name", "string", "Recording's filename").required(), query("format", "string", "Format to encode audio in").required()],
                 errors: &[(404, "Bridge not found")], handler: NotImplemented },
@@ -202,11 +220,27 @@ pub const RESOURCES: &[Resource] = &[
         models: &["StoredRecording", "LiveRecording"],
         operations: &[
             Operation { path: "/recordings/stored", method: Get, nickname: "listStored", summary: "List recordings that are complete.", response_class: "List[StoredRecording]",
-                params: &[], errors: &[], handler: NotImplemented },
+                params: &[], errors: &[], handler: Rest(recordings::list_stored) },
             Operation { path: "/recordings/stored/{recordingName}", method: Get, nickname: "getStored", summary: "Get a stored recording's details.", response_class: "StoredRecording",
-                params: &[path("recordingName", "The name of the recording")], errors: &[(404, "Recording not found")], handler: NotImplemented },
+                params: &[RECORDING], errors: &[(404, "Recording not found")], handler: Rest(recordings::get_stored) },
+            Operation { path: "/recordings/stored/{recordingName}", method: Delete, nickname: "deleteStored", summary: "Delete a stored recording.", response_class: "void",
+                params: &[RECORDING], errors: &[(404, "Recording not found")], handler: Rest(recordings::delete_stored) },
+            Operation { path: "/recordings/stored/{recordingName}/file", method: Get, nickname: "getStoredFile", summary: "Get the file associated with the stored recording.", response_class: "binary",
+                params: &[RECORDING], errors: &[(403, "The recording file could not be opened"), (404, "Recording not found")], handler: Rest(recordings::get_stored_file) },
             Operation { path: "/recordings/live/{recordingName}", method: Get, nickname: "getLive", summary: "List live recordings.", response_class: "LiveRecording",
-                params: &[path("recordingName", "The name of the recording")], errors: &[(404, "Recording not found")], handler: NotImplemented },
+                params: &[RECORDING], errors: &[(404, "Recording not found")], handler: Rest(recordings::get_live) },
+            Operation { path: "/recordings/live/{recordingName}", method: Delete, nickname: "cancel", summary: "Stop a live recording and discard it.", response_class: "void",
+                params: &[RECORDING], errors: &[(404, "Recording not found")], handler: Rest(recordings::cancel) },
+            Operation { path: "/recordings/live/{recordingName}/stop", method: Post, nickname: "stop", summary: "Stop a live recording and store it.", response_class: "void",
+                params: &[RECORDING], errors: &[(404, "Recording not found")], handler: Rest(recordings::stop) },
+            Operation { path: "/recordings/live/{recordingName}/pause", method: Post, nickname: "pause", summary: "Pause a live recording.", response_class: "void",
+                params: &[RECORDING], errors: &[(404, "Recording not found"), (409, "Recording not in session")], handler: Rest(recordings::pause) },
+            Operation { path: "/recordings/live/{recordingName}/pause", method: Delete, nickname: "unpause", summary: "Unpause a live recording.", response_class: "void",
+                params: &[RECORDING], errors: &[(404, "Recording not found"), (409, "Recording not in session")], handler: Rest(recordings::unpause) },
+            Operation { path: "/recordings/live/{recordingName}/mute", method: Post, nickname: "mute", summary: "Mute a live recording.", response_class: "void",
+                params: &[RECORDING], errors: &[(404, "Recording not found"), (409, "Recording not in session")], handler: Rest(recordings::mute) },
+            Operation { path: "/recordings/live/{recordingName}/mute", method: Delete, nickname: "unmute", summary: "Unmute a live recording.", response_class: "void",
+                params: &[RECORDING], errors: &[(404, "Recording not found"), (409, "Recording not in session")], handler: Rest(recordings::unmute) },
         ],
     },
     Resource {

@@ -284,4 +284,40 @@ mod tests {
         assert_eq!(all.receiver(&event(7, other)).as_deref(), Some("demo"));
         assert_eq!(all.receiver(&event(8, created)).as_deref(), Some("demo"));
     }
+
+    #[test]
+    fn a_playback_to_a_bridge_reaches_the_app_whose_channel_is_in_it() {
+        let apps = StasisApps::default();
+        let mut demo = socket(&apps, false);
+        let bridge_playback = || PbxEvent::PlaybackFinished {
+            playback: PlaybackSnapshot {
+                id: "bp".into(),
+                media_uri: vec!["sound:hello-world".into()],
+                target_uri: "bridge:b1".into(),
+                state: PlaybackState::Done,
+            },
+        };
+        assert_eq!(demo.receiver(&event(1, bridge_playback())), None);
+        let start = PbxEvent::StasisStart {
+            channel: channel(),
+            application: "demo".into(),
+            args: vec![],
+        };
+        demo.receiver(&event(2, start));
+        let entered = PbxEvent::ChannelEnteredBridge {
+            bridge: crate::events::BridgeSnapshot {
+                id: "b1".into(),
+                bridge_type: "holding".into(),
+                name: String::new(),
+                channels: vec![channel().id],
+                creationtime: String::new(),
+            },
+            channel: channel(),
+        };
+        assert_eq!(demo.receiver(&event(3, entered)).as_deref(), Some("demo"));
+        assert_eq!(
+            demo.receiver(&event(4, bridge_playback())).as_deref(),
+            Some("demo")
+        );
+    }
 }

@@ -190,6 +190,7 @@ mod tests {
         let bridges = BridgeRegistry::new(bus.clone());
         let channel = channels.create(
             NewChannel {
+                id: None,
                 call: 1,
                 endpoint: "6001".into(),
                 state: ChannelState::Up,

@@ -14,7 +14,7 @@ use super::command::{refuse, CommandError};
 use super::outgoing::{Bridged, Dialer, LegProgress, OutLeg};
 use super::task::{Call, CallShared};
 use super::{CallEvent, CallId, SipCommand};
-use crate::channel::{ChannelSnapshot, Party};
+use crate::channel::{ChannelId, ChannelSnapshot, Party};
 use crate::dialplan::{CallInfo, DialStatus, DialTarget, Dialplan, Interpreter};
 use crate::events::PbxEvent;
 use crate::sdp::negotiate;
@@ -53,6 +53,10 @@ pub struct OriginateRequest {
     /// Channel variables set before the dialplan runs (AMI Originate's `Variable`).
     #[serde(default)]
     pub variables: Vec<(String, String)>,
+    /// The id the called channel gets (ARI's `channelId`); then only the endpoint's first
+    /// contact rings, as one channel can be only one leg.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
 }
 
 /// Why an originate was refused before anything rang.
@@ -70,6 +74,9 @@ pub enum OriginateError {
     /// No RTP port was free.
     #[error("no RTP port free for the call")]
     NoPort,
+    /// A live channel has the chosen id already.
+    #[error("a channel with id {0} exists already")]
+    ChannelExists(String),
     /// The application the answered channel would go to has no ARI WebSocket holding it.
     #[error("application {0:?} is not registered (no ARI WebSocket holds it)")]
     NoSuchApplication(String),
@@ -196,6 +203,13 @@ async fn ring(
         {
             return Err(OriginateError::NoSuchApplication(app.clone()));
         }
+        if let Some(taken) = request
+            .channel_id
+            .as_ref()
+            .filter(|id| shared.channels.contains(&ChannelId((*id).clone())))
+        {
+            return Err(OriginateError::ChannelExists(taken.clone()));
+        }
         let interpreter = request.interpreter(shared.dialplan.current(), &caller)?;
         Ok((target, interpreter))
     });
@@ -217,19 +231,28 @@ async fn ring(
         context: request.context.clone(),
         preferred: None,
     };
-    let mut legs = Vec::new();
-    match &target {
+    let chosen = request.channel_id.clone().map(ChannelId);
+    let mut targets: Vec<_> = match &target {
         DialTarget::Endpoint(user) => {
-            for binding in shared.location.contacts(user, Instant::now()) {
-                let target = dialer.endpoint_target(user, &binding);
-                legs.extend(Box::pin(dialer.start(target)).await);
+            let mut contacts = shared.location.contacts(user, Instant::now());
+            if chosen.is_some() {
+                contacts.truncate(1);
             }
+            contacts
+                .iter()
+                .map(|binding| dialer.endpoint_target(user, binding))
+                .collect()
         }
         DialTarget::Trunk { trunk, number } => {
-            if let Some(target) = dialer.trunk_target(trunk, number) {
-                legs.extend(Box::pin(dialer.start(target)).await);
-            }
+            dialer.trunk_target(trunk, number).into_iter().collect()
         }
+    };
+    if let Some(first) = targets.first_mut() {
+        first.channel_id = chosen;
+    }
+    let mut legs = Vec::new();
+    for target in targets {
+        legs.extend(Box::pin(dialer.start(target)).await);
     }
     let Some(first) = legs.first().and_then(|l| l.channel.snapshot()) else {
         let error = if shared.ports.in_use() >= shared.ports.capacity() {

@@ -51,6 +51,8 @@ pub(super) struct LegTarget {
     codecs: Vec<CodecKind>,
     /// Digest credentials for a provider's 401/407.
     credentials: Option<(String, String)>,
+    /// The id its channel gets (an originate's chosen one); `None` for a fresh one.
+    pub(super) channel_id: Option<ChannelId>,
 }
 
 /// Who places outgoing legs: the call task's id, the caller's identity and channel, where
@@ -115,6 +117,7 @@ impl Dialer {
                 .map(|p| p.codecs.clone())
                 .unwrap_or_else(|| vec![CodecKind::Pcmu, CodecKind::Pcma]),
             credentials: None,
+            channel_id: None,
         }
     }
 
@@ -135,6 +138,7 @@ impl Dialer {
             send_to,
             codecs: trunk.codecs.clone(),
             credentials: Some((trunk.auth_user.clone(), trunk.password.clone())),
+            channel_id: None,
         })
     }
 
@@ -169,6 +173,7 @@ impl Dialer {
         let dialog = Dialog::new_uac(&call_id, &local_tag, &from, &target.to_header, &target.uri);
         let channel = self.shared.channels.create(
             NewChannel {
+                id: target.channel_id.clone(),
                 call: self.call,
                 endpoint: target.endpoint.clone(),
                 state: ChannelState::Down,

@@ -138,6 +138,7 @@ pub async fn run(shared: CallShared, setup: CallSetup) {
     let _running = shared.channels.call_started();
     let channel = shared.channels.create(
         NewChannel {
+            id: None,
             call: setup.id,
             endpoint: setup.endpoint.clone(),
             state: ChannelState::Ring,

@@ -47,6 +47,9 @@ pub struct ChannelRegistry {
 /// What a new channel starts with.
 #[derive(Debug, Clone)]
 pub struct NewChannel {
+    /// The id its creator chose (ARI's `channelId`); `None`, or an id taken meanwhile, gets
+    /// a fresh `<epoch>.<n>`.
+    pub id: Option<ChannelId>,
     /// The call task that owns the leg.
     pub call: CallId,
     /// The endpoint or trunk in the name (`6001` in `PJSIP/6001-00000000`).
@@ -126,7 +129,15 @@ impl ChannelRegistry {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or_default();
-        let id = ChannelId(format!("{epoch}.{}", n + 1));
+        let generated = || ChannelId(format!("{epoch}.{}", n + 1));
+        let id = match new.id {
+            Some(chosen) if !self.lock().contains_key(&chosen) => chosen,
+            Some(chosen) => {
+                tracing::warn!(%chosen, "chosen channel id taken meanwhile; a fresh one is used");
+                generated()
+            }
+            None => generated(),
+        };
         let snapshot = ChannelSnapshot {
             linkedid: new.linked.unwrap_or_else(|| id.clone()),
             id: id.clone(),
@@ -164,6 +175,11 @@ impl ChannelRegistry {
             registry: self.clone(),
             id,
         }
+    }
+
+    /// Whether a live channel has id `id`.
+    pub fn contains(&self, id: &ChannelId) -> bool {
+        self.lock().contains_key(id)
     }
 
     /// Every live channel, oldest first.
@@ -301,6 +317,7 @@ mod tests {
 
     fn new_channel(endpoint: &str) -> NewChannel {
         NewChannel {
+            id: None,
             call: 7,
             endpoint: endpoint.into(),
             state: ChannelState::Ring,
@@ -381,6 +398,7 @@ mod tests {
         let caller = registry.create(new_channel("6001"), now, SystemTime::now());
         let branch = registry.create(
             NewChannel {
+                id: None,
                 linked: Some(caller.id().clone()),
                 ..new_channel("6002")
             },

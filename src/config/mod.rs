@@ -241,9 +241,14 @@ pub struct RegistrarConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
-    /// Address of the admin API; keep it on loopback unless protected otherwise.
+    /// Address of the admin API (and ARI). On a non-loopback address a `token` is required.
     #[serde(default = "default_api_bind")]
-    pub bind: SocketAddr,
+    pub bind: Spanned<SocketAddr>,
+    /// The bearer token every `/api` request must carry (`Authorization: Bearer TOKEN`, or
+    /// `?token=` for WebSocket clients that cannot send headers); empty: no token, allowed
+    /// only on loopback.
+    #[serde(default)]
+    pub token: String,
 }
 
 /// `[events]`: the event stream (`pbx ctl events`, `GET /api/events`).
@@ -369,8 +374,8 @@ fn default_qualify_interval() -> u64 {
 fn default_nonce_lifetime() -> u64 {
     300
 }
-fn default_api_bind() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 8088))
+fn default_api_bind() -> Spanned<SocketAddr> {
+    Spanned::new(0..0, SocketAddr::from(([127, 0, 0, 1], 8088)))
 }
 fn default_context() -> String {
     "internal".into()
@@ -424,6 +429,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             bind: default_api_bind(),
+            token: String::new(),
         }
     }
 }
@@ -509,6 +515,16 @@ impl Config {
             return Err(invalid(
                 rtp.port_max.span(),
                 "rtp port range holds no even/odd port pair; expected at least two ports".into(),
+            ));
+        }
+        let api = &self.api;
+        if !api.bind.get_ref().ip().is_loopback() && api.token.is_empty() {
+            return Err(invalid(
+                api.bind.span(),
+                format!(
+                    "api bind {} is not a loopback address, and the admin API has no [api] token: set token (PBX_API_TOKEN) so it is never open, or bind to 127.0.0.1",
+                    api.bind.get_ref()
+                ),
             ));
         }
         let reg = &self.registrar;

@@ -28,7 +28,10 @@ fn shipped_default_parses_with_two_endpoints() {
         "unsecurepassword"
     );
     assert_eq!(*config.rtp.port_min.get_ref(), 10000);
-    assert_eq!(config.api.bind, "127.0.0.1:8088".parse().unwrap());
+    assert_eq!(
+        *config.api.bind.get_ref(),
+        "127.0.0.1:8088".parse().unwrap()
+    );
 }
 
 #[test]

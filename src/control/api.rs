@@ -291,6 +291,9 @@ async fn originate(
         Ok(Err(error @ OriginateError::NoPort)) => {
             Err((StatusCode::SERVICE_UNAVAILABLE, error.to_string()))
         }
+        Ok(Err(error @ OriginateError::ChannelExists(_))) => {
+            Err((StatusCode::CONFLICT, error.to_string()))
+        }
         Ok(Err(error)) => Err((StatusCode::NOT_FOUND, error.to_string())),
         Err(_) => Err((
             StatusCode::SERVICE_UNAVAILABLE,

@@ -133,6 +133,16 @@ pub async fn play(
     Path(bridge): Path<String>,
     Json(request): Json<PlayRequest>,
 ) -> Result<Json<PlaybackSnapshot>, ApiError> {
+    play_to_bridge(&state, &bridge, request).map(Json)
+}
+
+/// Starts playing `request`'s media to every member of `bridge` (the admin API's and ARI's
+/// bridge play): 404 for no such bridge, 409 for unknown media or a taken playback id.
+pub fn play_to_bridge(
+    state: &ApiState,
+    bridge: &str,
+    request: PlayRequest,
+) -> Result<PlaybackSnapshot, (StatusCode, String)> {
     let sounds = state
         .prompts
         .media(&request.media)
@@ -152,7 +162,7 @@ pub async fn play(
     };
     state
         .conferences
-        .play(&bridge, playback.clone(), samples.into())
+        .play(bridge, playback.clone(), samples.into())
         .map_err(|error| {
             let status = match error {
                 BridgePlayError::NoSuchBridge(_) => StatusCode::NOT_FOUND,
@@ -161,5 +171,5 @@ pub async fn play(
             };
             (status, error.to_string())
         })?;
-    Ok(Json(playback))
+    Ok(playback)
 }

@@ -66,6 +66,7 @@ impl CtlError {
 pub struct CtlClient {
     base: String,
     agent: ureq::Agent,
+    token: Option<String>,
 }
 
 /// A command's result, printable as a table or as JSON.
@@ -92,22 +93,35 @@ impl fmt::Debug for Output {
 }
 
 impl CtlClient {
-    /// A client for the API at `base` (e.g. `http://127.0.0.1:8088`).
-    pub fn new(base: &str) -> CtlClient {
+    /// A client for the API at `base` (e.g. `http://127.0.0.1:8088`), presenting `token`
+    /// (`[api] token`) when there is one.
+    pub fn new(base: &str, token: Option<String>) -> CtlClient {
         CtlClient {
             base: base.trim_end_matches('/').to_string(),
             agent: ureq::AgentBuilder::new()
                 .timeout(std::time::Duration::from_secs(5))
                 .build(),
+            token: token.filter(|t| !t.is_empty()),
+        }
+    }
+
+    /// A request to `path` carrying the token.
+    fn request(&self, method: &str, path: &str) -> ureq::Request {
+        let request = self
+            .agent
+            .request(method, &format!("{}{}", self.base, path));
+        match &self.token {
+            Some(token) => request.set("Authorization", &format!("Bearer {token}")),
+            None => request,
         }
     }
 
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<(T, serde_json::Value), CtlError> {
-        self.call(self.agent.get(&format!("{}{}", self.base, path)), path)
+        self.call(self.request("GET", path), path)
     }
 
     fn post<T: DeserializeOwned>(&self, path: &str) -> Result<(T, serde_json::Value), CtlError> {
-        self.call(self.agent.post(&format!("{}{}", self.base, path)), path)
+        self.call(self.request("POST", path), path)
     }
 
     fn post_json<T: DeserializeOwned>(
@@ -115,7 +129,7 @@ impl CtlClient {
         path: &str,
         body: serde_json::Value,
     ) -> Result<(T, serde_json::Value), CtlError> {
-        let request = self.agent.post(&format!("{}{}", self.base, path));
+        let request = self.request("POST", path);
         self.call_with(request, path, Some(body))
     }
 
@@ -303,7 +317,19 @@ impl CtlClient {
             Some(seq) => format!("{ws_base}/api/events?since={seq}"),
             None => format!("{ws_base}/api/events"),
         };
-        let (mut socket, _) = tungstenite::connect(url.as_str()).map_err(|e| match e {
+        let mut request = tungstenite::client::IntoClientRequest::into_client_request(url.as_str())
+            .map_err(|e| CtlError::Unreachable {
+                url: self.base.clone(),
+                reason: e.to_string(),
+            })?;
+        if let Some(value) = self
+            .token
+            .as_ref()
+            .and_then(|t| format!("Bearer {t}").parse().ok())
+        {
+            request.headers_mut().insert("Authorization", value);
+        }
+        let (mut socket, _) = tungstenite::connect(request).map_err(|e| match e {
             tungstenite::Error::Http(response) => CtlError::Status {
                 path: "/api/events".into(),
                 status: response.status().as_u16(),
@@ -553,7 +579,7 @@ impl CtlClient {
     /// `pbx ctl bridge destroy BRIDGE`: its members stay up.
     pub fn bridge_destroy(&self, bridge: &str) -> Result<Output, CtlError> {
         let path = format!("/api/bridges/{}", path_key(bridge));
-        let request = self.agent.delete(&format!("{}{}", self.base, path));
+        let request = self.request("DELETE", &path);
         let (outcome, json): (TextReply, _) = self.call(request, &path)?;
         Ok(Output {
             json,

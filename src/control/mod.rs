@@ -4,6 +4,7 @@
 //! WebSocket. ARI and AMI adapters will sit beside it.
 
 pub mod api;
+pub mod auth;
 pub mod bridge_commands;
 pub mod channel_commands;
 pub mod client;

@@ -170,12 +170,17 @@ pub async fn stored_file(
     State(state): State<ApiState>,
     Path(name): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let path = stored_path(&state, &name)?;
-    let bytes = tokio::fs::read(&path).await.map_err(|e| {
+    let bytes = stored_bytes(&state, &name).await?;
+    Ok(([(header::CONTENT_TYPE, "audio/wav")], bytes))
+}
+
+/// The WAV file of stored recording `name` (the admin API's and ARI's download).
+pub async fn stored_bytes(state: &ApiState, name: &str) -> Result<Vec<u8>, (StatusCode, String)> {
+    let path = stored_path(state, name)?;
+    tokio::fs::read(&path).await.map_err(|e| {
         (
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("{}: {e}", path.display()),
         )
-    })?;
-    Ok(([(header::CONTENT_TYPE, "audio/wav")], bytes))
+    })
 }

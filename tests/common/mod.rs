@@ -68,6 +68,8 @@ pub struct Pbx {
     pub dir: tempfile::TempDir,
     pub sip: SocketAddr,
     pub api: String,
+    /// The admin API's `[api] token`, when the options gave one.
+    pub api_token: Option<String>,
     pub config_path: PathBuf,
     pub log_path: PathBuf,
 }
@@ -83,12 +85,15 @@ pub struct PbxOptions {
     pub sip_port: Option<u16>,
     /// Environment variables for the pbx process (e.g. EXTERNAL_EXTENSION_NUMBER).
     pub env: Vec<(String, String)>,
+    /// An `[api] token` the admin API then requires (and this harness presents).
+    pub api_token: Option<String>,
 }
 
 impl Default for PbxOptions {
     fn default() -> Self {
         PbxOptions {
             extra_config: String::new(),
+            api_token: None,
             registrar: "min_expires = 60\nmax_expires = 3600\ndefault_expires = 600\nqualify_interval_secs = 30\n".into(),
             sip_port: None,
             env: Vec::new(),
@@ -119,12 +124,13 @@ impl Pbx {
             "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nrealm = \"pbx\"\n\n\
              [rtp]\nport_min = {rtp_base}\nport_max = {}\n\n\
              [registrar]\n{}persist_file = \"{}\"\n\n\
-             [api]\nbind = \"127.0.0.1:{api_port}\"\n\n\
+             [api]\nbind = \"127.0.0.1:{api_port}\"\ntoken = \"{}\"\n\n\
              [[endpoint]]\nuser = \"6001\"\npassword = \"{PASSWORD}\"\n\n\
              [[endpoint]]\nuser = \"6002\"\npassword = \"{PASSWORD}\"\n\n{}",
             rtp_base + 39,
             options.registrar,
             dir.path().join("registrations.json").display(),
+            options.api_token.clone().unwrap_or_default(),
             options.extra_config
         );
         let config_path = dir.path().join("pbx.toml");
@@ -144,6 +150,7 @@ impl Pbx {
             dir,
             sip: SocketAddr::from(([127, 0, 0, 1], sip_port)),
             api: format!("http://127.0.0.1:{api_port}"),
+            api_token: options.api_token,
             config_path,
             log_path,
         };
@@ -167,26 +174,32 @@ impl Pbx {
 
     /// GETs an admin API path and parses the JSON.
     pub fn get(&self, path: &str) -> Result<serde_json::Value, String> {
-        let response = ureq::get(&format!("{}{path}", self.api))
-            .timeout(Duration::from_secs(5))
+        let response = self
+            .request("GET", path)
             .call()
             .map_err(|e| e.to_string())?;
         response.into_json().map_err(|e| e.to_string())
     }
 
+    /// A request to an admin API path, with the token when there is one.
+    pub fn request(&self, method: &str, path: &str) -> ureq::Request {
+        let request =
+            ureq::request(method, &format!("{}{path}", self.api)).timeout(Duration::from_secs(5));
+        match &self.api_token {
+            Some(token) => request.set("Authorization", &format!("Bearer {token}")),
+            None => request,
+        }
+    }
+
     /// POSTs `body` (JSON) to an admin API path: the parsed answer, or the status and text.
     pub fn post(&self, path: &str, body: serde_json::Value) -> Result<serde_json::Value, String> {
-        let response = ureq::post(&format!("{}{path}", self.api))
-            .timeout(Duration::from_secs(5))
-            .send_json(body);
+        let response = self.request("POST", path).send_json(body);
         answer(response)
     }
 
     /// DELETEs an admin API path: the parsed answer, or the status and text.
     pub fn delete(&self, path: &str) -> Result<serde_json::Value, String> {
-        let response = ureq::delete(&format!("{}{path}", self.api))
-            .timeout(Duration::from_secs(5))
-            .call();
+        let response = self.request("DELETE", path).call();
         answer(response)
     }
 
@@ -201,11 +214,13 @@ impl Pbx {
 
     /// Runs `pbx ctl ARGS` against this pbx.
     pub fn ctl(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_pbx"))
-            .args(["ctl", "--api", &self.api])
-            .args(args)
-            .output()
-            .unwrap()
+        let mut ctl = Command::new(env!("CARGO_BIN_EXE_pbx"));
+        ctl.args(["ctl", "--api", &self.api]).args(args);
+        match &self.api_token {
+            Some(token) => ctl.env("PBX_API_TOKEN", token),
+            None => ctl.env_remove("PBX_API_TOKEN"),
+        };
+        ctl.output().unwrap()
     }
 
     /// The pbx's log so far.

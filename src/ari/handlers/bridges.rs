@@ -1,14 +1,19 @@
 //! `/bridges`: list, create (with or without an id), get, destroy, and moving channels in
-//! Stasis in and out, over the bridges applications create (the conference rooms' kind).
+//! Stasis in and out, over the bridges applications create (the conference rooms' kind);
+//! playing media to every member.
 
 use axum::http::StatusCode;
 
 use super::{command, json, Handled, Reply};
 use crate::ari::json::Bridge;
+use crate::ari::json::Playback;
 use crate::ari::request::{AriError, AriRequest};
 use crate::ari::AriState;
 use crate::bridge::BridgeKind;
 use crate::call::command::ChannelCommand;
+use crate::control::bridge_commands::play_to_bridge;
+use crate::control::channel_commands::PlayRequest;
+use crate::events::random_id;
 
 fn not_found() -> AriError {
     AriError::not_found("Bridge not found")
@@ -138,4 +143,37 @@ pub fn remove_channel(state: AriState, request: AriRequest) -> Handled {
         }
         Ok(Reply::NoContent)
     })
+}
+
+async fn play_as(state: AriState, request: AriRequest, id: String) -> Result<Reply, AriError> {
+    let media = super::channels::sound_media(&request)?;
+    let bridge = request.path("bridgeId");
+    let play = PlayRequest {
+        media,
+        playback_id: Some(id),
+    };
+    let playback =
+        play_to_bridge(&state.api, bridge, play).map_err(|(status, text)| match status {
+            StatusCode::NOT_FOUND => not_found(),
+            StatusCode::CONFLICT if text.starts_with("no such media") => {
+                AriError::unprocessable(text)
+            }
+            _ => AriError::new(status, text),
+        })?;
+    super::created(
+        format!("/playbacks/{}", playback.id),
+        &Playback::from(&playback),
+    )
+}
+
+/// `POST /bridges/{bridgeId}/play`: 201 with the playback every member hears.
+pub fn play(state: AriState, request: AriRequest) -> Handled {
+    let id = request.text("playbackId").unwrap_or_else(random_id);
+    Box::pin(play_as(state, request, id))
+}
+
+/// `POST /bridges/{bridgeId}/play/{playbackId}`.
+pub fn play_with_id(state: AriState, request: AriRequest) -> Handled {
+    let id = request.path("playbackId").to_owned();
+    Box::pin(play_as(state, request, id))
 }

@@ -1,5 +1,5 @@
 //! `/channels`: list, get, originate, hangup, answer, ring, progress, continue, play,
-//! DTMF and variables, each one [`ChannelCommand`] (or the admin API's originate and
+//! record, music on hold, DTMF and variables, each one [`ChannelCommand`] (or the admin API's originate and
 //! hangup) to the task that owns the channel.
 
 use std::time::Instant;
@@ -11,11 +11,12 @@ use super::{busy, channel_not_found, command, json, Handled, Reply};
 use crate::ari::json::{Channel, Playback};
 use crate::ari::request::{AriError, AriRequest};
 use crate::ari::AriState;
-use crate::call::command::ChannelCommand;
+use crate::call::command::{AppRecordRequest, ChannelCommand};
 use crate::call::originate::{OriginateError, OriginateRequest};
 use crate::call::ControlCommand;
 use crate::channel::{cause_of_reason, NORMAL_CLEARING};
 use crate::events::random_id;
+use crate::media::recorder::IfExists;
 
 /// `GET /channels`.
 pub fn list(state: AriState, _: AriRequest) -> Handled {
@@ -45,14 +46,15 @@ pub fn get(state: AriState, request: AriRequest) -> Handled {
     })
 }
 
-/// `POST /channels`: calls `PJSIP/<endpoint>` and, once it answers, hands it to `app`
+/// `POST /channels` and `POST /channels/{channelId}`: calls `PJSIP/<endpoint>` (as channel
+/// `channelId` when one is chosen) and, once it answers, hands it to `app`
 /// (`StasisStart` with `appArgs`) or runs the dialplan at `context`, `extension`.
 pub fn originate(state: AriState, request: AriRequest) -> Handled {
     Box::pin(async move {
-        if request.text("channelId").is_some() || request.text("otherChannelId").is_some() {
+        if request.text("otherChannelId").is_some() {
             return Err(AriError::new(
                 StatusCode::NOT_IMPLEMENTED,
-                "pbx cannot yet originate with a chosen channelId",
+                "pbx has no local channels: otherChannelId cannot be honoured",
             ));
         }
         let endpoint = request.required("endpoint")?;
@@ -81,8 +83,17 @@ pub fn originate(state: AriState, request: AriRequest) -> Handled {
             application,
             caller_id: request.text("callerId"),
             timeout_secs: timeout.and_then(|t| u64::try_from(t).ok()),
-            priority: None,
-            variables: Vec::new(),
+            priority: match request.number("priority")? {
+                Some(p) => Some(
+                    usize::try_from(p).map_err(|_| AriError::bad_request("Invalid priority"))?,
+                ),
+                None => None,
+            },
+            variables: request.object("variables").into_iter().collect(),
+            channel_id: Some(request.path("channelId"))
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .or_else(|| request.text("channelId")),
         };
         let (reply, answer) = oneshot::channel();
         state
@@ -98,6 +109,9 @@ pub fn originate(state: AriState, request: AriRequest) -> Handled {
             Ok(Err(error @ OriginateError::NoPort)) => Err(AriError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 error.to_string(),
+            )),
+            Ok(Err(OriginateError::ChannelExists(_))) => Err(AriError::conflict(
+                "Channel with given unique ID already exists",
             )),
             Ok(Err(error)) => Err(AriError::bad_request(error.to_string())),
             Err(_) => Err(busy()),
@@ -185,6 +199,8 @@ enum Signal {
     Answer,
     Ring,
     Progress,
+    StartMoh,
+    StopMoh,
 }
 
 async fn signal(state: AriState, request: AriRequest, signal: Signal) -> Result<Reply, AriError> {
@@ -192,6 +208,8 @@ async fn signal(state: AriState, request: AriRequest, signal: Signal) -> Result<
         Signal::Answer => |reply| ChannelCommand::Answer { reply },
         Signal::Ring => |reply| ChannelCommand::Ring { reply },
         Signal::Progress => |reply| ChannelCommand::Progress { reply },
+        Signal::StartMoh => |reply| ChannelCommand::StartMoh { reply },
+        Signal::StopMoh => |reply| ChannelCommand::StopMoh { reply },
     };
     command(&state, request.path("channelId"), make).await?;
     Ok(Reply::NoContent)
@@ -212,6 +230,79 @@ pub fn progress(state: AriState, request: AriRequest) -> Handled {
     Box::pin(signal(state, request, Signal::Progress))
 }
 
+/// `POST /channels/{channelId}/moh`: the default class (`mohClass` names the only one there is).
+pub fn start_moh(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(signal(state, request, Signal::StartMoh))
+}
+
+/// `DELETE /channels/{channelId}/moh`.
+pub fn stop_moh(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(signal(state, request, Signal::StopMoh))
+}
+
+/// The keys `terminateOn` names: `none`, `any`, `*` or `#`.
+fn terminators(request: &AriRequest) -> Result<String, AriError> {
+    match request.text("terminateOn").as_deref() {
+        None | Some("none") => Ok(String::new()),
+        Some("any") => Ok("0123456789*#ABCD".into()),
+        Some(key @ ("*" | "#")) => Ok(key.into()),
+        Some(other) => Err(AriError::bad_request(format!(
+            "Invalid terminateOn {other}"
+        ))),
+    }
+}
+
+/// A non-negative number of seconds named `name`, 0 when absent.
+fn seconds(request: &AriRequest, name: &str) -> Result<u64, AriError> {
+    match request.number(name)? {
+        None => Ok(0),
+        Some(n) => u64::try_from(n).map_err(|_| AriError::bad_request(format!("Invalid {name}"))),
+    }
+}
+
+/// `POST /channels/{channelId}/record`: 201 with the live recording.
+pub fn record(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(async move {
+        let name = request.required("name")?;
+        let format = request.required("format")?;
+        if format != crate::media::recordings::FORMAT {
+            return Err(AriError::unprocessable(format!(
+                "Recording format {format} is not supported: pbx records wav"
+            )));
+        }
+        let if_exists = match request.text("ifExists").as_deref() {
+            None | Some("fail") => IfExists::Fail,
+            Some("overwrite") => IfExists::Overwrite,
+            Some("append") => {
+                return Err(AriError::new(
+                    StatusCode::NOT_IMPLEMENTED,
+                    "pbx cannot append to a recording yet",
+                ))
+            }
+            Some(other) => return Err(AriError::bad_request(format!("Invalid ifExists {other}"))),
+        };
+        if let Err(error) = state.api.recordings.path(&name) {
+            return Err(AriError::unprocessable(error.to_string()));
+        }
+        let record = AppRecordRequest {
+            name,
+            max_duration_seconds: seconds(&request, "maxDurationSeconds")?,
+            max_silence_seconds: seconds(&request, "maxSilenceSeconds")?,
+            if_exists,
+            beep: request.flag("beep", false)?,
+            terminate_on: terminators(&request)?,
+        };
+        let recording = command(&state, request.path("channelId"), |reply| {
+            ChannelCommand::Record {
+                request: record,
+                reply,
+            }
+        })
+        .await?;
+        super::created(format!("/recordings/live/{}", recording.name), &recording)
+    })
+}
+
 /// `POST /channels/{channelId}/dtmf`.
 pub fn send_dtmf(state: AriState, request: AriRequest) -> Handled {
     Box::pin(async move {
@@ -227,7 +318,8 @@ pub fn send_dtmf(state: AriState, request: AriRequest) -> Handled {
     })
 }
 
-async fn play_as(state: AriState, request: AriRequest, id: String) -> Result<Reply, AriError> {
+/// The request's `media`: 400 when there is none, 501 for a kind of URI other than `sound:`.
+pub(super) fn sound_media(request: &AriRequest) -> Result<Vec<String>, AriError> {
     let media = request.list("media");
     if media.is_empty() {
         return Err(AriError::bad_request("Missing parameter media"));
@@ -238,6 +330,11 @@ async fn play_as(state: AriState, request: AriRequest, id: String) -> Result<Rep
             format!("pbx plays sound: media only for now, not {uri}"),
         ));
     }
+    Ok(media)
+}
+
+async fn play_as(state: AriState, request: AriRequest, id: String) -> Result<Reply, AriError> {
+    let media = sound_media(&request)?;
     let playback = command(&state, request.path("channelId"), |reply| {
         ChannelCommand::Play {
             playback: id,
@@ -246,12 +343,10 @@ async fn play_as(state: AriState, request: AriRequest, id: String) -> Result<Rep
         }
     })
     .await?;
-    let body = serde_json::to_value(Playback::from(&playback))
-        .map_err(|e| AriError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    Ok(Reply::Created {
-        location: format!("/playbacks/{}", playback.id),
-        body,
-    })
+    super::created(
+        format!("/playbacks/{}", playback.id),
+        &Playback::from(&playback),
+    )
 }
 
 /// `POST /channels/{channelId}/play`: 201 with the playback.

@@ -4,6 +4,7 @@
 pub mod bridges;
 pub mod channels;
 pub mod playbacks;
+pub mod recordings;
 pub mod system;
 
 use std::future::Future;
@@ -33,6 +34,13 @@ pub enum Reply {
     },
     /// 204: void operations.
     NoContent,
+    /// 200 with a file's bytes (a stored recording).
+    File {
+        /// Its media type.
+        content_type: &'static str,
+        /// Its bytes.
+        body: Vec<u8>,
+    },
 }
 
 impl IntoResponse for Reply {
@@ -46,6 +54,9 @@ impl IntoResponse for Reply {
             )
                 .into_response(),
             Reply::NoContent => StatusCode::NO_CONTENT.into_response(),
+            Reply::File { content_type, body } => {
+                (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
+            }
         }
     }
 }
@@ -58,6 +69,13 @@ pub(super) fn json(value: impl serde::Serialize) -> Result<Reply, AriError> {
     serde_json::to_value(value)
         .map(Reply::Json)
         .map_err(|e| AriError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+/// A 201 reply with `body` at `location`.
+pub(super) fn created(location: String, body: &impl serde::Serialize) -> Result<Reply, AriError> {
+    let body = serde_json::to_value(body)
+        .map_err(|e| AriError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(Reply::Created { location, body })
 }
 
 /// "Channel not found", as Asterisk says it.

@@ -328,6 +328,7 @@ mod tests {
 
     fn channel(channels: &ChannelRegistry, call: u64) -> ChannelHandle {
         let new = NewChannel {
+            id: None,
             call,
             endpoint: format!("600{call}"),
             state: ChannelState::Up,
