@@ -810,3 +810,87 @@ fn an_ari_client_application_originates_to_a_phone_with_a_chosen_id_and_plays_to
     );
     common::assert_no_leftovers(&pbx);
 }
+
+#[test]
+fn an_aioari_conference_beeps_each_caller_in_and_three_callers_hear_each_other() {
+    require_program("python3");
+    let pbx = start();
+    let mut python = Command::new("python3");
+    python.arg(fixture("ari/conference.py")).args([
+        &format!("{}/", pbx.api),
+        "app",
+        "secret",
+        "demo",
+        "3",
+    ]);
+    let client = Client::spawn(python);
+    let ready = client.line(Duration::from_secs(20), |l| l == "READY");
+    assert_eq!(ready.as_deref(), Some("READY"), "{}", pbx.log());
+    let peers = [RtpPeer::start(), RtpPeer::start(), RtpPeer::start()];
+    let freqs = [440.0, 1_000.0, 1_700.0];
+    let pbx_ref = &pbx;
+    std::thread::scope(|s| {
+        let calls: Vec<_> = peers
+            .iter()
+            .map(|peer| {
+                s.spawn(move || {
+                    call_as_6001(
+                        pbx_ref,
+                        "sipp/uac_call.xml",
+                        "8003",
+                        peer.port,
+                        &["-m", "1"],
+                    )
+                })
+            })
+            .collect();
+        let tones: Vec<_> = peers
+            .iter()
+            .zip(freqs)
+            .map(|(peer, freq)| {
+                peer.stream_tone(ToneStream {
+                    freq,
+                    ptime_ms: 20,
+                    duration: Duration::from_secs(15),
+                    pause: None,
+                })
+            })
+            .collect();
+        let all_in = client.line(Duration::from_secs(30), |l| l == "ALL_IN");
+        assert!(all_in.is_some(), "not everyone joined\n{}", pbx.log());
+        std::thread::sleep(Duration::from_millis(1_000));
+        let from = Instant::now();
+        std::thread::sleep(Duration::from_millis(2_000));
+        let to = Instant::now();
+        for (n, peer) in peers.iter().enumerate() {
+            let own = heard_power(peer, from, to, freqs[n]);
+            for (m, freq) in freqs.iter().enumerate().filter(|(m, _)| *m != n) {
+                let other = heard_power(peer, from, to, *freq);
+                assert!(
+                    other > 1e-4 && own * 100.0 < other,
+                    "caller {n} hears caller {m} ({freq} Hz) at {other:.2e}, itself at {own:.2e}\n{}",
+                    pbx.log()
+                );
+            }
+        }
+        let report = client
+            .line(Duration::from_secs(20), |l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("no report\n{}", pbx.log()));
+        let report: Value = serde_json::from_str(&report).unwrap();
+        assert_eq!(report["most_members"], 3, "{report}");
+        let playbacks = report["bridge_playbacks"].as_array().unwrap();
+        let finished = playbacks
+            .iter()
+            .filter(|p| p[0] == "PlaybackFinished" && p[1] == "done")
+            .count();
+        assert_eq!(finished, 3, "a beep for each caller: {report}");
+        for tone in tones {
+            tone.join().unwrap();
+        }
+        for call in calls {
+            let run = call.join().unwrap();
+            assert_eq!((run.successful, run.failed), (1, 0), "{}", run.stdout);
+        }
+    });
+    common::assert_no_leftovers(&pbx);
+}
