@@ -13,12 +13,18 @@
 # The pbx's CPU time and RSS are read from /proc; a monitor samples them, and calls_active from
 # the admin API (GET /api/stats), every 0.5 s. Everything it starts is stopped on exit.
 #
+# MODE=stasis measures calls through an ARI application instead: the extension runs
+# Stasis(bench), and an ari-client app (tests/fixtures/ari/bench_app.js, node) answers each
+# channel, plays sound:hello-world and hangs up when it has finished; the app's own CPU time
+# and the events per second its WebSocket received are reported after the table.
+#
 # Usage: scripts/bench/calls.sh
 # Environment:
 #   PBX_BIN        pbx binary to measure (default: `cargo build --release`, then its output)
 #   RATES          offered call rates in calls/s (default "5 10 20 40")
 #   STEP_SECS      seconds of new calls per step (default 20)
 #   MEDIA          sink or echo (default sink, see above)
+#   MODE           dialplan (default) or stasis (see above)
 #   PBX_LOG_LEVEL  pbx log level during the run (default info, what production runs)
 #   KEEP_TMP=1     keep the temporary directory (kept anyway when something failed)
 set -euo pipefail
@@ -32,6 +38,7 @@ caller_csv="$root/tests/fixtures/sipp/caller_6001.csv"
 rates=${RATES:-"5 10 20 40"}
 step_secs=${STEP_SECS:-20}
 media=${MEDIA:-sink}
+mode=${MODE:-dialplan}
 log_level=${PBX_LOG_LEVEL:-info}
 password=unsecurepassword
 extension=8100
@@ -49,6 +56,14 @@ if ! is_count "$step_secs" || [ "$step_secs" -gt 40 ]; then
     die "STEP_SECS must be 1..40, got '$step_secs'"
 fi
 case $media in sink | echo) ;; *) die "MEDIA must be sink or echo, got '$media'" ;; esac
+case $mode in dialplan | stasis) ;; *) die "MODE must be dialplan or stasis, got '$mode'" ;; esac
+ari_app="$root/tests/fixtures/ari/bench_app.js"
+if [ "$mode" = stasis ]; then
+    command -v node >/dev/null 2>&1 || die "'node' is not installed (apt-get install nodejs)"
+    [ -d "$root/tests/fixtures/ari/node_modules/ari-client" ] ||
+        die "ari-client is not installed: npm ci --prefix tests/fixtures/ari"
+    prompt_secs=$(python3 -c 'import wave,sys; w=wave.open(sys.argv[1]); print(round(w.getnframes()/w.getframerate(), 1))' "$root/sounds/en/hello-world.wav")
+fi
 for tool in sipp python3 curl getconf timeout awk pgrep; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (sipp: apt-get install sip-tester)"
 done
@@ -72,11 +87,12 @@ pbx_pid=""
 monitor_pid=""
 sink_pid=""
 sipp_pid=""
+app_pid=""
 keep=${KEEP_TMP:-0}
 
 cleanup() {
     local pid
-    for pid in "$sipp_pid" "$sink_pid" "$monitor_pid"; do
+    for pid in "$sipp_pid" "$sink_pid" "$monitor_pid" "$app_pid"; do
         if [ -n "$pid" ]; then
             kill "$pid" 2>/dev/null || true
         fi
@@ -125,7 +141,11 @@ rtp_min=$((40000 + (sip_port % 10) * 2000))
 rtp_max=$((rtp_min + 1999))
 
 dialplan="$work/dialplan.toml"
-printf '[context.internal]\n"%s" = ["Answer()", "Playback(ivr-menu)", "Hangup()"]\n' "$extension" >"$dialplan"
+if [ "$mode" = stasis ]; then
+    printf '[context.internal]\n"%s" = ["Stasis(bench)", "Hangup()"]\n' "$extension" >"$dialplan"
+else
+    printf '[context.internal]\n"%s" = ["Answer()", "Playback(ivr-menu)", "Hangup()"]\n' "$extension" >"$dialplan"
+fi
 config="$work/pbx.toml"
 {
     printf '[sip]\nbind = "127.0.0.1:%s"\nrealm = "pbx"\n\n' "$sip_port"
@@ -134,7 +154,8 @@ config="$work/pbx.toml"
     printf 'persist_file = "%s"\nqualify_interval_secs = 0\n\n' "$work/registrations.json"
     printf '[api]\nbind = "127.0.0.1:%s"\n\n' "$api_port"
     printf '[dialplan]\nfile = "%s"\n\n' "$dialplan"
-    printf '[[endpoint]]\nuser = "6001"\npassword = "%s"\n' "$password"
+    printf '[[endpoint]]\nuser = "6001"\npassword = "%s"\n\n' "$password"
+    printf '[[ari.user]]\nusername = "bench"\npassword = "%s"\n' "$password"
 } >"$config"
 
 # Samples the pbx every 0.5 s: "unix_time calls_active rtp_ports_in_use rss_kib".
@@ -205,6 +226,19 @@ EOF
 wait_for_other_benchmarks
 
 start_pbx
+if [ "$mode" = stasis ]; then
+    NODE_PATH="$root/tests/fixtures/ari/node_modules" node "$ari_app" "$api" bench "$password" bench \
+        >"$work/app.out" 2>"$work/app.err" &
+    app_pid=$!
+    for _ in $(seq 100); do
+        grep -q READY "$work/app.out" 2>/dev/null && break
+        kill -0 "$app_pid" 2>/dev/null || { keep=1; cat "$work/app.err" >&2; die "the ARI app exited at start"; }
+        sleep 0.2
+    done
+    grep -q READY "$work/app.out" || { keep=1; die "the ARI app did not connect within 20 s"; }
+    app_cpu_before=$(awk '{ print $14 + $15 }' "/proc/$app_pid/stat")
+    app_t0=$(date +%s.%N)
+fi
 python3 "$work/monitor.py" "$api" "$pbx_pid" "$work/samples" &
 monitor_pid=$!
 sleep 2
@@ -213,7 +247,11 @@ idle_rss=$(rss_kib)
 echo "pbx calls benchmark: $pbx_bin ($("$pbx_bin" --version 2>/dev/null || echo unknown version))"
 echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), CLK_TCK=$clk_tck, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "pbx: pid $pbx_pid, sip 127.0.0.1:$sip_port, rtp $rtp_min-$rtp_max, log level $log_level, idle RSS $((idle_rss / 1024)) MiB, work dir $work"
-echo "calls: 6001 dials $extension = Answer(), Playback(ivr-menu) (${prompt_secs} s), Hangup() (BYE from the pbx)"
+if [ "$mode" = stasis ]; then
+    echo "calls: 6001 dials $extension = Stasis(bench): the ari-client app answers, plays sound:hello-world (${prompt_secs} s) and hangs up (BYE from the pbx)"
+else
+    echo "calls: 6001 dials $extension = Answer(), Playback(ivr-menu) (${prompt_secs} s), Hangup() (BYE from the pbx)"
+fi
 if [ "$media" = sink ]; then
     echo "media: sink (the prompt goes to a Python UDP sink on 127.0.0.1:$rtp_port; the pbx receives no RTP)"
 else
@@ -338,6 +376,23 @@ for rate in $rates; do
         "CPU ${cpu_secs} s, ticks ${tick_secs} s"
 done
 echo "pbx stats: $(curl -sf "$api/api/stats" || echo unavailable)"
+if [ "$mode" = stasis ]; then
+    app_cpu_after=$(awk '{ print $14 + $15 }' "/proc/$app_pid/stat")
+    app_t1=$(date +%s.%N)
+    kill -TERM "$app_pid" 2>/dev/null || true
+    wait "$app_pid" || true
+    app_pid=""
+    app_line=$(grep '^{' "$work/app.out" | tail -n 1)
+    read -r app_events app_answered app_hung app_errors <<<"$(echo "$app_line" |
+        python3 -c 'import json,sys; c=json.load(sys.stdin); print(c["events"], c["answered"], c["hungUp"], c["errors"])')"
+    app_secs=$(awk -v a="$app_t0" -v b="$app_t1" 'BEGIN { printf "%.1f", b - a }')
+    echo "ARI app (ari-client, node): $app_answered answered, $app_hung hung up, $app_errors errors;" \
+        "$app_events events over $app_secs s ($(ratio "$app_events" "$app_secs" %.0f 1) events/s average," \
+        "$(ratio "$app_events" "$app_answered" %.1f 1) per call); app CPU" \
+        "$(ratio $((app_cpu_after - app_cpu_before)) "$clk_tck" %.2f 1) s," \
+        "$(ratio $((app_cpu_after - app_cpu_before)) "$app_answered" %.2f "$((1000 / clk_tck))") ms per call"
+    [ "$app_errors" = 0 ] && [ "$app_hung" = "$app_answered" ] || any_failure=1
+fi
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$any_failure" = 1 ]; then
     keep=1
