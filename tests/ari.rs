@@ -663,7 +663,8 @@ fn fetch(pbx: &Pbx, method: &str, path: &str) -> (u16, Vec<u8>) {
 }
 
 #[test]
-fn an_ari_client_application_records_its_caller_plays_music_on_hold_and_plays_to_a_bridge() {
+fn an_ari_client_application_records_its_caller_plays_music_on_hold_holds_it_and_plays_to_a_bridge()
+{
     require_program("node");
     let recordings = tempfile::tempdir().unwrap();
     let pbx = Pbx::start_with(PbxOptions {
@@ -696,6 +697,8 @@ fn an_ari_client_application_records_its_caller_plays_music_on_hold_and_plays_to
             "RECORDED",
             "MOH",
             "MOH_STOPPED",
+            "HELD",
+            "UNHELD",
             "BRIDGE_PLAYING",
             "BRIDGE_PLAYED",
         ] {
@@ -812,7 +815,7 @@ fn an_ari_client_application_originates_to_a_phone_with_a_chosen_id_and_plays_to
 }
 
 #[test]
-fn an_aioari_conference_beeps_each_caller_in_and_three_callers_hear_each_other() {
+fn an_aioari_conference_beeps_each_caller_in_three_callers_hear_each_other_and_mute_works() {
     require_program("python3");
     let pbx = start();
     let mut python = Command::new("python3");
@@ -858,20 +861,54 @@ fn an_aioari_conference_beeps_each_caller_in_and_three_callers_hear_each_other()
             .collect();
         let all_in = client.line(Duration::from_secs(30), |l| l == "ALL_IN");
         assert!(all_in.is_some(), "not everyone joined\n{}", pbx.log());
-        std::thread::sleep(Duration::from_millis(1_000));
-        let from = Instant::now();
-        std::thread::sleep(Duration::from_millis(2_000));
-        let to = Instant::now();
-        for (n, peer) in peers.iter().enumerate() {
-            let own = heard_power(peer, from, to, freqs[n]);
-            for (m, freq) in freqs.iter().enumerate().filter(|(m, _)| *m != n) {
-                let other = heard_power(peer, from, to, *freq);
+        let window = || {
+            std::thread::sleep(Duration::from_millis(800));
+            let from = Instant::now();
+            std::thread::sleep(Duration::from_millis(2_000));
+            (from, Instant::now())
+        };
+        // hears[n][m]: caller n hears caller m's tone (well above its own, which it never gets).
+        let hearing = |(from, to): (Instant, Instant)| -> Vec<Vec<bool>> {
+            peers
+                .iter()
+                .enumerate()
+                .map(|(n, peer)| {
+                    let own = heard_power(peer, from, to, freqs[n]);
+                    (0..3)
+                        .map(|m| {
+                            let other = heard_power(peer, from, to, freqs[m]);
+                            m != n && other > 1e-4 && own * 100.0 < other
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let before = hearing(window());
+        for (n, heard) in before.iter().enumerate() {
+            for m in (0..3).filter(|m| *m != n) {
                 assert!(
-                    other > 1e-4 && own * 100.0 < other,
-                    "caller {n} hears caller {m} ({freq} Hz) at {other:.2e}, itself at {own:.2e}\n{}",
+                    heard[m],
+                    "caller {n} does not hear caller {m}: {before:?}\n{}",
                     pbx.log()
                 );
             }
+        }
+        let muted = client.line(Duration::from_secs(10), |l| l == "MUTED");
+        assert!(muted.is_some(), "the app muted nobody\n{}", pbx.log());
+        let after = hearing(window());
+        // The caller muted out hears nobody; the one muted in is heard by nobody.
+        let deaf: Vec<usize> = (0..3).filter(|n| after[*n].iter().all(|h| !h)).collect();
+        assert_eq!(deaf.len(), 1, "one caller hears nothing: {after:?}");
+        let silent: Vec<usize> = (0..3)
+            .filter(|m| (0..3).all(|n| !after[n][*m]))
+            .filter(|m| !deaf.contains(m))
+            .collect();
+        assert_eq!(silent.len(), 1, "one caller is heard by nobody: {after:?}");
+        for n in (0..3).filter(|n| !deaf.contains(n)) {
+            assert!(
+                after[n][deaf[0]],
+                "caller {n} still hears the deaf caller: {after:?}"
+            );
         }
         let report = client
             .line(Duration::from_secs(20), |l| l.starts_with('{'))

@@ -120,6 +120,24 @@ pub enum ChannelCommand {
         /// Answered when it stopped.
         reply: oneshot::Sender<Result<(), CommandError>>,
     },
+    /// Mute (or unmute) the channel's audio one way or both: silence replaces it, in a bridge
+    /// too. Application control only.
+    Mute {
+        /// Which way.
+        direction: crate::call::media_io::MuteDirection,
+        /// Mute, or unmute.
+        muted: bool,
+        /// Answered once applied.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
+    /// Put the channel on hold (it hears music on hold; `ChannelHold`) or take it off
+    /// (`ChannelUnhold`). Application control only, outside a bridge.
+    Hold {
+        /// On hold, or off.
+        held: bool,
+        /// Answered once applied.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
     /// Queue an AGI command line for the channel's AsyncAGI session (AMI's `AGI` action); its
     /// result comes as an `AsyncAGIExec` event with `command_id`.
     Agi {
@@ -298,7 +316,9 @@ impl Call {
             | ChannelCommand::Record { .. }
             | ChannelCommand::ControlRecording { .. }
             | ChannelCommand::StartMoh { .. }
-            | ChannelCommand::StopMoh { .. }) => {
+            | ChannelCommand::StopMoh { .. }
+            | ChannelCommand::Mute { .. }
+            | ChannelCommand::Hold { .. }) => {
                 refuse(command, CommandError::NotInApplication(channel.clone()))
             }
             ChannelCommand::SetVariable { name, value, reply } => {
@@ -364,6 +384,8 @@ impl ChannelCommand {
                 | ChannelCommand::ControlRecording { .. }
                 | ChannelCommand::StartMoh { .. }
                 | ChannelCommand::StopMoh { .. }
+                | ChannelCommand::Mute { .. }
+                | ChannelCommand::Hold { .. }
         )
     }
 }
@@ -376,6 +398,8 @@ pub(super) fn refuse(command: ChannelCommand, error: CommandError) {
         | ChannelCommand::SendDtmf { reply, .. }
         | ChannelCommand::StartMoh { reply }
         | ChannelCommand::StopMoh { reply }
+        | ChannelCommand::Mute { reply, .. }
+        | ChannelCommand::Hold { reply, .. }
         | ChannelCommand::Agi { reply, .. }
         | ChannelCommand::Answer { reply }
         | ChannelCommand::Ring { reply }

@@ -80,6 +80,26 @@ pub enum MediaError {
     PayloadType(u8),
 }
 
+/// Which way a channel's audio is muted (ARI's `direction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MuteDirection {
+    /// What the peer says: the bridge and recordings get silence instead.
+    In,
+    /// What the peer hears: silence is sent instead.
+    Out,
+    /// Both ways.
+    #[default]
+    Both,
+}
+
+/// The directions muted on a leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Muted {
+    inbound: bool,
+    outbound: bool,
+}
+
 /// Something the call task must react to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaEvent {
@@ -96,9 +116,17 @@ pub enum MediaEvent {
 
 /// Decodes one received payload into `recorder`; `Some` when the recording must end (`None`
 /// inside: writing failed, logged here).
-fn record(recorder: &mut Recorder, codec: &mut AnyCodec, payload: &[u8]) -> Option<Option<Ended>> {
+fn record(
+    recorder: &mut Recorder,
+    codec: &mut AnyCodec,
+    payload: &[u8],
+    silence: bool,
+) -> Option<Option<Ended>> {
     let mut pcm = [0i16; MAX_FRAME_SAMPLES];
     let len = codec.decode(payload, &mut pcm).ok()?;
+    if silence {
+        pcm[..len].fill(0);
+    }
     match recorder.write(&pcm[..len]) {
         Ok(ended) => ended.map(Some),
         Err(error) => {
@@ -174,6 +202,8 @@ pub struct MediaLeg {
     echo: bool,
     /// What the peer sends is being recorded (boxed: rare).
     recorder: Option<Box<Recorder>>,
+    /// Muted directions: silence replaces the audio (the stream and its timing go on).
+    muted: Muted,
 }
 
 impl std::fmt::Debug for MediaLeg {
@@ -222,7 +252,18 @@ impl MediaLeg {
             dtmf_out: None,
             echo: false,
             recorder: None,
+            muted: Muted::default(),
         })
+    }
+
+    /// Mutes (or unmutes) `direction`: silence replaces the audio that way until unmuted.
+    pub fn set_muted(&mut self, direction: MuteDirection, muted: bool) {
+        if direction != MuteDirection::Out {
+            self.muted.inbound = muted;
+        }
+        if direction != MuteDirection::In {
+            self.muted.outbound = muted;
+        }
     }
 
     /// The local RTP port.
@@ -418,6 +459,9 @@ impl MediaLeg {
         if !self.negotiated.direction.sends() {
             return;
         }
+        if self.muted.outbound {
+            scratch.pcm[..samples].fill(0);
+        }
         let Ok(len) = self
             .codec
             .encode(&scratch.pcm[..samples], &mut scratch.encoded)
@@ -488,7 +532,8 @@ impl MediaLeg {
         }
         if packet.payload_type() == self.codec_pt {
             if let Some(recorder) = self.recorder.as_mut() {
-                if let Some(ended) = record(recorder, &mut self.codec, packet.payload()) {
+                let silence = self.muted.inbound;
+                if let Some(ended) = record(recorder, &mut self.codec, packet.payload(), silence) {
                     return Some(MediaEvent::RecordingEnded(ended));
                 }
             }
@@ -637,6 +682,9 @@ impl MediaLeg {
                     }
                 } else if rtp.payload_type() == self.codec_pt {
                     if let Ok(samples) = self.codec.decode(rtp.payload(), &mut pcm[..]) {
+                        if self.muted.inbound {
+                            pcm[..samples].fill(0);
+                        }
                         jitter.push(rtp.sequence().0, rtp.timestamp().0, &pcm[..samples], now);
                     }
                 }

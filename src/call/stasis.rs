@@ -234,6 +234,21 @@ impl Call {
                 self.stop_moh(session);
                 let _ = reply.send(Ok(()));
             }
+            ChannelCommand::Mute {
+                direction,
+                muted,
+                reply,
+            } => {
+                match session.bridge.as_ref() {
+                    Some(membership) => self.mute_in_room(membership, direction, muted).await,
+                    None => self.media.set_muted(direction, muted),
+                }
+                let _ = reply.send(Ok(()));
+            }
+            ChannelCommand::Hold { held, reply } => {
+                let done = self.hold(session, held).await;
+                let _ = reply.send(done);
+            }
             ChannelCommand::Record { request, reply } => {
                 let started = if session.bridge.is_some() {
                     Err(CommandError::InBridge(self.channel.id().clone()))
@@ -289,6 +304,20 @@ impl Call {
         session.moh = true;
         self.channel
             .publish(|channel| PbxEvent::ChannelMohStart { channel });
+        Ok(())
+    }
+
+    /// Puts the channel on hold (music on hold, `ChannelHold`) or takes it off (`ChannelUnhold`).
+    async fn hold(&mut self, session: &mut AppSession, held: bool) -> Result<(), CommandError> {
+        if held {
+            self.start_moh(session).await?;
+            self.channel
+                .publish(|channel| PbxEvent::ChannelHold { channel });
+        } else if session.moh {
+            self.stop_moh(session);
+            self.channel
+                .publish(|channel| PbxEvent::ChannelUnhold { channel });
+        }
         Ok(())
     }
 

@@ -1,5 +1,5 @@
 //! `/channels`: list, get, originate, hangup, answer, ring, progress, continue, play,
-//! record, music on hold, DTMF and variables, each one [`ChannelCommand`] (or the admin API's originate and
+//! record, music on hold, hold, mute, DTMF and variables, each one [`ChannelCommand`] (or the admin API's originate and
 //! hangup) to the task that owns the channel.
 
 use std::time::Instant;
@@ -12,6 +12,7 @@ use crate::ari::json::{Channel, Playback};
 use crate::ari::request::{AriError, AriRequest};
 use crate::ari::AriState;
 use crate::call::command::{AppRecordRequest, ChannelCommand};
+use crate::call::media_io::MuteDirection;
 use crate::call::originate::{OriginateError, OriginateRequest};
 use crate::call::ControlCommand;
 use crate::channel::{cause_of_reason, NORMAL_CLEARING};
@@ -238,6 +239,57 @@ pub fn start_moh(state: AriState, request: AriRequest) -> Handled {
 /// `DELETE /channels/{channelId}/moh`.
 pub fn stop_moh(state: AriState, request: AriRequest) -> Handled {
     Box::pin(signal(state, request, Signal::StopMoh))
+}
+
+/// The request's `direction` (`both` when absent).
+fn direction(request: &AriRequest) -> Result<MuteDirection, AriError> {
+    match request.text("direction").as_deref() {
+        None | Some("both") => Ok(MuteDirection::Both),
+        Some("in") => Ok(MuteDirection::In),
+        Some("out") => Ok(MuteDirection::Out),
+        Some(other) => Err(AriError::bad_request(format!("Invalid direction {other}"))),
+    }
+}
+
+async fn mute(state: AriState, request: AriRequest, muted: bool) -> Result<Reply, AriError> {
+    let direction = direction(&request)?;
+    command(&state, request.path("channelId"), |reply| {
+        ChannelCommand::Mute {
+            direction,
+            muted,
+            reply,
+        }
+    })
+    .await?;
+    Ok(Reply::NoContent)
+}
+
+/// `POST /channels/{channelId}/mute?direction=`: silence replaces its audio that way.
+pub fn mute_channel(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(mute(state, request, true))
+}
+
+/// `DELETE /channels/{channelId}/mute?direction=`.
+pub fn unmute_channel(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(mute(state, request, false))
+}
+
+async fn hold(state: AriState, request: AriRequest, held: bool) -> Result<Reply, AriError> {
+    command(&state, request.path("channelId"), |reply| {
+        ChannelCommand::Hold { held, reply }
+    })
+    .await?;
+    Ok(Reply::NoContent)
+}
+
+/// `POST /channels/{channelId}/hold`: it hears music on hold (`ChannelHold`).
+pub fn hold_channel(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(hold(state, request, true))
+}
+
+/// `DELETE /channels/{channelId}/hold` (`ChannelUnhold`).
+pub fn unhold_channel(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(hold(state, request, false))
 }
 
 /// The keys `terminateOn` names: `none`, `any`, `*` or `#`.

@@ -201,6 +201,21 @@ impl Call {
         }
     }
 
+    /// Mutes or unmutes `direction` of this channel's audio on the leg the room owns.
+    pub(in crate::call) async fn mute_in_room(
+        &self,
+        membership: &Membership,
+        direction: crate::call::media_io::MuteDirection,
+        muted: bool,
+    ) {
+        let mute = RoomCommand::Mute {
+            member: membership.member,
+            direction,
+            muted,
+        };
+        let _ = membership.commands.send(mute).await;
+    }
+
     /// Publishes the statistics of the leg the room owns (the call's own leg is a spare now).
     pub(in crate::call) async fn publish_room_stats(&self, membership: &Membership) {
         let (reply, stats) = oneshot::channel();

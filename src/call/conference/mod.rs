@@ -76,6 +76,12 @@ enum RoomCommand {
     },
     /// Stop playback `id` if it is the one playing.
     StopPlayback { id: String },
+    /// Mute or unmute the member's audio `direction` (on the leg the room owns).
+    Mute {
+        member: MemberId,
+        direction: crate::call::media_io::MuteDirection,
+        muted: bool,
+    },
 }
 
 /// Why a bridge could not play.

@@ -217,6 +217,15 @@ impl Room {
                 self.mixer.announce(samples);
                 self.playing = Some(playback);
             }
+            RoomCommand::Mute {
+                member,
+                direction,
+                muted,
+            } => {
+                if let Some(m) = self.members.iter_mut().find(|m| m.id == member) {
+                    m.leg.set_muted(direction, muted);
+                }
+            }
             RoomCommand::StopPlayback { id } => {
                 if self.playing.as_ref().is_some_and(|p| p.id == id) {
                     self.finish_playback(PlaybackState::Stopped);
