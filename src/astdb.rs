@@ -99,6 +99,17 @@ impl AstDb {
         self.save(&entries).map(|()| true)
     }
 
+    /// Every entry (`family/key`, value), in order; only those of `family` (or under a
+    /// `family/prefix`) when given.
+    pub fn entries(&self, family: Option<&str>) -> Vec<(String, String)> {
+        let under = family.map(|f| format!("{}/", f.trim_matches('/')));
+        self.lock()
+            .iter()
+            .filter(|(name, _)| under.as_ref().is_none_or(|u| name.starts_with(u.as_str())))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect()
+    }
+
     /// Deletes every key of `family` (under `family/prefix` when `prefix` is given); how many.
     pub fn del_tree(&self, family: &str, prefix: Option<&str>) -> Result<usize, AstDbError> {
         let mut entries = self.lock();

@@ -679,6 +679,91 @@ fn reload_reads_the_edited_dialplan() {
     assert!(media.heard_prompt("hello-world"), "{}", pbx.log());
 }
 
+/// The `Output` lines of a Command reply.
+fn output(reply: &serde_json::Value) -> Vec<String> {
+    match &reply["Output"] {
+        serde_json::Value::Array(lines) => lines
+            .iter()
+            .filter_map(|l| l.as_str().map(str::to_owned))
+            .collect(),
+        serde_json::Value::String(line) => vec![line.clone()],
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn the_command_action_runs_cli_commands_as_asterisk_prints_them() {
+    let (pbx, port) = pbx_with_ami();
+    let mut client = Client::start("cli", port);
+    client.ready(&pbx);
+    let media = RtpPeer::start();
+    std::thread::scope(|s| {
+        let call =
+            s.spawn(|| call_as_6001(&pbx, "sipp/uac_call.xml", "7100", media.port, &["-m", "1"]));
+        let result = client.result(&pbx);
+        let concise = output(&result["concise"]);
+        let line = concise
+            .iter()
+            .find(|l| l.starts_with("PJSIP/6001-"))
+            .unwrap_or_else(|| panic!("the call is not listed: {result}"));
+        let fields: Vec<&str> = line.split('!').collect();
+        assert_eq!(fields.len(), 14, "{line}");
+        assert_eq!(
+            (fields[1], fields[2], fields[4], fields[5]),
+            ("internal", "7100", "Up", "Wait"),
+            "{line}"
+        );
+        assert_eq!(
+            result["concise"]["Message"], "Command output follows",
+            "{result}"
+        );
+        let table = output(&result["table"]);
+        assert!(table[0].starts_with("Channel"), "{table:?}");
+        assert!(
+            table
+                .iter()
+                .any(|l| l.starts_with("PJSIP/6001-") && l.contains("7100@internal:2")),
+            "{table:?}"
+        );
+        assert!(table.contains(&"1 active channel".to_owned()), "{table:?}");
+        assert_eq!(
+            output(&result["count"])[..2],
+            ["1 active channel", "1 active call"]
+        );
+        assert!(
+            output(&result["version"])[0].starts_with("Asterisk pbx-"),
+            "{result}"
+        );
+        let uptime = output(&result["uptime"]);
+        assert!(
+            uptime[0]
+                .strip_prefix("System uptime: ")
+                .is_some_and(|n| n.parse::<u64>().is_ok()),
+            "{uptime:?}"
+        );
+        assert_eq!(output(&result["put"]), ["Updated database successfully"]);
+        let show = output(&result["show"]);
+        assert!(
+            show[0].starts_with("/cidname/6001") && show[0].ends_with(": Alice B"),
+            "{show:?}"
+        );
+        assert_eq!(show[1], "1 result found.");
+        assert_eq!(output(&result["get"]), ["Value: Alice B"]);
+        assert_eq!(output(&result["del"]), ["Database entry removed."]);
+        assert_eq!(result["gone"]["Response"], "Error", "{result}");
+        assert_eq!(result["unknown"]["Response"], "Error", "{result}");
+        assert!(
+            output(&result["unknown"])[0].starts_with("No such command 'sip show peers'"),
+            "{result}"
+        );
+        assert_eq!(output(&result["reload"]), ["Dialplan reloaded."]);
+        let channel = fields[13];
+        assert!(pbx.ctl(&["hangup", channel]).status.success());
+        let run = call.join().unwrap();
+        assert_eq!((run.successful, run.failed), (1, 0), "{}", run.stdout);
+    });
+}
+
 #[test]
 fn pjsip_show_endpoints_lists_contacts_and_device_states() {
     let (pbx, port) = pbx_with_ami();

@@ -65,11 +65,13 @@ pub enum ActionKind {
     ConfbridgeList,
     /// `ConfbridgeKick`: hangs up a member of a conference (or all of them).
     ConfbridgeKick,
+    /// `Command`: runs a CLI command and returns its output.
+    Command,
 }
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 27] = [
+    pub const ALL: [ActionKind; 28] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -97,6 +99,7 @@ impl ActionKind {
         ActionKind::PjsipShowEndpoints,
         ActionKind::ConfbridgeList,
         ActionKind::ConfbridgeKick,
+        ActionKind::Command,
     ];
 
     /// The action's name.
@@ -129,6 +132,7 @@ impl ActionKind {
             ActionKind::PjsipShowEndpoints => "PJSIPShowEndpoints",
             ActionKind::ConfbridgeList => "ConfbridgeList",
             ActionKind::ConfbridgeKick => "ConfbridgeKick",
+            ActionKind::Command => "Command",
         }
     }
 
@@ -167,6 +171,7 @@ impl ActionKind {
             ActionKind::PjsipShowEndpoints => ClassSet::of(&[System]),
             ActionKind::ConfbridgeList => ClassSet::of(&[Reporting]),
             ActionKind::ConfbridgeKick => ClassSet::of(&[Call]),
+            ActionKind::Command => ClassSet::of(&[Class::Command]),
         }
     }
 
@@ -206,6 +211,7 @@ impl ActionKind {
             ActionKind::PjsipShowEndpoints => "Lists PJSIP endpoints.",
             ActionKind::ConfbridgeList => "List participants in a conference.",
             ActionKind::ConfbridgeKick => "Kick a Confbridge user.",
+            ActionKind::Command => "Execute Asterisk CLI Command.",
         }
     }
 }
@@ -284,6 +290,11 @@ pub enum Request {
         /// The member's channel name, or `all`.
         channel: String,
     },
+    /// Command: the CLI command line.
+    Command {
+        /// `Command`.
+        line: String,
+    },
     /// Reload `module` (all when absent).
     Reload {
         /// `Module`.
@@ -337,6 +348,8 @@ pub enum Request {
 
 /// Texts of the errors about an action's headers, as Asterisk words them.
 pub mod texts {
+    /// Command without `Command`.
+    pub const NO_COMMAND: &str = "No command provided";
     /// No `Variable` header.
     pub const NO_VARIABLE: &str = "No variable specified";
     /// No `Channel` header.
@@ -445,6 +458,10 @@ impl Request {
                     conference,
                     channel,
                 }),
+            },
+            ActionKind::Command => match header("Command") {
+                Some(line) => Ok(Request::Command { line }),
+                None => Err(texts::NO_COMMAND),
             },
             ActionKind::Reload => Ok(Request::Reload {
                 module: header("Module"),

@@ -47,6 +47,7 @@
 
 pub mod action;
 pub mod class;
+pub mod cli;
 pub mod connection;
 pub mod dialect;
 pub mod event;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, oneshot};
 
 use super::action::Request;
+use super::cli::{self, CliCommand};
 use super::listing::{self, CoreFacts};
 use super::message::Message;
 use super::users::Users;
@@ -111,6 +112,78 @@ fn success(action_id: Option<&str>, text: &str) -> Vec<Message> {
     vec![Message::response("Success", action_id).with("Message", text)]
 }
 
+/// The `Command` action: the CLI command's output as `Output` lines.
+fn run_cli(context: &Arc<AmiContext>, line: &str, action_id: Option<&str>) -> Vec<Message> {
+    let output = match CliCommand::parse(line) {
+        Ok(command) => cli_output(context, command),
+        Err(text) => Err(text),
+    };
+    let (status, lines) = match output {
+        Ok(lines) => ("Success", lines),
+        Err(text) => ("Error", vec![text]),
+    };
+    let reply = Message::response(status, action_id).with("Message", "Command output follows");
+    vec![lines
+        .into_iter()
+        .fold(reply, |reply, line| reply.with("Output", line))]
+}
+
+/// The output lines of `command`, or the CLI's error text.
+fn cli_output(context: &Arc<AmiContext>, command: CliCommand) -> Result<Vec<String>, String> {
+    let db_failed = |e: crate::astdb::AstDbError| format!("Failed to update database: {e}");
+    Ok(match command {
+        CliCommand::CoreShowVersion => vec![cli::version_line()],
+        CliCommand::CoreShowUptime { seconds } => {
+            let up = context.started_wall.elapsed().unwrap_or_default();
+            let reloaded = context.dialplan.loaded_at().elapsed().unwrap_or(up);
+            cli::uptime_lines(up, reloaded, seconds)
+        }
+        CliCommand::CoreShowChannels { format } => {
+            let channels = context.channels.snapshots(Instant::now());
+            let bridges = context.bridges.snapshots();
+            let bridge_of = |c: &crate::channel::ChannelSnapshot| {
+                bridges
+                    .iter()
+                    .find(|b| b.channels.contains(&c.id))
+                    .map(|b| b.id.clone())
+            };
+            cli::channel_lines(
+                &channels,
+                bridge_of,
+                context.channels.calls_active(),
+                context.channels.calls_total(),
+                format,
+            )
+        }
+        CliCommand::DialplanReload => match context.dialplan.reload() {
+            Ok(_) => {
+                tracing::info!("dialplan reloaded (AMI Command)");
+                vec!["Dialplan reloaded.".into()]
+            }
+            Err(e) => return Err(format!("Dialplan reload failed: {e}")),
+        },
+        CliCommand::DatabaseShow { family } => {
+            cli::database_lines(&context.astdb.entries(family.as_deref()))
+        }
+        CliCommand::DatabaseGet { family, key } => match context.astdb.get(&family, &key) {
+            Some(value) => vec![format!("Value: {value}")],
+            None => return Err("Database entry not found.".into()),
+        },
+        CliCommand::DatabasePut { family, key, value } => {
+            context
+                .astdb
+                .put(&family, &key, &value)
+                .map_err(db_failed)?;
+            vec!["Updated database successfully".into()]
+        }
+        CliCommand::DatabaseDel { family, key } => match context.astdb.del(&family, &key) {
+            Ok(true) => vec!["Database entry removed.".into()],
+            Ok(false) => return Err("Database entry does not exist.".into()),
+            Err(e) => return Err(db_failed(e)),
+        },
+    })
+}
+
 /// Carries out `request` and returns the messages that answer it.
 pub async fn perform(
     context: &Arc<AmiContext>,
@@ -122,7 +195,7 @@ pub async fn perform(
         Request::CoreStatus => vec![listing::core_status(
             CoreFacts {
                 started: context.started_wall,
-                reloaded: context.started_wall,
+                reloaded: context.dialplan.loaded_at(),
                 current_calls: context.channels.calls_active(),
             },
             action_id,
@@ -278,6 +351,7 @@ pub async fn perform(
             listing::endpoint_list(&items, action_id)
                 .unwrap_or_else(|| error(action_id, texts::NO_ENDPOINTS))
         }
+        Request::Command { line } => run_cli(context, &line, action_id),
         Request::Reload { module } => {
             let dialplan = module
                 .as_deref()

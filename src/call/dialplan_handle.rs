@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
 
 use crate::dialplan::{Dialplan, DialplanError};
 
@@ -19,7 +20,7 @@ pub enum DialplanSource {
 /// Clonable handle to the current dialplan.
 #[derive(Debug, Clone)]
 pub struct DialplanHandle {
-    current: Arc<RwLock<Arc<Dialplan>>>,
+    current: Arc<RwLock<(Arc<Dialplan>, SystemTime)>>,
     source: DialplanSource,
 }
 
@@ -28,7 +29,7 @@ impl DialplanHandle {
     pub fn load(source: DialplanSource) -> Result<DialplanHandle, DialplanError> {
         let dialplan = read(&source)?;
         Ok(DialplanHandle {
-            current: Arc::new(RwLock::new(Arc::new(dialplan))),
+            current: Arc::new(RwLock::new((Arc::new(dialplan), SystemTime::now()))),
             source,
         })
     }
@@ -38,13 +39,20 @@ impl DialplanHandle {
         self.current
             .read()
             .unwrap_or_else(|p| p.into_inner())
+            .0
             .clone()
+    }
+
+    /// When the current dialplan was loaded (start-up or the last successful reload).
+    pub fn loaded_at(&self) -> SystemTime {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).1
     }
 
     /// Re-reads the source and swaps it in; on error the current dialplan stays.
     pub fn reload(&self) -> Result<Arc<Dialplan>, DialplanError> {
         let dialplan = Arc::new(read(&self.source)?);
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = dialplan.clone();
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) =
+            (dialplan.clone(), SystemTime::now());
         Ok(dialplan)
     }
 }
