@@ -99,13 +99,12 @@ impl AstDb {
         self.save(&entries).map(|()| true)
     }
 
-    /// Every entry (`family/key`, value), in order; only those of `family` (or under a
-    /// `family/prefix`) when given.
-    pub fn entries(&self, family: Option<&str>) -> Vec<(String, String)> {
-        let under = family.map(|f| format!("{}/", f.trim_matches('/')));
+    /// Every entry (`family/key`, value) whose `family/key` starts with `prefix` (all when
+    /// `None`), in order.
+    pub fn entries(&self, prefix: Option<&str>) -> Vec<(String, String)> {
         self.lock()
             .iter()
-            .filter(|(name, _)| under.as_ref().is_none_or(|u| name.starts_with(u.as_str())))
+            .filter(|(name, _)| prefix.is_none_or(|p| name.starts_with(p)))
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect()
     }

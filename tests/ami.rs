@@ -574,6 +574,37 @@ fn db_put_get_and_del_work_on_the_astdb_and_originate_needs_its_class() {
         "{result}"
     );
     assert_eq!(result["no_key"]["Message"], "No key specified", "{result}");
+    let tree: Vec<(String, String)> = result["tree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["Event"] == "DBGetTreeResponse")
+        .map(|m| {
+            (
+                m["Key"].as_str().unwrap().into(),
+                m["Val"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tree,
+        [
+            ("/names/6001".into(), "Alice".into()),
+            ("/names/6002".into(), "Bob".into())
+        ],
+        "{result}"
+    );
+    let complete = result["tree"].as_array().unwrap().last().unwrap();
+    assert_eq!(complete["Event"], "DBGetTreeComplete", "{result}");
+    assert_eq!(complete["ListItems"], "2", "{result}");
+    assert_eq!(
+        result["del_tree"]["Message"], "Key tree deleted successfully",
+        "{result}"
+    );
+    assert_eq!(
+        result["empty_tree"][0]["Message"], "Database entry not found",
+        "{result}"
+    );
     assert_eq!(
         result["originate_denied"]["Message"], "Permission denied",
         "a user without the originate write class: {result}"

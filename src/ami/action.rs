@@ -53,6 +53,10 @@ pub enum ActionKind {
     DbPut,
     /// `DBDel`: deletes an AstDB entry.
     DbDel,
+    /// `DBGetTree`: the AstDB entries of a family (or all), as an event list.
+    DbGetTree,
+    /// `DBDelTree`: deletes a family's entries (or those under a key).
+    DbDelTree,
     /// `BridgeList`: the live bridges, as an event list.
     BridgeList,
     /// `BridgeInfo`: one bridge and its members, as an event list.
@@ -71,7 +75,7 @@ pub enum ActionKind {
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 28] = [
+    pub const ALL: [ActionKind; 30] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -93,6 +97,8 @@ impl ActionKind {
         ActionKind::DbGet,
         ActionKind::DbPut,
         ActionKind::DbDel,
+        ActionKind::DbGetTree,
+        ActionKind::DbDelTree,
         ActionKind::BridgeList,
         ActionKind::BridgeInfo,
         ActionKind::Reload,
@@ -126,6 +132,8 @@ impl ActionKind {
             ActionKind::DbGet => "DBGet",
             ActionKind::DbPut => "DBPut",
             ActionKind::DbDel => "DBDel",
+            ActionKind::DbGetTree => "DBGetTree",
+            ActionKind::DbDelTree => "DBDelTree",
             ActionKind::BridgeList => "BridgeList",
             ActionKind::BridgeInfo => "BridgeInfo",
             ActionKind::Reload => "Reload",
@@ -164,8 +172,10 @@ impl ActionKind {
             ActionKind::Redirect | ActionKind::PlayDtmf => ClassSet::of(&[Call]),
             ActionKind::Originate => ClassSet::of(&[Originate]),
             ActionKind::UserEvent => ClassSet::of(&[User]),
-            ActionKind::DbGet => ClassSet::of(&[System, Reporting]),
-            ActionKind::DbPut | ActionKind::DbDel => ClassSet::of(&[System]),
+            ActionKind::DbGet | ActionKind::DbGetTree => ClassSet::of(&[System, Reporting]),
+            ActionKind::DbPut | ActionKind::DbDel | ActionKind::DbDelTree => {
+                ClassSet::of(&[System])
+            }
             ActionKind::BridgeList | ActionKind::BridgeInfo => ClassSet::of(&[Reporting]),
             ActionKind::Reload => ClassSet::of(&[System, Config]),
             ActionKind::PjsipShowEndpoints => ClassSet::of(&[System]),
@@ -205,6 +215,8 @@ impl ActionKind {
             ActionKind::DbGet => "Get DB Entry.",
             ActionKind::DbPut => "Put DB entry.",
             ActionKind::DbDel => "Delete DB entry.",
+            ActionKind::DbGetTree => "Get DB entries, optionally at a particular family/key.",
+            ActionKind::DbDelTree => "Delete DB Tree.",
             ActionKind::BridgeList => "Get a list of bridges in the system.",
             ActionKind::BridgeInfo => "Get information about a bridge.",
             ActionKind::Reload => "Send a reload event.",
@@ -327,6 +339,20 @@ pub enum Request {
         family: String,
         /// The key.
         key: String,
+    },
+    /// DBGetTree: every entry, or those of `family` (under `key` when given).
+    DbGetTree {
+        /// The family.
+        family: Option<String>,
+        /// A key prefix within it.
+        key: Option<String>,
+    },
+    /// DBDelTree: the entries of `family` (under `key` when given).
+    DbDelTree {
+        /// The family.
+        family: String,
+        /// A key prefix within it.
+        key: Option<String>,
     },
     /// UserEvent `name` with the action's other headers.
     UserEvent {
@@ -480,6 +506,17 @@ impl Request {
                     Ok(Request::DbGet { family, key })
                 }
                 (Some(family), Some(key)) => Ok(Request::DbDel { family, key }),
+            },
+            ActionKind::DbGetTree => Ok(Request::DbGetTree {
+                family: header("Family"),
+                key: header("Key"),
+            }),
+            ActionKind::DbDelTree => match header("Family") {
+                Some(family) => Ok(Request::DbDelTree {
+                    family,
+                    key: header("Key"),
+                }),
+                None => Err(texts::NO_FAMILY),
             },
             ActionKind::DbPut => match (header("Family"), header("Key")) {
                 (None, _) => Err(texts::PUT_NO_FAMILY),

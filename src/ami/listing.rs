@@ -109,6 +109,18 @@ pub fn db_get(family: &str, key: &str, value: &str, action_id: Option<&str>) -> 
     )
 }
 
+/// DBGetTree's answer: a `DBGetTreeResponse` per entry (`Key: /family/key`), then
+/// `DBGetTreeComplete`.
+pub fn db_get_tree(entries: &[(String, String)], action_id: Option<&str>) -> Vec<Message> {
+    let items = entries.iter().map(|(key, value)| {
+        Message::event("DBGetTreeResponse")
+            .with("Key", format!("/{key}"))
+            .with("Val", value.as_str())
+            .with_action_id(action_id)
+    });
+    list(action_id, "Result will follow", items, "DBGetTreeComplete")
+}
+
 /// One endpoint as PJSIPShowEndpoints lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointItem {

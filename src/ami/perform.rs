@@ -65,6 +65,8 @@ pub mod texts {
     pub const DB_PUT_FAILED: &str = "Failed to update entry";
     /// DBDel worked.
     pub const DB_DELETED: &str = "Key deleted successfully";
+    /// DBDelTree done.
+    pub const DB_TREE_DELETED: &str = "Key tree deleted successfully";
     /// DBDel of a missing entry (or one that could not be saved).
     pub const DB_DEL_FAILED: &str = "Database entry could not be deleted";
     /// UserEvent was published.
@@ -163,7 +165,8 @@ fn cli_output(context: &Arc<AmiContext>, command: CliCommand) -> Result<Vec<Stri
             Err(e) => return Err(format!("Dialplan reload failed: {e}")),
         },
         CliCommand::DatabaseShow { family } => {
-            cli::database_lines(&context.astdb.entries(family.as_deref()))
+            let under = family.map(|f| format!("{}/", f.trim_matches('/')));
+            cli::database_lines(&context.astdb.entries(under.as_deref()))
         }
         CliCommand::DatabaseGet { family, key } => match context.astdb.get(&family, &key) {
             Some(value) => vec![format!("Value: {value}")],
@@ -408,6 +411,26 @@ pub async fn perform(
             Ok(false) => error(action_id, texts::DB_DEL_FAILED),
             Err(e) => {
                 tracing::warn!(error = %e, "AMI DBDel");
+                error(action_id, texts::DB_DEL_FAILED)
+            }
+        },
+        Request::DbGetTree { family, key } => {
+            let under = family.map(|f| match key {
+                Some(key) => format!("{f}/{key}"),
+                None => format!("{f}/"),
+            });
+            let entries = context.astdb.entries(under.as_deref());
+            if entries.is_empty() {
+                return error(action_id, texts::DB_NOT_FOUND);
+            }
+            listing::db_get_tree(&entries, action_id)
+        }
+        Request::DbDelTree { family, key } => match context.astdb.del_tree(&family, key.as_deref())
+        {
+            Ok(0) => error(action_id, texts::DB_NOT_FOUND),
+            Ok(_) => success(action_id, texts::DB_TREE_DELETED),
+            Err(e) => {
+                tracing::warn!(error = %e, "AMI DBDelTree");
                 error(action_id, texts::DB_DEL_FAILED)
             }
         },
