@@ -140,6 +140,23 @@ impl AstDb {
     }
 }
 
+/// The dialplan's `${DB(family/key)}` and `Set(DB(family/key)=value)`.
+impl crate::dialplan::Database for AstDb {
+    fn get(&self, family: &str, key: &str) -> Option<String> {
+        AstDb::get(self, family, key)
+    }
+
+    fn put(&self, family: &str, key: &str, value: &str) -> bool {
+        match AstDb::put(self, family, key, value) {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%error, "AstDB write from the dialplan");
+                false
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

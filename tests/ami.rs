@@ -37,6 +37,7 @@ const TEST_DIALPLAN: &str = r#"
 "7100" = ["Answer()", "Wait(20)", "Hangup()"]
 "8030" = ["ConfBridge(8030)"]
 "8020" = ["Set(SEEN=${FOO}/${BAZ})", "Playback(hello-world)", "Hangup()"]
+"8050" = ["Set(DB(seen/${CALLERID(num)})=${EXTEN})", "Set(BACK=${DB(seen/6001)}:${DB_EXISTS(seen/6002)})", "Answer()", "Hangup()"]
 "#;
 
 fn ami_config(port: u16) -> String {
@@ -609,6 +610,26 @@ fn db_put_get_and_del_work_on_the_astdb_and_originate_needs_its_class() {
         result["originate_denied"]["Message"], "Permission denied",
         "a user without the originate write class: {result}"
     );
+}
+
+#[test]
+fn the_dialplan_writes_and_reads_the_astdb_that_ami_lists() {
+    let (pbx, port) = pbx_with_ami();
+    let mut events = common::events::EventStream::connect(&pbx.api, None);
+    let media = RtpPeer::start();
+    let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8050", media.port, &["-m", "1"]);
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.stdout,
+        pbx.log()
+    );
+    events.expect("BACK read from the AstDB", |e| {
+        e["type"] == "ChannelVarset" && e["variable"] == "BACK" && e["value"] == "8050:0"
+    });
+    let result = Client::start("cli_db", port).result(&pbx);
+    assert_eq!(result["get"]["Output"], "Value: 8050", "{result}");
 }
 
 #[test]

@@ -109,6 +109,7 @@ impl OriginateRequest {
     fn interpreter(
         &self,
         dialplan: Arc<Dialplan>,
+        db: Arc<dyn crate::dialplan::Database>,
         caller: &str,
     ) -> Result<Interpreter, OriginateError> {
         let info = CallInfo {
@@ -137,6 +138,7 @@ impl OriginateRequest {
                 interpreter
             }
         };
+        interpreter.set_database(db);
         for (name, value) in &self.variables {
             interpreter.set_var(name, value.clone());
         }
@@ -210,7 +212,8 @@ async fn ring(
         {
             return Err(OriginateError::ChannelExists(taken.clone()));
         }
-        let interpreter = request.interpreter(shared.dialplan.current(), &caller)?;
+        let db = Arc::new(shared.astdb.clone());
+        let interpreter = request.interpreter(shared.dialplan.current(), db, &caller)?;
         Ok((target, interpreter))
     });
     let (target, interpreter) = match prepared {

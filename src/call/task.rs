@@ -356,19 +356,21 @@ impl Call {
             caller_num: caller.clone(),
             caller_name: caller_name.clone(),
         };
-        let interpreter = match Interpreter::new(shared.dialplan.current(), info, |name: &str| {
-            std::env::var(name).ok()
-        }) {
-            Ok(interpreter) => interpreter,
-            Err(RunError::NoSuchExtension { .. }) | Err(RunError::NoSuchContext { .. }) => {
-                fail(reject(
-                    404,
-                    &format!("no extension {exten} in context {context}"),
-                ))
-                .await;
-                return Err(());
-            }
-        };
+        let mut interpreter =
+            match Interpreter::new(shared.dialplan.current(), info, |name: &str| {
+                std::env::var(name).ok()
+            }) {
+                Ok(interpreter) => interpreter,
+                Err(RunError::NoSuchExtension { .. }) | Err(RunError::NoSuchContext { .. }) => {
+                    fail(reject(
+                        404,
+                        &format!("no extension {exten} in context {context}"),
+                    ))
+                    .await;
+                    return Err(());
+                }
+            };
+        interpreter.set_database(Arc::new(shared.astdb.clone()));
         channel.update(|v| v.codec = Some(negotiated.codec.encoding_name().to_string()));
         tracing::info!(call = id, from = %caller, to = %exten, %context, codec = negotiated.codec.encoding_name(), rtp_port = media.port(), "call started");
         Ok(Call {

@@ -10,6 +10,7 @@
 //! channel) and runs the dialplan from the referred extension with the callee as caller.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use super::outgoing::Bridged;
 use super::task::{send_bye, Call, CallShared, ALLOW};
@@ -148,7 +149,10 @@ impl Call {
             match Interpreter::new(self.shared.dialplan.current(), info, |name: &str| {
                 std::env::var(name).ok()
             }) {
-                Ok(interpreter) => self.interpreter = interpreter,
+                Ok(mut interpreter) => {
+                    interpreter.set_database(Arc::new(self.shared.astdb.clone()));
+                    self.interpreter = interpreter;
+                }
                 Err(error) => {
                     tracing::warn!(call = self.id, %error, "transfer target vanished");
                     return Event::Hangup;

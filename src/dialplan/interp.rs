@@ -127,6 +127,11 @@ impl Interpreter {
         ))
     }
 
+    /// Gives the call the database `${DB(family/key)}` reads and `Set(DB(...)=...)` writes.
+    pub fn set_database(&mut self, db: std::sync::Arc<dyn super::vars::Database>) {
+        self.ctx.set_database(db);
+    }
+
     /// Places a channel originated into outside application `app` (as ARI's originate with
     /// `app` does): its first action is `Stasis(app, args)`, and it stands outside the
     /// dialplan, at `call`'s context and extension which need not exist, until the application

@@ -36,6 +36,7 @@ pub use interp::Interpreter;
 pub use load::StepError;
 pub use model::{Context, Dialplan, Extension, Location, ResolveError, Step};
 pub use pattern::{Pattern, PatternError};
+pub use vars::Database;
 
 /// The embedded default dialplan (`config/dialplan.toml`), used when no file is configured.
 pub const DEFAULT_DIALPLAN: &str = include_str!("../../config/dialplan.toml");

@@ -9,6 +9,7 @@
 //! ${DIALSTATUS}         set by Dial        ${READSTATUS}        set by Read (OK, TIMEOUT)
 //! ${INVALID_EXTEN}      what was dialled before a jump to the i extension
 //! ${env:NAME}           the environment variable NAME, read through the lookup given to the call
+//! ${DB(family/key)}     the AstDB entry (Set(DB(family/key)=value) writes it; DB_EXISTS(...) is 1 or 0)
 //! ${NAME}               a variable set with Set(NAME=value); unknown names expand to nothing
 //! ${NAME:offset}        from offset (negative counts from the end), on any variable
 //! ${NAME:offset:length} length characters (negative: all but that many at the end)
@@ -25,6 +26,25 @@ use super::expr;
 
 /// How the call reads `${env:NAME}`: given by the call layer so tests stay deterministic.
 pub type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// The `family/key` database `${DB(...)}` reads and `Set(DB(...)=...)` writes (the AstDB),
+/// given by the call layer.
+pub trait Database: Send + Sync {
+    /// The value of `family/key`.
+    fn get(&self, family: &str, key: &str) -> Option<String>;
+    /// Sets `family/key`; `false` when it could not be saved.
+    fn put(&self, family: &str, key: &str, value: &str) -> bool;
+}
+
+/// `family` and `key` of a `DB(family/key)` (or `DB_EXISTS(...)`) reference named `function`.
+fn db_reference<'a>(name: &'a str, function: &str) -> Option<(&'a str, &'a str)> {
+    let arg = name
+        .strip_prefix(function)?
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let (family, key) = arg.trim_start_matches('/').split_once('/')?;
+    (!family.is_empty() && !key.is_empty()).then_some((family, key))
+}
 
 /// Why a step argument's `${...}` or `$[...]` was refused at load.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -122,7 +142,8 @@ pub fn check_settable(name: &str) -> Result<(), VarError> {
     let plain = !name.is_empty()
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         && !matches!(name, "EXTEN" | "CONTEXT");
-    if plain || callerid_field(name).is_some() {
+    let db = name.starts_with("DB(") && name.ends_with(')');
+    if plain || db || callerid_field(name).is_some() {
         Ok(())
     } else {
         Err(VarError::NotSettable(name.to_owned()))
@@ -147,6 +168,7 @@ pub struct CallCtx {
     caller_name: String,
     vars: BTreeMap<String, String>,
     env: EnvLookup,
+    db: Option<std::sync::Arc<dyn Database>>,
     /// Variables set since [`CallCtx::take_changes`] last ran, in order (at most
     /// [`MAX_PENDING_CHANGES`]; more are not recorded until they are taken).
     changes: Vec<(String, String)>,
@@ -183,8 +205,14 @@ impl CallCtx {
             caller_name,
             vars: BTreeMap::new(),
             env,
+            db: None,
             changes: Vec::new(),
         }
+    }
+
+    /// Gives the call the database `${DB(...)}` reads and writes (none: they read empty).
+    pub fn set_database(&mut self, db: std::sync::Arc<dyn Database>) {
+        self.db = Some(db);
     }
 
     /// The current context.
@@ -213,6 +241,13 @@ impl CallCtx {
         if let Some(env) = name.strip_prefix("env:") {
             return (self.env)(env);
         }
+        if let Some((family, key)) = db_reference(name, "DB") {
+            return self.db.as_ref()?.get(family, key);
+        }
+        if let Some((family, key)) = db_reference(name, "DB_EXISTS") {
+            let found = self.db.as_ref().and_then(|db| db.get(family, key));
+            return Some(if found.is_some() { "1" } else { "0" }.into());
+        }
         match (name, callerid_field(name)) {
             ("EXTEN", _) => Some(self.exten.clone()),
             ("CONTEXT", _) => Some(self.context.clone()),
@@ -224,6 +259,16 @@ impl CallCtx {
 
     /// Sets a variable; `CALLERID(num)` and `CALLERID(name)` change the caller id.
     pub fn set(&mut self, name: &str, value: String) {
+        if let Some((family, key)) = db_reference(name, "DB") {
+            if !self
+                .db
+                .as_ref()
+                .is_some_and(|db| db.put(family, key, &value))
+            {
+                tracing::warn!(%family, %key, "Set(DB(...)): the database did not take the value");
+            }
+            return;
+        }
         if self.changes.len() < MAX_PENDING_CHANGES {
             self.changes.push((name.to_owned(), value.clone()));
         }
@@ -334,6 +379,51 @@ mod tests {
 
     fn x(c: &CallCtx, text: &str) -> String {
         c.expand(&Template::parse(text).unwrap())
+    }
+
+    /// An in-memory [`Database`].
+    #[derive(Default)]
+    struct Memory(std::sync::Mutex<BTreeMap<String, String>>);
+
+    impl Database for Memory {
+        fn get(&self, family: &str, key: &str) -> Option<String> {
+            self.0
+                .lock()
+                .unwrap()
+                .get(&format!("{family}/{key}"))
+                .cloned()
+        }
+        fn put(&self, family: &str, key: &str, value: &str) -> bool {
+            let mut entries = self.0.lock().unwrap();
+            entries.insert(format!("{family}/{key}"), value.into());
+            true
+        }
+    }
+
+    #[test]
+    fn db_reads_and_writes_the_database_and_db_exists_says_whether_a_key_is_there() {
+        let mut c = ctx("8000");
+        assert_eq!(x(&c, "[${DB(cidname/6001)}]"), "[]", "no database: empty");
+        let db = std::sync::Arc::new(Memory::default());
+        c.set_database(db.clone());
+        assert_eq!(x(&c, "${DB_EXISTS(cidname/${CALLERID(num)})}"), "0");
+        c.set("DB(cidname/6001)", "Alice B".into());
+        assert_eq!(db.get("cidname", "6001").as_deref(), Some("Alice B"));
+        assert!(
+            c.variables().is_empty(),
+            "a DB write is no channel variable"
+        );
+        assert!(c.take_changes().is_empty(), "nor a variable change");
+        assert_eq!(x(&c, "${DB(cidname/${CALLERID(num)})}"), "Alice B");
+        assert_eq!(x(&c, "${DB_EXISTS(cidname/6001)}"), "1");
+        assert_eq!(x(&c, "${DB(cidname/6001):0:5}"), "Alice");
+        c.set("DB(a/b/c)", "deep".into());
+        assert_eq!(
+            db.get("a", "b/c").as_deref(),
+            Some("deep"),
+            "the key keeps its slashes"
+        );
+        assert!(check_settable("DB(cidname/6001)").is_ok());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `Set(NAME=value)`: sets a channel variable, read back as `${NAME}`; `CALLERID(num)` and
-//! `CALLERID(name)` change the caller id. The value is expanded when the step runs, so
-//! `Set(COUNT=$[${COUNT} + 1])` counts.
+//! `CALLERID(name)` change the caller id, `DB(family/key)` writes the AstDB. Name and value
+//! are expanded when the step runs, so `Set(COUNT=$[${COUNT} + 1])` counts and
+//! `Set(DB(seen/${CALLERID(num)})=1)` writes the caller's key; a name that is fixed is checked
+//! at load, one that is not when it has been expanded.
 
 use super::{find_top, AppError, Application, Outcome};
 use crate::dialplan::vars::{check_settable, CallCtx, Template};
@@ -8,8 +10,8 @@ use crate::dialplan::vars::{check_settable, CallCtx, Template};
 /// The `Set` app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Set {
-    /// The variable set.
-    pub name: String,
+    /// The variable set, expanded at run time.
+    pub name: Template,
     /// The value, expanded at run time.
     pub value: Template,
 }
@@ -22,17 +24,24 @@ impl Application for Set {
 
     fn parse(text: &str) -> Result<Self, AppError> {
         let eq = find_top(text, '=').ok_or(AppError::MissingEquals)?;
-        let name = text[..eq].trim();
-        check_settable(name)?;
+        let name = Template::parse(text[..eq].trim())?;
+        if let Some(fixed) = name.literal() {
+            check_settable(fixed)?;
+        }
         Ok(Set {
-            name: name.to_owned(),
+            name,
             value: Template::parse(text[eq + 1..].trim())?,
         })
     }
 
     fn run(&self, ctx: &mut CallCtx) -> Outcome {
+        let name = ctx.expand(&self.name);
+        if let Err(error) = check_settable(&name) {
+            tracing::warn!(%error, "Set: the expanded name cannot be set");
+            return Outcome::Next;
+        }
         let value = ctx.expand(&self.value);
-        ctx.set(&self.name, value);
+        ctx.set(&name, value);
         Outcome::Next
     }
 }
