@@ -3,6 +3,7 @@
 //! channels; no lock guards call state.
 
 mod agi;
+mod agi_commands;
 mod app_recording;
 pub mod b2bua;
 pub mod bridge;
