@@ -34,7 +34,8 @@ use common::{
 /// Longest a client scenario may take (each of its own waits is shorter).
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// A pbx with AMI on `ami_port`, the AGI fixtures as `agi_dir`, and `dialplan`.
+/// A pbx with AMI on `ami_port`, the AGI fixtures as `agi_dir`, and `dialplan`; it records
+/// into `recordings/` in its directory.
 fn pbx_with(dialplan: &str, ami_port: u16) -> Pbx {
     pbx_speaking(dialplan, ami_port, "asterisk22")
 }
@@ -45,10 +46,11 @@ fn pbx_speaking(dialplan: &str, ami_port: u16, dialect: &str) -> Pbx {
     let path = dir.path().join("dialplan.toml");
     std::fs::write(&path, dialplan).unwrap();
     let extra = format!(
-        "[dialplan]\nfile = \"{}\"\n\n[agi]\ndir = \"{}\"\n\n\
+        "[dialplan]\nfile = \"{}\"\nrecordings_dir = \"{}\"\n\n[agi]\ndir = \"{}\"\n\n\
          [ami]\nenabled = true\nbind = \"127.0.0.1:{ami_port}\"\ndialect = \"{dialect}\"\n\n\
          [[ami.user]]\nusername = \"admin\"\nsecret = \"s3cret\"\nread = [\"all\"]\nwrite = [\"all\"]\n",
         path.display(),
+        dir.path().join("recordings").display(),
         fixture("agi").display(),
     );
     Pbx::start_in(
@@ -334,6 +336,12 @@ fn a_pyst2_program_under_agi_dir_plays_says_digits_and_hangs_up() {
     );
     let pbx = pbx_with(&dialplan, free_tcp_port());
     let media = RtpPeer::start();
+    let _tone = media.stream_tone(common::ToneStream {
+        freq: 440.0,
+        ptime_ms: 20,
+        duration: Duration::from_secs(12),
+        pause: None,
+    });
     let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8012", media.port, &["-m", "1"]);
     assert_eq!(
         (run.successful, run.failed),
@@ -358,6 +366,18 @@ fn a_pyst2_program_under_agi_dir_plays_says_digits_and_hangs_up() {
     assert_eq!(seen["exten"], "8012", "{seen}");
     assert_eq!(seen["db"], "hello there", "{seen}");
     assert_eq!(seen["db_after_del"], "not found", "{seen}");
+    assert_eq!(
+        seen["record"], "\u{0}",
+        "RECORD FILE ended by its timeout: {seen}"
+    );
+    let (samples, rate) = common::read_wav(&pbx.dir.path().join("recordings/agi-take.wav"));
+    let secs = samples.len() as f64 / f64::from(rate);
+    assert!((1.5..=2.3).contains(&secs), "{secs:.2} s recorded");
+    let share = common::tone_share(&samples, rate, 440.0, 1_000.0);
+    assert!(
+        share > 0.8,
+        "the caller's tone is {share:.2} of the recording"
+    );
     let heard = media.heard_ulaw();
     let mut at = heard_after(&heard, "hello-world", 0).expect("hello-world heard");
     for digit in ["digits/1", "digits/2", "digits/3"] {

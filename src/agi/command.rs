@@ -39,6 +39,11 @@ impl EscapeDigits {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The keys, as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// How long a command waits; `Forever` for a negative timeout, as Asterisk reads it.
@@ -80,6 +85,21 @@ pub enum AgiCommand {
         offset: u64,
         /// `CONTROL STREAM FILE` (which answers without `endpos`).
         control: bool,
+    },
+    /// `RECORD FILE file format escape-digits timeout-ms [offset] [BEEP] [s=silence-secs]`.
+    RecordFile {
+        /// The recording's name (in the recordings directory).
+        file: String,
+        /// Its format (pbx writes `wav`).
+        format: String,
+        /// Keys that end it.
+        escape: EscapeDigits,
+        /// The longest it may last; `None` for no limit (`-1`).
+        timeout: Option<Duration>,
+        /// Beep first.
+        beep: bool,
+        /// Silence that ends it.
+        silence: Option<Duration>,
     },
     /// `GET DATA file [timeout-ms [max-digits]]`.
     GetData {
@@ -299,6 +319,35 @@ impl AgiCommand {
                     control: true,
                 })
             }
+            ["record", "file", _, _, _, timeout, rest @ ..] if rest.len() <= 3 => {
+                let timeout = optional_ms(Some(timeout), RECORD_FILE)?;
+                let (mut beep, mut silence) = (false, None);
+                for (n, option) in rest.iter().enumerate() {
+                    if option.eq_ignore_ascii_case("beep") {
+                        beep = true;
+                    } else if let Some(secs) = option.strip_prefix("s=") {
+                        let secs: u64 = secs.parse().map_err(|_| ParseError::Usage(RECORD_FILE))?;
+                        silence = (secs > 0).then(|| Duration::from_secs(secs));
+                    } else if n != 0
+                        || option
+                            .parse::<u64>()
+                            .map_err(|_| ParseError::Usage(RECORD_FILE))?
+                            != 0
+                    {
+                        // An offset into an existing file (appending) pbx does not do.
+                        return Err(ParseError::Usage(RECORD_FILE));
+                    }
+                }
+                Ok(AgiCommand::RecordFile {
+                    file: words[2].clone(),
+                    format: words[3].to_ascii_lowercase(),
+                    escape: EscapeDigits::parse(&words[4]),
+                    timeout,
+                    beep,
+                    silence,
+                })
+            }
+            ["record", "file", ..] => Err(ParseError::Usage(RECORD_FILE)),
             ["get", "data", rest @ ..] if (1..=3).contains(&rest.len()) => {
                 let timeout = optional_ms(rest.get(1), GET_DATA)?;
                 let max_digits = match rest.get(2) {
@@ -475,6 +524,7 @@ fn parse_caller_id(text: &str) -> (String, String) {
 }
 
 const HANGUP: &str = " Usage: HANGUP [<channelname>]";
+const RECORD_FILE: &str = " Usage: RECORD FILE <filename> <format> <escape digits> <timeout> [offset samples] [BEEP] [s=silence]";
 const STREAM_FILE: &str = " Usage: STREAM FILE <filename> <escape digits> [sample offset]";
 const CONTROL_STREAM_FILE: &str = " Usage: CONTROL STREAM FILE <filename> <escape digits> [skipms] [ffchar] [rewchr] [pausechr] [offsetms]";
 const GET_DATA: &str = " Usage: GET DATA <file to be streamed> [timeout] [maxdigits]";
@@ -529,6 +579,31 @@ mod tests {
                 offset: 800,
                 control: false,
             })
+        );
+        assert_eq!(
+            AgiCommand::parse("RECORD FILE \"msgs/6001\" WAV \"#\" 20000 0 beep s=3"),
+            Ok(AgiCommand::RecordFile {
+                file: "msgs/6001".into(),
+                format: "wav".into(),
+                escape: EscapeDigits::parse("#"),
+                timeout: Some(Duration::from_secs(20)),
+                beep: true,
+                silence: Some(Duration::from_secs(3)),
+            })
+        );
+        assert!(matches!(
+            AgiCommand::parse("record file take wav # -1"),
+            Ok(AgiCommand::RecordFile {
+                timeout: None,
+                beep: false,
+                silence: None,
+                ..
+            })
+        ));
+        assert_eq!(
+            AgiCommand::parse("record file take wav # 1000 8000"),
+            Err(ParseError::Usage(RECORD_FILE)),
+            "appending at an offset is refused"
         );
         assert_eq!(
             AgiCommand::parse("WAIT FOR DIGIT -1"),

@@ -29,7 +29,9 @@
 //! - Commands sent with the AMI `AGI` action while no AsyncAGI runs are refused (Asterisk
 //!   refuses them too); those still queued when AsyncAGI ends are dropped, not kept for a
 //!   later AsyncAGI on the channel.
-//! - Not implemented: RECORD FILE, SAY PHONETIC / DATE / TIME / DATETIME, SEND TEXT / IMAGE,
+//! - RECORD FILE writes wav only (another format answers `-1 (writefile)`) and refuses an
+//!   offset into an existing file (appending).
+//! - Not implemented: SAY PHONETIC / DATE / TIME / DATETIME, SEND TEXT / IMAGE,
 //!   RECEIVE CHAR / TEXT, TDD MODE, SET MUSIC, SPEECH *, GOSUB (all answered 510).
 
 pub mod command;

@@ -66,6 +66,15 @@ impl AgiReply {
         }
     }
 
+    /// `200 result=<n> (<data>) endpos=<endpos>`: RECORD FILE's answer.
+    pub fn with_data_and_endpos(n: i64, data: &str, endpos: u64) -> AgiReply {
+        AgiReply::Success {
+            result: n.to_string(),
+            data: Some(data.to_owned()),
+            endpos: Some(endpos),
+        }
+    }
+
     /// The status code: 200, 510, 511 or 520 (AGIExecEnd's `ResultCode`).
     pub fn code(&self) -> u16 {
         match self {

@@ -12,6 +12,7 @@ use crate::agi::command::{AgiCommand, EscapeDigits, Timeout};
 use crate::agi::reply::AgiReply;
 use crate::agi::say;
 use crate::agi::session::Session;
+use crate::dialplan::apps::record::RecordRequest;
 use crate::dialplan::apps::{App, AppError, Outcome};
 use crate::dialplan::{Event, RecordStatus};
 use crate::media::wav::Sound;
@@ -54,6 +55,24 @@ impl Call {
                 Some((result, endpos)) => AgiReply::with_endpos(result, endpos),
                 None => AgiReply::with_endpos(-1, offset),
             },
+            AgiCommand::RecordFile {
+                file,
+                format,
+                escape,
+                timeout,
+                beep,
+                silence,
+            } => {
+                let request = RecordRequest {
+                    name: file,
+                    max_silence: silence,
+                    max_duration: timeout,
+                    terminators: escape.as_str().to_owned(),
+                    beep,
+                    keep_on_hangup: true,
+                };
+                self.agi_record(request, &format).await
+            }
             AgiCommand::GetData {
                 file,
                 timeout,
@@ -207,6 +226,25 @@ impl Call {
 
     fn is_own_channel(&self, key: &str) -> bool {
         key == self.channel.id().0 || self.channel.snapshot().is_some_and(|s| s.name == key)
+    }
+
+    /// RECORD FILE: records into `request.name` until a key, the timeout, silence or the
+    /// hangup; answers with what ended it and where the recording ends, in samples.
+    async fn agi_record(&mut self, request: RecordRequest, format: &str) -> AgiReply {
+        if format != crate::media::recordings::FORMAT {
+            tracing::info!(call = self.id, %format, "AGI RECORD FILE: only wav is written");
+            return AgiReply::with_data(-1, "writefile");
+        }
+        let (event, length) = self.record_file(request).await;
+        let endpos = length.as_millis() as u64 * SAMPLES_PER_MS;
+        match event {
+            Event::Recorded(RecordStatus::Dtmf(key)) => {
+                AgiReply::with_data_and_endpos(key as i64, "dtmf", endpos)
+            }
+            Event::Recorded(RecordStatus::Error) => AgiReply::with_data(-1, "writefile"),
+            Event::Recorded(_) => AgiReply::with_data_and_endpos(0, "timeout", endpos),
+            _ => AgiReply::with_data_and_endpos(-1, "hangup", endpos),
+        }
     }
 
     /// Plays `names` from sample `offset`; a key in `escape` stops it. `None` when none of the

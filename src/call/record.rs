@@ -1,7 +1,9 @@
 //! Running `Record` (edge): the call task plays the beep, hands a [`Recorder`] to the
 //! channel's media, waits for the recording to end (a key, silence, its maximum duration,
 //! a hangup) and finishes the file, or removes it when the caller hung up and the request
-//! does not keep it.
+//! does not keep it. AGI's RECORD FILE runs the same way and also reads the length.
+
+use std::time::Duration;
 
 use super::task::Call;
 use super::wait::{Keys, Wait};
@@ -13,12 +15,17 @@ use crate::media::recorder::{IfExists, Limits, Recorder};
 impl Call {
     /// Records the caller as `request` says: `Recorded` with how it ended, or `Hangup`.
     pub(super) async fn record(&mut self, request: RecordRequest) -> Event {
+        self.record_file(request).await.0
+    }
+
+    /// [`Call::record`], and how long the stored recording lasts (zero when none was kept).
+    pub(super) async fn record_file(&mut self, request: RecordRequest) -> (Event, Duration) {
         if self.hung_up {
-            return Event::Hangup;
+            return (Event::Hangup, Duration::ZERO);
         }
         self.ensure_media().await;
         if request.beep && self.play(&[BEEP.to_owned()], false).await == Event::Hangup {
-            return Event::Hangup;
+            return (Event::Hangup, Duration::ZERO);
         }
         let limits = Limits {
             max_duration: request.max_duration,
@@ -36,7 +43,7 @@ impl Call {
             Ok(recorder) => recorder,
             Err(error) => {
                 tracing::warn!(call = self.id, %error, "Record: nothing recorded");
-                return Event::Recorded(RecordStatus::Error);
+                return (Event::Recorded(RecordStatus::Error), Duration::ZERO);
             }
         };
         tracing::info!(call = self.id, path = %recorder.path().display(), "recording");
@@ -44,11 +51,11 @@ impl Call {
         let terminators = Keys::of(&request.terminators);
         let event = Box::pin(self.wait(Wait::Record { terminators })).await;
         let Some(recorder) = self.media.stop_recording() else {
-            return event;
+            return (event, Duration::ZERO);
         };
         if event == Event::Hangup && !request.keep_on_hangup {
             recorder.cancel();
-            return event;
+            return (event, Duration::ZERO);
         }
         match recorder.finish() {
             Ok(recorded) => {
@@ -57,14 +64,14 @@ impl Call {
                     secs = recorded.duration.as_secs_f64(),
                     "recorded"
                 );
-                event
+                (event, recorded.duration)
             }
             Err(error) => {
                 tracing::warn!(call = self.id, %error, "Record: the file is incomplete");
                 if event == Event::Hangup {
-                    event
+                    (event, Duration::ZERO)
                 } else {
-                    Event::Recorded(RecordStatus::Error)
+                    (Event::Recorded(RecordStatus::Error), Duration::ZERO)
                 }
             }
         }

@@ -171,7 +171,7 @@ fn digit_result(wait: Wait, digit: char) -> Option<Event> {
         }
         | Wait::Digit { .. } => Some(Event::Digit(digit)),
         Wait::Record { terminators } if terminators.contains(digit) => {
-            Some(Event::Recorded(RecordStatus::Dtmf))
+            Some(Event::Recorded(RecordStatus::Dtmf(digit)))
         }
         _ => None,
     }

@@ -145,8 +145,8 @@ pub enum Event {
 /// How a Record ended; stored in `${RECORD_STATUS}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordStatus {
-    /// A terminating key was pressed.
-    Dtmf,
+    /// A terminating key (this one) was pressed.
+    Dtmf(char),
     /// Silence followed the last sound for the allowed time.
     Silence,
     /// It reached its maximum duration.
@@ -163,7 +163,7 @@ impl RecordStatus {
     /// The value of `${RECORD_STATUS}`.
     pub fn as_str(self) -> &'static str {
         match self {
-            RecordStatus::Dtmf => "DTMF",
+            RecordStatus::Dtmf(_) => "DTMF",
             RecordStatus::Silence => "SILENCE",
             RecordStatus::Timeout => "TIMEOUT",
             RecordStatus::Hangup => "HANGUP",
