@@ -473,6 +473,7 @@ fn ctl(api: &str, token: Option<String>, json: bool, command: CtlCommand) -> Exi
             priority: None,
             variables: Vec::new(),
             channel_id,
+            app_step: None,
         }),
         CtlCommand::Dialplan {
             command: DialplanCommand::Show { context },

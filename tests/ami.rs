@@ -454,6 +454,26 @@ fn panoramisk_originates_to_a_phone_into_8000_asynchronously() {
 }
 
 #[test]
+fn panoramisk_originates_to_a_phone_straight_into_playback() {
+    let (pbx, port) = pbx_with_ami();
+    let mut phone = Baresip::answering(&pbx, "6001", "", None, 15);
+    let result = Client::start("originate_app", port).result(&pbx);
+    let responses = result["responses"].as_array().unwrap();
+    assert_eq!(
+        responses[0]["Message"], "Originate successfully queued",
+        "{result}"
+    );
+    assert_eq!(responses[1]["Event"], "OriginateResponse", "{result}");
+    assert_eq!(responses[1]["Response"], "Success", "{result}");
+    assert_eq!(
+        result["hangup"]["Cause"], "16",
+        "Playback ended, then the call: {result}"
+    );
+    assert!(phone.wait_exit(Duration::from_secs(20)), "{}", phone.log());
+    assert_heard_hello_world(&phone, &pbx);
+}
+
+#[test]
 fn asterisk_manager_on_npm_originates_with_variables_and_sees_the_hangup() {
     let node = require_program("node");
     let (pbx, port) = pbx_with_ami();

@@ -43,9 +43,6 @@ pub mod texts {
     pub const BAD_PRIORITY: &str = "Invalid priority";
     /// A Timeout that is not a number of milliseconds.
     pub const BAD_TIMEOUT: &str = "Invalid timeout";
-    /// Application/Data originates, which need an app run outside the dialplan.
-    pub const NO_APPLICATION: &str =
-        "Originate to an Application is not supported; use Context, Exten and Priority";
 }
 
 /// An Originate action with its headers read.
@@ -71,6 +68,8 @@ pub struct OriginateAction {
     pub is_async: bool,
     /// `ChannelId`: the id (Uniqueid) the called channel gets.
     pub channel_id: Option<String>,
+    /// `Application(Data)` to run on the answered channel instead of an extension.
+    pub app_step: Option<String>,
 }
 
 impl OriginateAction {
@@ -78,11 +77,14 @@ impl OriginateAction {
     pub fn parse(message: &Message) -> Result<OriginateAction, &'static str> {
         let header = |name: &str| message.get(name).map(str::trim).filter(|v| !v.is_empty());
         let channel = header("Channel").ok_or(texts::NO_CHANNEL)?;
-        if header("Application").is_some() {
-            return Err(texts::NO_APPLICATION);
-        }
+        let app_step = header("Application")
+            .map(|app| format!("{app}({})", header("Data").unwrap_or_default()));
         let endpoint = endpoint_of(channel).ok_or(texts::BAD_CHANNEL)?;
-        let exten = header("Exten").ok_or(texts::NO_EXTEN)?;
+        let exten = match (header("Exten"), &app_step) {
+            (Some(exten), _) => exten,
+            (None, Some(_)) => "",
+            (None, None) => return Err(texts::NO_EXTEN),
+        };
         let priority = match header("Priority") {
             None => 1,
             Some(p) => p
@@ -113,6 +115,7 @@ impl OriginateAction {
             variables,
             is_async: header("Async").is_some_and(is_true),
             channel_id: header("ChannelId").map(str::to_owned),
+            app_step,
         })
     }
 }
@@ -242,6 +245,7 @@ pub async fn originate(
         application: None,
         app_args: Vec::new(),
         channel_id: action.channel_id.clone(),
+        app_step: action.app_step.clone(),
     };
     let mut events = context.events.subscribe(Some(context.events.last()));
     let (reply, ringing) = oneshot::channel();
@@ -355,8 +359,16 @@ mod tests {
         assert!(action.is_async);
         let missing = Message::new().with("Channel", "PJSIP/6001");
         assert_eq!(OriginateAction::parse(&missing), Err(texts::NO_EXTEN));
-        let app = m.clone().with("Application", "Playback");
-        assert_eq!(OriginateAction::parse(&app), Err(texts::NO_APPLICATION));
+        let app = missing
+            .clone()
+            .with("Application", "Playback")
+            .with("Data", "hello-world&beep");
+        let action = OriginateAction::parse(&app).unwrap();
+        assert_eq!(
+            action.app_step.as_deref(),
+            Some("Playback(hello-world&beep)")
+        );
+        assert_eq!(action.exten, "");
         let bad = Message::new()
             .with("Channel", "Local/1@x")
             .with("Exten", "1");

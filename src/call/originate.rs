@@ -53,6 +53,11 @@ pub struct OriginateRequest {
     /// Channel variables set before the dialplan runs (AMI Originate's `Variable`).
     #[serde(default)]
     pub variables: Vec<(String, String)>,
+    /// A dialplan app the answered channel runs instead of an extension (AMI Originate's
+    /// `Application` and `Data`: `Playback(hello-world)`), in a dialplan of its own; it hangs
+    /// up after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_step: Option<String>,
     /// The id the called channel gets (ARI's `channelId`); then only the endpoint's first
     /// contact rings, as one channel can be only one leg.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,6 +125,18 @@ impl OriginateRequest {
         };
         let env = |name: &str| std::env::var(name).ok();
         let no_such = |e: crate::dialplan::RunError| OriginateError::NoSuchExtension(e.to_string());
+        if let Some(step) = &self.app_step {
+            let one = Dialplan::one_step(step)
+                .map_err(|e| OriginateError::NoSuchExtension(e.to_string()))?;
+            let info = CallInfo {
+                context: crate::dialplan::ONE_STEP_CONTEXT.into(),
+                exten: "s".into(),
+                ..info
+            };
+            let mut interpreter = Interpreter::new(Arc::new(one), info, env).map_err(no_such)?;
+            interpreter.set_database(db);
+            return Ok(interpreter);
+        }
         let mut interpreter = match &self.application {
             Some(app) => Interpreter::for_application(
                 dialplan,

@@ -296,6 +296,16 @@ mod tests {
     }
 
     #[test]
+    fn one_step_dialplans_run_one_app_whatever_its_arguments_hold() {
+        let plan = Dialplan::one_step(r#"Set(X=hello "quoted" \back)"#).unwrap();
+        let context = plan.context(crate::dialplan::ONE_STEP_CONTEXT).unwrap();
+        let steps = context.find("s").unwrap().steps();
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].call(), r#"Set(X=hello "quoted" \back)"#);
+        assert!(Dialplan::one_step("NoSuchApp(x)").is_err());
+    }
+
+    #[test]
     fn loads_with_lines_and_labels() {
         let text = format!("{HEAD}\"8001\" = [\n  \"Answer()\",\n  \"menu: Background(ivr-menu)\",\n  \"Goto(menu)\",\n]\n");
         let plan = Dialplan::parse(Path::new("dp.toml"), &text).unwrap();

@@ -44,7 +44,18 @@ pub const DEFAULT_DIALPLAN: &str = include_str!("../../config/dialplan.toml");
 /// Name shown in errors and listings for the embedded default dialplan.
 pub const EMBEDDED_NAME: &str = "<embedded config/dialplan.toml>";
 
+/// The context of a [`Dialplan::one_step`] dialplan (its one extension is `s`).
+pub const ONE_STEP_CONTEXT: &str = "originate-app";
+
 impl Dialplan {
+    /// A dialplan of one step, `step` (such as `Playback(hello-world)`), at extension `s` of
+    /// [`ONE_STEP_CONTEXT`]: what an originate straight into an app runs.
+    pub fn one_step(step: &str) -> Result<Dialplan, DialplanError> {
+        let steps = toml::Value::Array(vec![toml::Value::String(step.to_owned())]);
+        let text = format!("[context.{ONE_STEP_CONTEXT}]\ns = {steps}\n");
+        Dialplan::parse(std::path::Path::new("<originate>"), &text)
+    }
+
     /// The embedded default dialplan, parsed.
     pub fn embedded() -> Result<Dialplan, DialplanError> {
         Dialplan::parse(std::path::Path::new(EMBEDDED_NAME), DEFAULT_DIALPLAN)

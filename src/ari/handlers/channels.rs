@@ -91,6 +91,7 @@ pub fn originate(state: AriState, request: AriRequest) -> Handled {
                 None => None,
             },
             variables: request.object("variables").into_iter().collect(),
+            app_step: None,
             channel_id: Some(request.path("channelId"))
                 .filter(|id| !id.is_empty())
                 .map(str::to_owned)
