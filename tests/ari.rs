@@ -350,6 +350,13 @@ fn an_application_that_reconnects_with_since_gets_the_events_of_the_gap() {
             got.iter().any(|e| e["type"] == "ChannelDtmfReceived")
         });
         assert!(keyed, "no key press: {:?}", events.received);
+        let key = events
+            .received
+            .iter()
+            .find(|e| e["type"] == "ChannelDtmfReceived")
+            .unwrap();
+        // The caller's SIP INFO says Duration=160.
+        assert_eq!(key["duration_ms"], 160, "{key}");
         let (status, ..) = request(
             &pbx,
             "DELETE",

@@ -29,6 +29,7 @@ use super::{CallEvent, CallId, IncomingRequest, SipCommand};
 use crate::bridge::BridgeKind;
 use crate::dialplan::{DialStatus, Event};
 use crate::events::PbxEvent;
+use crate::media::dtmf::KeyPress;
 use crate::media::hold::Holds;
 use crate::media::prompts::{PromptLibrary, MUSIC_ON_HOLD};
 use crate::sdp::negotiate;
@@ -273,7 +274,8 @@ impl Call {
 }
 
 /// A key press received by SIP INFO on one leg goes on to the other leg `to` as RFC 4733.
-fn pass_digit(call: CallId, digit: char, to: &mut MediaLeg) {
+fn pass_digit(call: CallId, key: KeyPress, to: &mut MediaLeg) {
+    let digit = key.digit;
     if !to.send_digit(digit, Instant::now()) {
         tracing::info!(call, %digit, "key press by SIP INFO dropped: the other side takes no RFC 4733 events");
     }

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 
 use crate::media::codec::{codec_for, AnyCodec, Codec};
+use crate::media::dtmf::KeyPress;
 use crate::media::dtmf::{
     DtmfDigit, DtmfReceiver, DtmfSender, DEFAULT_END_TIMEOUT_SAMPLES, EVENT_PAYLOAD_LEN,
 };
@@ -104,7 +105,7 @@ struct Muted {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaEvent {
     /// A DTMF key press (RFC 4733) ended.
-    Digit(char),
+    Digit(KeyPress),
     /// The current playback reached its end.
     PlaybackDone,
     /// No RTP arrived for the inactivity timeout.
@@ -528,7 +529,7 @@ impl MediaLeg {
                 .handle_event(packet.timestamp().0, packet.marker(), packet.payload())
                 .ok()
                 .flatten();
-            return press.map(|p| MediaEvent::Digit(p.digit.as_char()));
+            return press.map(|p| MediaEvent::Digit(p.into()));
         }
         if packet.payload_type() == self.codec_pt {
             if let Some(recorder) = self.recorder.as_mut() {
@@ -658,7 +659,7 @@ impl MediaLeg {
     /// into `jitter`, the mixing bridge's buffer for this leg (reordering and loss are handled
     /// there). RFC 4733 events are consumed, never decoded as audio; other payload types and
     /// duplicates are dropped. Returns a key press that ended.
-    pub fn receive_audio(&mut self, jitter: &mut JitterBuffer, now: Instant) -> Option<char> {
+    pub fn receive_audio(&mut self, jitter: &mut JitterBuffer, now: Instant) -> Option<KeyPress> {
         SCRATCH.with_borrow_mut(|scratch| {
             let Scratch { packet, pcm, .. } = scratch;
             let mut digit = None;
@@ -678,7 +679,7 @@ impl MediaLeg {
                         self.dtmf
                             .handle_event(rtp.timestamp().0, rtp.marker(), rtp.payload());
                     if let Ok(Some(press)) = press {
-                        digit = Some(press.digit.as_char());
+                        digit = Some(press.into());
                     }
                 } else if rtp.payload_type() == self.codec_pt {
                     if let Ok(samples) = self.codec.decode(rtp.payload(), &mut pcm[..]) {

@@ -119,7 +119,7 @@ impl Call {
                     Some(event) => {
                         if let Some(digit) = Box::pin(self.on_sip_event(event)).await {
                             self.publish_digit(digit);
-                            self.recording_digit(&mut session.recording, digit);
+                            self.recording_digit(&mut session.recording, digit.digit);
                         }
                         if let Some(membership) = session.bridge.as_mut() {
                             self.renegotiate_room(membership).await;
@@ -129,7 +129,7 @@ impl Call {
                 Ok(()) = self.media.readable(), if !bridged => match self.media.receive(Instant::now()) {
                     Some(MediaEvent::Digit(digit)) => {
                         self.publish_digit(digit);
-                        self.recording_digit(&mut session.recording, digit);
+                        self.recording_digit(&mut session.recording, digit.digit);
                     }
                     Some(MediaEvent::RecordingEnded(ended)) => {
                         self.app_recording_ended(&mut session.recording, ended);

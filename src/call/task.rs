@@ -22,6 +22,7 @@ use crate::channel::{
 use crate::dialplan::{Action, CallInfo, Event, Interpreter, Note, RunError};
 use crate::events::PbxEvent;
 use crate::media::codec::CodecKind;
+use crate::media::dtmf::KeyPress;
 use crate::media::ports::{PortError, PortPool};
 use crate::media::prompts::PromptLibrary;
 use crate::registration::random_tag;
@@ -644,12 +645,12 @@ impl Call {
     }
 
     /// Publishes a key press received on this call's channel.
-    pub(super) fn publish_digit(&self, digit: char) {
+    pub(super) fn publish_digit(&self, key: KeyPress) {
         self.channel
             .publish(|channel| PbxEvent::ChannelDtmfReceived {
                 channel,
-                digit,
-                duration_ms: 0,
+                digit: key.digit,
+                duration_ms: key.duration_ms,
             });
     }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::task::{Call, PendingAck, ALLOW};
 use super::{CallEvent, IncomingRequest};
+use crate::media::dtmf::KeyPress;
 use crate::sdp::negotiate;
 use crate::sip::dialog::DialogId;
 use crate::sip::message::{reason_phrase, HeaderName, MessageWriter, SipMessage};
@@ -15,7 +16,7 @@ use crate::sip::transaction::TransactionKey;
 
 impl Call {
     /// Handles a SIP event; returns a digit received by SIP INFO.
-    pub(super) async fn on_sip_event(&mut self, event: CallEvent) -> Option<char> {
+    pub(super) async fn on_sip_event(&mut self, event: CallEvent) -> Option<KeyPress> {
         match event {
             CallEvent::Request(incoming) => {
                 let IncomingRequest {
@@ -63,7 +64,7 @@ impl Call {
         request: SipMessage,
         key: Option<TransactionKey>,
         source: SocketAddr,
-    ) -> Option<char> {
+    ) -> Option<KeyPress> {
         let method = request.method().unwrap_or(Method::Unknown);
         if method == Method::Ack {
             self.pending_ack = None;
@@ -165,8 +166,9 @@ impl Call {
     }
 }
 
-/// A digit from SIP INFO with `application/dtmf-relay` (`Signal=5`), as older phones send.
-pub(super) fn info_digit(request: &SipMessage) -> Option<char> {
+/// A key press from SIP INFO with `application/dtmf-relay` (`Signal=5`, `Duration=160`), as
+/// older phones send; the duration is 250 ms when the body gives none.
+pub(super) fn info_digit(request: &SipMessage) -> Option<KeyPress> {
     let content_type = request.header(HeaderName::ContentType)?;
     if !content_type
         .to_ascii_lowercase()
@@ -175,12 +177,24 @@ pub(super) fn info_digit(request: &SipMessage) -> Option<char> {
         return None;
     }
     let body = std::str::from_utf8(request.body()).ok()?;
-    body.lines()
-        .filter_map(|line| line.split_once('='))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("signal"))
-        .and_then(|(_, value)| value.trim().chars().next())
-        .filter(|c| c.is_ascii_digit() || "*#ABCD".contains(*c))
+    let field = |wanted: &str| {
+        body.lines()
+            .filter_map(|line| line.split_once('='))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case(wanted))
+            .map(|(_, value)| value.trim())
+    };
+    let digit = field("signal")
+        .and_then(|value| value.chars().next())
+        .map(|c| c.to_ascii_uppercase())
+        .filter(|c| c.is_ascii_digit() || "*#ABCD".contains(*c))?;
+    let duration_ms = field("duration")
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(INFO_DEFAULT_DURATION_MS);
+    Some(KeyPress { digit, duration_ms })
 }
+
+/// A SIP INFO key press's duration when its body gives none (Asterisk's default).
+const INFO_DEFAULT_DURATION_MS: u32 = 250;
 
 /// Maps a Hangup cause to the final response of an unanswered call: SIP codes (400-699) are
 /// used as they are; Q.850 causes map as RFC 3398 §8.2.6.1 says; none gives 480.
@@ -205,6 +219,29 @@ pub fn cause_to_status(cause: Option<u16>) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn info(body: &str) -> SipMessage {
+        let text = format!(
+            "INFO sip:8000@pbx SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK1\r\n\
+             From: <sip:6001@pbx>;tag=a\r\nTo: <sip:8000@pbx>;tag=b\r\nCall-ID: c\r\n\
+             CSeq: 3 INFO\r\nContent-Type: application/dtmf-relay\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        SipMessage::parse(bytes::Bytes::from(text)).unwrap()
+    }
+
+    #[test]
+    fn sip_info_key_presses_carry_their_duration() {
+        let key = info_digit(&info("Signal=5\r\nDuration=160\r\n")).unwrap();
+        assert_eq!((key.digit, key.duration_ms), ('5', 160));
+        let key = info_digit(&info("Signal=d\r\n")).unwrap();
+        assert_eq!(
+            (key.digit, key.duration_ms),
+            ('D', INFO_DEFAULT_DURATION_MS)
+        );
+        assert!(info_digit(&info("Signal=x\r\n")).is_none());
+    }
 
     #[test]
     fn causes_map_to_rfc3398_statuses() {

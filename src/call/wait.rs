@@ -114,7 +114,7 @@ impl Call {
                         Some(event) => {
                             if let Some(digit) = self.on_sip_event(event).await {
                                 self.publish_digit(digit);
-                                if let Some(result) = digit_result(wait, digit) {
+                                if let Some(result) = digit_result(wait, digit.digit) {
                                     return result;
                                 }
                             }
@@ -125,7 +125,7 @@ impl Call {
                 Ok(()) = self.media.readable() => match self.media.receive(Instant::now()) {
                     Some(MediaEvent::Digit(digit)) => {
                         self.publish_digit(digit);
-                        if let Some(result) = digit_result(wait, digit) {
+                        if let Some(result) = digit_result(wait, digit.digit) {
                             return result;
                         }
                     }

@@ -16,6 +16,7 @@ use crate::call::media_io::{open_socket, MediaLeg};
 use crate::call::task::{rearm, Call};
 use crate::channel::MediaStats;
 use crate::dialplan::Event;
+use crate::media::dtmf::KeyPress;
 use crate::media::mixer::MemberId;
 use crate::sdp::negotiate::Negotiated;
 
@@ -28,7 +29,7 @@ pub(in crate::call) struct Membership {
     member: MemberId,
     /// `None` once the room has said why it let the member go.
     ended: Option<oneshot::Receiver<MemberEnd>>,
-    digits: mpsc::Receiver<char>,
+    digits: mpsc::Receiver<KeyPress>,
     /// The media the room was last told about.
     negotiated: Negotiated,
 }
@@ -37,7 +38,7 @@ pub(in crate::call) struct Membership {
 #[derive(Debug)]
 pub(in crate::call) enum RoomSignal {
     /// A key press the member sent (RFC 4733), read by the room.
-    Digit(char),
+    Digit(KeyPress),
     /// The room let the member go: refused it (full), or the bridge was destroyed. The
     /// member's leg is back in `Call::media`; the membership is over.
     Released,
@@ -48,7 +49,7 @@ pub(in crate::call) enum RoomSignal {
 impl Membership {
     /// Waits for the next thing the room tells the member. Pending forever once the room
     /// has let the member go.
-    async fn signal(&mut self) -> Result<char, MemberEnd> {
+    async fn signal(&mut self) -> Result<KeyPress, MemberEnd> {
         let Some(ended) = self.ended.as_mut() else {
             return std::future::pending().await;
         };

@@ -29,6 +29,7 @@ use super::media_io::MediaLeg;
 use crate::bridge::{BridgeHandle, BridgeKind, BridgeRegistry};
 use crate::channel::{ChannelHandle, ChannelId};
 use crate::events::PlaybackSnapshot;
+use crate::media::dtmf::KeyPress;
 use crate::media::mixer::MemberId;
 use crate::media::session::SessionStats;
 use crate::sdp::negotiate::Negotiated;
@@ -49,7 +50,7 @@ enum RoomCommand {
     Join {
         member: MemberId,
         leg: Box<MediaLeg>,
-        digits: mpsc::Sender<char>,
+        digits: mpsc::Sender<KeyPress>,
         ended: oneshot::Sender<MemberEnd>,
     },
     /// Stop mixing this channel and hand its leg back.

@@ -24,6 +24,7 @@ use crate::bridge::BridgeKind;
 use crate::call::live::PlaybackIndex;
 use crate::call::media_io::{MediaEvent, MediaLeg};
 use crate::events::{EventBus, PbxEvent, PlaybackSnapshot, PlaybackState};
+use crate::media::dtmf::KeyPress;
 use crate::media::jitter::{JitterBuffer, JitterConfig};
 use crate::media::mixer::{beeps, MemberId, Mixer, FRAME_DURATION, FRAME_SAMPLES};
 use crate::media::ptime::MAX_FRAME_SAMPLES as MAX_PACKET_SAMPLES;
@@ -51,7 +52,7 @@ struct Member {
     jitter: JitterBuffer,
     inbox: Reframer,
     outbox: Reframer,
-    digits: mpsc::Sender<char>,
+    digits: mpsc::Sender<KeyPress>,
     ended: Option<oneshot::Sender<MemberEnd>>,
 }
 
@@ -441,7 +442,11 @@ mod tests {
             during_key < 50.0,
             "a key press was mixed as audio: {during_key}"
         );
-        assert_eq!(pressed_a.try_recv(), Ok('5'), "the key press is reported");
+        assert_eq!(
+            pressed_a.try_recv().map(|key| key.digit),
+            Ok('5'),
+            "the key press is reported"
+        );
         // Then it talks (mu-law): B hears it, in A-law.
         let sender = async {
             for seq in 40..75u16 {

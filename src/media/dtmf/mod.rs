@@ -172,6 +172,26 @@ pub struct DtmfPress {
     pub duration_samples: u32,
 }
 
+/// A key press as the call layer sees it: the key and how long it was held (RFC 4733 event
+/// duration, or SIP INFO's `Duration`), for `ChannelDtmfReceived` and the AMI `DTMFEnd`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyPress {
+    /// The key: `0`-`9`, `*`, `#`, `A`-`D`.
+    pub digit: char,
+    /// How long it was held, in milliseconds.
+    pub duration_ms: u32,
+}
+
+impl From<DtmfPress> for KeyPress {
+    /// The press at the 8 kHz telephone-event clock.
+    fn from(press: DtmfPress) -> KeyPress {
+        KeyPress {
+            digit: press.digit.as_char(),
+            duration_ms: press.duration_samples / 8,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +218,18 @@ mod tests {
             digit,
             duration_samples,
         }
+    }
+
+    #[test]
+    fn a_press_is_told_to_the_call_in_milliseconds_of_the_8_khz_clock() {
+        let key = KeyPress::from(press(K::D5, 2240));
+        assert_eq!(
+            key,
+            KeyPress {
+                digit: '5',
+                duration_ms: 280
+            }
+        );
     }
 
     /// Feeds the packets for `digit`; collects the presses.
