@@ -593,6 +593,38 @@ fn level(peer: &RtpPeer, from: Instant, to: Instant) -> f64 {
     ulaw_rms_dbfs(&payload)
 }
 
+/// When the client printed each of `marks`, in order (each within 15 s of the one before).
+fn marks_seen(client: &Client, pbx: &Pbx, marks: &[&str]) -> Vec<Instant> {
+    marks
+        .iter()
+        .map(|mark| {
+            let seen = client.line(Duration::from_secs(15), |l| l == *mark);
+            assert!(seen.is_some(), "no {mark}\n{}", pbx.log());
+            Instant::now()
+        })
+        .collect()
+}
+
+/// Checks what `media` heard in each window (name, from, to, audible or silent).
+fn assert_levels(media: &RtpPeer, pbx: &Pbx, windows: &[(&str, Instant, Instant, bool)]) {
+    for &(what, from, to, audible) in windows {
+        let dbfs = level(media, from, to);
+        assert!(
+            if audible { dbfs > -45.0 } else { dbfs < -60.0 },
+            "{what}: {dbfs:.1} dBFS\n{}",
+            pbx.log()
+        );
+    }
+}
+
+/// The client's JSON report line.
+fn report_of(client: &Client, pbx: &Pbx) -> Value {
+    let report = client
+        .line(Duration::from_secs(15), |l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no report\n{}", pbx.log()));
+    serde_json::from_str(&report).unwrap()
+}
+
 #[test]
 fn an_ari_client_application_pauses_unpauses_and_stops_what_the_caller_hears() {
     require_program("node");
@@ -608,12 +640,7 @@ fn an_ari_client_application_pauses_unpauses_and_stops_what_the_caller_hears() {
     std::thread::scope(|s| {
         let caller =
             s.spawn(|| call_as_6001(&pbx, "sipp/uac_call.xml", "8003", media.port, &["-m", "1"]));
-        let mut marks = Vec::new();
-        for mark in ["PLAYING", "PAUSED", "UNPAUSED", "STOPPED"] {
-            let seen = client.line(Duration::from_secs(15), |l| l == mark);
-            assert!(seen.is_some(), "no {mark}\n{}", pbx.log());
-            marks.push(Instant::now());
-        }
+        let marks = marks_seen(&client, &pbx, &["PLAYING", "PAUSED", "UNPAUSED", "STOPPED"]);
         let settle = Duration::from_millis(300);
         // Each mark is printed just after its change: judge the audio between the marks, a
         // settling margin away from each.
@@ -628,18 +655,8 @@ fn an_ari_client_application_pauses_unpauses_and_stops_what_the_caller_hears() {
                 false,
             ),
         ];
-        for (what, from, to, audible) in windows {
-            let dbfs = level(&media, from, to);
-            assert!(
-                if audible { dbfs > -45.0 } else { dbfs < -60.0 },
-                "{what}: {dbfs:.1} dBFS\n{}",
-                pbx.log()
-            );
-        }
-        let report = client
-            .line(Duration::from_secs(15), |l| l.starts_with('{'))
-            .unwrap_or_else(|| panic!("no report\n{}", pbx.log()));
-        let report: Value = serde_json::from_str(&report).unwrap();
+        assert_levels(&media, &pbx, &windows);
+        let report = report_of(&client, &pbx);
         assert_eq!(
             report["states"],
             serde_json::json!(["paused", "playing"]),
@@ -698,21 +715,20 @@ fn an_ari_client_application_records_its_caller_plays_music_on_hold_holds_it_and
             duration: Duration::from_secs(25),
             pause: None,
         });
-        let mut marks = Vec::new();
-        for mark in [
-            "RECORDING",
-            "RECORDED",
-            "MOH",
-            "MOH_STOPPED",
-            "HELD",
-            "UNHELD",
-            "BRIDGE_PLAYING",
-            "BRIDGE_PLAYED",
-        ] {
-            let seen = client.line(Duration::from_secs(15), |l| l == mark);
-            assert!(seen.is_some(), "no {mark}\n{}", pbx.log());
-            marks.push(Instant::now());
-        }
+        let marks = marks_seen(
+            &client,
+            &pbx,
+            &[
+                "RECORDING",
+                "RECORDED",
+                "MOH",
+                "MOH_STOPPED",
+                "HELD",
+                "UNHELD",
+                "BRIDGE_PLAYING",
+                "BRIDGE_PLAYED",
+            ],
+        );
         let settle = Duration::from_millis(300);
         let windows = [
             ("music on hold", marks[2] + settle, marks[3] - settle, true),
@@ -722,25 +738,17 @@ fn an_ari_client_application_records_its_caller_plays_music_on_hold_holds_it_and
                 marks[4] - settle,
                 false,
             ),
+            ("on hold", marks[4] + settle, marks[5] - settle, true),
+            ("off hold", marks[5] + settle, marks[6] - settle, false),
             (
                 "the bridge's playback",
-                marks[4] + settle,
-                marks[5] - settle,
+                marks[6] + settle,
+                marks[7] - settle,
                 true,
             ),
         ];
-        for (what, from, to, audible) in windows {
-            let dbfs = level(&media, from, to);
-            assert!(
-                if audible { dbfs > -45.0 } else { dbfs < -60.0 },
-                "{what}: {dbfs:.1} dBFS\n{}",
-                pbx.log()
-            );
-        }
-        let report = client
-            .line(Duration::from_secs(15), |l| l.starts_with('{'))
-            .unwrap_or_else(|| panic!("no report\n{}", pbx.log()));
-        let report: Value = serde_json::from_str(&report).unwrap();
+        assert_levels(&media, &pbx, &windows);
+        let report = report_of(&client, &pbx);
         assert_eq!(report["recording"]["name"], "ari-take", "{report}");
         assert_eq!(report["recording"]["state"], "done", "{report}");
         assert_eq!(
