@@ -6,14 +6,12 @@ use axum::http::StatusCode;
 
 use super::{command, json, Handled, Reply};
 use crate::ari::json::Bridge;
-use crate::ari::json::Playback;
 use crate::ari::request::{AriError, AriRequest};
 use crate::ari::AriState;
 use crate::bridge::BridgeKind;
 use crate::call::command::ChannelCommand;
 use crate::control::bridge_commands::play_to_bridge;
 use crate::control::channel_commands::PlayRequest;
-use crate::events::random_id;
 
 fn not_found() -> AriError {
     AriError::not_found("Bridge not found")
@@ -160,20 +158,11 @@ async fn play_as(state: AriState, request: AriRequest, id: String) -> Result<Rep
             }
             _ => AriError::new(status, text),
         })?;
-    super::created(
-        format!("/playbacks/{}", playback.id),
-        &Playback::from(&playback),
-    )
+    super::playback_created(&playback)
 }
 
-/// `POST /bridges/{bridgeId}/play`: 201 with the playback every member hears.
+/// `POST /bridges/{bridgeId}/play` and `/play/{playbackId}`: 201 with the playback every member hears.
 pub fn play(state: AriState, request: AriRequest) -> Handled {
-    let id = request.text("playbackId").unwrap_or_else(random_id);
-    Box::pin(play_as(state, request, id))
-}
-
-/// `POST /bridges/{bridgeId}/play/{playbackId}`.
-pub fn play_with_id(state: AriState, request: AriRequest) -> Handled {
-    let id = request.path("playbackId").to_owned();
+    let id = super::playback_id(&request);
     Box::pin(play_as(state, request, id))
 }

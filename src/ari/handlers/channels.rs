@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use tokio::sync::oneshot;
 
 use super::{busy, channel_not_found, command, json, Handled, Reply};
-use crate::ari::json::{Channel, Playback};
+use crate::ari::json::Channel;
 use crate::ari::request::{AriError, AriRequest};
 use crate::ari::AriState;
 use crate::call::command::{AppRecordRequest, ChannelCommand};
@@ -16,7 +16,6 @@ use crate::call::media_io::MuteDirection;
 use crate::call::originate::{OriginateError, OriginateRequest};
 use crate::call::ControlCommand;
 use crate::channel::{cause_of_reason, NORMAL_CLEARING};
-use crate::events::random_id;
 use crate::media::recorder::IfExists;
 
 /// `GET /channels`.
@@ -396,21 +395,12 @@ async fn play_as(state: AriState, request: AriRequest, id: String) -> Result<Rep
         }
     })
     .await?;
-    super::created(
-        format!("/playbacks/{}", playback.id),
-        &Playback::from(&playback),
-    )
+    super::playback_created(&playback)
 }
 
-/// `POST /channels/{channelId}/play`: 201 with the playback.
+/// `POST /channels/{channelId}/play` and `/play/{playbackId}`: 201 with the playback the channel hears.
 pub fn play(state: AriState, request: AriRequest) -> Handled {
-    let id = request.text("playbackId").unwrap_or_else(random_id);
-    Box::pin(play_as(state, request, id))
-}
-
-/// `POST /channels/{channelId}/play/{playbackId}`.
-pub fn play_with_id(state: AriState, request: AriRequest) -> Handled {
-    let id = request.path("playbackId").to_owned();
+    let id = super::playback_id(&request);
     Box::pin(play_as(state, request, id))
 }
 

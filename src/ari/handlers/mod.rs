@@ -15,10 +15,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use super::request::AriError;
+use super::json::Playback;
+use super::request::{AriError, AriRequest};
 use super::AriState;
 use crate::call::command::{ChannelCommand, CommandError};
 use crate::call::ControlCommand;
+use crate::events::{random_id, PlaybackSnapshot};
 
 /// What a successful operation answers.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,6 +78,24 @@ pub(super) fn created(location: String, body: &impl serde::Serialize) -> Result<
     let body = serde_json::to_value(body)
         .map_err(|e| AriError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(Reply::Created { location, body })
+}
+
+/// 201 with `playback` at its `/playbacks/{id}`.
+pub(super) fn playback_created(playback: &PlaybackSnapshot) -> Result<Reply, AriError> {
+    created(
+        format!("/playbacks/{}", playback.id),
+        &Playback::from(playback),
+    )
+}
+
+/// The id a play request gives its playback: the path's `playbackId` (playWithId), else the
+/// query's, else a new one.
+pub(super) fn playback_id(request: &AriRequest) -> String {
+    Some(request.path("playbackId"))
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .or_else(|| request.text("playbackId"))
+        .unwrap_or_else(random_id)
 }
 
 /// "Channel not found", as Asterisk says it.
