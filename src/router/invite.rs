@@ -31,7 +31,7 @@ impl Router {
         let request_user = request
             .request_uri()
             .and_then(|u| SipUri::parse(u).ok())
-            .and_then(|u| u.user.map(str::to_string))
+            .and_then(|u| u.dialled().map(str::to_string))
             .unwrap_or_default();
         let (caller, endpoint, profile, exten) = if let Some(trunk) = self.trunks.identify(source) {
             let did = match trunk.did_from {

@@ -34,10 +34,16 @@ use crate::sip::message::{reason_phrase, MessageWriter, SipMessage};
 use crate::sip::method::Method;
 use crate::sip::transaction::table::{RequestMatch, TableEvent, TransactionTable};
 use crate::sip::transaction::{Reliability, ResponseDisposition, Timers, TransactionKey};
+use crate::sip::validate::{self, validate, Rejection};
 use crate::transport::TransportStats;
 
-/// Methods this PBX handles, for Allow headers.
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER";
+/// Every method this PBX handles, in or out of a dialog: the Allow of an OPTIONS answer
+/// (RFC 3261 §11.2).
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, REGISTER";
+
+/// Methods valid outside a dialog: the Allow of a 405 or 501 to such a request (§21.4.6).
+/// BYE is there because the PBX answers it (481 when it matches no call).
+pub const ALLOW_OUT_OF_DIALOG: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER";
 
 /// What the router knows of an endpoint to start its calls.
 #[derive(Debug, Clone)]
@@ -199,12 +205,8 @@ impl Router {
                 return;
             }
         }
-        if let Some(defect) = request.defect() {
-            TransportStats::bump(&self.stats.bad_requests);
-            tracing::info!(%source, %defect, "bad request answered 400");
-            let reason = format!("Bad Request ({defect})");
-            let response = self.response(request, 400, &reason, source).finish();
-            self.respond(&key, 400, response, now);
+        if let Err(rejection) = validate(request, &validate::PBX) {
+            self.reject(request, &key, &rejection, source, now);
             return;
         }
         let in_dialog = request.to_header().ok().and_then(|t| t.tag()).is_some();
@@ -239,13 +241,13 @@ impl Router {
             Method::Unknown => (
                 501,
                 self.response(request, 501, reason_phrase(501), source)
-                    .header("Allow", ALLOW)
+                    .header("Allow", ALLOW_OUT_OF_DIALOG)
                     .finish(),
             ),
             _ => (
                 405,
                 self.response(request, 405, reason_phrase(405), source)
-                    .header("Allow", ALLOW)
+                    .header("Allow", ALLOW_OUT_OF_DIALOG)
                     .finish(),
             ),
         };
@@ -360,6 +362,25 @@ impl Router {
     ) -> MessageWriter {
         MessageWriter::response(request, status, reason, Some(&random_tag()), source)
             .header("Server", &self.user_agent)
+    }
+
+    /// Answers a request that failed validation (RFC 3261 §8.2) with its status and headers.
+    fn reject(
+        &mut self,
+        request: &SipMessage,
+        key: &TransactionKey,
+        rejection: &Rejection,
+        source: SocketAddr,
+        now: Instant,
+    ) {
+        let status = rejection.status().as_u16();
+        TransportStats::bump(&self.stats.bad_requests);
+        tracing::info!(%source, %status, %rejection, "request refused before processing");
+        let mut writer = self.response(request, status, &rejection.reason(), source);
+        for (name, value) in rejection.headers(&validate::PBX) {
+            writer = writer.header(name, value);
+        }
+        self.respond(key, status, writer.finish(), now);
     }
 
     fn respond(&mut self, key: &TransactionKey, status: u16, response: Bytes, now: Instant) {

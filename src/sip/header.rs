@@ -229,6 +229,16 @@ impl<'a> SipUri<'a> {
         find_param(self.params, name)
     }
 
+    /// What a caller dialled: the user part of a `sip:`/`sips:` URI, or the number of a `tel:`
+    /// URI (RFC 3966, its parameters left out).
+    pub fn dialled(&self) -> Option<&'a str> {
+        if self.scheme.eq_ignore_ascii_case("tel") {
+            Some(self.host)
+        } else {
+            self.user
+        }
+    }
+
     /// The host as an IP address when it is a literal one.
     pub fn ip(&self) -> Option<IpAddr> {
         self.host

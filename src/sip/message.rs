@@ -58,13 +58,17 @@ pub enum HeaderName {
     ProxyAuthenticate,
     /// Refer-To / r (RFC 3515 §2.1)
     ReferTo,
+    /// Proxy-Require
+    ProxyRequire,
+    /// Content-Encoding / e
+    ContentEncoding,
     /// Any other header; look it up by name.
     Other,
 }
 
 impl HeaderName {
     fn classify(name: &str) -> HeaderName {
-        const TABLE: [(&str, Option<&str>, HeaderName); 20] = [
+        const TABLE: [(&str, Option<&str>, HeaderName); 22] = [
             ("Via", Some("v"), HeaderName::Via),
             ("From", Some("f"), HeaderName::From),
             ("To", Some("t"), HeaderName::To),
@@ -85,6 +89,8 @@ impl HeaderName {
             ("WWW-Authenticate", None, HeaderName::WwwAuthenticate),
             ("Proxy-Authenticate", None, HeaderName::ProxyAuthenticate),
             ("Refer-To", Some("r"), HeaderName::ReferTo),
+            ("Proxy-Require", None, HeaderName::ProxyRequire),
+            ("Content-Encoding", Some("e"), HeaderName::ContentEncoding),
         ];
         TABLE
             .iter()
@@ -111,7 +117,8 @@ pub enum ParseError {
     /// The first line is neither a request line nor a status line.
     #[error("bad start line")]
     StartLine,
-    /// The SIP version is not SIP/2.0.
+    /// A response's SIP version is not SIP/2.0 (requests of other versions parse and are
+    /// answered 505).
     #[error("unsupported SIP version")]
     Version,
     /// A header line has no colon.
@@ -126,15 +133,20 @@ pub enum ParseError {
     /// Content-Length promises more bytes than the datagram carries (§18.3).
     #[error("Content-Length exceeds body")]
     BodyTruncated,
-    /// CSeq method differs from the request line's.
-    #[error("CSeq method does not match request method")]
-    CSeqMethod,
 }
 
 #[derive(Debug, Clone)]
 enum StartLine {
-    Request { method: Method, uri: Range<usize> },
-    Response { status: u16, reason: Range<usize> },
+    Request {
+        method: Method,
+        uri: Range<usize>,
+        /// Whether the request line says SIP/2.0; other versions are answered 505 (§21.5.6).
+        sip2: bool,
+    },
+    Response {
+        status: u16,
+        reason: Range<usize>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -228,12 +240,7 @@ impl SipMessage {
             let value = self.header(name).ok_or(ParseError::Missing(label))?;
             NameAddr::parse(value).map_err(|_| ParseError::Malformed(label))?;
         }
-        let cseq = self.cseq()?;
-        if let Some(method) = self.method() {
-            if method != cseq.method && method != Method::Unknown {
-                return Err(ParseError::CSeqMethod);
-            }
-        }
+        self.cseq()?;
         Ok(())
     }
 
@@ -273,6 +280,15 @@ impl SipMessage {
                     .next()
             }
             StartLine::Response { .. } => None,
+        }
+    }
+
+    /// Whether a request's line names SIP version 2.0 (always true for a response, whose other
+    /// versions do not parse). Requests of other versions get 505 (RFC 3261 §21.5.6).
+    pub fn is_sip2(&self) -> bool {
+        match &self.start {
+            StartLine::Request { sip2, .. } => *sip2,
+            StartLine::Response { .. } => true,
         }
     }
 
@@ -400,15 +416,20 @@ pub fn reason_phrase(status: u16) -> &'static str {
         405 => "Method Not Allowed",
         407 => "Proxy Authentication Required",
         408 => "Request Timeout",
+        415 => "Unsupported Media Type",
+        416 => "Unsupported URI Scheme",
+        420 => "Bad Extension",
         423 => "Interval Too Brief",
         480 => "Temporarily Unavailable",
         481 => "Call/Transaction Does Not Exist",
+        483 => "Too Many Hops",
         486 => "Busy Here",
         487 => "Request Terminated",
         488 => "Not Acceptable Here",
         500 => "Server Internal Error",
         501 => "Not Implemented",
         503 => "Service Unavailable",
+        505 => "Version Not Supported",
         603 => "Decline",
         _ => match status / 100 {
             1 => "Progress",
@@ -525,12 +546,10 @@ fn parse_start_line(line: &str, offset: usize) -> Result<StartLine, ParseError> 
     {
         return Err(ParseError::StartLine);
     }
-    if !version.starts_with("SIP/") {
-        return Err(ParseError::StartLine);
-    }
-    if version != "SIP/2.0" {
-        return Err(ParseError::Version);
-    }
+    let sip2 = match sip_version(version) {
+        Some(numbers) => numbers == (2, 0),
+        None => return Err(ParseError::StartLine),
+    };
     if uri.is_empty() || !uri.contains(':') {
         return Err(ParseError::StartLine);
     }
@@ -538,7 +557,22 @@ fn parse_start_line(line: &str, offset: usize) -> Result<StartLine, ParseError> 
     Ok(StartLine::Request {
         method: Method::from_token(method),
         uri: uri_start..uri_start + uri.len(),
+        sip2,
     })
+}
+
+/// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT` (§25.1, "SIP" case-insensitive), as numbers.
+fn sip_version(token: &str) -> Option<(u32, u32)> {
+    let (name, numbers) = token.split_once('/')?;
+    if !name.eq_ignore_ascii_case("SIP") {
+        return None;
+    }
+    let (major, minor) = numbers.split_once('.')?;
+    let number = |digits: &str| {
+        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| digits.parse::<u32>().unwrap_or(u32::MAX))
+    };
+    Some((number(major)?, number(minor)?))
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ pub mod method;
 pub mod outbound_registration;
 pub mod refer;
 pub mod registrar;
+pub mod status;
 pub mod transaction;
 pub mod ua;
+pub mod validate;
 pub mod writer;

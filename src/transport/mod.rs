@@ -17,7 +17,7 @@ pub struct TransportStats {
     pub dropped_oversized: AtomicU64,
     /// Datagrams dropped because they are not SIP at all (or unanswerable).
     pub dropped_unparsable: AtomicU64,
-    /// Requests answered `400 Bad Request`.
+    /// Requests refused by validation before processing (400, 415, 416, 420, 483, 505).
     pub bad_requests: AtomicU64,
     /// Keep-alive datagrams (CRLF) received.
     pub keepalives: AtomicU64,
