@@ -121,6 +121,9 @@ pub enum ParseError {
     /// answered 505).
     #[error("unsupported SIP version")]
     Version,
+    /// The request line has whitespace other than one SP between its elements (§7.1).
+    #[error("malformed Request-Line")]
+    RequestLine,
     /// A header line has no colon.
     #[error("malformed header line {0}")]
     HeaderLine(usize),
@@ -161,6 +164,7 @@ struct HeaderField {
 pub struct SipMessage {
     raw: Bytes,
     start: StartLine,
+    start_line: Range<usize>,
     headers: Vec<HeaderField>,
     body: Range<usize>,
     defect: Option<ParseError>,
@@ -181,7 +185,12 @@ impl SipMessage {
         let (first, first_range) = lines.next().ok_or(ParseError::StartLine)?;
         let start = parse_start_line(first, first_range.start)?;
         let mut headers = Vec::with_capacity(16);
-        let mut defect = None;
+        let mut defect = match start {
+            StartLine::Request { .. } if !exact_request_line(first) => {
+                Some(ParseError::RequestLine)
+            }
+            _ => None,
+        };
         for (index, (line, range)) in lines.enumerate() {
             let Some(colon) = line.find(':') else {
                 defect.get_or_insert(ParseError::HeaderLine(index + 2));
@@ -205,6 +214,7 @@ impl SipMessage {
             body: body_start..data.len(),
             raw: raw.clone(),
             start,
+            start_line: first_range,
             headers,
             defect,
         };
@@ -400,6 +410,31 @@ impl SipMessage {
     pub fn body(&self) -> &[u8] {
         &self.raw[self.body.clone()]
     }
+
+    /// Every header line in order, as `(name as written, value)`; folded values keep their
+    /// line breaks, which the typed views read as LWS (§7.3.1).
+    pub fn header_fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers
+            .iter()
+            .map(|h| (self.text(&h.raw_name), self.text(&h.value)))
+    }
+
+    /// The message written out again: its start line, one `Name: value` line per header, and
+    /// exactly the body that Content-Length framed (octets after it are gone, §18.3).
+    pub fn to_bytes(&self) -> Bytes {
+        let mut out = Vec::with_capacity(self.raw.len());
+        out.extend_from_slice(&self.raw[self.start_line.clone()]);
+        out.extend_from_slice(b"\r\n");
+        for (name, value) in self.header_fields() {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(self.body());
+        Bytes::from(out)
+    }
 }
 
 /// The RFC 3261 §21 reason phrase for the status codes the PBX sends.
@@ -533,17 +568,11 @@ fn parse_start_line(line: &str, offset: usize) -> Result<StartLine, ParseError> 
         let reason = reason_start.min(offset + line.len())..offset + line.len();
         return Ok(StartLine::Response { status, reason });
     }
-    let mut parts = line.split(' ');
-    let (Some(method), Some(uri), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(ParseError::StartLine);
+    let (method, uri, version) = match split_request_line(line) {
+        Some(parts) => parts,
+        None => return Err(ParseError::StartLine),
     };
-    if method.is_empty()
-        || !method
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
-    {
+    if !super::header::is_token(method) {
         return Err(ParseError::StartLine);
     }
     let sip2 = match sip_version(version) {
@@ -553,12 +582,31 @@ fn parse_start_line(line: &str, offset: usize) -> Result<StartLine, ParseError> 
     if uri.is_empty() || !uri.contains(':') {
         return Err(ParseError::StartLine);
     }
-    let uri_start = offset + method.len() + 1;
+    let uri_start = offset + (uri.as_ptr() as usize - line.as_ptr() as usize);
     Ok(StartLine::Request {
         method: Method::from_token(method),
         uri: uri_start..uri_start + uri.len(),
         sip2,
     })
+}
+
+/// `Method SP Request-URI SP SIP-Version` (§7.1). A line with other whitespace between or
+/// after the elements (RFC 4475 §3.1.2.8–10) still yields its three parts, so the request can
+/// be answered 400 rather than dropped: the caller tells the two apart by [`exact_request_line`].
+fn split_request_line(line: &str) -> Option<(&str, &str, &str)> {
+    let line = line.trim_end();
+    let (method, rest) = line.split_once(|c: char| c.is_ascii_whitespace())?;
+    let (uri, version) = rest.rsplit_once(|c: char| c.is_ascii_whitespace())?;
+    let uri = uri.trim();
+    if method.is_empty() || uri.is_empty() || version.is_empty() {
+        return None;
+    }
+    Some((method, uri, version))
+}
+
+/// Whether a request line has exactly one SP between its three elements and nothing after.
+fn exact_request_line(line: &str) -> bool {
+    line.split(' ').count() == 3 && !line.contains(|c: char| c.is_ascii_whitespace() && c != ' ')
 }
 
 /// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT` (§25.1, "SIP" case-insensitive), as numbers.
@@ -575,5 +623,7 @@ fn sip_version(token: &str) -> Option<(u32, u32)> {
     Some((number(major)?, number(minor)?))
 }
 
+#[cfg(test)]
+mod roundtrip;
 #[cfg(test)]
 mod tests;

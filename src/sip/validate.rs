@@ -18,7 +18,7 @@
 //! leg); REGISTER and OPTIONS end here, so they need no Max-Forwards. ACKs are never answered
 //! and never reach this module.
 
-use super::header::SipUri;
+use super::header::{well_formed_params, NameAddr, SipUri, Via};
 use super::message::{HeaderName, ParseError, SipMessage};
 use super::method::Method;
 use super::status::StatusCode;
@@ -187,7 +187,7 @@ fn check_well_formed(
     }
     match request.header(HeaderName::MaxForwards) {
         None if forwards => return Err(Rejection::Malformed(ParseError::Missing("Max-Forwards"))),
-        Some(value) if super::message::parse_delta_seconds(value).is_none() => {
+        Some(value) if super::message::parse_delta_seconds(value).is_none_or(|v| v > 255) => {
             return Err(Rejection::Malformed(ParseError::Malformed("Max-Forwards")))
         }
         _ => {}
@@ -195,19 +195,54 @@ fn check_well_formed(
     if request.expires().is_err() {
         return Err(Rejection::Malformed(ParseError::Malformed("Expires")));
     }
-    let uri = request.request_uri().unwrap_or_default();
-    let scheme = uri.split_once(':').map_or("", |(scheme, _)| scheme);
-    let is_sip = ["sip", "sips", "tel"]
-        .iter()
-        .any(|s| s.eq_ignore_ascii_case(scheme));
-    if is_sip && SipUri::parse(uri).is_err() {
-        return Err(Rejection::RequestUri);
+    check_request_uri(request.request_uri().unwrap_or_default())?;
+    for via in request.header_values(HeaderName::Via) {
+        let well_formed = Via::parse(via).is_ok_and(|v| well_formed_params(v.params()));
+        if !well_formed {
+            return Err(Rejection::Malformed(ParseError::Malformed("Via")));
+        }
+    }
+    for contact in request.header_values(HeaderName::Contact) {
+        let well_formed = contact == "*"
+            || NameAddr::parse(contact).is_ok_and(|c| {
+                let scheme = c.uri.split_once(':').map_or("", |(s, _)| s);
+                !is_sip_scheme(scheme) || c.sip_uri().is_ok()
+            });
+        if !well_formed {
+            return Err(Rejection::Malformed(ParseError::Malformed("Contact")));
+        }
     }
     if method == Method::Invite
         && !request.body().is_empty()
         && request.header(HeaderName::ContentType).is_none()
     {
         return Err(Rejection::MissingContentType);
+    }
+    Ok(())
+}
+
+fn is_sip_scheme(scheme: &str) -> bool {
+    ["sip", "sips", "tel"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(scheme))
+}
+
+/// `Request-URI = SIP-URI / SIPS-URI / absoluteURI` (§25.1): a scheme of letters, digits,
+/// `+-.` starting with a letter; a SIP URI must parse and may not carry headers (§19.1.5).
+fn check_request_uri(uri: &str) -> Result<(), Rejection> {
+    let scheme = uri.split_once(':').map_or("", |(scheme, _)| scheme);
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    if !scheme_ok || uri.contains(|c: char| c.is_ascii_whitespace() || c == '<' || c == '>') {
+        return Err(Rejection::RequestUri);
+    }
+    if is_sip_scheme(scheme) {
+        let parsed = SipUri::parse(uri).map_err(|_| Rejection::RequestUri)?;
+        if parsed.headers().is_some() {
+            return Err(Rejection::RequestUri);
+        }
     }
     Ok(())
 }
@@ -284,3 +319,6 @@ fn check_body(request: &SipMessage, capabilities: &Capabilities) -> Result<(), R
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod corpus;

@@ -190,3 +190,30 @@ fn dialog_creating_responses_copy_record_route() {
     .unwrap();
     assert_eq!(busy.header(HeaderName::RecordRoute), None);
 }
+
+#[test]
+fn content_length_frames_binary_bodies_intact() {
+    let mut data =
+        b"INFO sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\n\
+To: <sip:b@h>;tag=2\r\nCall-ID: bin\r\nCSeq: 2 INFO\r\nContent-Type: application/octet-stream\r\n\
+Content-Length: 6\r\n\r\n"
+            .to_vec();
+    data.extend_from_slice(&[0x00, 0xff, 0xfe, b'\r', b'\n', 0x80, 0x01, 0x02]);
+    let msg = SipMessage::parse(Bytes::from(data)).unwrap();
+    assert_eq!(msg.defect(), None);
+    assert_eq!(msg.body(), [0x00, 0xff, 0xfe, b'\r', b'\n', 0x80]);
+    assert!(msg.to_bytes().ends_with(&[0xfe, b'\r', b'\n', 0x80]));
+}
+
+#[test]
+fn request_line_with_extra_whitespace_is_answerable() {
+    for line in [
+        "OPTIONS  sip:a@h SIP/2.0",
+        "OPTIONS sip:a@h SIP/2.0 ",
+        "OPTIONS sip:a@h; lr SIP/2.0",
+    ] {
+        let msg = parse(&REGISTER.replacen("REGISTER sip:registrar.biloxi.com SIP/2.0", line, 1));
+        assert_eq!(msg.defect(), Some(&ParseError::RequestLine), "{line}");
+        assert_eq!(msg.method(), Some(Method::Options));
+    }
+}
