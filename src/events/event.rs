@@ -203,11 +203,31 @@ pub enum PbxEvent {
         /// The recording.
         recording: RecordingSnapshot,
     },
+    /// A source address was banned for failing authentication ([`crate::bans`]).
+    SourceBanned {
+        /// The ban.
+        ban: SourceBan,
+    },
     /// Given to a reader that fell behind the window: `count` events are gone.
     EventsLost {
         /// How many.
         count: u64,
     },
+}
+
+/// A ban of a source address, as events and `pbx ctl bans` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceBan {
+    /// The banned IP address.
+    pub address: String,
+    /// Failed authentications that led to the ban.
+    pub failures: u32,
+    /// How many times the address has been banned (each ban lasts twice the previous one).
+    pub offences: u32,
+    /// The ban's length in seconds.
+    pub ban_secs: u64,
+    /// Seconds until it ends.
+    pub remaining_secs: u64,
 }
 
 /// A bridge as events and listings show it.

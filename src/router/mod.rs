@@ -26,11 +26,12 @@ use crate::sip::dialog::{ack_for_failure, DialogId};
 use crate::trunk::registration::TrunkRegistrations;
 use crate::trunk::{TrunkBoard, Trunks};
 
+use crate::bans::Bans;
 use crate::location::Location;
 use crate::qualify::Qualifier;
 use crate::registration::{random_tag, Registration};
 use crate::sip::cancelled_invites::CancelledInvites;
-use crate::sip::message::{reason_phrase, MessageWriter, SipMessage};
+use crate::sip::message::{reason_phrase, HeaderName, MessageWriter, SipMessage};
 use crate::sip::method::Method;
 use crate::sip::transaction::table::{RequestMatch, TableEvent, TransactionTable};
 use crate::sip::transaction::{Reliability, ResponseDisposition, Timers, TransactionKey};
@@ -75,6 +76,8 @@ pub struct Router {
     direct: VecDeque<(SocketAddr, Bytes)>,
     /// Outgoing INVITEs the calls cancelled (§9.1).
     cancels: CancelledInvites<crate::call::CallId>,
+    bans: Bans,
+    scanners: Vec<String>,
 }
 
 /// Settings the router needs besides its collaborators.
@@ -92,6 +95,10 @@ pub struct RouterSettings {
     pub trunks: Trunks,
     /// Where trunk registration status is published.
     pub trunk_board: TrunkBoard,
+    /// Banned sources, checked before a datagram is parsed.
+    pub bans: Bans,
+    /// User-Agent fragments of scanners whose requests are dropped unanswered.
+    pub scanner_user_agents: Vec<String>,
 }
 
 impl Router {
@@ -126,11 +133,17 @@ impl Router {
             new_calls: VecDeque::new(),
             direct: VecDeque::new(),
             cancels: CancelledInvites::new(64 * Timers::default().t1),
+            bans: settings.bans,
+            scanners: settings.scanner_user_agents,
         }
     }
 
     /// Handles one received datagram.
     pub fn handle_datagram(&mut self, data: Bytes, source: SocketAddr, now: Instant) {
+        if self.bans.is_banned(source.ip(), now) {
+            TransportStats::bump(&self.stats.dropped_banned);
+            return;
+        }
         if data.len() > self.max_message_size {
             TransportStats::bump(&self.stats.dropped_oversized);
             tracing::debug!(%source, len = data.len(), "oversized SIP datagram dropped");
@@ -150,9 +163,27 @@ impl Router {
         };
         if message.status().is_some() {
             self.handle_response(&message, source, now);
+        } else if self.is_scanner(&message) {
+            TransportStats::bump(&self.stats.dropped_scanners);
+            tracing::debug!(%source, "request from a known scanner dropped");
         } else {
             self.handle_request(&message, source, now);
         }
+    }
+
+    /// Whether the request's User-Agent contains a scanner's name (ASCII case ignored).
+    fn is_scanner(&self, request: &SipMessage) -> bool {
+        let Some(agent) = request.header(HeaderName::UserAgent) else {
+            return false;
+        };
+        self.scanners.iter().any(|scanner| {
+            let needle = scanner.as_bytes();
+            !needle.is_empty()
+                && agent
+                    .as_bytes()
+                    .windows(needle.len())
+                    .any(|w| w.eq_ignore_ascii_case(needle))
+        })
     }
 
     fn handle_request(&mut self, request: &SipMessage, source: SocketAddr, now: Instant) {

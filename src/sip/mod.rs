@@ -2,6 +2,7 @@
 //! registrar rules. Nothing here touches a socket or a clock; the edge feeds it.
 
 pub mod auth;
+pub mod bans;
 pub mod cancelled_invites;
 pub mod dialog;
 pub mod header;
