@@ -14,8 +14,20 @@ use crate::channel::Party;
 use crate::dialplan::{DialStatus, DialTarget, Event};
 use crate::events::PbxEvent;
 use crate::sip::dialog::Dialog;
+use crate::trunk::limits::Refusal;
 
 impl Call {
+    /// Logs and publishes a Dial branch refused by its trunk's toll-fraud limits.
+    fn refused(&self, trunk: &str, number: &str, reason: &Refusal) {
+        tracing::warn!(call = self.id, %trunk, %number, %reason, "toll-fraud limit: call refused");
+        self.channel.publish(|channel| PbxEvent::CallRefused {
+            channel,
+            trunk: trunk.to_string(),
+            number: number.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+
     /// Who places this call's Dial branches.
     fn dialer(&self) -> Dialer {
         Dialer {
@@ -46,6 +58,7 @@ impl Call {
         let dialer = self.dialer();
         let now = Instant::now();
         let mut legs = Vec::new();
+        let mut refusal = None;
         for target in targets {
             match target {
                 DialTarget::Endpoint(user) => {
@@ -54,13 +67,31 @@ impl Call {
                         legs.extend(Box::pin(dialer.start(target)).await);
                     }
                 }
-                DialTarget::Trunk { trunk, number } => match dialer.trunk_target(&trunk, &number) {
-                    Some(target) => legs.extend(Box::pin(dialer.start(target)).await),
-                    None => {
-                        tracing::info!(call = self.id, %trunk, %number, "trunk unavailable (disabled, unknown or unresolved): CHANUNAVAIL");
+                DialTarget::Trunk { trunk, number } => {
+                    let admitted = match self.shared.trunks.admit(&trunk, &number, now) {
+                        Some(Err(reason)) => {
+                            self.refused(&trunk, &number, &reason);
+                            refusal = Some(reason);
+                            continue;
+                        }
+                        Some(Ok(admitted)) => Some(admitted),
+                        None => None,
+                    };
+                    match dialer.trunk_target(&trunk, &number) {
+                        Some(mut target) => {
+                            target.trunk_call = admitted;
+                            legs.extend(Box::pin(dialer.start(target)).await);
+                        }
+                        None => {
+                            tracing::info!(call = self.id, %trunk, %number, "trunk unavailable (disabled, unknown or unresolved): CHANUNAVAIL");
+                        }
                     }
-                },
+                }
             }
+        }
+        if let (true, Some(reason)) = (legs.is_empty(), refusal) {
+            Box::pin(self.refuse(&reason.to_string())).await;
+            return Err(Event::Hangup);
         }
         if legs.is_empty() {
             tracing::info!(

@@ -51,6 +51,8 @@ pub(super) struct LegTarget {
     codecs: Vec<CodecKind>,
     /// Digest credentials for a provider's 401/407.
     credentials: Option<(String, String)>,
+    /// A trunk call's place under the trunk's limits, held while the leg lives.
+    pub(super) trunk_call: Option<crate::trunk::limits::TrunkCall>,
 }
 
 /// Who places outgoing legs: the call task's id, the caller's identity and channel, where
@@ -92,6 +94,9 @@ pub(super) struct Bridged {
     pub(super) ack: bytes::Bytes,
     pub(super) media: MediaLeg,
     pub(super) channel: ChannelHandle,
+    /// The trunk call's place under the trunk's limits: never read, held so that it is given
+    /// back when the bridged leg goes.
+    pub(super) _trunk_call: Option<crate::trunk::limits::TrunkCall>,
 }
 
 impl Dialer {
@@ -115,6 +120,7 @@ impl Dialer {
                 .map(|p| p.codecs.clone())
                 .unwrap_or_else(|| vec![CodecKind::Pcmu, CodecKind::Pcma]),
             credentials: None,
+            trunk_call: None,
         }
     }
 
@@ -135,6 +141,7 @@ impl Dialer {
             send_to,
             codecs: trunk.codecs.clone(),
             credentials: Some((trunk.auth_user.clone(), trunk.password.clone())),
+            trunk_call: None,
         })
     }
 
@@ -349,6 +356,7 @@ impl Dialer {
             ..
         } = leg;
         let to = target.send_to;
+        let trunk_call = target.trunk_call;
         let ack = send_ack(&self.shared, &mut dialog, to).await;
         let body = std::str::from_utf8(response.body()).unwrap_or_default();
         offer.session_version += 1;
@@ -387,6 +395,7 @@ impl Dialer {
             ack,
             media,
             channel,
+            _trunk_call: trunk_call,
         })
     }
 

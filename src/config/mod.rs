@@ -124,6 +124,19 @@ pub struct TrunkConfig {
     /// Send everything for this trunk to this `host:port` instead; empty sends to the host.
     #[serde(default)]
     pub outbound_proxy: String,
+    /// Toll-fraud limit: when not empty, only dialled numbers starting with one of these
+    /// leave through this trunk.
+    #[serde(default)]
+    pub allowed_prefixes: Vec<String>,
+    /// Toll-fraud limit: dialled numbers starting with one of these are refused (403).
+    #[serde(default)]
+    pub denied_prefixes: Vec<String>,
+    /// Toll-fraud limit: calls up at once through this trunk; 0 is unlimited.
+    #[serde(default)]
+    pub max_concurrent_calls: u32,
+    /// Toll-fraud limit: calls started through this trunk per minute; 0 is unlimited.
+    #[serde(default)]
+    pub max_calls_per_minute: u32,
     /// Dialplan context inbound calls from this trunk start in.
     #[serde(default = "default_trunk_context")]
     pub context: String,

@@ -203,6 +203,17 @@ pub enum PbxEvent {
         /// The recording.
         recording: RecordingSnapshot,
     },
+    /// A call out through a trunk was refused by the trunk's toll-fraud limits.
+    CallRefused {
+        /// The calling channel.
+        channel: ChannelSnapshot,
+        /// The trunk.
+        trunk: String,
+        /// The dialled number.
+        number: String,
+        /// Which limit it broke.
+        reason: String,
+    },
     /// A source address was banned for failing authentication ([`crate::bans`]).
     SourceBanned {
         /// The ban.
