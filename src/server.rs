@@ -150,6 +150,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
                 EndpointProfile {
                     context: e.context.clone(),
                     codecs: e.codecs.clone(),
+                    max_concurrent_calls: e.max_concurrent_calls,
+                    allowed_trunks: e.allowed_trunks.clone(),
                 },
             )
         })

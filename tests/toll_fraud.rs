@@ -153,3 +153,114 @@ fn the_concurrent_call_limit_refuses_the_next_call() {
     }
     let _ = phone.kill();
 }
+
+/// Calls `exten` as endpoint `user` (digest) with the 403-expecting SIPp caller.
+fn refused_call_as(pbx: &Pbx, user: &str, exten: &str) {
+    let media = RtpPeer::start();
+    let port = media.port.to_string();
+    let csv = fixture("sipp/caller_6001.csv");
+    let run = common::sipp(
+        &fixture("sipp/uac_403.xml"),
+        pbx.sip,
+        &[
+            "-s",
+            exten,
+            "-au",
+            user,
+            "-ap",
+            PASSWORD,
+            "-m",
+            "1",
+            "-inf",
+            csv.to_str().unwrap(),
+            "-key",
+            "rtp_port",
+            &port,
+        ],
+    );
+    run.assert_succeeded(1, pbx);
+}
+
+#[test]
+fn endpoint_limits_refuse_other_trunks_and_extra_calls() {
+    let provider = Kamailio::start(free_port(), free_port());
+    let endpoint = format!(
+        "[[endpoint]]\nuser = \"6003\"\npassword = \"{PASSWORD}\"\nmax_concurrent_calls = 1\nallowed_trunks = []\n"
+    );
+    let pbx = pbx_with_limits(&provider, &endpoint);
+    let mut events = EventStream::connect(&pbx.api, Some(0));
+
+    refused_call_as(&pbx, "6003", &format!("999{EXTERNAL_NUMBER}"));
+    assert!(
+        refused(
+            &mut events,
+            EXTERNAL_NUMBER,
+            "may not call out through trunk provider"
+        ),
+        "{:?}",
+        events.received
+    );
+    assert!(
+        !provider
+            .log()
+            .contains(&format!("INVITE sip:{EXTERNAL_NUMBER}@")),
+        "{}",
+        provider.log()
+    );
+
+    let mut conference = Baresip::start(
+        pbx.sip,
+        BaresipOptions {
+            user: "6003",
+            password: PASSWORD,
+            account_params: "",
+            audio_source: None,
+            commands: &["/dial 8002"],
+            quit_after_secs: Some(6),
+        },
+    );
+    let up = wait_until(Duration::from_secs(6), || {
+        pbx.get("/api/stats").unwrap()["calls_active"] == 1
+    });
+    assert!(up, "{}\n{}", conference.log(), pbx.log());
+    refused_call_as(&pbx, "6003", "8000");
+    let limited = events.read_until(Duration::from_secs(5), |received| {
+        received.iter().any(|e| {
+            e["type"] == "CallRefused"
+                && e["endpoint"] == "6003"
+                && e["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("already has its 1 concurrent calls"))
+        })
+    });
+    assert!(limited, "{:?}", events.received);
+    assert!(conference.wait_exit(Duration::from_secs(15)));
+    // Once the first call is over, the endpoint may call again.
+    let ended = wait_until(Duration::from_secs(5), || {
+        pbx.get("/api/stats").unwrap()["calls_active"] == 0
+    });
+    assert!(ended);
+    let media = RtpPeer::start();
+    let port = media.port.to_string();
+    let csv = fixture("sipp/caller_6001.csv");
+    let run = common::sipp(
+        &fixture("sipp/uac_call.xml"),
+        pbx.sip,
+        &[
+            "-s",
+            "8000",
+            "-au",
+            "6003",
+            "-ap",
+            PASSWORD,
+            "-m",
+            "1",
+            "-inf",
+            csv.to_str().unwrap(),
+            "-key",
+            "rtp_port",
+            &port,
+        ],
+    );
+    run.assert_succeeded(1, &pbx);
+}

@@ -14,18 +14,55 @@ use crate::channel::Party;
 use crate::dialplan::{DialStatus, DialTarget, Event};
 use crate::events::PbxEvent;
 use crate::sip::dialog::Dialog;
-use crate::trunk::limits::Refusal;
+use crate::trunk::limits::{Refusal, TrunkCall};
 
 impl Call {
     /// Logs and publishes a Dial branch refused by its trunk's toll-fraud limits.
     fn refused(&self, trunk: &str, number: &str, reason: &Refusal) {
         tracing::warn!(call = self.id, %trunk, %number, %reason, "toll-fraud limit: call refused");
-        self.channel.publish(|channel| PbxEvent::CallRefused {
-            channel,
-            trunk: trunk.to_string(),
-            number: number.to_string(),
-            reason: reason.to_string(),
-        });
+        let endpoint = self
+            .calling_endpoint()
+            .map(String::from)
+            .unwrap_or_default();
+        self.shared
+            .channels
+            .events()
+            .publish(PbxEvent::CallRefused {
+                endpoint,
+                trunk: trunk.to_string(),
+                number: number.to_string(),
+                reason: reason.to_string(),
+            });
+    }
+
+    /// The endpoint that placed this call, when an endpoint did (its caller is that user).
+    fn calling_endpoint(&self) -> Option<&str> {
+        self.shared
+            .endpoints
+            .contains_key(&self.caller)
+            .then_some(self.caller.as_str())
+    }
+
+    /// The calling endpoint's `allowed_trunks` rule, then the trunk's own limits.
+    fn admit_trunk(
+        &self,
+        trunk: &str,
+        number: &str,
+        now: Instant,
+    ) -> Option<Result<TrunkCall, Refusal>> {
+        let endpoint = self.calling_endpoint();
+        let allowed = endpoint
+            .and_then(|e| self.shared.endpoints.get(e))
+            .and_then(|profile| profile.allowed_trunks.as_ref());
+        if let (Some(endpoint), Some(allowed)) = (endpoint, allowed) {
+            if !allowed.iter().any(|t| t == trunk) {
+                return Some(Err(Refusal::TrunkNotAllowed {
+                    trunk: trunk.to_string(),
+                    endpoint: endpoint.to_string(),
+                }));
+            }
+        }
+        self.shared.trunks.admit(trunk, number, now)
     }
 
     /// Who places this call's Dial branches.
@@ -68,7 +105,7 @@ impl Call {
                     }
                 }
                 DialTarget::Trunk { trunk, number } => {
-                    let admitted = match self.shared.trunks.admit(&trunk, &number, now) {
+                    let admitted = match self.admit_trunk(&trunk, &number, now) {
                         Some(Err(reason)) => {
                             self.refused(&trunk, &number, &reason);
                             refusal = Some(reason);

@@ -347,6 +347,12 @@ pub struct EndpointConfig {
     /// How many contacts (devices) may register at once for this account.
     #[serde(default = "default_max_contacts")]
     pub max_contacts: usize,
+    /// Toll-fraud limit: calls this endpoint may have up at once; 0 is unlimited.
+    #[serde(default)]
+    pub max_concurrent_calls: u32,
+    /// Toll-fraud limit: the trunks this endpoint's calls may leave through; unset allows all.
+    #[serde(default)]
+    pub allowed_trunks: Option<Vec<String>>,
 }
 
 fn optional_ip<'de, D>(deserializer: D) -> Result<Option<Spanned<IpAddr>>, D::Error>

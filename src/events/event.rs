@@ -203,11 +203,11 @@ pub enum PbxEvent {
         /// The recording.
         recording: RecordingSnapshot,
     },
-    /// A call out through a trunk was refused by the trunk's toll-fraud limits.
+    /// A call was refused by a toll-fraud limit (of a trunk, or of the calling endpoint).
     CallRefused {
-        /// The calling channel.
-        channel: ChannelSnapshot,
-        /// The trunk.
+        /// The calling endpoint (empty for a call from a trunk).
+        endpoint: String,
+        /// The trunk it would have left through (empty when refused before any Dial).
         trunk: String,
         /// The dialled number.
         number: String,

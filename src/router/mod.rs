@@ -15,7 +15,10 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 mod cancel;
+mod endpoint_calls;
 mod invite;
+
+use endpoint_calls::EndpointCalls;
 
 use crate::call::routes::CallRoutes;
 use crate::call::task::CallSetup;
@@ -53,6 +56,10 @@ pub struct EndpointProfile {
     pub context: String,
     /// Its allowed codecs, by preference.
     pub codecs: Vec<CodecKind>,
+    /// Calls it may have up at once (0: unlimited).
+    pub max_concurrent_calls: u32,
+    /// Trunks its calls may leave through (`None`: all).
+    pub allowed_trunks: Option<Vec<String>>,
 }
 
 /// SIP dispatch state for one transport.
@@ -78,6 +85,8 @@ pub struct Router {
     cancels: CancelledInvites<crate::call::CallId>,
     bans: Bans,
     scanners: Vec<String>,
+    /// Live calls placed by each endpoint, for `max_concurrent_calls`.
+    endpoint_calls: EndpointCalls,
 }
 
 /// Settings the router needs besides its collaborators.
@@ -135,6 +144,7 @@ impl Router {
             cancels: CancelledInvites::new(64 * Timers::default().t1),
             bans: settings.bans,
             scanners: settings.scanner_user_agents,
+            endpoint_calls: EndpointCalls::default(),
         }
     }
 
@@ -330,7 +340,10 @@ impl Router {
                 call_id,
                 local_tag,
             } => self.calls.route_local(call, call_id, local_tag),
-            SipCommand::Ended { call } => self.calls.remove(call),
+            SipCommand::Ended { call } => {
+                self.endpoint_calls.ended(call);
+                self.calls.remove(call);
+            }
         }
     }
 

@@ -52,6 +52,14 @@ pub enum Refusal {
         /// Its limit.
         max: u32,
     },
+    /// The calling endpoint's `allowed_trunks` does not list the trunk.
+    #[error("endpoint {endpoint} may not call out through trunk {trunk}")]
+    TrunkNotAllowed {
+        /// The trunk.
+        trunk: String,
+        /// The calling endpoint.
+        endpoint: String,
+    },
     /// `max` calls started through the trunk within the last minute.
     #[error("trunk {trunk} started its {max} calls of the last minute")]
     Rate {
