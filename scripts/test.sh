@@ -49,3 +49,5 @@ export CI="${CI:-true}"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets --no-fail-fast
+# A short smoke run of every fuzz target (scripts/fuzz.sh; run it for longer by hand).
+./scripts/fuzz.sh 10

@@ -196,8 +196,9 @@ impl SipMessage {
                 defect.get_or_insert(ParseError::HeaderLine(index + 2));
                 continue;
             };
-            let name = line[..colon].trim();
-            if name.is_empty() || name.contains(char::is_whitespace) {
+            // `field-name HCOLON`: a token, then optional whitespace before the colon.
+            let name = line[..colon].trim_end();
+            if !super::header::is_token(name) {
                 defect.get_or_insert(ParseError::HeaderLine(index + 2));
                 continue;
             }
