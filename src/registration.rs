@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
+use crate::bans::{AuthKind, Bans};
 use crate::config::Config;
 use crate::location::{Location, Registered};
 use crate::sip::auth::{DigestCredentials, RejectReason, ServerAuth, Verdict};
@@ -36,6 +37,7 @@ pub struct Registration {
     policy: ExpiryPolicy,
     location: Location,
     user_agent: String,
+    bans: Bans,
 }
 
 /// The result of authenticating a request against the endpoints.
@@ -49,7 +51,7 @@ pub enum AuthOutcome {
 
 impl Registration {
     /// Builds the service from the config's endpoints and registrar section.
-    pub fn new(config: &Config, location: Location) -> Registration {
+    pub fn new(config: &Config, location: Location, bans: Bans) -> Registration {
         let accounts = config
             .endpoints
             .iter()
@@ -78,6 +80,7 @@ impl Registration {
             },
             location,
             user_agent: config.sip.user_agent.clone(),
+            bans,
         }
     }
 
@@ -106,13 +109,31 @@ impl Registration {
                 .accounts
                 .get(&credentials.username)
                 .map(|a| a.password.as_str());
+            let locked = self.bans.is_locked(&credentials.username, now);
             match self.auth.verify(&credentials, method, password, now) {
+                Verdict::Authenticated if locked => {
+                    tracing::warn!(%source, user = %credentials.username, %method, "account locked out: challenged again");
+                }
                 Verdict::Authenticated => {
+                    self.bans.auth_succeeded(source);
                     return AuthOutcome::Authenticated(credentials.username);
                 }
                 Verdict::Stale => stale = true,
                 Verdict::Rejected(RejectReason::UnknownNonce) => {
                     tracing::debug!(%source, user = %credentials.username, "nonce not issued by this instance: new challenge");
+                }
+                Verdict::Rejected(
+                    reason @ (RejectReason::WrongPassword | RejectReason::UnknownUser),
+                ) => {
+                    tracing::debug!(%source, user = %credentials.username, ?reason, %method, "authentication failed");
+                    let from = request.header(HeaderName::From).unwrap_or_default();
+                    let kind = if proxy {
+                        AuthKind::Call
+                    } else {
+                        AuthKind::Registration
+                    };
+                    self.bans
+                        .auth_failed(source, &credentials.username, from, kind, now);
                 }
                 Verdict::Rejected(reason) => {
                     tracing::warn!(%source, user = %credentials.username, ?reason, %method, "authentication failed");

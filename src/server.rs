@@ -150,12 +150,15 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
                 EndpointProfile {
                     context: e.context.clone(),
                     codecs: e.codecs.clone(),
+                    max_concurrent_calls: e.max_concurrent_calls,
+                    allowed_trunks: e.allowed_trunks.clone(),
                 },
             )
         })
         .collect();
     let trunks = Trunks::resolve(&config.trunks).await;
     let trunk_board = TrunkBoard::new(&trunks, events.clone());
+    let bans = crate::bans::Bans::new(config.security.policy(), events.clone());
     let router = Router::new(
         RouterSettings {
             advertised,
@@ -164,8 +167,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             endpoints: endpoints.clone(),
             trunks: trunks.clone(),
             trunk_board: trunk_board.clone(),
+            bans: bans.clone(),
+            scanner_user_agents: config.security.scanner_user_agents.clone(),
         },
-        Registration::new(&config, location.clone()),
+        Registration::new(&config, location.clone(), bans.clone()),
         location.clone(),
         stats.clone(),
         registry.clone(),
@@ -274,6 +279,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         dialplan,
         control,
         trunks: trunk_board,
+        bans,
         trace,
         conferences,
         playbacks,

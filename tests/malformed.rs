@@ -101,7 +101,7 @@ fn options_lists_capabilities_and_unknown_methods_get_501() {
     let reply = &replies[0];
     assert!(reply.starts_with("SIP/2.0 200 OK"), "{reply}");
     assert!(
-        reply.contains("\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER\r\n"),
+        reply.contains("\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, REGISTER\r\n"),
         "{reply}"
     );
     assert!(reply.contains("\r\nAccept: application/sdp"), "{reply}");

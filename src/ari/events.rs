@@ -255,6 +255,8 @@ pub fn translate(published: &Published, asterisk_id: &str) -> Option<AriEvent> {
         | PbxEvent::UserEvent { .. }
         | PbxEvent::ChannelMohStart { .. }
         | PbxEvent::ChannelMohStop { .. }
+        | PbxEvent::SourceBanned { .. }
+        | PbxEvent::CallRefused { .. }
         | PbxEvent::EventsLost { .. } => return None,
     };
     event.stasis_apps = snapshots(&published.event)

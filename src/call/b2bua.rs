@@ -14,8 +14,57 @@ use crate::channel::Party;
 use crate::dialplan::{DialStatus, DialTarget, Event};
 use crate::events::PbxEvent;
 use crate::sip::dialog::Dialog;
+use crate::trunk::limits::{Refusal, TrunkCall};
 
 impl Call {
+    /// Logs and publishes a Dial branch refused by its trunk's toll-fraud limits.
+    fn refused(&self, trunk: &str, number: &str, reason: &Refusal) {
+        tracing::warn!(call = self.id, %trunk, %number, %reason, "toll-fraud limit: call refused");
+        let endpoint = self
+            .calling_endpoint()
+            .map(String::from)
+            .unwrap_or_default();
+        self.shared
+            .channels
+            .events()
+            .publish(PbxEvent::CallRefused {
+                endpoint,
+                trunk: trunk.to_string(),
+                number: number.to_string(),
+                reason: reason.to_string(),
+            });
+    }
+
+    /// The endpoint that placed this call, when an endpoint did (its caller is that user).
+    fn calling_endpoint(&self) -> Option<&str> {
+        self.shared
+            .endpoints
+            .contains_key(&self.caller)
+            .then_some(self.caller.as_str())
+    }
+
+    /// The calling endpoint's `allowed_trunks` rule, then the trunk's own limits.
+    fn admit_trunk(
+        &self,
+        trunk: &str,
+        number: &str,
+        now: Instant,
+    ) -> Option<Result<TrunkCall, Refusal>> {
+        let endpoint = self.calling_endpoint();
+        let allowed = endpoint
+            .and_then(|e| self.shared.endpoints.get(e))
+            .and_then(|profile| profile.allowed_trunks.as_ref());
+        if let (Some(endpoint), Some(allowed)) = (endpoint, allowed) {
+            if !allowed.iter().any(|t| t == trunk) {
+                return Some(Err(Refusal::TrunkNotAllowed {
+                    trunk: trunk.to_string(),
+                    endpoint: endpoint.to_string(),
+                }));
+            }
+        }
+        self.shared.trunks.admit(trunk, number, now)
+    }
+
     /// Who places this call's Dial branches.
     fn dialer(&self) -> Dialer {
         Dialer {
@@ -46,6 +95,7 @@ impl Call {
         let dialer = self.dialer();
         let now = Instant::now();
         let mut legs = Vec::new();
+        let mut refusal = None;
         for target in targets {
             match target {
                 DialTarget::Endpoint(user) => {
@@ -54,13 +104,31 @@ impl Call {
                         legs.extend(Box::pin(dialer.start(target)).await);
                     }
                 }
-                DialTarget::Trunk { trunk, number } => match dialer.trunk_target(&trunk, &number) {
-                    Some(target) => legs.extend(Box::pin(dialer.start(target)).await),
-                    None => {
-                        tracing::info!(call = self.id, %trunk, %number, "trunk unavailable (disabled, unknown or unresolved): CHANUNAVAIL");
+                DialTarget::Trunk { trunk, number } => {
+                    let admitted = match self.admit_trunk(&trunk, &number, now) {
+                        Some(Err(reason)) => {
+                            self.refused(&trunk, &number, &reason);
+                            refusal = Some(reason);
+                            continue;
+                        }
+                        Some(Ok(admitted)) => Some(admitted),
+                        None => None,
+                    };
+                    match dialer.trunk_target(&trunk, &number) {
+                        Some(mut target) => {
+                            target.trunk_call = admitted;
+                            legs.extend(Box::pin(dialer.start(target)).await);
+                        }
+                        None => {
+                            tracing::info!(call = self.id, %trunk, %number, "trunk unavailable (disabled, unknown or unresolved): CHANUNAVAIL");
+                        }
                     }
-                },
+                }
             }
+        }
+        if let (true, Some(reason)) = (legs.is_empty(), refusal) {
+            Box::pin(self.refuse(&reason.to_string())).await;
+            return Err(Event::Hangup);
         }
         if legs.is_empty() {
             tracing::info!(

@@ -53,6 +53,8 @@ pub(super) struct LegTarget {
     credentials: Option<(String, String)>,
     /// The id its channel gets (an originate's chosen one); `None` for a fresh one.
     pub(super) channel_id: Option<ChannelId>,
+    /// A trunk call's place under the trunk's limits, held while the leg lives.
+    pub(super) trunk_call: Option<crate::trunk::limits::TrunkCall>,
 }
 
 /// Who places outgoing legs: the call task's id, the caller's identity and channel, where
@@ -94,6 +96,9 @@ pub(super) struct Bridged {
     pub(super) ack: bytes::Bytes,
     pub(super) media: MediaLeg,
     pub(super) channel: ChannelHandle,
+    /// The trunk call's place under the trunk's limits: never read, held so that it is given
+    /// back when the bridged leg goes.
+    pub(super) _trunk_call: Option<crate::trunk::limits::TrunkCall>,
 }
 
 impl Dialer {
@@ -118,6 +123,7 @@ impl Dialer {
                 .unwrap_or_else(|| vec![CodecKind::Pcmu, CodecKind::Pcma]),
             credentials: None,
             channel_id: None,
+            trunk_call: None,
         }
     }
 
@@ -139,6 +145,7 @@ impl Dialer {
             codecs: trunk.codecs.clone(),
             credentials: Some((trunk.auth_user.clone(), trunk.password.clone())),
             channel_id: None,
+            trunk_call: None,
         })
     }
 
@@ -354,6 +361,7 @@ impl Dialer {
             ..
         } = leg;
         let to = target.send_to;
+        let trunk_call = target.trunk_call;
         let ack = send_ack(&self.shared, &mut dialog, to).await;
         let body = std::str::from_utf8(response.body()).unwrap_or_default();
         offer.session_version += 1;
@@ -392,6 +400,7 @@ impl Dialer {
             ack,
             media,
             channel,
+            _trunk_call: trunk_call,
         })
     }
 

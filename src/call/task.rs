@@ -518,6 +518,25 @@ impl Call {
         Some((inbound.key.clone(), response))
     }
 
+    /// Ends an unanswered call with 403 whose reason phrase says why (a toll-fraud limit):
+    /// `Forbidden (why)`.
+    pub(super) async fn refuse(&mut self, why: &str) {
+        if self.hung_up || self.answered || self.final_sent {
+            return;
+        }
+        self.hung_up = true;
+        self.final_sent = true;
+        self.channel.set_cause(q850_cause(403));
+        if let Some(inbound) = self.inbound.as_ref() {
+            let reason = format!("{} ({why})", reason_phrase(403));
+            let response =
+                self.leg_response_with_reason(&inbound.invite, 403, &reason, self.source, false);
+            let key = inbound.key.clone();
+            self.send_response(key, 403, response).await;
+        }
+        tracing::info!(call = self.id, %why, "call refused with 403");
+    }
+
     /// A response on the caller's leg with our Contact, Allow and, when asked, our SDP.
     pub(super) fn leg_response(
         &self,
@@ -526,11 +545,23 @@ impl Call {
         source: SocketAddr,
         with_sdp: bool,
     ) -> Bytes {
+        self.leg_response_with_reason(request, status, reason_phrase(status), source, with_sdp)
+    }
+
+    /// [`Call::leg_response`] with its own reason phrase.
+    fn leg_response_with_reason(
+        &self,
+        request: &SipMessage,
+        status: u16,
+        reason: &str,
+        source: SocketAddr,
+        with_sdp: bool,
+    ) -> Bytes {
         let contact = format!("<sip:{}@{}>", self.contact_user, self.shared.sip_address);
         let writer = MessageWriter::response(
             request,
             status,
-            reason_phrase(status),
+            reason,
             Some(&self.dialog.id().local_tag),
             source,
         )

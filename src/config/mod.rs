@@ -10,6 +10,7 @@ pub mod ami;
 pub mod ari;
 pub mod env;
 pub mod error;
+pub mod security;
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -24,6 +25,7 @@ pub use agi::AgiConfig;
 pub use ami::{AmiConfig, AmiUserConfig};
 pub use ari::{AriConfig, AriUserConfig};
 pub use error::{ConfigError, Position};
+pub use security::SecurityConfig;
 
 /// The embedded default configuration (`config/pbx.toml`).
 pub const DEFAULT_CONFIG: &str = include_str!("../../config/pbx.toml");
@@ -61,6 +63,9 @@ pub struct Config {
     /// The Asterisk REST Interface.
     #[serde(default)]
     pub ari: AriConfig,
+    /// Brute-force and scanner defences.
+    #[serde(default)]
+    pub security: SecurityConfig,
     /// Local SIP accounts (phones).
     #[serde(default, rename = "endpoint")]
     pub endpoints: Vec<EndpointConfig>,
@@ -119,6 +124,19 @@ pub struct TrunkConfig {
     /// Send everything for this trunk to this `host:port` instead; empty sends to the host.
     #[serde(default)]
     pub outbound_proxy: String,
+    /// Toll-fraud limit: when not empty, only dialled numbers starting with one of these
+    /// leave through this trunk.
+    #[serde(default)]
+    pub allowed_prefixes: Vec<String>,
+    /// Toll-fraud limit: dialled numbers starting with one of these are refused (403).
+    #[serde(default)]
+    pub denied_prefixes: Vec<String>,
+    /// Toll-fraud limit: calls up at once through this trunk; 0 is unlimited.
+    #[serde(default)]
+    pub max_concurrent_calls: u32,
+    /// Toll-fraud limit: calls started through this trunk per minute; 0 is unlimited.
+    #[serde(default)]
+    pub max_calls_per_minute: u32,
     /// Dialplan context inbound calls from this trunk start in.
     #[serde(default = "default_trunk_context")]
     pub context: String,
@@ -334,6 +352,12 @@ pub struct EndpointConfig {
     /// How many contacts (devices) may register at once for this account.
     #[serde(default = "default_max_contacts")]
     pub max_contacts: usize,
+    /// Toll-fraud limit: calls this endpoint may have up at once; 0 is unlimited.
+    #[serde(default)]
+    pub max_concurrent_calls: u32,
+    /// Toll-fraud limit: the trunks this endpoint's calls may leave through; unset allows all.
+    #[serde(default)]
+    pub allowed_trunks: Option<Vec<String>>,
 }
 
 fn optional_ip<'de, D>(deserializer: D) -> Result<Option<Spanned<IpAddr>>, D::Error>

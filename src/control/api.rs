@@ -51,6 +51,8 @@ pub struct ApiState {
     pub control: tokio::sync::mpsc::Sender<ControlCommand>,
     /// Trunk registration status.
     pub trunks: TrunkBoard,
+    /// Banned sources.
+    pub bans: crate::bans::Bans,
     /// The SIP trace switch.
     pub trace: SipTrace,
     /// The configured endpoints.
@@ -149,6 +151,8 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/api/events", get(super::events_ws::events))
         .route("/api/trunks", get(trunks))
+        .route("/api/bans", get(bans))
+        .route("/api/bans/{address}", delete(unban))
         .route("/api/endpoints", get(endpoints))
         .route("/api/sip/trace", get(trace_get).post(trace_set))
         .route("/api/channels/{id}/hangup", post(hangup))
@@ -260,6 +264,31 @@ async fn trace_set(
     tracing::info!(on = settings.on, filter = ?settings.filter, "SIP trace switched");
     state.trace.set(settings);
     Json(state.trace.settings())
+}
+
+/// `GET /api/bans`: the sources banned for failing authentication.
+async fn bans(State(state): State<ApiState>) -> Json<Vec<crate::events::SourceBan>> {
+    Json(state.bans.list(Instant::now()))
+}
+
+/// `DELETE /api/bans/{address}`: lifts a ban (404 when the address is not banned).
+async fn unban(
+    State(state): State<ApiState>,
+    Path(address): Path<String>,
+) -> Result<Json<TextReply>, (StatusCode, String)> {
+    let ip: std::net::IpAddr = address.parse().map_err(|_| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("{address:?} is not an IP address"),
+        )
+    })?;
+    if state.bans.unban(ip, Instant::now()) {
+        Ok(Json(TextReply {
+            text: format!("{ip} unbanned\n"),
+        }))
+    } else {
+        Err((StatusCode::NOT_FOUND, format!("{ip} is not banned")))
+    }
 }
 
 async fn trunks(State(state): State<ApiState>) -> Json<Vec<TrunkView>> {

@@ -120,6 +120,10 @@ impl CtlClient {
         self.call(self.request("GET", path), path)
     }
 
+    fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<(T, serde_json::Value), CtlError> {
+        self.call(self.agent.delete(&format!("{}{}", self.base, path)), path)
+    }
+
     fn post<T: DeserializeOwned>(&self, path: &str) -> Result<(T, serde_json::Value), CtlError> {
         self.call(self.request("POST", path), path)
     }
@@ -407,6 +411,38 @@ impl CtlClient {
             (true, Some(f)) => format!("SIP trace on for {f}\n"),
         };
         Ok(Output { json, text })
+    }
+
+    /// `pbx ctl bans`: the sources banned for failing authentication, with what is left.
+    pub fn bans(&self) -> Result<Output, CtlError> {
+        let (bans, json): (Vec<crate::events::SourceBan>, _) = self.get("/api/bans")?;
+        let rows: Vec<Vec<String>> = bans
+            .iter()
+            .map(|b| {
+                vec![
+                    b.address.clone(),
+                    b.failures.to_string(),
+                    b.offences.to_string(),
+                    format!("{}s", b.ban_secs),
+                    format!("{}s", b.remaining_secs),
+                ]
+            })
+            .collect();
+        let text = table::render(
+            &["ADDRESS", "FAILURES", "OFFENCES", "BAN", "REMAINING"],
+            &rows,
+        );
+        Ok(Output { json, text })
+    }
+
+    /// `pbx ctl unban ADDR`: lifts the ban of one address.
+    pub fn unban(&self, address: &str) -> Result<Output, CtlError> {
+        let (reply, json): (TextReply, _) =
+            self.delete(&format!("/api/bans/{}", path_key(address)))?;
+        Ok(Output {
+            json,
+            text: reply.text,
+        })
     }
 
     /// `pbx ctl trunks`: registration state per trunk, like `pjsip show registrations`.

@@ -203,11 +203,42 @@ pub enum PbxEvent {
         /// The recording.
         recording: RecordingSnapshot,
     },
+    /// A call was refused by a toll-fraud limit (of a trunk, or of the calling endpoint).
+    CallRefused {
+        /// The calling endpoint (empty for a call from a trunk).
+        endpoint: String,
+        /// The trunk it would have left through (empty when refused before any Dial).
+        trunk: String,
+        /// The dialled number.
+        number: String,
+        /// Which limit it broke.
+        reason: String,
+    },
+    /// A source address was banned for failing authentication ([`crate::bans`]).
+    SourceBanned {
+        /// The ban.
+        ban: SourceBan,
+    },
     /// Given to a reader that fell behind the window: `count` events are gone.
     EventsLost {
         /// How many.
         count: u64,
     },
+}
+
+/// A ban of a source address, as events and `pbx ctl bans` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceBan {
+    /// The banned IP address.
+    pub address: String,
+    /// Failed authentications that led to the ban.
+    pub failures: u32,
+    /// How many times the address has been banned (each ban lasts twice the previous one).
+    pub offences: u32,
+    /// The ban's length in seconds.
+    pub ban_secs: u64,
+    /// Seconds until it ends.
+    pub remaining_secs: u64,
 }
 
 /// A bridge as events and listings show it.

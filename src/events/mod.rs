@@ -21,7 +21,7 @@ use tokio::sync::watch;
 
 pub use event::{
     BridgeSnapshot, ContactStatus, PbxEvent, PlaybackSnapshot, PlaybackState, RecordingSnapshot,
-    RecordingState, TrunkState,
+    RecordingState, SourceBan, TrunkState,
 };
 pub use time::iso8601;
 pub use window::{Read, Window};

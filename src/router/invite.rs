@@ -11,6 +11,7 @@ use super::{EndpointProfile, Router};
 use crate::call::task::CallSetup;
 use crate::call::{CallEvent, IncomingRequest, CALL_EVENT_CAPACITY};
 use crate::config::DidSource;
+use crate::events::PbxEvent;
 use crate::registration::{random_tag, AuthOutcome};
 use crate::sip::dialog::DialogId;
 use crate::sip::header::SipUri;
@@ -31,7 +32,7 @@ impl Router {
         let request_user = request
             .request_uri()
             .and_then(|u| SipUri::parse(u).ok())
-            .and_then(|u| u.user.map(str::to_string))
+            .and_then(|u| u.dialled().map(str::to_string))
             .unwrap_or_default();
         let (caller, endpoint, profile, exten) = if let Some(trunk) = self.trunks.identify(source) {
             let did = match trunk.did_from {
@@ -51,6 +52,8 @@ impl Router {
             let profile = EndpointProfile {
                 context: trunk.context.clone(),
                 codecs: trunk.codecs.clone(),
+                max_concurrent_calls: 0,
+                allowed_trunks: None,
             };
             (caller, trunk.name.clone(), profile, did)
         } else {
@@ -68,6 +71,21 @@ impl Router {
                 self.respond(&key, 403, response, now);
                 return;
             };
+            let max = profile.max_concurrent_calls;
+            if max > 0 && self.endpoint_calls.count(&user) >= max {
+                let why = format!("endpoint {user} already has its {max} concurrent calls");
+                tracing::warn!(%source, %user, %why, "toll-fraud limit: call refused");
+                self.registry.events().publish(PbxEvent::CallRefused {
+                    endpoint: user.clone(),
+                    trunk: String::new(),
+                    number: request_user.clone(),
+                    reason: why.clone(),
+                });
+                let reason = format!("{} ({why})", reason_phrase(403));
+                let response = self.response(request, 403, &reason, source).finish();
+                self.respond(&key, 403, response, now);
+                return;
+            }
             (user.clone(), user, profile, request_user)
         };
         let trying = MessageWriter::response(request, 100, "Trying", None, source).finish();
@@ -93,6 +111,9 @@ impl Router {
         let id = self.registry.next_call_id();
         let (events, receiver) = mpsc::channel(CALL_EVENT_CAPACITY);
         self.calls.insert(id, events, dialog, key.clone());
+        if self.endpoints.contains_key(&endpoint) && self.trunks.get(&endpoint).is_none() {
+            self.endpoint_calls.started(id, &endpoint);
+        }
         self.new_calls.push_back(CallSetup {
             id,
             invite: request.clone(),

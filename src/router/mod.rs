@@ -15,7 +15,10 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 mod cancel;
+mod endpoint_calls;
 mod invite;
+
+use endpoint_calls::EndpointCalls;
 
 use crate::call::routes::CallRoutes;
 use crate::call::task::CallSetup;
@@ -26,18 +29,25 @@ use crate::sip::dialog::{ack_for_failure, DialogId};
 use crate::trunk::registration::TrunkRegistrations;
 use crate::trunk::{TrunkBoard, Trunks};
 
+use crate::bans::Bans;
 use crate::location::Location;
 use crate::qualify::Qualifier;
 use crate::registration::{random_tag, Registration};
 use crate::sip::cancelled_invites::CancelledInvites;
-use crate::sip::message::{reason_phrase, MessageWriter, SipMessage};
+use crate::sip::message::{reason_phrase, HeaderName, MessageWriter, SipMessage};
 use crate::sip::method::Method;
 use crate::sip::transaction::table::{RequestMatch, TableEvent, TransactionTable};
 use crate::sip::transaction::{Reliability, ResponseDisposition, Timers, TransactionKey};
+use crate::sip::validate::{self, validate, Rejection};
 use crate::transport::TransportStats;
 
-/// Methods this PBX handles, for Allow headers.
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER";
+/// Every method this PBX handles, in or out of a dialog: the Allow of an OPTIONS answer
+/// (RFC 3261 §11.2).
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, REGISTER";
+
+/// Methods valid outside a dialog: the Allow of a 405 or 501 to such a request (§21.4.6).
+/// BYE is there because the PBX answers it (481 when it matches no call).
+pub const ALLOW_OUT_OF_DIALOG: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER";
 
 /// What the router knows of an endpoint to start its calls.
 #[derive(Debug, Clone)]
@@ -46,6 +56,10 @@ pub struct EndpointProfile {
     pub context: String,
     /// Its allowed codecs, by preference.
     pub codecs: Vec<CodecKind>,
+    /// Calls it may have up at once (0: unlimited).
+    pub max_concurrent_calls: u32,
+    /// Trunks its calls may leave through (`None`: all).
+    pub allowed_trunks: Option<Vec<String>>,
 }
 
 /// SIP dispatch state for one transport.
@@ -69,6 +83,10 @@ pub struct Router {
     direct: VecDeque<(SocketAddr, Bytes)>,
     /// Outgoing INVITEs the calls cancelled (§9.1).
     cancels: CancelledInvites<crate::call::CallId>,
+    bans: Bans,
+    scanners: Vec<String>,
+    /// Live calls placed by each endpoint, for `max_concurrent_calls`.
+    endpoint_calls: EndpointCalls,
 }
 
 /// Settings the router needs besides its collaborators.
@@ -86,6 +104,10 @@ pub struct RouterSettings {
     pub trunks: Trunks,
     /// Where trunk registration status is published.
     pub trunk_board: TrunkBoard,
+    /// Banned sources, checked before a datagram is parsed.
+    pub bans: Bans,
+    /// User-Agent fragments of scanners whose requests are dropped unanswered.
+    pub scanner_user_agents: Vec<String>,
 }
 
 impl Router {
@@ -120,11 +142,18 @@ impl Router {
             new_calls: VecDeque::new(),
             direct: VecDeque::new(),
             cancels: CancelledInvites::new(64 * Timers::default().t1),
+            bans: settings.bans,
+            scanners: settings.scanner_user_agents,
+            endpoint_calls: EndpointCalls::default(),
         }
     }
 
     /// Handles one received datagram.
     pub fn handle_datagram(&mut self, data: Bytes, source: SocketAddr, now: Instant) {
+        if self.bans.is_banned(source.ip(), now) {
+            TransportStats::bump(&self.stats.dropped_banned);
+            return;
+        }
         if data.len() > self.max_message_size {
             TransportStats::bump(&self.stats.dropped_oversized);
             tracing::debug!(%source, len = data.len(), "oversized SIP datagram dropped");
@@ -144,9 +173,27 @@ impl Router {
         };
         if message.status().is_some() {
             self.handle_response(&message, source, now);
+        } else if self.is_scanner(&message) {
+            TransportStats::bump(&self.stats.dropped_scanners);
+            tracing::debug!(%source, "request from a known scanner dropped");
         } else {
             self.handle_request(&message, source, now);
         }
+    }
+
+    /// Whether the request's User-Agent contains a scanner's name (ASCII case ignored).
+    fn is_scanner(&self, request: &SipMessage) -> bool {
+        let Some(agent) = request.header(HeaderName::UserAgent) else {
+            return false;
+        };
+        self.scanners.iter().any(|scanner| {
+            let needle = scanner.as_bytes();
+            !needle.is_empty()
+                && agent
+                    .as_bytes()
+                    .windows(needle.len())
+                    .any(|w| w.eq_ignore_ascii_case(needle))
+        })
     }
 
     fn handle_request(&mut self, request: &SipMessage, source: SocketAddr, now: Instant) {
@@ -199,12 +246,8 @@ impl Router {
                 return;
             }
         }
-        if let Some(defect) = request.defect() {
-            TransportStats::bump(&self.stats.bad_requests);
-            tracing::info!(%source, %defect, "bad request answered 400");
-            let reason = format!("Bad Request ({defect})");
-            let response = self.response(request, 400, &reason, source).finish();
-            self.respond(&key, 400, response, now);
+        if let Err(rejection) = validate(request, &validate::PBX) {
+            self.reject(request, &key, &rejection, source, now);
             return;
         }
         let in_dialog = request.to_header().ok().and_then(|t| t.tag()).is_some();
@@ -239,13 +282,13 @@ impl Router {
             Method::Unknown => (
                 501,
                 self.response(request, 501, reason_phrase(501), source)
-                    .header("Allow", ALLOW)
+                    .header("Allow", ALLOW_OUT_OF_DIALOG)
                     .finish(),
             ),
             _ => (
                 405,
                 self.response(request, 405, reason_phrase(405), source)
-                    .header("Allow", ALLOW)
+                    .header("Allow", ALLOW_OUT_OF_DIALOG)
                     .finish(),
             ),
         };
@@ -297,7 +340,10 @@ impl Router {
                 call_id,
                 local_tag,
             } => self.calls.route_local(call, call_id, local_tag),
-            SipCommand::Ended { call } => self.calls.remove(call),
+            SipCommand::Ended { call } => {
+                self.endpoint_calls.ended(call);
+                self.calls.remove(call);
+            }
         }
     }
 
@@ -360,6 +406,25 @@ impl Router {
     ) -> MessageWriter {
         MessageWriter::response(request, status, reason, Some(&random_tag()), source)
             .header("Server", &self.user_agent)
+    }
+
+    /// Answers a request that failed validation (RFC 3261 §8.2) with its status and headers.
+    fn reject(
+        &mut self,
+        request: &SipMessage,
+        key: &TransactionKey,
+        rejection: &Rejection,
+        source: SocketAddr,
+        now: Instant,
+    ) {
+        let status = rejection.status().as_u16();
+        TransportStats::bump(&self.stats.bad_requests);
+        tracing::info!(%source, %status, %rejection, "request refused before processing");
+        let mut writer = self.response(request, status, &rejection.reason(), source);
+        for (name, value) in rejection.headers(&validate::PBX) {
+            writer = writer.header(name, value);
+        }
+        self.respond(key, status, writer.finish(), now);
     }
 
     fn respond(&mut self, key: &TransactionKey, status: u16, response: Bytes, now: Instant) {

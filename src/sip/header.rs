@@ -9,7 +9,7 @@ use super::method::Method;
 /// Why a header value could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
-    /// The Via value is not `SIP/2.0/<transport> host[:port][;params]`.
+    /// The Via value is not `SIP/<version>/<transport> host[:port][;params]`.
     #[error("malformed Via")]
     Via,
     /// A URI is not `sip:`/`sips:`/`tel:` with a host part.
@@ -126,7 +126,14 @@ impl<'a> Via<'a> {
         else {
             return Err(HeaderError::Via);
         };
-        if !name.trim().eq_ignore_ascii_case("SIP") || version.trim() != "2.0" {
+        // Any protocol version parses, so a request of another SIP version can be answered
+        // 505 (RFC 4475 §3.1.2.16) rather than dropped.
+        let version = version.trim();
+        let numeric = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        let version_ok = version
+            .split_once('.')
+            .is_some_and(|(major, minor)| numeric(major) && numeric(minor));
+        if !name.trim().eq_ignore_ascii_case("SIP") || !version_ok {
             return Err(HeaderError::Via);
         }
         let tail = tail.trim_start();
@@ -177,17 +184,20 @@ impl<'a> Via<'a> {
 pub struct SipUri<'a> {
     /// `sip`, `sips` or `tel` (lowercased comparison is up to callers).
     pub scheme: &'a str,
-    /// The user part, if any.
+    /// The user part, if any (still escaped, and it may hold `;`: `user;par=u%40h`, §19.1.1).
     pub user: Option<&'a str>,
     /// Host (IPv6 in brackets), or the number for tel URIs.
     pub host: &'a str,
     /// Port, if written.
     pub port: Option<u16>,
     params: &'a str,
+    headers: Option<&'a str>,
 }
 
 impl<'a> SipUri<'a> {
-    /// Parses a URI such as `sip:6001@192.0.2.1:5062;transport=udp`.
+    /// Parses a URI such as `sip:6001@192.0.2.1:5062;transport=udp?Subject=x`. The user part
+    /// ends at the last `@` (a raw `@` cannot appear in the host, parameters or headers), so
+    /// it may contain `;`, `?` and escaped characters (RFC 3261 §19.1.1, RFC 4475 §3.1.1.9).
     pub fn parse(text: &'a str) -> Result<SipUri<'a>, HeaderError> {
         let text = text.trim();
         let (scheme, rest) = text.split_once(':').ok_or(HeaderError::Uri)?;
@@ -197,10 +207,16 @@ impl<'a> SipUri<'a> {
         {
             return Err(HeaderError::Uri);
         }
-        let rest = rest.split('?').next().unwrap_or_default();
+        if rest.contains(|c: char| c.is_ascii_whitespace() || c == '<' || c == '>') {
+            return Err(HeaderError::Uri);
+        }
         let (userinfo, hostpart) = match rest.rfind('@') {
             Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
             None => (None, rest),
+        };
+        let (hostpart, headers) = match hostpart.split_once('?') {
+            Some((h, headers)) => (h, Some(headers)),
+            None => (hostpart, None),
         };
         let (hostport, params) = match hostpart.find(';') {
             Some(i) => (&hostpart[..i], &hostpart[i..]),
@@ -211,22 +227,49 @@ impl<'a> SipUri<'a> {
         } else {
             split_host_port(hostport)?
         };
-        if host.is_empty() {
+        if host.is_empty() || !well_formed_params(params) || !valid_escapes(rest) {
             return Err(HeaderError::Uri);
         }
-        let user = userinfo.map(|u| u.split(':').next().unwrap_or(u));
+        if host.starts_with('[')
+            && host[1..host.len() - 1]
+                .parse::<std::net::Ipv6Addr>()
+                .is_err()
+        {
+            return Err(HeaderError::Uri);
+        }
+        let user = match userinfo {
+            Some("") => return Err(HeaderError::Uri),
+            Some(u) => Some(u.split(':').next().unwrap_or(u)),
+            None => None,
+        };
         Ok(SipUri {
             scheme,
             user,
             host,
             port,
             params,
+            headers,
         })
+    }
+
+    /// What a caller dialled: the user part of a `sip:`/`sips:` URI, or the number of a `tel:`
+    /// URI (RFC 3966, its parameters left out).
+    pub fn dialled(&self) -> Option<&'a str> {
+        if self.scheme.eq_ignore_ascii_case("tel") {
+            Some(self.host)
+        } else {
+            self.user
+        }
     }
 
     /// A URI parameter's value (`Some(None)` for a flag parameter).
     pub fn param(&self, name: &str) -> Option<Option<&'a str>> {
         find_param(self.params, name)
+    }
+
+    /// The URI headers after `?` (§19.1.1), still escaped; `None` when there are none.
+    pub fn headers(&self) -> Option<&'a str> {
+        self.headers
     }
 
     /// The host as an IP address when it is a literal one.
@@ -239,10 +282,43 @@ impl<'a> SipUri<'a> {
     }
 }
 
+/// Whether every `%` starts an escape of two hex digits (§25.1 `escaped`).
+fn valid_escapes(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+            if !hex(i + 1) || !hex(i + 2) {
+                return false;
+            }
+            i += 2;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether a `;name[=value]` list has a name in every parameter: `;;` or a bare `;` is not
+/// the §25.1 grammar (RFC 4475 §3.1.2.1). Whitespace around the separators is LWS.
+pub fn well_formed_params(text: &str) -> bool {
+    let text = text.trim();
+    if text.is_empty() {
+        return true;
+    }
+    let Some(rest) = text.strip_prefix(';') else {
+        return false;
+    };
+    rest.split(';').all(|p| {
+        let name = p.split('=').next().unwrap_or_default().trim();
+        !name.is_empty() && !name.contains(char::is_whitespace)
+    })
+}
+
 /// A name-addr or addr-spec with header parameters (From, To, Contact; RFC 3261 §20.10).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameAddr<'a> {
-    /// Display name without quotes, if any.
+    /// Display name without quotes (escapes kept as written), if any.
     pub display: Option<&'a str>,
     /// The URI text (without angle brackets).
     pub uri: &'a str,
@@ -250,28 +326,49 @@ pub struct NameAddr<'a> {
 }
 
 impl<'a> NameAddr<'a> {
-    /// Parses one name-addr / addr-spec value.
+    /// Parses one name-addr / addr-spec value. The display name is a quoted string (with
+    /// `\"` and `\\` escapes) or tokens separated by LWS; the URI of the addr-spec form
+    /// may not contain `?` or `,` (§20.10), and parameters need names.
     pub fn parse(value: &'a str) -> Result<NameAddr<'a>, HeaderError> {
         let value = value.trim();
-        if let Some(open) = value.find('<') {
-            let close = value[open..].find('>').ok_or(HeaderError::NameAddr)? + open;
-            let display = value[..open].trim().trim_matches('"').trim();
-            let uri = value[open + 1..close].trim();
-            if uri.is_empty() {
+        let (display, rest) = if let Some(quoted) = value.strip_prefix('"') {
+            let end = closing_quote(quoted).ok_or(HeaderError::NameAddr)?;
+            let rest = quoted[end + 1..].trim_start();
+            if !rest.starts_with('<') {
+                return Err(HeaderError::NameAddr);
+            }
+            (Some(&quoted[..end]), rest)
+        } else if let Some(open) = value.find('<') {
+            let tokens = value[..open].trim();
+            if !tokens.split_ascii_whitespace().all(is_token) {
+                return Err(HeaderError::NameAddr);
+            }
+            (Some(tokens), &value[open..])
+        } else {
+            (None, value)
+        };
+        if let Some(inner) = rest.strip_prefix('<') {
+            let close = inner.find('>').ok_or(HeaderError::NameAddr)?;
+            let uri = inner[..close].trim();
+            let params = &inner[close + 1..];
+            if uri.is_empty() || !well_formed_params(params) {
                 return Err(HeaderError::NameAddr);
             }
             Ok(NameAddr {
-                display: (!display.is_empty()).then_some(display),
+                display: display.filter(|d| !d.trim().is_empty()),
                 uri,
-                params: &value[close + 1..],
+                params,
             })
         } else {
             // addr-spec form: parameters after the URI belong to the header (§20.10).
-            let (uri, params) = match value.find(';') {
-                Some(i) => (&value[..i], &value[i..]),
-                None => (value, ""),
+            let (uri, params) = match rest.find(';') {
+                Some(i) => (rest[..i].trim_end(), &rest[i..]),
+                None => (rest, ""),
             };
-            if uri.is_empty() || uri.contains(char::is_whitespace) {
+            if uri.is_empty()
+                || uri.contains(|c: char| c.is_whitespace() || c == '?' || c == ',' || c == '>')
+                || !well_formed_params(params)
+            {
                 return Err(HeaderError::NameAddr);
             }
             Ok(NameAddr {
@@ -296,6 +393,29 @@ impl<'a> NameAddr<'a> {
     pub fn sip_uri(&self) -> Result<SipUri<'a>, HeaderError> {
         SipUri::parse(self.uri)
     }
+}
+
+/// The index of the quote closing a quoted string whose opening quote was just consumed
+/// (`quoted-pair` escapes skipped, §25.1).
+fn closing_quote(quoted: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, b) in quoted.bytes().enumerate() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'"' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `token` of §25.1: alphanumerics and `-.!%*_+`'~`.
+pub fn is_token(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
 }
 
 /// The CSeq header (RFC 3261 §20.16).
@@ -419,5 +539,55 @@ mod tests {
         assert!(CSeq::parse("x INVITE").is_err());
         assert!(CSeq::parse("99999999999 INVITE").is_err());
         assert!(CSeq::parse("1").is_err());
+    }
+
+    #[test]
+    fn uri_grammar_corners() {
+        let uri = SipUri::parse("sip:user;par=u%40example.net@example.com").unwrap();
+        assert_eq!(uri.user, Some("user;par=u%40example.net"));
+        assert_eq!(uri.host, "example.com");
+        let uri =
+            SipUri::parse("sip:crazy?,/;;*:&it+has=1@example.com;lr?Route=%3Csip:x%3E").unwrap();
+        assert_eq!(uri.user, Some("crazy?,/;;*"));
+        assert_eq!(uri.param("lr"), Some(None));
+        assert_eq!(uri.headers(), Some("Route=%3Csip:x%3E"));
+        let uri = SipUri::parse("sip:[2001:db8::10]:5070").unwrap();
+        assert_eq!(uri.ip(), Some("2001:db8::10".parse().unwrap()));
+        assert_eq!(uri.port, Some(5070));
+        let tel = SipUri::parse("tel:+15551234;phone-context=x").unwrap();
+        assert_eq!(tel.dialled(), Some("+15551234"));
+        for bad in [
+            "sip:[2001:db8::10",
+            "sip:[not-v6]",
+            "sip:a%zz@h",
+            "sip:@h",
+            "sip:a@h;;lr",
+            "sip:a b@h",
+            "sip:<a@h>",
+        ] {
+            assert!(SipUri::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn display_names_follow_the_grammar() {
+        let na = NameAddr::parse(r#""J Rosenberg \\\"" <sip:j@example.com>;tag=1"#).unwrap();
+        assert_eq!(na.display, Some(r#"J Rosenberg \\\""#));
+        assert_eq!(na.uri, "sip:j@example.com");
+        let na = NameAddr::parse(r#""a <sip:not@this>" <sip:this@one>"#).unwrap();
+        assert_eq!(na.uri, "sip:this@one");
+        let na = NameAddr::parse("caller<sip:caller@example.com>;tag=323").unwrap();
+        assert_eq!((na.display, na.tag()), (Some("caller"), Some("323")));
+        let na = NameAddr::parse("sip:a@h ;  tag = x").unwrap();
+        assert_eq!((na.uri, na.tag()), ("sip:a@h", Some("x")));
+        for bad in [
+            "\"Mr. J. User <sip:j.user@example.com>",
+            "Bell, Alexander <sip:a.g.bell@example.com>",
+            "sip:user@example.com?Route=%3Csip:x%3E",
+            "<sip:a@h>;;tag=1",
+            ";",
+        ] {
+            assert!(NameAddr::parse(bad).is_err(), "{bad}");
+        }
     }
 }

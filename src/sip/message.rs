@@ -58,13 +58,17 @@ pub enum HeaderName {
     ProxyAuthenticate,
     /// Refer-To / r (RFC 3515 §2.1)
     ReferTo,
+    /// Proxy-Require
+    ProxyRequire,
+    /// Content-Encoding / e
+    ContentEncoding,
     /// Any other header; look it up by name.
     Other,
 }
 
 impl HeaderName {
     fn classify(name: &str) -> HeaderName {
-        const TABLE: [(&str, Option<&str>, HeaderName); 20] = [
+        const TABLE: [(&str, Option<&str>, HeaderName); 22] = [
             ("Via", Some("v"), HeaderName::Via),
             ("From", Some("f"), HeaderName::From),
             ("To", Some("t"), HeaderName::To),
@@ -85,6 +89,8 @@ impl HeaderName {
             ("WWW-Authenticate", None, HeaderName::WwwAuthenticate),
             ("Proxy-Authenticate", None, HeaderName::ProxyAuthenticate),
             ("Refer-To", Some("r"), HeaderName::ReferTo),
+            ("Proxy-Require", None, HeaderName::ProxyRequire),
+            ("Content-Encoding", Some("e"), HeaderName::ContentEncoding),
         ];
         TABLE
             .iter()
@@ -111,9 +117,13 @@ pub enum ParseError {
     /// The first line is neither a request line nor a status line.
     #[error("bad start line")]
     StartLine,
-    /// The SIP version is not SIP/2.0.
+    /// A response's SIP version is not SIP/2.0 (requests of other versions parse and are
+    /// answered 505).
     #[error("unsupported SIP version")]
     Version,
+    /// The request line has whitespace other than one SP between its elements (§7.1).
+    #[error("malformed Request-Line")]
+    RequestLine,
     /// A header line has no colon.
     #[error("malformed header line {0}")]
     HeaderLine(usize),
@@ -126,15 +136,20 @@ pub enum ParseError {
     /// Content-Length promises more bytes than the datagram carries (§18.3).
     #[error("Content-Length exceeds body")]
     BodyTruncated,
-    /// CSeq method differs from the request line's.
-    #[error("CSeq method does not match request method")]
-    CSeqMethod,
 }
 
 #[derive(Debug, Clone)]
 enum StartLine {
-    Request { method: Method, uri: Range<usize> },
-    Response { status: u16, reason: Range<usize> },
+    Request {
+        method: Method,
+        uri: Range<usize>,
+        /// Whether the request line says SIP/2.0; other versions are answered 505 (§21.5.6).
+        sip2: bool,
+    },
+    Response {
+        status: u16,
+        reason: Range<usize>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +164,7 @@ struct HeaderField {
 pub struct SipMessage {
     raw: Bytes,
     start: StartLine,
+    start_line: Range<usize>,
     headers: Vec<HeaderField>,
     body: Range<usize>,
     defect: Option<ParseError>,
@@ -169,14 +185,20 @@ impl SipMessage {
         let (first, first_range) = lines.next().ok_or(ParseError::StartLine)?;
         let start = parse_start_line(first, first_range.start)?;
         let mut headers = Vec::with_capacity(16);
-        let mut defect = None;
+        let mut defect = match start {
+            StartLine::Request { .. } if !exact_request_line(first) => {
+                Some(ParseError::RequestLine)
+            }
+            _ => None,
+        };
         for (index, (line, range)) in lines.enumerate() {
             let Some(colon) = line.find(':') else {
                 defect.get_or_insert(ParseError::HeaderLine(index + 2));
                 continue;
             };
-            let name = line[..colon].trim();
-            if name.is_empty() || name.contains(char::is_whitespace) {
+            // `field-name HCOLON`: a token, then optional whitespace before the colon.
+            let name = line[..colon].trim_end();
+            if !super::header::is_token(name) {
                 defect.get_or_insert(ParseError::HeaderLine(index + 2));
                 continue;
             }
@@ -193,6 +215,7 @@ impl SipMessage {
             body: body_start..data.len(),
             raw: raw.clone(),
             start,
+            start_line: first_range,
             headers,
             defect,
         };
@@ -228,12 +251,7 @@ impl SipMessage {
             let value = self.header(name).ok_or(ParseError::Missing(label))?;
             NameAddr::parse(value).map_err(|_| ParseError::Malformed(label))?;
         }
-        let cseq = self.cseq()?;
-        if let Some(method) = self.method() {
-            if method != cseq.method && method != Method::Unknown {
-                return Err(ParseError::CSeqMethod);
-            }
-        }
+        self.cseq()?;
         Ok(())
     }
 
@@ -273,6 +291,15 @@ impl SipMessage {
                     .next()
             }
             StartLine::Response { .. } => None,
+        }
+    }
+
+    /// Whether a request's line names SIP version 2.0 (always true for a response, whose other
+    /// versions do not parse). Requests of other versions get 505 (RFC 3261 §21.5.6).
+    pub fn is_sip2(&self) -> bool {
+        match &self.start {
+            StartLine::Request { sip2, .. } => *sip2,
+            StartLine::Response { .. } => true,
         }
     }
 
@@ -384,6 +411,31 @@ impl SipMessage {
     pub fn body(&self) -> &[u8] {
         &self.raw[self.body.clone()]
     }
+
+    /// Every header line in order, as `(name as written, value)`; folded values keep their
+    /// line breaks, which the typed views read as LWS (§7.3.1).
+    pub fn header_fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers
+            .iter()
+            .map(|h| (self.text(&h.raw_name), self.text(&h.value)))
+    }
+
+    /// The message written out again: its start line, one `Name: value` line per header, and
+    /// exactly the body that Content-Length framed (octets after it are gone, §18.3).
+    pub fn to_bytes(&self) -> Bytes {
+        let mut out = Vec::with_capacity(self.raw.len());
+        out.extend_from_slice(&self.raw[self.start_line.clone()]);
+        out.extend_from_slice(b"\r\n");
+        for (name, value) in self.header_fields() {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(self.body());
+        Bytes::from(out)
+    }
 }
 
 /// The RFC 3261 §21 reason phrase for the status codes the PBX sends.
@@ -400,15 +452,20 @@ pub fn reason_phrase(status: u16) -> &'static str {
         405 => "Method Not Allowed",
         407 => "Proxy Authentication Required",
         408 => "Request Timeout",
+        415 => "Unsupported Media Type",
+        416 => "Unsupported URI Scheme",
+        420 => "Bad Extension",
         423 => "Interval Too Brief",
         480 => "Temporarily Unavailable",
         481 => "Call/Transaction Does Not Exist",
+        483 => "Too Many Hops",
         486 => "Busy Here",
         487 => "Request Terminated",
         488 => "Not Acceptable Here",
         500 => "Server Internal Error",
         501 => "Not Implemented",
         503 => "Service Unavailable",
+        505 => "Version Not Supported",
         603 => "Decline",
         _ => match status / 100 {
             1 => "Progress",
@@ -512,34 +569,62 @@ fn parse_start_line(line: &str, offset: usize) -> Result<StartLine, ParseError> 
         let reason = reason_start.min(offset + line.len())..offset + line.len();
         return Ok(StartLine::Response { status, reason });
     }
-    let mut parts = line.split(' ');
-    let (Some(method), Some(uri), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(ParseError::StartLine);
+    let (method, uri, version) = match split_request_line(line) {
+        Some(parts) => parts,
+        None => return Err(ParseError::StartLine),
     };
-    if method.is_empty()
-        || !method
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
-    {
+    if !super::header::is_token(method) {
         return Err(ParseError::StartLine);
     }
-    if !version.starts_with("SIP/") {
-        return Err(ParseError::StartLine);
-    }
-    if version != "SIP/2.0" {
-        return Err(ParseError::Version);
-    }
+    let sip2 = match sip_version(version) {
+        Some(numbers) => numbers == (2, 0),
+        None => return Err(ParseError::StartLine),
+    };
     if uri.is_empty() || !uri.contains(':') {
         return Err(ParseError::StartLine);
     }
-    let uri_start = offset + method.len() + 1;
+    let uri_start = offset + (uri.as_ptr() as usize - line.as_ptr() as usize);
     Ok(StartLine::Request {
         method: Method::from_token(method),
         uri: uri_start..uri_start + uri.len(),
+        sip2,
     })
 }
 
+/// `Method SP Request-URI SP SIP-Version` (§7.1). A line with other whitespace between or
+/// after the elements (RFC 4475 §3.1.2.8–10) still yields its three parts, so the request can
+/// be answered 400 rather than dropped: the caller tells the two apart by [`exact_request_line`].
+fn split_request_line(line: &str) -> Option<(&str, &str, &str)> {
+    let line = line.trim_end();
+    let (method, rest) = line.split_once(|c: char| c.is_ascii_whitespace())?;
+    let (uri, version) = rest.rsplit_once(|c: char| c.is_ascii_whitespace())?;
+    let uri = uri.trim();
+    if method.is_empty() || uri.is_empty() || version.is_empty() {
+        return None;
+    }
+    Some((method, uri, version))
+}
+
+/// Whether a request line has exactly one SP between its three elements and nothing after.
+fn exact_request_line(line: &str) -> bool {
+    line.split(' ').count() == 3 && !line.contains(|c: char| c.is_ascii_whitespace() && c != ' ')
+}
+
+/// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT` (§25.1, "SIP" case-insensitive), as numbers.
+fn sip_version(token: &str) -> Option<(u32, u32)> {
+    let (name, numbers) = token.split_once('/')?;
+    if !name.eq_ignore_ascii_case("SIP") {
+        return None;
+    }
+    let (major, minor) = numbers.split_once('.')?;
+    let number = |digits: &str| {
+        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| digits.parse::<u32>().unwrap_or(u32::MAX))
+    };
+    Some((number(major)?, number(minor)?))
+}
+
+#[cfg(test)]
+mod roundtrip;
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 //! registrar rules. Nothing here touches a socket or a clock; the edge feeds it.
 
 pub mod auth;
+pub mod bans;
 pub mod cancelled_invites;
 pub mod dialog;
 pub mod header;
@@ -10,6 +11,8 @@ pub mod method;
 pub mod outbound_registration;
 pub mod refer;
 pub mod registrar;
+pub mod status;
 pub mod transaction;
 pub mod ua;
+pub mod validate;
 pub mod writer;

@@ -17,8 +17,12 @@ pub struct TransportStats {
     pub dropped_oversized: AtomicU64,
     /// Datagrams dropped because they are not SIP at all (or unanswerable).
     pub dropped_unparsable: AtomicU64,
-    /// Requests answered `400 Bad Request`.
+    /// Requests refused by validation before processing (400, 415, 416, 420, 483, 505).
     pub bad_requests: AtomicU64,
+    /// Datagrams dropped unparsed because their source is banned.
+    pub dropped_banned: AtomicU64,
+    /// Requests dropped unanswered because their User-Agent names a scanner.
+    pub dropped_scanners: AtomicU64,
     /// Keep-alive datagrams (CRLF) received.
     pub keepalives: AtomicU64,
     /// Messages sent.
@@ -36,8 +40,12 @@ pub struct TransportStatsView {
     pub dropped_oversized: u64,
     /// Datagrams dropped as not SIP.
     pub dropped_unparsable: u64,
-    /// Requests answered 400.
+    /// Requests refused by validation.
     pub bad_requests: u64,
+    /// Datagrams dropped from banned sources.
+    pub dropped_banned: u64,
+    /// Requests dropped from known scanners.
+    pub dropped_scanners: u64,
     /// CRLF keep-alives received.
     pub keepalives: u64,
     /// Messages sent.
@@ -60,6 +68,8 @@ impl TransportStats {
             dropped_oversized: get(&self.dropped_oversized),
             dropped_unparsable: get(&self.dropped_unparsable),
             bad_requests: get(&self.bad_requests),
+            dropped_banned: get(&self.dropped_banned),
+            dropped_scanners: get(&self.dropped_scanners),
             keepalives: get(&self.keepalives),
             sent: get(&self.sent),
             send_errors: get(&self.send_errors),

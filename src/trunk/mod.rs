@@ -3,6 +3,7 @@
 //! trunk is identified by its source: the provider's own address and port, or a network listed
 //! in `allow_from`; anything else must authenticate as an endpoint (no open relay).
 
+pub mod limits;
 pub mod registration;
 
 use std::net::SocketAddr;
@@ -44,12 +45,15 @@ pub struct Trunk {
     pub did_from: DidSource,
     /// Codecs offered, by preference.
     pub codecs: Vec<CodecKind>,
+    /// Toll-fraud limits of calls out through it.
+    pub limits: limits::TrunkLimits,
 }
 
 /// Every configured trunk.
 #[derive(Debug, Clone, Default)]
 pub struct Trunks {
     list: Vec<Trunk>,
+    usage: limits::TrunkUsage,
 }
 
 impl Trunks {
@@ -105,14 +109,35 @@ impl Trunks {
                 allow_from: config.allowed_networks(),
                 did_from: config.did_from,
                 codecs: config.codecs.clone(),
+                limits: limits::TrunkLimits {
+                    allowed_prefixes: config.allowed_prefixes.clone(),
+                    denied_prefixes: config.denied_prefixes.clone(),
+                    max_concurrent_calls: config.max_concurrent_calls,
+                    max_calls_per_minute: config.max_calls_per_minute,
+                },
             });
         }
-        Trunks { list }
+        Trunks {
+            list,
+            usage: limits::TrunkUsage::default(),
+        }
     }
 
     /// The trunk called `name`.
     pub fn get(&self, name: &str) -> Option<&Trunk> {
         self.list.iter().find(|t| t.name == name)
+    }
+
+    /// Admits a call to `number` out through trunk `name` under its toll-fraud limits; an
+    /// unknown trunk admits nothing to refuse (its Dial fails as unavailable).
+    pub fn admit(
+        &self,
+        name: &str,
+        number: &str,
+        now: std::time::Instant,
+    ) -> Option<Result<limits::TrunkCall, limits::Refusal>> {
+        let trunk = self.get(name)?;
+        Some(self.usage.admit(name, number, &trunk.limits, now))
     }
 
     /// The trunk a request from `source` comes from: the provider's exact address and port,

@@ -290,6 +290,11 @@ impl SippRun {
 
 /// Runs SIPp in the foreground with `scenario` against `target`, bounded by `-timeout`.
 pub fn sipp(scenario: &Path, target: SocketAddr, extra: &[&str]) -> SippRun {
+    sipp_from("127.0.0.1", scenario, target, extra)
+}
+
+/// [`sipp`] bound to another loopback address `local_ip` (a second host on 127.0.0.0/8).
+pub fn sipp_from(local_ip: &str, scenario: &Path, target: SocketAddr, extra: &[&str]) -> SippRun {
     require_program("sipp");
     let dir = tempfile::tempdir().unwrap();
     let stats = dir.path().join("stats.csv");
@@ -298,7 +303,7 @@ pub fn sipp(scenario: &Path, target: SocketAddr, extra: &[&str]) -> SippRun {
         .arg(target.to_string())
         .arg("-sf")
         .arg(scenario)
-        .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-i", local_ip, "-p", &port.to_string()])
         .args(["-nostdin", "-trace_stat", "-fd", "1", "-timeout", "60s"])
         .arg("-stf")
         .arg(&stats)
