@@ -269,6 +269,8 @@ enum DialplanCommand {
     },
     /// Re-read the dialplan file for new calls; calls in progress keep theirs.
     Reload,
+    /// List the dialplan apps this pbx knows, with their syntax.
+    Apps,
 }
 
 fn main() -> ExitCode {
@@ -490,6 +492,9 @@ fn ctl(api: &str, token: Option<String>, json: bool, command: CtlCommand) -> Exi
         CtlCommand::Dialplan {
             command: DialplanCommand::Reload,
         } => client.dialplan_reload(),
+        CtlCommand::Dialplan {
+            command: DialplanCommand::Apps,
+        } => Ok(pbx::control::client::dialplan_apps()),
     };
     match result {
         Ok(output) => {

@@ -80,3 +80,27 @@ fn channels_bridges_trunks_and_version_answer() {
     let missing = pbx.ctl(&["hangup", "PJSIP/6001-00000000"]);
     assert_eq!(missing.status.code(), Some(1), "{missing:?}");
 }
+
+#[test]
+fn dialplan_apps_lists_every_app_with_its_syntax() {
+    let pbx = Pbx::start();
+    let table = stdout(&pbx.ctl(&["dialplan", "apps"]));
+    for syntax in ["Dial(target", "Record(", "Stasis(", "Playback("] {
+        assert!(
+            table.lines().any(|l| l.starts_with(syntax)),
+            "{syntax}: {table}"
+        );
+    }
+    let listed: serde_json::Value =
+        serde_json::from_str(&stdout(&pbx.ctl(&["--json", "dialplan", "apps"]))).unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"ConfBridge") && names.contains(&"AGI"),
+        "{names:?}"
+    );
+}

@@ -86,6 +86,29 @@ impl Output {
     }
 }
 
+/// `pbx ctl dialplan apps`: the dialplan apps compiled into this binary (the pbx it talks to
+/// is the same program), each with its syntax and what it does.
+pub fn dialplan_apps() -> Output {
+    let apps = crate::dialplan::Dialplan::apps_help();
+    let width = apps
+        .iter()
+        .map(|(_, syntax, _)| syntax.len())
+        .max()
+        .unwrap_or(0);
+    let text = apps
+        .iter()
+        .map(|(_, syntax, doc)| format!("{syntax:<width$}  {doc}\n"))
+        .collect();
+    let json = apps
+        .iter()
+        .map(|(name, syntax, doc)| serde_json::json!({"name": name, "syntax": syntax, "doc": doc}))
+        .collect();
+    Output {
+        json: serde_json::Value::Array(json),
+        text,
+    }
+}
+
 impl fmt::Debug for Output {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
