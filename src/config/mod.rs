@@ -10,6 +10,7 @@ pub mod ami;
 pub mod ari;
 pub mod env;
 pub mod error;
+pub mod tts;
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -24,6 +25,7 @@ pub use agi::AgiConfig;
 pub use ami::{AmiConfig, AmiUserConfig};
 pub use ari::{AriConfig, AriUserConfig};
 pub use error::{ConfigError, Position};
+pub use tts::TtsConfig;
 
 /// The embedded default configuration (`config/pbx.toml`).
 pub const DEFAULT_CONFIG: &str = include_str!("../../config/pbx.toml");
@@ -61,6 +63,9 @@ pub struct Config {
     /// The Asterisk REST Interface.
     #[serde(default)]
     pub ari: AriConfig,
+    /// Text to speech.
+    #[serde(default)]
+    pub tts: TtsConfig,
     /// Local SIP accounts (phones).
     #[serde(default, rename = "endpoint")]
     pub endpoints: Vec<EndpointConfig>,
