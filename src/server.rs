@@ -85,11 +85,15 @@ pub enum ServerError {
     /// The threads that run calls could not be started.
     #[error("cannot start the call threads: {0}")]
     CallThreads(std::io::Error),
+    /// `[tts]` names an engine that is not installed, or its cache directory is unusable.
+    #[error("[tts]: {0}")]
+    Tts(#[from] crate::tts::TtsError),
 }
 
 /// Runs the PBX until `shutdown` is cancelled.
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServerError> {
     let started = Instant::now();
+    let tts = crate::tts::Tts::new(&config.tts)?;
     let persist = config
         .registrar
         .persist_file
@@ -206,6 +210,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         agi: Arc::new(config.agi.clone()),
         astdb: astdb.clone(),
         stasis_apps: stasis_apps.clone(),
+        tts,
     };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
     let call_runtimes = CallRuntimes::per_core().map_err(ServerError::CallThreads)?;

@@ -9,6 +9,8 @@ pub mod bridge;
 pub mod command;
 pub mod conference;
 pub mod dialplan_handle;
+mod esl;
+mod esl_apps;
 pub mod live;
 pub mod media_io;
 pub mod originate;

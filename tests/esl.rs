@@ -1,0 +1,295 @@
+//! The FreeSWITCH event socket, outbound mode, driven by real clients, unchanged, with what
+//! the caller hears as the oracle. A SIPp call from the trunk's provider to a DID reaches
+//! `Socket(127.0.0.1:PORT, async, full)`, and:
+//! - a greenswitch `OutboundESLServer` application gets the channel's data on `connect`,
+//!   answers, plays hello-world (heard byte for byte), collects the key the caller sends as
+//!   RFC 4733 with `play_and_get_digits` (in the variable and as a DTMF event), speaks a
+//!   sentence through espeak-ng (heard as speech: level and length), gets a failed execute
+//!   complete for an app the PBX does not have, and hangs up (the caller gets BYE). The
+//!   linger disconnect notice is the last thing greenswitch parses (it does not read the
+//!   notice's body, against FreeSWITCH as against the PBX), so CHANNEL_HANGUP_COMPLETE is
+//!   not checked through it;
+//! - a script sending exactly what an older Python event-socket transport sends (`connect`,
+//!   `myevents`, `sendmsg ` with `event-lock: true`, `set tts_engine=flite`,
+//!   `set tts_voice=kal`, `playback say:'...'`, `hangup`) gets its replies strictly in order,
+//!   and the caller hears the speech although the engine is espeak-ng, not flite.
+//!
+//! A missing python3, greenswitch, espeak-ng or SIPp fails the test, never skips it.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{
+    dtmf_pcap, fixture, free_tcp_port, require_program, sipp, ulaw_rms_dbfs, Pbx, PbxOptions,
+    RtpPeer,
+};
+
+/// Longest a client scenario may take (each of its own waits is shorter).
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The DID the provider calls.
+const DID: &str = "5550200";
+
+/// Bytes of mu-law in one 20 ms packet.
+const PACKET: usize = 160;
+
+/// A pbx with a trunk whose provider (any loopback address) calls `DID`, routed to
+/// `Socket(...)` on `port`, and espeak-ng as its TTS engine.
+fn pbx_routing_to(port: u16) -> Pbx {
+    require_program("espeak-ng");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dialplan.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[context.from-trunk]\n\"{DID}\" = [\"Socket(127.0.0.1:{port}, async, full)\", \"Hangup()\"]\n"
+        ),
+    )
+    .unwrap();
+    let extra = format!(
+        "[dialplan]\nfile = \"{}\"\n\n[tts]\nengine = \"espeak-ng\"\ncache_dir = \"{}\"\n\n\
+         [[trunk]]\nname = \"provider\"\nhost = \"127.0.0.1\"\nregister = false\n\
+         context = \"from-trunk\"\nallow_from = [\"127.0.0.0/8\"]\n",
+        path.display(),
+        dir.path().join("tts").display(),
+    );
+    Pbx::start_in(
+        dir,
+        PbxOptions {
+            extra_config: extra,
+            ..PbxOptions::default()
+        },
+    )
+}
+
+/// A running Python client, its stdout read line by line.
+struct Client {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stderr: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Client {
+    fn start(script: &str, port: u16) -> Client {
+        require_program("python3");
+        let dir = tempfile::tempdir().unwrap();
+        let stderr = dir.path().join("stderr.txt");
+        let mut child = Command::new("python3")
+            .arg(fixture(script))
+            .arg(port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("start python3");
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Client {
+            child,
+            lines,
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    fn failure(&mut self, what: &str, pbx: &Pbx) -> ! {
+        let _ = self.child.kill();
+        let status = self.child.wait().ok();
+        panic!(
+            "{what}; client exit {status:?}\nclient stderr:\n{}\npbx log:\n{}",
+            std::fs::read_to_string(&self.stderr).unwrap_or_default(),
+            pbx.log()
+        );
+    }
+
+    /// Waits for a line satisfying `wanted`.
+    fn line(&mut self, pbx: &Pbx, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + CLIENT_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if wanted(&line) => return line,
+                Ok(_) => {}
+                Err(_) => self.failure(&format!("no {what} from the client"), pbx),
+            }
+        }
+    }
+
+    /// The client's JSON result.
+    fn result(&mut self, pbx: &Pbx) -> serde_json::Value {
+        let line = self.line(pbx, "result", |l| l.starts_with('{'));
+        serde_json::from_str(&line).unwrap()
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Calls the DID as the provider; the PBX hangs up.
+fn provider_call(pbx: &Pbx, media: &RtpPeer) -> common::SippRun {
+    require_program("sipp");
+    let port = media.port.to_string();
+    sipp(
+        &fixture("sipp/provider_did_uac_bye.xml"),
+        pbx.sip,
+        &["-s", DID, "-m", "1", "-key", "rtp_port", &port],
+    )
+}
+
+/// How long, in 20 ms packets after mu-law position `from`, the caller heard sound louder
+/// than -40 dBFS.
+fn loud_packets_after(heard: &[u8], from: usize) -> usize {
+    heard[from.min(heard.len())..]
+        .chunks(PACKET)
+        .filter(|p| ulaw_rms_dbfs(p) > -40.0)
+        .count()
+}
+
+#[test]
+fn a_greenswitch_application_answers_plays_collects_a_key_speaks_and_hangs_up() {
+    require_program("python3");
+    let port = free_tcp_port();
+    let pbx = pbx_routing_to(port);
+    let mut app = Client::start("esl/greenswitch_app.py", port);
+    app.line(&pbx, "READY", |l| l == "READY");
+    let media = RtpPeer::start();
+    std::thread::scope(|s| {
+        let caller = s.spawn(|| provider_call(&pbx, &media));
+        app.line(&pbx, "WAITING", |l| l == "WAITING");
+        assert!(
+            media.wait_packets(10, Duration::from_secs(10)),
+            "no RTP before the key"
+        );
+        media.send_pcap(&dtmf_pcap("5"), 101);
+        let run = caller.join().unwrap();
+        assert_eq!(
+            (run.successful, run.failed),
+            (1, 0),
+            "the caller got the BYE\n{}\n{}",
+            String::from_utf8_lossy(&run.output.stderr),
+            pbx.log()
+        );
+    });
+    let seen = app.result(&pbx);
+    assert!(seen.get("error").is_none(), "{seen}\n{}", pbx.log());
+    let connect = &seen["connect"];
+    assert_eq!(connect["Event-Name"], "CHANNEL_DATA", "{seen}");
+    assert_eq!(connect["Socket-Mode"], "async", "{seen}");
+    assert_eq!(connect["Control"], "full", "{seen}");
+    assert_eq!(connect["Caller-Caller-ID-Number"], "5551234", "{seen}");
+    assert_eq!(connect["variable_caller_id_number"], "5551234", "{seen}");
+    assert_eq!(connect["Caller-Destination-Number"], DID, "{seen}");
+    assert_eq!(connect["variable_destination_number"], DID, "{seen}");
+    assert_eq!(
+        connect["variable_call_uuid"], connect["Unique-ID"],
+        "{seen}"
+    );
+    assert!(
+        connect["Channel-Name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("PJSIP/provider-")),
+        "{seen}"
+    );
+    assert_eq!(seen["uuid"], connect["Unique-ID"], "{seen}");
+    assert_eq!(seen["playback_response"], "FILE PLAYED", "{seen}");
+    assert_eq!(seen["digit"], "5", "{seen}");
+    assert_eq!(seen["getvar"], "5", "{seen}");
+    assert_eq!(seen["dtmf"], serde_json::json!(["5"]), "{seen}");
+    assert_eq!(seen["speak_response"], "_none_", "{seen}");
+    assert_eq!(
+        seen["unknown_response"], "-ERR unknown application valet_park",
+        "{seen}"
+    );
+    let events: Vec<&str> = seen["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    for wanted in [
+        "CHANNEL_ANSWER",
+        "CHANNEL_EXECUTE",
+        "CHANNEL_EXECUTE_COMPLETE",
+        "PLAYBACK_START",
+        "PLAYBACK_STOP",
+        "CHANNEL_HANGUP",
+    ] {
+        assert!(events.contains(&wanted), "no {wanted} in {events:?}");
+    }
+    let heard = media.heard_ulaw();
+    let hello = common::prompt_ulaw("hello-world");
+    let at = common::find_prompt(&heard, &hello).expect("the caller heard hello-world");
+    let spoken = loud_packets_after(&heard, at + hello.len());
+    assert!(
+        (25..500).contains(&spoken),
+        "speech after hello-world: {spoken} loud packets (0.5 s to 10 s expected)\n{}",
+        pbx.log()
+    );
+}
+
+#[test]
+fn an_older_transports_exact_messages_get_their_replies_in_order_and_flite_speaks() {
+    require_program("python3");
+    let port = free_tcp_port();
+    let pbx = pbx_routing_to(port);
+    let mut app = Client::start("esl/strict_order.py", port);
+    app.line(&pbx, "READY", |l| l == "READY");
+    let media = RtpPeer::start();
+    let run = provider_call(&pbx, &media);
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "the caller got the BYE\n{}\n{}",
+        String::from_utf8_lossy(&run.output.stderr),
+        pbx.log()
+    );
+    let seen = app.result(&pbx);
+    assert!(seen.get("error").is_none(), "{seen}\n{}", pbx.log());
+    assert_eq!(
+        seen["replies"],
+        serde_json::json!([
+            "+OK",
+            "+OK Events Enabled",
+            "+OK",
+            "+OK",
+            "+OK",
+            "+OK",
+            "+OK"
+        ]),
+        "{seen}"
+    );
+    assert_eq!(seen["playback_response"], "FILE PLAYED", "{seen}");
+    assert_eq!(seen["disconnected"], true, "{seen}");
+    let events = seen["events"].as_array().unwrap();
+    for wanted in [
+        "CHANNEL_ANSWER",
+        "PLAYBACK_START",
+        "PLAYBACK_STOP",
+        "CHANNEL_HANGUP",
+    ] {
+        assert!(events.iter().any(|e| e == wanted), "no {wanted} in {seen}");
+    }
+    let spoken = loud_packets_after(&media.heard_ulaw(), 0);
+    assert!(
+        (25..500).contains(&spoken),
+        "the caller heard {spoken} loud packets of speech\n{}",
+        pbx.log()
+    );
+}
