@@ -12,7 +12,10 @@
 //! - a script sending exactly what an older Python event-socket transport sends (`connect`,
 //!   `myevents`, `sendmsg ` with `event-lock: true`, `set tts_engine=flite`,
 //!   `set tts_voice=kal`, `playback say:'...'`, `hangup`) gets its replies strictly in order,
-//!   and the caller hears the speech although the engine is espeak-ng, not flite.
+//!   and the caller hears the speech although the engine is espeak-ng, not flite;
+//! - `Speak(...)` twice in the dialplan: the caller hears the sentence twice, and the cache
+//!   holds one phrase;
+//! - a `[tts] engine` that is not installed stops start-up, naming it.
 //!
 //! A missing python3, greenswitch, espeak-ng or SIPp fails the test, never skips it.
 
@@ -291,5 +294,98 @@ fn an_older_transports_exact_messages_get_their_replies_in_order_and_flite_speak
         (25..500).contains(&spoken),
         "the caller heard {spoken} loud packets of speech\n{}",
         pbx.log()
+    );
+}
+
+#[test]
+fn speak_in_the_dialplan_says_the_text_and_a_repeat_comes_from_the_cache() {
+    require_program("espeak-ng");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dialplan.toml");
+    std::fs::write(
+        &path,
+        "[context.internal]\n\"8050\" = [\"Answer()\", \"Speak(Hello from the dialplan)\", \
+         \"Speak(Hello from the dialplan)\", \"Hangup()\"]\n",
+    )
+    .unwrap();
+    let cache = dir.path().join("tts");
+    let extra = format!(
+        "[dialplan]\nfile = \"{}\"\n\n[tts]\nengine = \"espeak-ng\"\ncache_dir = \"{}\"\n",
+        path.display(),
+        cache.display(),
+    );
+    let pbx = Pbx::start_in(
+        dir,
+        PbxOptions {
+            extra_config: extra,
+            ..PbxOptions::default()
+        },
+    );
+    let media = RtpPeer::start();
+    let run = common::call_as_6001(&pbx, "sipp/uac_call.xml", "8050", media.port, &["-m", "1"]);
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.output.stderr),
+        pbx.log()
+    );
+    let heard = media.heard_ulaw();
+    let spoken = loud_packets_after(&heard, 0);
+    assert!(
+        (50..600).contains(&spoken),
+        "twice the sentence: {spoken} loud packets\n{}",
+        pbx.log()
+    );
+    let files: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".wav"))
+        .collect();
+    assert_eq!(files.len(), 1, "one cached phrase for two Speak steps");
+}
+
+#[test]
+fn a_tts_engine_that_is_not_installed_stops_start_up_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pbx.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[sip]\nbind = \"127.0.0.1:{}\"\n\n[api]\nbind = \"127.0.0.1:{}\"\n\n\
+             [tts]\nengine = \"no-such-tts-engine\"\n",
+            common::free_port(),
+            free_tcp_port()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pbx"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("pbx started although its TTS engine is missing");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!status.success());
+    assert!(
+        text.contains("TTS engine \"no-such-tts-engine\" is not installed"),
+        "{text}"
     );
 }
