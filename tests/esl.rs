@@ -1,4 +1,4 @@
-//! The FreeSWITCH event socket, outbound mode, driven by real clients, unchanged, with what
+//! The FreeSWITCH event socket, outbound and inbound, driven by real clients, unchanged, with what
 //! the caller hears as the oracle. A SIPp call from the trunk's provider to a DID reaches
 //! `Socket(127.0.0.1:PORT, async, full)`, and:
 //! - a greenswitch `OutboundESLServer` application gets the channel's data on `connect`,
@@ -15,7 +15,12 @@
 //!   and the caller hears the speech although the engine is espeak-ng, not flite;
 //! - `Speak(...)` twice in the dialplan: the caller hears the sentence twice, and the cache
 //!   holds one phrase;
-//! - a `[tts] engine` that is not installed stops start-up, naming it.
+//! - a `[tts] engine` that is not installed stops start-up, naming it;
+//! - inbound: greenswitch's `InboundESL` authenticates, subscribes with `event plain ALL`,
+//!   runs `api status`, and `bgapi originate user/6001 8000` rings a baresip phone that
+//!   hears hello-world (its recording: length and level); BACKGROUND_JOB carries the job's
+//!   id and CHANNEL_HANGUP_COMPLETE the phone's channel; a wrong password is refused and
+//!   the connection closed.
 //!
 //! A missing python3, greenswitch, espeak-ng or SIPp fails the test, never skips it.
 
@@ -80,12 +85,16 @@ struct Client {
 
 impl Client {
     fn start(script: &str, port: u16) -> Client {
+        Client::start_with(script, &[&port.to_string()])
+    }
+
+    fn start_with(script: &str, args: &[&str]) -> Client {
         require_program("python3");
         let dir = tempfile::tempdir().unwrap();
         let stderr = dir.path().join("stderr.txt");
         let mut child = Command::new("python3")
             .arg(fixture(script))
-            .arg(port.to_string())
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -387,5 +396,74 @@ fn a_tts_engine_that_is_not_installed_stops_start_up_with_the_reason() {
     assert!(
         text.contains("TTS engine \"no-such-tts-engine\" is not installed"),
         "{text}"
+    );
+}
+
+#[test]
+fn greenswitch_inbound_authenticates_gets_events_runs_api_and_bgapi_originate() {
+    require_program("python3");
+    let port = free_tcp_port();
+    let pbx = Pbx::start_with(PbxOptions {
+        extra_config: format!(
+            "[event_socket]\nenabled = true\nbind = \"127.0.0.1:{port}\"\npassword = \"s3cret\"\n"
+        ),
+        ..PbxOptions::default()
+    });
+    let mut phone = common::Baresip::answering(&pbx, "6001", "", None, 15);
+    let mut client =
+        Client::start_with("esl/greenswitch_inbound.py", &[&port.to_string(), "s3cret"]);
+    let seen = client.result(&pbx);
+    assert!(seen.get("error").is_none(), "{seen}\n{}", pbx.log());
+    assert_eq!(
+        seen["event_reply"], "+OK event listener enabled plain",
+        "{seen}"
+    );
+    let status = seen["status"].as_str().unwrap_or_default();
+    assert!(
+        status.starts_with("UP ") && status.contains("is ready"),
+        "{seen}"
+    );
+    let job = seen["bgapi_job"].as_str().unwrap_or_default();
+    assert_eq!(
+        seen["bgapi_reply"],
+        format!("+OK Job-UUID: {job}"),
+        "{seen}"
+    );
+    assert_eq!(seen["job_uuid"], job, "{seen}");
+    assert_eq!(seen["job_command"], "originate", "{seen}");
+    assert_eq!(seen["hangup_in_time"], true, "{seen}");
+    let complete = seen["hangup_complete"].as_array().unwrap();
+    assert!(
+        complete.iter().any(|c| c["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("PJSIP/6001-"))
+            && c["cause"] == "NORMAL_CLEARING"),
+        "{seen}"
+    );
+    let events = seen["events"].as_array().unwrap();
+    for wanted in [
+        "CHANNEL_CREATE",
+        "CHANNEL_ANSWER",
+        "PLAYBACK_START",
+        "CHANNEL_HANGUP",
+    ] {
+        assert!(events.iter().any(|e| e == wanted), "no {wanted} in {seen}");
+    }
+    assert_eq!(seen["wrong_password"], "Invalid password.", "{seen}");
+    assert_eq!(seen["wrong_connected_after"], false, "{seen}");
+    assert!(phone.wait_exit(Duration::from_secs(20)), "{}", phone.log());
+    let recording = common::heard_recording(&phone)
+        .unwrap_or_else(|| panic!("the phone recorded nothing\n{}", phone.log()));
+    let (samples, rate) = common::read_wav(&recording);
+    let expected = common::prompt_ulaw("hello-world").len() as f64 / 8000.0;
+    let heard = samples.len() as f64 / f64::from(rate);
+    assert!(
+        heard >= expected * 0.9 && heard <= expected + 1.5,
+        "recorded {heard:.2} s, hello-world lasts {expected:.2} s"
+    );
+    assert!(
+        common::rms_dbfs(&samples) > -35.0,
+        "not speech\n{}",
+        pbx.log()
     );
 }

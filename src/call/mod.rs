@@ -10,6 +10,7 @@ pub mod command;
 pub mod conference;
 pub mod dialplan_handle;
 mod esl;
+pub use esl::core as esl_core;
 mod esl_apps;
 pub mod live;
 pub mod media_io;

@@ -10,6 +10,7 @@ pub mod ami;
 pub mod ari;
 pub mod env;
 pub mod error;
+pub mod event_socket;
 pub mod tts;
 
 use std::collections::HashSet;
@@ -25,6 +26,7 @@ pub use agi::AgiConfig;
 pub use ami::{AmiConfig, AmiUserConfig};
 pub use ari::{AriConfig, AriUserConfig};
 pub use error::{ConfigError, Position};
+pub use event_socket::EventSocketConfig;
 pub use tts::TtsConfig;
 
 /// The embedded default configuration (`config/pbx.toml`).
@@ -66,6 +68,9 @@ pub struct Config {
     /// Text to speech.
     #[serde(default)]
     pub tts: TtsConfig,
+    /// The FreeSWITCH inbound event socket.
+    #[serde(default)]
+    pub event_socket: EventSocketConfig,
     /// Local SIP accounts (phones).
     #[serde(default, rename = "endpoint")]
     pub endpoints: Vec<EndpointConfig>,

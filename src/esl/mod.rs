@@ -8,8 +8,10 @@
 //! `playback` can play), [`event`] (an event's headers, plain and JSON), [`subscription`]
 //! (which events a session gets), [`channel_data`] (the channel header set), [`frame`]
 //! (what the PBX writes), [`url`] (FreeSWITCH's URL-encoding of header values), [`cause`]
-//! (hangup cause names) and [`target`] (`Socket(...)`'s argument). [`outbound`] (edge)
-//! runs a session's connection; the call task's side (`call::esl`) carries the apps out.
+//! (hangup cause names), [`names`] (the PBX's events under FreeSWITCH's names), [`api`]
+//! (`api`/`bgapi` command lines) and [`target`] (`Socket(...)`'s argument). [`outbound`]
+//! (edge) runs an outbound session's connection, the call task's side (`call::esl`)
+//! carrying the apps out; [`inbound`] (edge) is the `[event_socket]` listener.
 //!
 //! Wire behaviour follows `mod_event_socket.c` and the library code of greenswitch and
 //! modesl: replies framed as `command/reply` with `Reply-Text`, header values URL-encoded,
@@ -28,16 +30,22 @@
 //! - `Event-Date-Local` is UTC. `xml` event format, `log`, `nolog`, `sendevent`,
 //!   `divert_events` and the `unicast`, `nomedia` and `xferext` call commands are refused
 //!   with `-ERR`.
+//! - Inbound events carry no `variable_*` headers (the variables live in the call task);
+//!   `originate` answers once the channel is answered (`+OK UUID`), does not take
+//!   `origination_uuid` or `&app(args)`, and runs the extension in the endpoint's own
+//!   context unless one is given.
 //! - `bridge` takes `user/USER`, `sofia/gateway/TRUNK/NUMBER` (or the PBX's own
 //!   `endpoint/...`, `trunk/...`), several separated by `,`; `|` (one after another) is
 //!   refused.
 
+pub mod api;
 pub mod app;
 pub mod cause;
 pub mod channel_data;
 pub mod command;
 pub mod event;
 pub mod frame;
+pub mod inbound;
 pub mod names;
 pub mod outbound;
 pub mod playback;
