@@ -45,10 +45,11 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     python3 -m pip install --quiet aioari==0.10.2 2>/dev/null ||
         python3 -m pip install --quiet --break-system-packages aioari==0.10.2
 fi
-# The npm clients, pinned by their package-lock.json files: asterisk-manager (tests/ami.rs) and
-# ari-client (tests/ari.rs).
+# The npm clients, pinned by their package-lock.json files: asterisk-manager (tests/ami.rs),
+# ari-client (tests/ari.rs) and modesl (tests/esl.rs).
 npm ci --prefix tests/fixtures/ami/node --no-audit --no-fund --silent
 npm ci --prefix tests/fixtures/ari --no-audit --no-fund --silent
+npm ci --prefix tests/fixtures/esl/node --no-audit --no-fund --silent
 export CI="${CI:-true}"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -20,9 +20,12 @@
 //!   runs `api status`, and `bgapi originate user/6001 8000` rings a baresip phone that
 //!   hears hello-world (its recording: length and level); BACKGROUND_JOB carries the job's
 //!   id and CHANNEL_HANGUP_COMPLETE the phone's channel; a wrong password is refused and
-//!   the connection closed.
+//!   the connection closed;
+//! - inbound with modesl (npm): auth, `api status`, `bgapi originate` (its BACKGROUND_JOB
+//!   says `+OK UUID`), CHANNEL_HANGUP_COMPLETE of the phone's channel; a wrong password fails
+//!   auth and the connection closes.
 //!
-//! A missing python3, greenswitch, espeak-ng or SIPp fails the test, never skips it.
+//! A missing python3, greenswitch, node, modesl, espeak-ng, baresip or SIPp fails the test, never skips it.
 
 mod common;
 
@@ -399,17 +402,43 @@ fn a_tts_engine_that_is_not_installed_stops_start_up_with_the_reason() {
     );
 }
 
-#[test]
-fn greenswitch_inbound_authenticates_gets_events_runs_api_and_bgapi_originate() {
-    require_program("python3");
-    let port = free_tcp_port();
+/// A pbx with the inbound event socket on `port` (password `s3cret`) and phone 6001
+/// answering.
+fn pbx_with_event_socket(port: u16) -> (Pbx, common::Baresip) {
     let pbx = Pbx::start_with(PbxOptions {
         extra_config: format!(
             "[event_socket]\nenabled = true\nbind = \"127.0.0.1:{port}\"\npassword = \"s3cret\"\n"
         ),
         ..PbxOptions::default()
     });
-    let mut phone = common::Baresip::answering(&pbx, "6001", "", None, 15);
+    let phone = common::Baresip::answering(&pbx, "6001", "", None, 15);
+    (pbx, phone)
+}
+
+/// Asserts that the phone heard hello-world: a recording of its length, at speech level.
+fn assert_phone_heard_hello(pbx: &Pbx, phone: &mut common::Baresip) {
+    assert!(phone.wait_exit(Duration::from_secs(20)), "{}", phone.log());
+    let recording = common::heard_recording(phone)
+        .unwrap_or_else(|| panic!("the phone recorded nothing\n{}", phone.log()));
+    let (samples, rate) = common::read_wav(&recording);
+    let expected = common::prompt_ulaw("hello-world").len() as f64 / 8000.0;
+    let heard = samples.len() as f64 / f64::from(rate);
+    assert!(
+        heard >= expected * 0.9 && heard <= expected + 1.5,
+        "recorded {heard:.2} s, hello-world lasts {expected:.2} s"
+    );
+    assert!(
+        common::rms_dbfs(&samples) > -35.0,
+        "not speech\n{}",
+        pbx.log()
+    );
+}
+
+#[test]
+fn greenswitch_inbound_authenticates_gets_events_runs_api_and_bgapi_originate() {
+    require_program("python3");
+    let port = free_tcp_port();
+    let (pbx, mut phone) = pbx_with_event_socket(port);
     let mut client =
         Client::start_with("esl/greenswitch_inbound.py", &[&port.to_string(), "s3cret"]);
     let seen = client.result(&pbx);
@@ -451,19 +480,60 @@ fn greenswitch_inbound_authenticates_gets_events_runs_api_and_bgapi_originate() 
     }
     assert_eq!(seen["wrong_password"], "Invalid password.", "{seen}");
     assert_eq!(seen["wrong_connected_after"], false, "{seen}");
-    assert!(phone.wait_exit(Duration::from_secs(20)), "{}", phone.log());
-    let recording = common::heard_recording(&phone)
-        .unwrap_or_else(|| panic!("the phone recorded nothing\n{}", phone.log()));
-    let (samples, rate) = common::read_wav(&recording);
-    let expected = common::prompt_ulaw("hello-world").len() as f64 / 8000.0;
-    let heard = samples.len() as f64 / f64::from(rate);
+    assert_phone_heard_hello(&pbx, &mut phone);
+}
+
+#[test]
+fn modesl_inbound_authenticates_runs_api_and_bgapi_originate_and_gets_the_hangup() {
+    let node = require_program("node");
+    let port = free_tcp_port();
+    let (pbx, mut phone) = pbx_with_event_socket(port);
+    let out = Command::new(node)
+        .arg(fixture("esl/modesl_inbound.js"))
+        .args([port.to_string().as_str(), "s3cret"])
+        .env("NODE_PATH", fixture("esl/node/node_modules"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| {
+            panic!(
+                "no result from modesl: {stdout}\n{}\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                pbx.log()
+            )
+        });
+    let seen: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert!(seen.get("error").is_none(), "{seen}\n{}", pbx.log());
+    let status = seen["status"].as_str().unwrap_or_default();
     assert!(
-        heard >= expected * 0.9 && heard <= expected + 1.5,
-        "recorded {heard:.2} s, hello-world lasts {expected:.2} s"
+        status.starts_with("UP ") && status.contains("is ready"),
+        "{seen}"
     );
     assert!(
-        common::rms_dbfs(&samples) > -35.0,
-        "not speech\n{}",
-        pbx.log()
+        seen["job_uuid"].as_str().is_some_and(|j| !j.is_empty()),
+        "{seen}"
     );
+    assert!(
+        seen["job_body"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("+OK ")),
+        "the originate answered: {seen}"
+    );
+    assert!(
+        seen["hangup_complete"]["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("PJSIP/6001-")),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["hangup_complete"]["cause"], "NORMAL_CLEARING",
+        "{seen}"
+    );
+    assert_eq!(seen["wrong_auth_failed"], true, "{seen}");
+    assert_eq!(seen["wrong_closed"], true, "{seen}");
+    assert_phone_heard_hello(&pbx, &mut phone);
 }
