@@ -13,6 +13,10 @@
 //!   `myevents`, `sendmsg ` with `event-lock: true`, `set tts_engine=flite`,
 //!   `set tts_voice=kal`, `playback say:'...'`, `hangup`) gets its replies strictly in order,
 //!   and the caller hears the speech although the engine is espeak-ng, not flite;
+//! - a session with `myevents json` and `linger 5` that hangs up with USER_BUSY gets
+//!   CHANNEL_HANGUP, the linger disconnect notice, then CHANNEL_HANGUP_COMPLETE (its cause
+//!   and its `Caller-Channel-*-Time` stamps in microseconds), and `_undef_` for a missing
+//!   variable;
 //! - `Speak(...)` twice in the dialplan: the caller hears the sentence twice, and the cache
 //!   holds one phrase;
 //! - a `[tts] engine` that is not installed stops start-up, naming it;
@@ -536,4 +540,65 @@ fn modesl_inbound_authenticates_runs_api_and_bgapi_originate_and_gets_the_hangup
     assert_eq!(seen["wrong_auth_failed"], true, "{seen}");
     assert_eq!(seen["wrong_closed"], true, "{seen}");
     assert_phone_heard_hello(&pbx, &mut phone);
+}
+
+#[test]
+fn a_lingering_json_session_gets_the_hangup_then_the_notice_then_hangup_complete() {
+    require_program("python3");
+    let port = free_tcp_port();
+    let pbx = pbx_routing_to(port);
+    let mut app = Client::start("esl/linger_json.py", port);
+    app.line(&pbx, "READY", |l| l == "READY");
+    let media = RtpPeer::start();
+    let run = provider_call(&pbx, &media);
+    assert_eq!(
+        (run.successful, run.failed),
+        (0, 1),
+        "hung up before answer: the caller's INVITE fails\n{}",
+        pbx.log()
+    );
+    let seen = app.result(&pbx);
+    assert!(seen.get("error").is_none(), "{seen}\n{}", pbx.log());
+    assert_eq!(
+        seen["replies"],
+        serde_json::json!([
+            "+OK",
+            "+OK Events Enabled",
+            "+OK will linger 5 seconds",
+            "_undef_",
+            "+OK"
+        ]),
+        "{seen}"
+    );
+    let order: Vec<&str> = seen["order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    let at = |name: &str| {
+        order
+            .iter()
+            .position(|e| *e == name)
+            .unwrap_or_else(|| panic!("no {name} in {order:?}"))
+    };
+    assert!(at("CHANNEL_HANGUP") < at("disconnect:linger"), "{order:?}");
+    assert!(
+        at("disconnect:linger") < at("CHANNEL_HANGUP_COMPLETE"),
+        "{order:?}"
+    );
+    assert_eq!(seen["linger_time"], "5", "{seen}");
+    let complete = &seen["complete"];
+    assert_eq!(complete["Hangup-Cause"], "USER_BUSY", "{seen}");
+    let stamp = |name: &str| -> u64 { complete[name].as_str().unwrap_or("0").parse().unwrap_or(0) };
+    let (created, hangup) = (
+        stamp("Caller-Channel-Created-Time"),
+        stamp("Caller-Channel-Hangup-Time"),
+    );
+    assert!(
+        created > 1_600_000_000_000_000,
+        "microseconds since the epoch: {seen}"
+    );
+    assert!(hangup >= created && hangup - created < 60_000_000, "{seen}");
+    assert_eq!(seen["closed"], true, "{seen}");
 }
