@@ -22,7 +22,8 @@
 //! - a `[tts] engine` that is not installed stops start-up, naming it;
 //! - inbound: greenswitch's `InboundESL` authenticates, subscribes with `event plain ALL`,
 //!   runs `api status`, and `bgapi originate user/6001 8000` rings a baresip phone that
-//!   hears hello-world (its recording: length and level); BACKGROUND_JOB carries the job's
+//!   hears hello-world (its recording: length and level), uuid_setvar / uuid_getvar work
+//!   on its channel and uuid_kill of an unknown one says so; BACKGROUND_JOB carries the job's
 //!   id and CHANNEL_HANGUP_COMPLETE the phone's channel; a wrong password is refused and
 //!   the connection closed;
 //! - inbound with modesl (npm): auth, `api status`, `bgapi originate` (its BACKGROUND_JOB
@@ -470,7 +471,8 @@ fn greenswitch_inbound_authenticates_gets_events_runs_api_and_bgapi_originate() 
         complete.iter().any(|c| c["name"]
             .as_str()
             .is_some_and(|n| n.starts_with("PJSIP/6001-"))
-            && c["cause"] == "NORMAL_CLEARING"),
+            && c["cause"] == "NORMAL_CLEARING"
+            && c["hangup_time"].as_str().is_some_and(|t| t.len() >= 16)),
         "{seen}"
     );
     let events = seen["events"].as_array().unwrap();
@@ -482,6 +484,10 @@ fn greenswitch_inbound_authenticates_gets_events_runs_api_and_bgapi_originate() 
     ] {
         assert!(events.iter().any(|e| e == wanted), "no {wanted} in {seen}");
     }
+    assert_eq!(seen["setvar"], "+OK\n", "{seen}");
+    assert_eq!(seen["getvar"], "hi there", "{seen}");
+    assert_eq!(seen["getvar_missing"], "_undef_", "{seen}");
+    assert_eq!(seen["kill_unknown"], "-ERR No such channel!\n", "{seen}");
     assert_eq!(seen["wrong_password"], "Invalid password.", "{seen}");
     assert_eq!(seen["wrong_connected_after"], false, "{seen}");
     assert_phone_heard_hello(&pbx, &mut phone);

@@ -39,6 +39,29 @@ pub enum ApiCommand {
     },
     /// `reloadxml`: reload the dialplan.
     Reloadxml,
+    /// `uuid_getvar UUID NAME`.
+    UuidGetvar {
+        /// The channel.
+        uuid: String,
+        /// The variable.
+        name: String,
+    },
+    /// `uuid_setvar UUID NAME [VALUE]`.
+    UuidSetvar {
+        /// The channel.
+        uuid: String,
+        /// The variable.
+        name: String,
+        /// Its value (empty unsets it).
+        value: String,
+    },
+    /// `uuid_send_dtmf UUID DIGITS[@MS]`.
+    UuidSendDtmf {
+        /// The channel.
+        uuid: String,
+        /// The keys.
+        digits: String,
+    },
     /// A FreeSWITCH command the PBX does not carry out.
     NotSupported(String),
     /// No such command.
@@ -85,9 +108,6 @@ const NOT_YET: &[&str] = &[
     "uuid_bridge",
     "uuid_transfer",
     "uuid_broadcast",
-    "uuid_getvar",
-    "uuid_setvar",
-    "uuid_send_dtmf",
     "uuid_record",
     "uuid_break",
     "conference",
@@ -118,6 +138,19 @@ impl ApiCommand {
             },
             ["hupall", ..] => ApiCommand::Hupall { cause: cause_at(1) },
             ["reloadxml", ..] => ApiCommand::Reloadxml,
+            ["uuid_getvar", uuid, name, ..] => ApiCommand::UuidGetvar {
+                uuid: (*uuid).to_owned(),
+                name: (*name).to_owned(),
+            },
+            ["uuid_setvar", uuid, name, value @ ..] => ApiCommand::UuidSetvar {
+                uuid: (*uuid).to_owned(),
+                name: (*name).to_owned(),
+                value: value.join(" "),
+            },
+            ["uuid_send_dtmf", uuid, digits, ..] => ApiCommand::UuidSendDtmf {
+                uuid: (*uuid).to_owned(),
+                digits: digits.split('@').next().unwrap_or(digits).to_owned(),
+            },
             [word, next, ..] if NOT_YET.contains(&format!("{word} {next}").as_str()) => {
                 ApiCommand::NotSupported(format!("{word} {next}"))
             }

@@ -29,6 +29,7 @@ use super::outbound::now_micros;
 use super::request::RequestBuffer;
 use super::sendmsg::CallCommand;
 use super::subscription::Subscription;
+use crate::call::command::ChannelCommand;
 use crate::call::originate::OriginateRequest;
 use crate::call::ControlCommand;
 use crate::channel::{ChannelRegistry, ChannelSnapshot};
@@ -371,9 +372,11 @@ impl Session {
     }
 }
 
-/// The channel facts an inbound event carries (no variables: those live in the call task).
+/// The channel facts an inbound event carries (no variables: those live in the call task;
+/// no answer time: the snapshot does not keep it). The hangup time of a hangup event is now.
 fn facts(s: &ChannelSnapshot, phase: Phase) -> ChannelFacts {
-    let created = now_micros().saturating_sub(s.duration_secs * 1_000_000);
+    let now = now_micros();
+    let created = now.saturating_sub(s.duration_secs * 1_000_000);
     ChannelFacts {
         uuid: s.id.0.clone(),
         name: s.name.clone(),
@@ -386,7 +389,10 @@ fn facts(s: &ChannelSnapshot, phase: Phase) -> ChannelFacts {
         times: Times {
             created,
             answered: 0,
-            hangup: 0,
+            hangup: match phase {
+                Phase::Hangup | Phase::Reported => now,
+                Phase::Ringing | Phase::Active => 0,
+            },
         },
         variables: Vec::new(),
     }
@@ -445,6 +451,41 @@ async fn api(context: &InboundContext, line: &str) -> String {
             Err(error) => format!("-ERR [{error}]\n"),
         },
         ApiCommand::Originate(originate) => originate_call(context, originate).await,
+        ApiCommand::UuidGetvar { uuid, name } => {
+            match channel_command(context, &uuid, |reply| ChannelCommand::GetVariable {
+                name,
+                reply,
+            })
+            .await
+            {
+                Ok(Some(value)) if !value.is_empty() => value,
+                Ok(_) => "_undef_".to_owned(),
+                Err(error) => format!("-ERR {error}\n"),
+            }
+        }
+        ApiCommand::UuidSetvar { uuid, name, value } => {
+            match channel_command(context, &uuid, |reply| ChannelCommand::SetVariable {
+                name,
+                value,
+                reply,
+            })
+            .await
+            {
+                Ok(()) => "+OK\n".to_owned(),
+                Err(error) => format!("-ERR {error}\n"),
+            }
+        }
+        ApiCommand::UuidSendDtmf { uuid, digits } => {
+            match channel_command(context, &uuid, |reply| ChannelCommand::SendDtmf {
+                digits,
+                reply,
+            })
+            .await
+            {
+                Ok(()) => "+OK\n".to_owned(),
+                Err(error) => format!("-ERR {error}\n"),
+            }
+        }
         ApiCommand::NotSupported(name) => {
             format!("-ERR {name} is not supported by this PBX yet\n")
         }
@@ -509,6 +550,33 @@ fn show_channels(context: &InboundContext, json: bool) -> String {
     }
     out.push_str(&format!("\n{} total.\n", rows.len()));
     out
+}
+
+/// Sends a channel command to the task that owns channel `uuid`; its answer, or why none.
+async fn channel_command<T>(
+    context: &InboundContext,
+    uuid: &str,
+    make: impl FnOnce(oneshot::Sender<Result<T, crate::call::command::CommandError>>) -> ChannelCommand,
+) -> Result<T, String> {
+    let (call, channel) = context
+        .channels
+        .find(uuid)
+        .ok_or_else(|| "No such channel!".to_owned())?;
+    let (reply, answer) = oneshot::channel();
+    context
+        .control
+        .try_send(ControlCommand::Channel {
+            call,
+            channel,
+            command: make(reply),
+        })
+        .map_err(|_| "busy, try again".to_owned())?;
+    match tokio::time::timeout(REPLY_TIMEOUT, answer).await {
+        Ok(Ok(Ok(value))) => Ok(value),
+        Ok(Ok(Err(error))) => Err(error.to_string()),
+        Ok(Err(_)) => Err("No such channel!".to_owned()),
+        Err(_) => Err("busy, try again".to_owned()),
+    }
 }
 
 /// Hangs up channel `uuid` through the task that owns it.
