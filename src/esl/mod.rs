@@ -11,7 +11,7 @@
 //! (hangup cause names), [`names`] (the PBX's events under FreeSWITCH's names), [`api`]
 //! (`api`/`bgapi` command lines) and [`target`] (`Socket(...)`'s argument). [`outbound`]
 //! (edge) runs an outbound session's connection, the call task's side (`call::esl`)
-//! carrying the apps out; [`inbound`] (edge) is the `[event_socket]` listener.
+//! carrying the apps out; [`inbound`] (edge) is the `[event_socket]` listener, [`inbound_api`] (edge) its API commands.
 //!
 //! Wire behaviour follows `mod_event_socket.c` and the library code of greenswitch and
 //! modesl: replies framed as `command/reply` with `Reply-Text`, header values URL-encoded,
@@ -46,6 +46,7 @@ pub mod command;
 pub mod event;
 pub mod frame;
 pub mod inbound;
+pub mod inbound_api;
 pub mod names;
 pub mod outbound;
 pub mod playback;
