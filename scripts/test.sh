@@ -36,15 +36,20 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     # Pinned likewise: tests/agi.rs runs a local AGI program written with pyst2.
     python3 -m pip install --quiet pyst2==0.5.1 2>/dev/null ||
         python3 -m pip install --quiet --break-system-packages pyst2==0.5.1
+    # Pinned likewise: tests/esl.rs runs an outbound event-socket application written with
+    # greenswitch (it brings gevent).
+    python3 -m pip install --quiet greenswitch==0.0.19 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages greenswitch==0.0.19
     # The ARI client libraries tests/ari.rs runs unchanged, pinned: aioari from PyPI, and
     # ari-client from npm into tests/fixtures/ari/node_modules (package-lock.json pins it).
     python3 -m pip install --quiet aioari==0.10.2 2>/dev/null ||
         python3 -m pip install --quiet --break-system-packages aioari==0.10.2
 fi
-# The npm clients, pinned by their package-lock.json files: asterisk-manager (tests/ami.rs) and
-# ari-client (tests/ari.rs).
+# The npm clients, pinned by their package-lock.json files: asterisk-manager (tests/ami.rs),
+# ari-client (tests/ari.rs) and modesl (tests/esl.rs).
 npm ci --prefix tests/fixtures/ami/node --no-audit --no-fund --silent
 npm ci --prefix tests/fixtures/ari --no-audit --no-fund --silent
+npm ci --prefix tests/fixtures/esl/node --no-audit --no-fund --silent
 export CI="${CI:-true}"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -13,6 +13,8 @@
 //! - [`config`]: `pbx.toml` loading, `${VAR}` substitution, validation with file:line:col errors.
 //! - [`sip`]: sans-IO SIP core: message parsing, transactions (RFC 3261 §17), digest auth, registrar rules.
 //! - [`sdp`]: sans-IO SDP offer/answer for audio legs.
+//! - [`esl`]: the FreeSWITCH event socket: sans-IO requests, commands, apps, events and frames;
+//!   the outbound session's connection.
 //! - [`events`]: the one typed, sequenced event stream, in a bounded window readers cannot block.
 //! - [`dialplan`]: sans-IO dialplan: TOML loading with file:line errors, patterns, apps, per-call interpreter.
 //! - [`media`]: sans-IO media engine: RTP, G.711, jitter buffer, RFC 4733 DTMF, prompt playback,
@@ -25,6 +27,8 @@
 //! - [`stasis_apps`]: edge: the Stasis applications ARI WebSockets hold, which `Stasis(app)` checks.
 //! - [`server`]: edge: start-up, task supervision and shutdown.
 //! - [`control`]: edge: admin HTTP API used by `pbx ctl`.
+//! - [`tts`]: edge: text to speech: the configured engine run without a shell, resampled to
+//!   8 kHz, cached by (engine, voice, text).
 //! - [`trunk`]: edge: SIP provider accounts: outgoing calls, recognising incoming ones.
 
 #![warn(missing_docs)]
@@ -40,6 +44,7 @@ pub mod channel;
 pub mod config;
 pub mod control;
 pub mod dialplan;
+pub mod esl;
 pub mod events;
 pub mod location;
 pub mod media;
@@ -52,3 +57,4 @@ pub mod sip;
 pub mod stasis_apps;
 pub mod transport;
 pub mod trunk;
+pub mod tts;

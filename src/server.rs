@@ -85,11 +85,26 @@ pub enum ServerError {
     /// The threads that run calls could not be started.
     #[error("cannot start the call threads: {0}")]
     CallThreads(std::io::Error),
+    /// `[event_socket]` is unusable (no password beyond loopback, a bad network).
+    #[error("{0}")]
+    EventSocket(#[from] crate::config::event_socket::EventSocketError),
+    /// The event socket could not be bound.
+    #[error("cannot bind the event socket on {addr}: {source}")]
+    EventSocketBind {
+        /// The configured address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// `[tts]` names an engine that is not installed, or its cache directory is unusable.
+    #[error("[tts]: {0}")]
+    Tts(#[from] crate::tts::TtsError),
 }
 
 /// Runs the PBX until `shutdown` is cancelled.
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServerError> {
     let started = Instant::now();
+    let tts = crate::tts::Tts::new(&config.tts)?;
     let persist = config
         .registrar
         .persist_file
@@ -125,6 +140,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
                 source,
             })?;
         Some(listener)
+    } else {
+        None
+    };
+    let esl_listener = if config.event_socket.enabled {
+        let password = config.event_socket.password()?;
+        let networks = config.event_socket.networks()?;
+        let listener = tokio::net::TcpListener::bind(config.event_socket.bind)
+            .await
+            .map_err(|source| ServerError::EventSocketBind {
+                addr: config.event_socket.bind,
+                source,
+            })?;
+        Some((listener, password, networks))
     } else {
         None
     };
@@ -211,6 +239,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         agi: Arc::new(config.agi.clone()),
         astdb: astdb.clone(),
         stasis_apps: stasis_apps.clone(),
+        tts,
     };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
     let call_runtimes = CallRuntimes::per_core().map_err(ServerError::CallThreads)?;
@@ -262,6 +291,31 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             location: location.clone(),
         };
         tasks.spawn(crate::ami::listener::run(
+            listener,
+            context,
+            shutdown.clone(),
+        ));
+    }
+    if let Some((listener, password, networks)) = esl_listener {
+        tracing::info!(event_socket = %config.event_socket.bind, "event socket listening");
+        let context = crate::esl::inbound::InboundContext {
+            password,
+            networks,
+            channels: registry.clone(),
+            events: events.clone(),
+            control: control.clone(),
+            dialplan: dialplan.clone(),
+            endpoint_contexts: Arc::new(
+                config
+                    .endpoints
+                    .iter()
+                    .map(|e| (e.user.get_ref().clone(), e.context.clone()))
+                    .collect(),
+            ),
+            started,
+            core: crate::call::esl_core().clone(),
+        };
+        tasks.spawn(crate::esl::inbound::run(
             listener,
             context,
             shutdown.clone(),

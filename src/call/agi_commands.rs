@@ -442,7 +442,8 @@ impl Call {
                 }
                 event
             }
-            Outcome::Goto(_) | Outcome::Read(_) | Outcome::Agi { .. } => {
+            Outcome::Speak { text, voice } => Box::pin(self.speak_step(&text, &voice)).await,
+            Outcome::Goto(_) | Outcome::Read(_) | Outcome::Agi { .. } | Outcome::Socket(_) => {
                 tracing::warn!(call = self.id, app = %name, "AGI EXEC: this app only runs as a dialplan step");
                 return -1;
             }

@@ -81,6 +81,8 @@ pub struct CallShared {
     pub astdb: crate::astdb::AstDb,
     /// The Stasis applications an ARI WebSocket holds (`Stasis(app)` needs its app there).
     pub stasis_apps: crate::stasis_apps::StasisApps,
+    /// Text to speech (`Speak`, the event socket's `speak` and `playback say:`).
+    pub tts: crate::tts::Tts,
 }
 
 /// Everything about one new call, from the router.
@@ -462,6 +464,8 @@ impl Call {
                     target,
                     args,
                 } => Box::pin(self.agi(request, target, args)).await,
+                Action::Socket(target) => Box::pin(self.socket(target)).await,
+                Action::Speak { text, voice } => Box::pin(self.speak_step(&text, &voice)).await,
                 Action::Hangup { cause } => {
                     self.request_hangup(cause.map(q850_cause).unwrap_or(16), "dialplan");
                     self.hangup(cause).await;

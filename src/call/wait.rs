@@ -71,10 +71,22 @@ impl Call {
         if loaded.is_empty() {
             return Event::PlaybackDone;
         }
+        let uris = sounds.iter().map(|s| format!("sound:{s}")).collect();
+        self.play_loaded(loaded, uris, interruptible).await
+    }
+
+    /// Plays sounds already loaded (`uris` name them in the playback events) until they end,
+    /// a digit stops them (when `interruptible`) or the call ends.
+    pub(super) async fn play_loaded(
+        &mut self,
+        loaded: Vec<std::sync::Arc<crate::media::wav::Sound>>,
+        uris: Vec<String>,
+        interruptible: bool,
+    ) -> Event {
         self.media.play(loaded, Instant::now());
         let mut playback = PlaybackSnapshot {
             id: random_id(),
-            media_uri: sounds.iter().map(|s| format!("sound:{s}")).collect(),
+            media_uri: uris,
             target_uri: format!("channel:{}", self.channel.id()),
             state: PlaybackState::Playing,
         };

@@ -10,7 +10,9 @@ pub mod ami;
 pub mod ari;
 pub mod env;
 pub mod error;
+pub mod event_socket;
 pub mod security;
+pub mod tts;
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -25,7 +27,9 @@ pub use agi::AgiConfig;
 pub use ami::{AmiConfig, AmiUserConfig};
 pub use ari::{AriConfig, AriUserConfig};
 pub use error::{ConfigError, Position};
+pub use event_socket::EventSocketConfig;
 pub use security::SecurityConfig;
+pub use tts::TtsConfig;
 
 /// The embedded default configuration (`config/pbx.toml`).
 pub const DEFAULT_CONFIG: &str = include_str!("../../config/pbx.toml");
@@ -66,6 +70,12 @@ pub struct Config {
     /// Brute-force and scanner defences.
     #[serde(default)]
     pub security: SecurityConfig,
+    /// Text to speech.
+    #[serde(default)]
+    pub tts: TtsConfig,
+    /// The FreeSWITCH inbound event socket.
+    #[serde(default)]
+    pub event_socket: EventSocketConfig,
     /// Local SIP accounts (phones).
     #[serde(default, rename = "endpoint")]
     pub endpoints: Vec<EndpointConfig>,

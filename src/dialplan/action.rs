@@ -86,6 +86,16 @@ pub enum Action {
         /// The arguments (`agi_arg_N`).
         args: Vec<String>,
     },
+    /// Run an event-socket session (`Socket(...)`) until the application lets go; answered
+    /// by `Done` (next step) or `Hangup`.
+    Socket(crate::esl::target::SocketTarget),
+    /// Say text with the TTS engine; answered by `PlaybackDone` or `Hangup`.
+    Speak {
+        /// The text.
+        text: String,
+        /// The voice; empty uses the configured one.
+        voice: String,
+    },
     /// Hang up with an optional Q.850 cause; answered by `Hangup`.
     Hangup {
         /// Q.850 cause code.

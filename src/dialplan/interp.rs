@@ -45,6 +45,7 @@ pub const MAX_INLINE_STEPS: u32 = 10_000;
 #[derive(Debug, Clone, PartialEq)]
 enum Media {
     Play { sounds: Vec<String>, menu: bool },
+    Speak { text: String, voice: String },
     Read(ReadRequest),
     Record(RecordRequest),
 }
@@ -76,6 +77,7 @@ enum Waiting {
     /// That channel is in its application; when it lets go unmoved, the channel hangs up.
     ApplicationOnly,
     Agi,
+    Socket,
     Dial {
         go_on: bool,
     },
@@ -318,7 +320,7 @@ impl Interpreter {
                 self.answered = true;
                 self.next()
             }
-            (Waiting::Stasis | Waiting::Agi, Event::Done) => self.next(),
+            (Waiting::Stasis | Waiting::Agi | Waiting::Socket, Event::Done) => self.next(),
             (Waiting::Record, Event::Recorded(status)) => self.recorded(status),
             (Waiting::Menu | Waiting::WaitExten, Event::Digit(d)) => self.collect(String::new(), d),
             (Waiting::WaitExten, Event::Timeout) => self.timed_out(),
@@ -454,6 +456,11 @@ impl Interpreter {
                     answer,
                 } => self.media(Media::Play { sounds, menu }, answer),
                 Outcome::Read(req) => self.media(Media::Read(req), true),
+                Outcome::Speak { text, voice } => self.media(Media::Speak { text, voice }, true),
+                Outcome::Socket(target) => {
+                    self.waiting = Waiting::Socket;
+                    Action::Socket(target)
+                }
                 Outcome::Record {
                     request,
                     answer,
@@ -537,6 +544,10 @@ impl Interpreter {
                     sounds,
                     interruptible: menu,
                 }
+            }
+            Media::Speak { text, voice } => {
+                self.waiting = Waiting::Play;
+                Action::Speak { text, voice }
             }
             Media::Record(request) => {
                 self.waiting = Waiting::Record;

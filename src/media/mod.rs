@@ -15,6 +15,8 @@ pub mod ptime;
 pub mod recorder;
 pub mod recordings;
 pub mod reframe;
+pub mod resample;
 pub mod rtp;
 pub mod session;
+pub mod tone;
 pub mod wav;

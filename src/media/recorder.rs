@@ -14,7 +14,7 @@ use std::time::Duration;
 pub const RECORDING_RATE: u32 = 8_000;
 
 /// Length of the RIFF/WAVE header written before the samples.
-const HEADER_LEN: u32 = 44;
+pub const HEADER_LEN: u32 = 44;
 
 /// A frame whose mean absolute amplitude is below this counts as silence (Asterisk's default
 /// silence threshold, `silencethreshold` 256, on 16-bit samples).
@@ -236,7 +236,7 @@ fn duration_of(samples: u64) -> Duration {
 }
 
 /// The 44-byte header of a PCM WAV file of `data_len` bytes of 8 kHz mono 16-bit samples.
-fn header(data_len: u32) -> [u8; HEADER_LEN as usize] {
+pub fn header(data_len: u32) -> [u8; HEADER_LEN as usize] {
     let mut h = [0u8; HEADER_LEN as usize];
     let byte_rate = RECORDING_RATE * 2;
     h[0..4].copy_from_slice(b"RIFF");

@@ -223,8 +223,21 @@ fn four_cc(bytes: &[u8], at: usize) -> FourCc {
     FourCc([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
-/// Walks the chunks and decodes the first `data` chunk after a `fmt ` chunk.
+/// Walks the chunks and decodes the first `data` chunk after a `fmt ` chunk at 8 kHz.
 fn parse(name: &str, bytes: &[u8]) -> Result<Vec<i16>, WavError> {
+    let (rate, samples) = decode_any_rate(name, bytes)?;
+    if rate != SAMPLE_RATE {
+        return Err(WavError::WrongSampleRate {
+            name: name.to_owned(),
+            rate,
+        });
+    }
+    Ok(samples)
+}
+
+/// Decodes a mono WAV file at whatever rate it was written (text-to-speech engines write
+/// 16 or 22.05 kHz): the rate and the samples, for resampling to [`SAMPLE_RATE`].
+pub fn decode_any_rate(name: &str, bytes: &[u8]) -> Result<(u32, Vec<i16>), WavError> {
     let truncated = |what: &str, offset: usize, needed: usize| WavError::Truncated {
         name: name.to_owned(),
         what: what.to_owned(),
@@ -268,10 +281,10 @@ fn parse(name: &str, bytes: &[u8]) -> Result<Vec<i16>, WavError> {
         match &id.0 {
             b"fmt " if encoding.is_none() => encoding = Some(parse_fmt(name, body)?),
             b"data" => {
-                let encoding = encoding.ok_or_else(|| WavError::MissingFmt {
+                let (encoding, rate) = encoding.ok_or_else(|| WavError::MissingFmt {
                     name: name.to_owned(),
                 })?;
-                return decode(name, encoding, body);
+                return decode(name, encoding, body).map(|samples| (rate, samples));
             }
             _ => {}
         }
@@ -282,8 +295,9 @@ fn parse(name: &str, bytes: &[u8]) -> Result<Vec<i16>, WavError> {
     })
 }
 
-/// Checks a `fmt ` chunk body against what the media engine plays.
-fn parse_fmt(name: &str, body: &[u8]) -> Result<Encoding, WavError> {
+/// Checks a `fmt ` chunk body against what the media engine plays; the encoding and the
+/// sample rate.
+fn parse_fmt(name: &str, body: &[u8]) -> Result<(Encoding, u32), WavError> {
     let too_short = |expected| WavError::FmtTooShort {
         name: name.to_owned(),
         size: body.len(),
@@ -318,12 +332,6 @@ fn parse_fmt(name: &str, body: &[u8]) -> Result<Encoding, WavError> {
         });
     }
     let rate = u32_at(body, 4);
-    if rate != SAMPLE_RATE {
-        return Err(WavError::WrongSampleRate {
-            name: name.to_owned(),
-            rate,
-        });
-    }
     let bits = u16_at(body, 14);
     if bits != expected_bits {
         return Err(WavError::WrongSampleWidth {
@@ -333,7 +341,7 @@ fn parse_fmt(name: &str, body: &[u8]) -> Result<Encoding, WavError> {
             expected: expected_bits,
         });
     }
-    Ok(encoding)
+    Ok((encoding, rate))
 }
 
 /// Decodes a `data` chunk body to 16-bit linear samples.

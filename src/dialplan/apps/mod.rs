@@ -25,6 +25,8 @@ pub mod record;
 pub mod ringing;
 pub mod say_digits;
 pub mod set;
+pub mod socket;
+pub mod speak;
 pub mod stasis;
 pub mod wait;
 pub mod wait_exten;
@@ -112,6 +114,9 @@ pub enum AppError {
     /// program name.
     #[error("{0}")]
     BadAgiTarget(String),
+    /// A `Socket(...)` target that is not `host:port[,async][,full]`.
+    #[error("{0}")]
+    BadSocketTarget(String),
     /// A Log level other than ERROR, WARNING, NOTICE, VERBOSE, DEBUG or DTMF.
     #[error("unknown log level {0:?}: use ERROR, WARNING, NOTICE, VERBOSE, DEBUG or DTMF")]
     BadLogLevel(String),
@@ -165,6 +170,15 @@ pub enum Outcome {
         target: String,
         /// The arguments (`agi_arg_N`).
         args: Vec<String>,
+    },
+    /// Hand the channel to an event-socket application (`Socket`).
+    Socket(crate::esl::target::SocketTarget),
+    /// Say text with the TTS engine (answering first when needed).
+    Speak {
+        /// The text.
+        text: String,
+        /// The voice; empty uses the configured one.
+        voice: String,
     },
     /// Call out; the result lands in `${DIALSTATUS}`.
     Dial {
@@ -280,6 +294,8 @@ apps! {
     Ringing(ringing::Ringing),
     SayDigits(say_digits::SayDigits),
     Set(set::Set),
+    Socket(socket::Socket),
+    Speak(speak::Speak),
     Stasis(stasis::Stasis),
     Wait(wait::Wait),
     WaitExten(wait_exten::WaitExten),
@@ -507,7 +523,7 @@ pub(crate) mod tests {
             Err(AppError::UnknownApp("Playbak".into()))
         );
         let help = App::help();
-        assert_eq!(help.len(), 21);
+        assert_eq!(help.len(), 23);
         assert!(help
             .iter()
             .all(|(n, s, d)| s.starts_with(n) && !d.is_empty()));
