@@ -20,19 +20,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::python::PythonClient;
 use common::{
     call_as_6001, dtmf_pcap, find_prompt, fixture, free_tcp_port, prompt_ulaw, require_program,
     Pbx, PbxOptions, RtpPeer,
 };
-
-/// Longest a client scenario may take (each of its own waits is shorter).
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// A pbx with AMI on `ami_port`, the AGI fixtures as `agi_dir`, and `dialplan`; it records
 /// into `recordings/` in its directory.
@@ -62,98 +56,15 @@ fn pbx_speaking(dialplan: &str, ami_port: u16, dialect: &str) -> Pbx {
     )
 }
 
-/// A running Python client, its stdout read line by line.
-struct Client {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stderr: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Client {
-    fn start(script: &str, port: u16) -> Client {
-        Client::start_with(script, &[&port.to_string()])
-    }
-
-    fn start_with(script: &str, args: &[&str]) -> Client {
-        require_program("python3");
-        let dir = tempfile::tempdir().unwrap();
-        let stderr = dir.path().join("stderr.txt");
-        let mut child = Command::new("python3")
-            .arg(fixture(script))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("start python3");
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Client {
-            child,
-            lines,
-            stderr,
-            _dir: dir,
-        }
-    }
-
-    fn failure(&mut self, what: &str, pbx: &Pbx) -> ! {
-        let _ = self.child.kill();
-        let status = self.child.wait().ok();
-        panic!(
-            "{what}; client exit {status:?}\nclient stderr:\n{}\npbx log:\n{}",
-            std::fs::read_to_string(&self.stderr).unwrap_or_default(),
-            pbx.log()
-        );
-    }
-
-    /// Waits for a line satisfying `wanted`.
-    fn line(&mut self, pbx: &Pbx, what: &str, wanted: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + CLIENT_TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if wanted(&line) => return line,
-                Ok(_) => {}
-                Err(_) => self.failure(&format!("no {what} from the client"), pbx),
-            }
-        }
-    }
-
-    /// The client's JSON result, once it exited successfully.
-    fn result(mut self, pbx: &Pbx) -> serde_json::Value {
-        let line = self.line(pbx, "result", |l| l.starts_with('{'));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match self.child.try_wait().unwrap() {
-                Some(status) if status.success() => break,
-                Some(_) => self.failure("the client failed", pbx),
-                None if Instant::now() > deadline => self.failure("the client did not exit", pbx),
-                None => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-        serde_json::from_str(&line).unwrap()
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Whether `heard` holds prompt `name` byte for byte after position `from`; where it ends.
 fn heard_after(heard: &[u8], name: &str, from: usize) -> Option<usize> {
     let prompt = prompt_ulaw(name);
     find_prompt(&heard[from.min(heard.len())..], &prompt).map(|at| from + at + prompt.len())
+}
+
+/// Runs Python program `script` (a fixture) with `port` as its argument.
+fn client(script: &str, port: u16) -> PythonClient {
+    PythonClient::start(script, &[&port.to_string()])
 }
 
 #[test]
@@ -175,7 +86,7 @@ fn asyncagi_call(dialect: &str) {
         port,
         dialect,
     );
-    let mut app = Client::start_with("agi/async_app.py", &[&port.to_string(), dialect]);
+    let mut app = PythonClient::start("agi/async_app.py", &[&port.to_string(), dialect]);
     app.line(&pbx, "READY", |l| l == "READY");
     let media = RtpPeer::start();
     std::thread::scope(|s| {
@@ -242,7 +153,7 @@ fn panoramisk_fastagi_serves_a_call_sent_with_agi_url() {
         "[context.internal]\n\"8011\" = [\"AGI(agi://127.0.0.1:{agi_port}/hello,one,two words)\", \"Hangup()\"]\n"
     );
     let pbx = pbx_with(&dialplan, free_tcp_port());
-    let mut server = Client::start("agi/fastagi_server.py", agi_port);
+    let mut server = client("agi/fastagi_server.py", agi_port);
     server.line(&pbx, "READY", |l| l == "READY");
     let media = RtpPeer::start();
     let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8011", media.port, &["-m", "1"]);
@@ -293,7 +204,7 @@ fn a_fastagi_peer_is_told_of_the_hangup_and_refused_live_commands_after_it() {
         "[context.internal]\n\"8013\" = [\"AGI(agi://127.0.0.1:{agi_port}/dead)\", \"Hangup()\"]\n"
     );
     let pbx = pbx_with(&dialplan, free_tcp_port());
-    let mut server = Client::start("agi/fastagi_server.py", agi_port);
+    let mut server = client("agi/fastagi_server.py", agi_port);
     server.line(&pbx, "READY", |l| l == "READY");
     let media = RtpPeer::start();
     let run = call_as_6001(

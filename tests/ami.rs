@@ -18,18 +18,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::python::PythonClient;
 use common::{
     call_as_6001, fixture, free_tcp_port, heard_recording, prompt_ulaw, read_wav, require_program,
     Baresip, Pbx, PbxOptions, RtpPeer,
 };
-
-/// Longest a client scenario may take (each of its own waits is shorter).
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
 
 const TEST_DIALPLAN: &str = r#"
 [context.internal]
@@ -68,91 +64,15 @@ fn pbx_with_ami() -> (Pbx, u16) {
     (pbx, port)
 }
 
-/// A running client scenario.
-struct Client {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stderr: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Client {
-    fn start(mode: &str, port: u16) -> Client {
-        require_program("python3");
-        let dir = tempfile::tempdir().unwrap();
-        let stderr = dir.path().join("stderr.txt");
-        let mut child = Command::new("python3")
-            .arg(fixture("ami/client.py"))
-            .args([mode, &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("start python3");
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Client {
-            child,
-            lines,
-            stderr,
-            _dir: dir,
-        }
-    }
-
-    fn failure(&mut self, what: &str, pbx: &Pbx) -> ! {
-        let _ = self.child.kill();
-        let status = self.child.wait().ok();
-        panic!(
-            "{what}; client exit {status:?}\nclient stderr:\n{}\npbx log:\n{}",
-            std::fs::read_to_string(&self.stderr).unwrap_or_default(),
-            pbx.log()
-        );
-    }
-
-    /// Waits for a line satisfying `wanted`.
-    fn line(&mut self, pbx: &Pbx, what: &str, wanted: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + CLIENT_TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if wanted(&line) => return line,
-                Ok(_) => {}
-                Err(_) => self.failure(&format!("no {what} from the client"), pbx),
-            }
-        }
-    }
-
-    fn ready(&mut self, pbx: &Pbx) {
-        self.line(pbx, "READY", |l| l == "READY");
-    }
-
-    /// The scenario's JSON result, once it exited successfully.
-    fn result(mut self, pbx: &Pbx) -> serde_json::Value {
-        let line = self.line(pbx, "result", |l| l.starts_with('{'));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match self.child.try_wait().unwrap() {
-                Some(status) if status.success() => break,
-                Some(_) => self.failure("the client failed", pbx),
-                None if Instant::now() > deadline => self.failure("the client did not exit", pbx),
-                None => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-        serde_json::from_str(&line).unwrap()
-    }
+/// Runs scenario `mode` of tests/fixtures/ami/client.py (panoramisk) against AMI on `port`.
+fn client(mode: &str, port: u16) -> PythonClient {
+    PythonClient::start("ami/client.py", &[mode, &port.to_string()])
 }
 
 #[test]
 fn plain_login_gets_fully_booted_and_ping_answers_pong() {
     let (pbx, port) = pbx_with_ami();
-    let result = Client::start("plain", port).result(&pbx);
+    let result = client("plain", port).result(&pbx);
     assert_eq!(result["version"], "9.0.0", "{result}");
     assert_eq!(result["fully_booted"]["Status"], "Fully Booted", "{result}");
     assert_eq!(
@@ -173,7 +93,7 @@ fn plain_login_gets_fully_booted_and_ping_answers_pong() {
 #[test]
 fn md5_login_answers_a_challenge_then_accepts_the_key() {
     let (pbx, port) = pbx_with_ami();
-    let result = Client::start("md5", port).result(&pbx);
+    let result = client("md5", port).result(&pbx);
     let challenge = result["challenge"]["Challenge"].as_str().unwrap();
     assert!(
         !challenge.is_empty() && challenge.bytes().all(|b| b.is_ascii_digit()),
@@ -190,7 +110,7 @@ fn md5_login_answers_a_challenge_then_accepts_the_key() {
 #[test]
 fn a_wrong_secret_fails_and_the_third_failure_closes_the_connection() {
     let (pbx, port) = pbx_with_ami();
-    let result = Client::start("wrong_secret", port).result(&pbx);
+    let result = client("wrong_secret", port).result(&pbx);
     assert_eq!(result["authenticated"], false, "{result}");
     let answers = result["answers"].as_array().unwrap();
     assert_eq!(answers.len(), 3, "{result}");
@@ -204,7 +124,7 @@ fn a_wrong_secret_fails_and_the_third_failure_closes_the_connection() {
 #[test]
 fn a_call_to_8000_raises_newchannel_and_hangup_and_is_listed_by_core_show_channels() {
     let (pbx, port) = pbx_with_ami();
-    let mut client = Client::start("call_events", port);
+    let mut client = client("call_events", port);
     client.ready(&pbx);
     let media = RtpPeer::start();
     let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8000", media.port, &["-m", "1"]);
@@ -275,7 +195,7 @@ fn a_call_to_8000_raises_newchannel_and_hangup_and_is_listed_by_core_show_channe
 #[test]
 fn a_user_without_call_write_cannot_hang_up_and_an_admin_can() {
     let (pbx, port) = pbx_with_ami();
-    let mut client = Client::start("hangup", port);
+    let mut client = client("hangup", port);
     client.ready(&pbx);
     let media = RtpPeer::start();
     let started = Instant::now();
@@ -426,7 +346,7 @@ fn assert_heard_hello_world(phone: &Baresip, pbx: &Pbx) {
 fn panoramisk_originates_to_a_phone_into_8000_asynchronously() {
     let (pbx, port) = pbx_with_ami();
     let mut phone = Baresip::answering(&pbx, "6001", "", None, 15);
-    let result = Client::start("originate", port).result(&pbx);
+    let result = client("originate", port).result(&pbx);
     let responses = result["responses"].as_array().unwrap();
     assert_eq!(responses.len(), 2, "{result}");
     assert_eq!(responses[0]["Response"], "Success", "{result}");
@@ -457,7 +377,7 @@ fn panoramisk_originates_to_a_phone_into_8000_asynchronously() {
 fn panoramisk_originates_to_a_phone_straight_into_playback() {
     let (pbx, port) = pbx_with_ami();
     let mut phone = Baresip::answering(&pbx, "6001", "", None, 15);
-    let result = Client::start("originate_app", port).result(&pbx);
+    let result = client("originate_app", port).result(&pbx);
     let responses = result["responses"].as_array().unwrap();
     assert_eq!(
         responses[0]["Message"], "Originate successfully queued",
@@ -522,7 +442,7 @@ fn asterisk_manager_on_npm_originates_with_variables_and_sees_the_hangup() {
 #[test]
 fn user_event_play_dtmf_and_redirect_act_on_a_call() {
     let (pbx, port) = pbx_with_ami();
-    let mut client = Client::start("control", port);
+    let mut client = client("control", port);
     client.ready(&pbx);
     let media = RtpPeer::start();
     std::thread::scope(|s| {
@@ -572,7 +492,7 @@ fn user_event_play_dtmf_and_redirect_act_on_a_call() {
 #[test]
 fn db_put_get_and_del_work_on_the_astdb_and_originate_needs_its_class() {
     let (pbx, port) = pbx_with_ami();
-    let result = Client::start("db", port).result(&pbx);
+    let result = client("db", port).result(&pbx);
     assert_eq!(
         result["put"]["Message"], "Updated database successfully",
         "{result}"
@@ -648,14 +568,14 @@ fn the_dialplan_writes_and_reads_the_astdb_that_ami_lists() {
     events.expect("BACK read from the AstDB", |e| {
         e["type"] == "ChannelVarset" && e["variable"] == "BACK" && e["value"] == "8050:0"
     });
-    let result = Client::start("cli_db", port).result(&pbx);
+    let result = client("cli_db", port).result(&pbx);
     assert_eq!(result["get"]["Output"], "Value: 8050", "{result}");
 }
 
 #[test]
 fn bridge_and_confbridge_actions_show_a_conference_and_kick_its_member() {
     let (pbx, port) = pbx_with_ami();
-    let mut client = Client::start("bridges", port);
+    let mut client = client("bridges", port);
     client.ready(&pbx);
     let media = RtpPeer::start();
     let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8030", media.port, &["-m", "1"]);
@@ -736,7 +656,7 @@ fn reload_reads_the_edited_dialplan() {
         "{TEST_DIALPLAN}\"8040\" = [\"Answer()\", \"Playback(hello-world)\", \"Hangup()\"]\n"
     );
     std::fs::write(pbx.dir.path().join("dialplan.toml"), edited).unwrap();
-    let result = Client::start("reload", port).result(&pbx);
+    let result = client("reload", port).result(&pbx);
     assert_eq!(result["reloaded"]["Message"], "Module Reloaded", "{result}");
     assert_eq!(result["unknown"]["Message"], "No such module", "{result}");
     let media = RtpPeer::start();
@@ -766,7 +686,7 @@ fn output(reply: &serde_json::Value) -> Vec<String> {
 #[test]
 fn the_command_action_runs_cli_commands_as_asterisk_prints_them() {
     let (pbx, port) = pbx_with_ami();
-    let mut client = Client::start("cli", port);
+    let mut client = client("cli", port);
     client.ready(&pbx);
     let media = RtpPeer::start();
     std::thread::scope(|s| {
@@ -840,7 +760,7 @@ fn the_command_action_runs_cli_commands_as_asterisk_prints_them() {
 fn pjsip_show_endpoints_lists_contacts_and_device_states() {
     let (pbx, port) = pbx_with_ami();
     let _phone = Baresip::answering(&pbx, "6001", "", None, 20);
-    let result = Client::start("endpoints", port).result(&pbx);
+    let result = client("endpoints", port).result(&pbx);
     let list = result["list"].as_array().unwrap();
     assert_eq!(
         list[0]["Message"], "A listing of Endpoints follows, presented as EndpointList events",

@@ -34,19 +34,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::python::PythonClient;
 use common::{
     dtmf_pcap, fixture, free_tcp_port, require_program, sipp, ulaw_rms_dbfs, Pbx, PbxOptions,
     RtpPeer,
 };
-
-/// Longest a client scenario may take (each of its own waits is shorter).
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The DID the provider calls.
 const DID: &str = "5550200";
@@ -83,85 +78,6 @@ fn pbx_routing_to(port: u16) -> Pbx {
     )
 }
 
-/// A running Python client, its stdout read line by line.
-struct Client {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stderr: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Client {
-    fn start(script: &str, port: u16) -> Client {
-        Client::start_with(script, &[&port.to_string()])
-    }
-
-    fn start_with(script: &str, args: &[&str]) -> Client {
-        require_program("python3");
-        let dir = tempfile::tempdir().unwrap();
-        let stderr = dir.path().join("stderr.txt");
-        let mut child = Command::new("python3")
-            .arg(fixture(script))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("start python3");
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Client {
-            child,
-            lines,
-            stderr,
-            _dir: dir,
-        }
-    }
-
-    fn failure(&mut self, what: &str, pbx: &Pbx) -> ! {
-        let _ = self.child.kill();
-        let status = self.child.wait().ok();
-        panic!(
-            "{what}; client exit {status:?}\nclient stderr:\n{}\npbx log:\n{}",
-            std::fs::read_to_string(&self.stderr).unwrap_or_default(),
-            pbx.log()
-        );
-    }
-
-    /// Waits for a line satisfying `wanted`.
-    fn line(&mut self, pbx: &Pbx, what: &str, wanted: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + CLIENT_TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if wanted(&line) => return line,
-                Ok(_) => {}
-                Err(_) => self.failure(&format!("no {what} from the client"), pbx),
-            }
-        }
-    }
-
-    /// The client's JSON result.
-    fn result(&mut self, pbx: &Pbx) -> serde_json::Value {
-        let line = self.line(pbx, "result", |l| l.starts_with('{'));
-        serde_json::from_str(&line).unwrap()
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Calls the DID as the provider; the PBX hangs up.
 fn provider_call(pbx: &Pbx, media: &RtpPeer) -> common::SippRun {
     require_program("sipp");
@@ -182,12 +98,17 @@ fn loud_packets_after(heard: &[u8], from: usize) -> usize {
         .count()
 }
 
+/// Runs Python program `script` (a fixture) with `port` as its argument.
+fn client(script: &str, port: u16) -> PythonClient {
+    PythonClient::start(script, &[&port.to_string()])
+}
+
 #[test]
 fn a_greenswitch_application_answers_plays_collects_a_key_speaks_and_hangs_up() {
     require_program("python3");
     let port = free_tcp_port();
     let pbx = pbx_routing_to(port);
-    let mut app = Client::start("esl/greenswitch_app.py", port);
+    let mut app = client("esl/greenswitch_app.py", port);
     app.line(&pbx, "READY", |l| l == "READY");
     let media = RtpPeer::start();
     std::thread::scope(|s| {
@@ -207,7 +128,7 @@ fn a_greenswitch_application_answers_plays_collects_a_key_speaks_and_hangs_up() 
             pbx.log()
         );
     });
-    let seen = app.result(&pbx);
+    let seen = app.report(&pbx);
     assert!(seen.get("error").is_none(), "{seen}\n{}", pbx.log());
     let connect = &seen["connect"];
     assert_eq!(connect["Event-Name"], "CHANNEL_DATA", "{seen}");
@@ -269,7 +190,7 @@ fn an_older_transports_exact_messages_get_their_replies_in_order_and_flite_speak
     require_program("python3");
     let port = free_tcp_port();
     let pbx = pbx_routing_to(port);
-    let mut app = Client::start("esl/strict_order.py", port);
+    let mut app = client("esl/strict_order.py", port);
     app.line(&pbx, "READY", |l| l == "READY");
     let media = RtpPeer::start();
     let run = provider_call(&pbx, &media);
@@ -280,7 +201,7 @@ fn an_older_transports_exact_messages_get_their_replies_in_order_and_flite_speak
         String::from_utf8_lossy(&run.output.stderr),
         pbx.log()
     );
-    let seen = app.result(&pbx);
+    let seen = app.report(&pbx);
     assert!(seen.get("error").is_none(), "{seen}\n{}", pbx.log());
     assert_eq!(
         seen["replies"],
@@ -445,8 +366,8 @@ fn greenswitch_inbound_authenticates_gets_events_runs_api_and_bgapi_originate() 
     let port = free_tcp_port();
     let (pbx, mut phone) = pbx_with_event_socket(port);
     let mut client =
-        Client::start_with("esl/greenswitch_inbound.py", &[&port.to_string(), "s3cret"]);
-    let seen = client.result(&pbx);
+        PythonClient::start("esl/greenswitch_inbound.py", &[&port.to_string(), "s3cret"]);
+    let seen = client.report(&pbx);
     assert!(seen.get("error").is_none(), "{seen}\n{}", pbx.log());
     assert_eq!(
         seen["event_reply"], "+OK event listener enabled plain",
@@ -553,7 +474,7 @@ fn a_lingering_json_session_gets_the_hangup_then_the_notice_then_hangup_complete
     require_program("python3");
     let port = free_tcp_port();
     let pbx = pbx_routing_to(port);
-    let mut app = Client::start("esl/linger_json.py", port);
+    let mut app = client("esl/linger_json.py", port);
     app.line(&pbx, "READY", |l| l == "READY");
     let media = RtpPeer::start();
     let run = provider_call(&pbx, &media);
@@ -563,7 +484,7 @@ fn a_lingering_json_session_gets_the_hangup_then_the_notice_then_hangup_complete
         "hung up before answer: the caller's INVITE fails\n{}",
         pbx.log()
     );
-    let seen = app.result(&pbx);
+    let seen = app.report(&pbx);
     assert!(seen.get("error").is_none(), "{seen}\n{}", pbx.log());
     assert_eq!(
         seen["replies"],

@@ -5,6 +5,7 @@
 pub mod ari;
 pub mod events;
 pub mod kamailio;
+pub mod python;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
