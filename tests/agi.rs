@@ -247,13 +247,23 @@ fn a_pyst2_program_under_agi_dir_plays_says_digits_and_hangs_up() {
     );
     let pbx = pbx_with(&dialplan, free_tcp_port());
     let media = RtpPeer::start();
-    let _tone = media.stream_tone(common::ToneStream {
-        freq: 440.0,
-        ptime_ms: 20,
-        duration: Duration::from_secs(12),
-        pause: None,
+    // The caller speaks (a 440 Hz tone) once the program says it is about to record, so the
+    // prompts before are heard on a quiet line.
+    let recording = out.path().join("seen.json.recording");
+    let run = std::thread::scope(|s| {
+        s.spawn(|| {
+            if common::wait_until(Duration::from_secs(30), || recording.exists()) {
+                let tone = media.stream_tone(common::ToneStream {
+                    freq: 440.0,
+                    ptime_ms: 20,
+                    duration: Duration::from_secs(4),
+                    pause: None,
+                });
+                tone.join().unwrap();
+            }
+        });
+        call_as_6001(&pbx, "sipp/uac_call.xml", "8012", media.port, &["-m", "1"])
     });
-    let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8012", media.port, &["-m", "1"]);
     assert_eq!(
         (run.successful, run.failed),
         (1, 0),

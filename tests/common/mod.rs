@@ -42,13 +42,17 @@ pub fn free_rtp_block() -> u16 {
     panic!("no free block of RTP ports in 30000-32759");
 }
 
-/// A free TCP port for the admin API.
+/// A free TCP port for a listener of the pbx (admin API, AMI, event socket) in 12000-19999,
+/// picked at random and checked: outside the kernel's ephemeral range, so a client's outgoing
+/// connection cannot take it between this check and the pbx's bind.
 pub fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    for _ in 0..1000 {
+        let port = 12000 + (rand::random::<u16>() % 8000);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free TCP port found in 12000-19999");
 }
 
 /// Fails (never skips) when a peer program is missing, with the command that installs it.
