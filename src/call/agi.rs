@@ -12,7 +12,6 @@
 
 use std::time::{Duration, Instant};
 
-use super::media_io::MediaEvent;
 use super::task::Call;
 use super::CallEvent;
 use crate::agi::command::{AgiCommand, ParseError};
@@ -277,24 +276,11 @@ impl Call {
     async fn agi_on_wake(&mut self, wake: Wake, session: &mut Session) {
         match wake {
             Wake::Line(_) => {}
-            Wake::Sip(None) => self.hung_up = true,
-            Wake::Sip(Some(event)) => {
-                if let Some(digit) = Box::pin(self.on_sip_event(event)).await {
-                    self.publish_digit(digit);
-                }
-            }
-            Wake::Media => {
-                if let Some(MediaEvent::Digit(digit)) = self.media.receive(Instant::now()) {
-                    self.publish_digit(digit);
-                }
-            }
+            Wake::Sip(event) => self.idle_sip_event(event).await,
+            Wake::Media => self.idle_media(),
             Wake::Timer => {
                 let now = Instant::now();
-                self.on_timers(now).await;
-                if let Some(MediaEvent::Inactive) = self.media.handle_timeout(now) {
-                    tracing::warn!(call = self.id, "no RTP received: hanging up");
-                    self.hangup(None).await;
-                }
+                self.idle_timers(now).await;
                 if session.autohangup.is_some_and(|at| now >= at) && !self.hung_up {
                     session.autohangup = None;
                     tracing::info!(call = self.id, "AGI autohangup");

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::media_io::MediaEvent;
 use super::task::{rearm, Call};
+use super::CallEvent;
 use crate::dialplan::{Event, RecordStatus};
 use crate::events::{random_id, PbxEvent, PlaybackSnapshot, PlaybackState};
 use crate::media::recorder::Ended;
@@ -171,6 +172,38 @@ impl Call {
                     }
                 }
             }
+        }
+    }
+}
+
+/// An outside program's session waiting for its next line (AGI, the event socket): the
+/// dialog, the media and the timers are handled as every app handles them.
+impl Call {
+    /// A SIP event (`None`: the SIP task let the call go).
+    pub(super) async fn idle_sip_event(&mut self, event: Option<CallEvent>) {
+        match event {
+            None => self.hung_up = true,
+            Some(event) => {
+                if let Some(digit) = Box::pin(self.on_sip_event(event)).await {
+                    self.publish_digit(digit);
+                }
+            }
+        }
+    }
+
+    /// Datagrams on the media socket: key presses are published.
+    pub(super) fn idle_media(&mut self) {
+        if let Some(MediaEvent::Digit(digit)) = self.media.receive(Instant::now()) {
+            self.publish_digit(digit);
+        }
+    }
+
+    /// The call's timers at `now`; no RTP for the inactivity timeout hangs up.
+    pub(super) async fn idle_timers(&mut self, now: Instant) {
+        self.on_timers(now).await;
+        if let Some(MediaEvent::Inactive) = self.media.handle_timeout(now) {
+            tracing::warn!(call = self.id, "no RTP received: hanging up");
+            self.hangup(None).await;
         }
     }
 }
