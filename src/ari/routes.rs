@@ -26,6 +26,65 @@ const SKIP: Param = query(
     "int",
     "Number of milliseconds to skip for forward/reverse operations.",
 );
+/// The parameters of originate and originateWithId.
+const ORIGINATE_ENDPOINT: Param =
+    query("endpoint", "string", "Endpoint to call (PJSIP/6001).").required();
+const EXTENSION: Param = query(
+    "extension",
+    "string",
+    "The extension to dial after the endpoint answers.",
+);
+const CONTEXT: Param = query(
+    "context",
+    "string",
+    "The context to dial after the endpoint answers.",
+);
+const PRIORITY: Param = query(
+    "priority",
+    "long",
+    "The priority to dial after the endpoint answers.",
+);
+const LABEL: Param = query(
+    "label",
+    "string",
+    "The label to dial after the endpoint answers.",
+);
+const APP: Param = query(
+    "app",
+    "string",
+    "The application that is subscribed to the originated channel.",
+);
+const APP_ARGS: Param = query(
+    "appArgs",
+    "string",
+    "The application arguments to pass to the Stasis application.",
+);
+const CALLER_ID: Param = query(
+    "callerId",
+    "string",
+    "CallerID to use when dialing the endpoint or extension.",
+);
+const TIMEOUT: Param = query(
+    "timeout",
+    "int",
+    "Timeout (in seconds) before giving up dialing.",
+);
+const VARIABLES: Param = query("variables", "containers", "The 'variables' key in the body object holds variable key/value pairs to set on the channel on creation.").in_body();
+const OTHER_CHANNEL_ID: Param = query(
+    "otherChannelId",
+    "string",
+    "The unique id to assign the second channel when using local channels.",
+);
+const ORIGINATOR: Param = query(
+    "originator",
+    "string",
+    "The unique id of the channel which is originating this one.",
+);
+const FORMATS: Param = query(
+    "formats",
+    "string",
+    "The format name capability list to use if originator is not specified.",
+);
 const RECORDING: Param = path("recordingName", "The name of the recording");
 const PLAYBACK_QUERY: Param = query("playbackId", "string", "Playback ID.");
 const BRIDGE_TYPES: &[&str] = &[
@@ -84,20 +143,20 @@ pub const RESOURCES: &[Resource] = &[
                 params: &[], errors: &[], handler: Rest(channels::list) },
             Operation { path: "/channels", method: Post, nickname: "originate", summary: "Create a new channel (originate).", response_class: "Channel",
                 params: &[
-                    query("endpoint", "string", "Endpoint to call (PJSIP/6001).").required(),
-                    query("extension", "string", "The extension to dial after the endpoint answers."),
-                    query("context", "string", "The context to dial after the endpoint answers."),
-                    query("priority", "long", "The priority to dial after the endpoint answers."),
-                    query("label", "string", "The label to dial after the endpoint answers."),
-                    query("app", "string", "The application that is subscribed to the originated channel."),
-                    query("appArgs", "string", "The application arguments to pass to the Stasis application."),
-                    query("callerId", "string", "CallerID to use when dialing the endpoint or extension."),
-                    query("timeout", "int", "Timeout (in seconds) before giving up dialing."),
-                    query("variables", "containers", "The 'variables' key in the body object holds variable key/value pairs to set on the channel on creation.").in_body(),
+                    ORIGINATE_ENDPOINT,
+                    EXTENSION,
+                    CONTEXT,
+                    PRIORITY,
+                    LABEL,
+                    APP,
+                    APP_ARGS,
+                    CALLER_ID,
+                    TIMEOUT,
+                    VARIABLES,
                     query("channelId", "string", "The unique id to assign the channel on creation."),
-                    query("otherChannelId", "string", "The unique id to assign the second channel when using local channels."),
-                    query("originator", "string", "The unique id of the channel which is originating this one."),
-                    query("formats", "string", "The format name capability list to use if originator is not specified."),
+                    OTHER_CHANNEL_ID,
+                    ORIGINATOR,
+                    FORMATS,
                 ],
                 errors: &[(400, "Invalid parameters for originating a channel."), (409, "Channel with given unique ID already exists.")], handler: Rest(channels::originate) },
             Operation { path: "/channels/create", method: Post, nickname: "create", summary: "Create channel.", response_class: "Channel",
@@ -108,19 +167,19 @@ pub const RESOURCES: &[Resource] = &[
             Operation { path: "/channels/{channelId}", method: Post, nickname: "originateWithId", summary: "Create a new channel (originate with id).", response_class: "Channel",
                 params: &[
                     CHANNEL_ID,
-                    query("endpoint", "string", "Endpoint to call (PJSIP/6001).").required(),
-                    query("extension", "string", "The extension to dial after the endpoint answers."),
-                    query("context", "string", "The context to dial after the endpoint answers."),
-                    query("priority", "long", "The priority to dial after the endpoint answers."),
-                    query("label", "string", "The label to dial after the endpoint answers."),
-                    query("app", "string", "The application that is subscribed to the originated channel."),
-                    query("appArgs", "string", "The application arguments to pass to the Stasis application."),
-                    query("callerId", "string", "CallerID to use when dialing the endpoint or extension."),
-                    query("timeout", "int", "Timeout (in seconds) before giving up dialing."),
-                    query("variables", "containers", "The 'variables' key in the body object holds variable key/value pairs to set on the channel on creation.").in_body(),
-                    query("otherChannelId", "string", "The unique id to assign the second channel when using local channels."),
-                    query("originator", "string", "The unique id of the channel which is originating this one."),
-                    query("formats", "string", "The format name capability list to use if originator is not specified."),
+                    ORIGINATE_ENDPOINT,
+                    EXTENSION,
+                    CONTEXT,
+                    PRIORITY,
+                    LABEL,
+                    APP,
+                    APP_ARGS,
+                    CALLER_ID,
+                    TIMEOUT,
+                    VARIABLES,
+                    OTHER_CHANNEL_ID,
+                    ORIGINATOR,
+                    FORMATS,
                 ],
                 errors: &[(400, "Invalid parameters for originating a channel."), (409, "Channel with given unique ID already exists.")], handler: Rest(channels::originate) },
             Operation { path: "/channels/{channelId}", method: Delete, nickname: "hangup", summary: "Delete (i.e. hangup) a channel.", response_class: "void",
