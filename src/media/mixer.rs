@@ -53,6 +53,8 @@ struct Slot {
 struct Announcement {
     samples: Arc<[i16]>,
     position: usize,
+    /// Where it starts over after its end (a repeating tone); `None`: it ends.
+    loop_start: Option<usize>,
 }
 
 /// The N-1 mixer of one conference.
@@ -126,9 +128,17 @@ impl Mixer {
 
     /// Starts mixing `samples` (8 kHz) to every member, replacing an announcement in progress.
     pub fn announce(&mut self, samples: Arc<[i16]>) {
+        self.announce_looping(samples, None);
+    }
+
+    /// Like [`Mixer::announce`], but after the end the announcement starts over at sample
+    /// `loop_start` for as long as it is not stopped (a loop start past the end ends it).
+    pub fn announce_looping(&mut self, samples: Arc<[i16]>, loop_start: Option<usize>) {
+        let loop_start = loop_start.filter(|start| *start < samples.len());
         self.announcement = Some(Announcement {
             samples,
             position: 0,
+            loop_start,
         });
     }
 
@@ -148,13 +158,22 @@ impl Mixer {
         self.sum.fill(0);
         let mut ended = false;
         if let Some(a) = self.announcement.as_mut() {
-            let rest = &a.samples[a.position.min(a.samples.len())..];
-            let n = rest.len().min(FRAME_SAMPLES);
-            for (s, &x) in self.sum.iter_mut().zip(&rest[..n]) {
-                *s += i32::from(x);
+            let mut filled = 0;
+            while filled < FRAME_SAMPLES && !ended {
+                let rest = &a.samples[a.position.min(a.samples.len())..];
+                let n = rest.len().min(FRAME_SAMPLES - filled);
+                for (s, &x) in self.sum[filled..filled + n].iter_mut().zip(&rest[..n]) {
+                    *s += i32::from(x);
+                }
+                filled += n;
+                a.position += n;
+                if a.position >= a.samples.len() {
+                    match a.loop_start {
+                        Some(start) => a.position = start,
+                        None => ended = true,
+                    }
+                }
             }
-            a.position += n;
-            ended = a.position >= a.samples.len();
         }
         if ended {
             self.announcement = None;
@@ -322,6 +341,26 @@ mod tests {
         assert!(!m.announcing());
         m.mix();
         assert_eq!(m.output(B).unwrap(), &frame(0));
+    }
+
+    #[test]
+    fn a_looping_announcement_starts_over_at_its_loop_until_stopped() {
+        let mut m = mixer(&[A]);
+        let tone: Arc<[i16]> = (1..=100).collect::<Vec<i16>>().into();
+        m.announce_looping(tone, Some(60));
+        m.mix();
+        let expected: Vec<i16> = (1..=100).chain(61..=100).chain(61..=80).collect();
+        assert_eq!(m.output(A).unwrap()[..], expected[..]);
+        for _ in 0..1_000 {
+            m.mix();
+        }
+        assert!(m.announcing(), "a loop never ends by itself");
+        m.stop_announcement();
+        m.mix();
+        assert_eq!(m.output(A).unwrap(), &frame(0));
+        m.announce_looping(vec![5; 10].into(), Some(10));
+        m.mix();
+        assert!(!m.announcing(), "a loop start past the end ends it");
     }
 
     #[test]

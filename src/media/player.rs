@@ -7,7 +7,8 @@
 //! frames, one for `a=ptime:10` 80-sample ones. `Playback(a&b)` plays its sounds back to back:
 //! a frame may hold the end of one sound and the start of the next, and only the very last
 //! frame is padded with silence. A looping player ([`Player::looping`]) starts over after the
-//! last sound without a gap and never finishes.
+//! last sound without a gap and never finishes; [`Player::repeating_last`] loops only the last
+//! sound (a call-progress tone after an announcement).
 //!
 //! Sans-IO: the caller passes `now` in, waits until [`Player::poll_timeout`], then calls
 //! [`Player::next_frame`]. Frame `n` is due at `start + n * ptime`, computed from the start
@@ -46,8 +47,9 @@ pub struct Player {
     sounds: Vec<Arc<Sound>>,
     start: Instant,
     ptime: Ptime,
-    /// Start over after the last sound (music on hold).
-    looping: bool,
+    /// Where to start over after the last sound: 0 loops everything (music on hold), the
+    /// last index loops only the last sound (a repeating tone); `None` ends.
+    loop_from: Option<usize>,
     /// Number of the next frame to produce.
     next_index: u64,
     /// The sound being played, an index into `sounds`.
@@ -62,27 +64,35 @@ pub struct Player {
 impl Player {
     /// A player for `sounds` in order, in frames of `ptime`, whose first frame is due at `start`.
     pub fn new(sounds: Vec<Arc<Sound>>, start: Instant, ptime: Ptime) -> Player {
-        Player::with_looping(sounds, start, ptime, false)
+        Player::with_loop(sounds, start, ptime, None)
     }
 
     /// A player that loops `sounds` until stopped (music on hold). Sounds without samples
     /// only are finished at once.
     pub fn looping(sounds: Vec<Arc<Sound>>, start: Instant, ptime: Ptime) -> Player {
-        Player::with_looping(sounds, start, ptime, true)
+        Player::with_loop(sounds, start, ptime, Some(0))
     }
 
-    fn with_looping(
+    /// A player that plays `sounds` in order and then loops the last one until stopped (a
+    /// call-progress tone after an announcement). A last sound without samples ends it.
+    pub fn repeating_last(sounds: Vec<Arc<Sound>>, start: Instant, ptime: Ptime) -> Player {
+        let last = sounds.len().checked_sub(1);
+        Player::with_loop(sounds, start, ptime, last)
+    }
+
+    fn with_loop(
         sounds: Vec<Arc<Sound>>,
         start: Instant,
         ptime: Ptime,
-        looping: bool,
+        loop_from: Option<usize>,
     ) -> Player {
-        let audible = sounds.iter().any(|s| !s.samples().is_empty());
+        let audible = |from: usize| sounds[from..].iter().any(|s| !s.samples().is_empty());
+        let loop_from = loop_from.filter(|from| audible(*from));
         let mut player = Player {
             sounds,
             start,
             ptime,
-            looping: looping && audible,
+            loop_from,
             next_index: 0,
             sound: 0,
             offset: 0,
@@ -196,8 +206,11 @@ impl Player {
 
     /// Drops `samples` samples of audio without playing them.
     fn advance(&mut self, mut samples: u64) {
-        if self.looping {
-            let total: u64 = self.sounds.iter().map(|s| s.samples().len() as u64).sum();
+        if let Some(from) = self.loop_from.filter(|from| self.sound >= *from) {
+            let total: u64 = self.sounds[from..]
+                .iter()
+                .map(|s| s.samples().len() as u64)
+                .sum();
             samples %= total.max(1);
         }
         while samples > 0 {
@@ -213,8 +226,8 @@ impl Player {
         }
     }
 
-    /// Moves past sounds that have no samples left; a looping player starts over after the
-    /// last one (it has at least one sample, so this ends).
+    /// Moves past sounds that have no samples left; a looping player starts over at its loop
+    /// after the last one (the loop has at least one sample, so this ends).
     fn skip_exhausted_sounds(&mut self) {
         while self
             .sounds
@@ -223,8 +236,8 @@ impl Player {
         {
             self.sound += 1;
             self.offset = 0;
-            if self.looping && self.sound == self.sounds.len() {
-                self.sound = 0;
+            if let Some(from) = self.loop_from.filter(|_| self.sound == self.sounds.len()) {
+                self.sound = from;
             }
         }
     }
@@ -454,6 +467,33 @@ mod tests {
         let offset = (next.index as usize * 240) % 150;
         let first = if offset < 100 { offset } else { offset - 100 };
         assert_eq!(out[0] as usize, first);
+    }
+
+    #[test]
+    fn a_player_repeating_its_last_sound_plays_the_others_once() {
+        let start = Instant::now();
+        let mut player = Player::repeating_last(vec![ramp(100), ramp(50)], start, Ptime::DEFAULT);
+        let mut out = [0i16; FRAME_SAMPLES];
+        player.next_frame(start, &mut out).unwrap();
+        let expected: Vec<i16> = (0..100).chain(0..50).chain(0..10).collect();
+        assert_eq!(out.to_vec(), expected);
+        player.next_frame(start + FRAME_DURATION, &mut out).unwrap();
+        let expected: Vec<i16> = (10..50).chain(0..50).chain(0..50).chain(0..20).collect();
+        assert_eq!(
+            out.to_vec(),
+            expected,
+            "only the last sound comes round again"
+        );
+        let later = start + Duration::from_secs(3600);
+        while player.next_frame(later, &mut out).is_some() {}
+        assert!(!player.is_finished());
+        let mut silent_tail =
+            Player::repeating_last(vec![ramp(100), ramp(0)], start, Ptime::DEFAULT);
+        assert_eq!(
+            drain(&mut silent_tail, start).len(),
+            1,
+            "nothing to loop: it ends"
+        );
     }
 
     #[test]
