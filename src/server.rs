@@ -210,9 +210,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     let conferences =
         crate::call::conference::ConferenceRooms::new(bridges.clone(), playbacks.clone());
     let live_recordings = crate::call::live::RecordingIndex::default();
-    let prompts = Arc::new(PromptLibrary::new(
-        config.dialplan.sounds_dir().map(Into::into),
-    ));
+    let prompts = Arc::new(
+        PromptLibrary::new(config.dialplan.sounds_dir().map(Into::into)).with_recordings(
+            crate::media::recordings::RecordingStore::new(config.dialplan.recordings_dir.clone()),
+        ),
+    );
     let astdb = crate::astdb::AstDb::open(config.agi.db_file())?;
     let stasis_apps = crate::stasis_apps::StasisApps::default();
     let call_shared = CallShared {

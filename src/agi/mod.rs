@@ -5,7 +5,7 @@
 //! with), [`command`] (parsing a command line into a typed [`command::AgiCommand`]),
 //! [`reply`] (the `200 result=...`, `510`, `511`, `520` lines), [`request`] (what `AGI(...)`
 //! names: FastAGI, a local program or AsyncAGI), [`lines`] (splitting a byte stream into
-//! command lines), [`say`] (the prompts SAY NUMBER / DIGITS / ALPHA play) and [`event`] (what
+//! command lines) and [`event`] (what
 //! a session publishes on the event stream). [`transport`] (edge) opens the FastAGI
 //! connection or spawns the program; the call task's AGI loop (`call::agi`) carries the
 //! commands out.
@@ -40,6 +40,5 @@ pub mod event;
 pub mod lines;
 pub mod reply;
 pub mod request;
-pub mod say;
 pub mod session;
 pub mod transport;

@@ -12,9 +12,13 @@ use super::spec::{path, query, Operation, Param, Resource};
 const CHANNEL_ID: Param = path("channelId", "Channel's id");
 const BRIDGE_ID: Param = path("bridgeId", "Bridge's id");
 const PLAYBACK_ID: Param = path("playbackId", "Playback's id");
-const MEDIA: Param = query("media", "string", "Media URIs to play (sound:NAME).")
-    .required()
-    .multiple();
+const MEDIA: Param = query(
+    "media",
+    "string",
+    "Media URIs to play (sound:, recording:, digits:, number:, characters:, tone:).",
+)
+.required()
+.multiple();
 const LANG: Param = query("lang", "string", "For sounds, selects language for sound.");
 const OFFSET: Param = query(
     "offsetms",

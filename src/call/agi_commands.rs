@@ -10,11 +10,11 @@ use super::task::Call;
 use super::wait::Wait;
 use crate::agi::command::{AgiCommand, EscapeDigits, Timeout};
 use crate::agi::reply::AgiReply;
-use crate::agi::say;
 use crate::agi::session::Session;
 use crate::dialplan::apps::record::RecordRequest;
 use crate::dialplan::apps::{App, AppError, Outcome};
 use crate::dialplan::{Event, RecordStatus};
+use crate::media::say;
 use crate::media::wav::Sound;
 
 /// GET DATA's wait for each key when the command gives none (Asterisk's 6 s).
@@ -99,11 +99,7 @@ impl Call {
                 self.agi_say(say::digits(&digits), &escape).await
             }
             AgiCommand::SayNumber { number, escape } => {
-                let words = say::number(number);
-                let sounds = match words.iter().all(|w| self.shared.prompts.get(w).is_ok()) {
-                    true => words,
-                    false => say::digits(&number.to_string()),
-                };
+                let sounds = self.shared.prompts.number_prompts(number);
                 self.agi_say(sounds, &escape).await
             }
             AgiCommand::SayAlpha { text, escape } => self.agi_say(say::alpha(&text), &escape).await,

@@ -23,6 +23,7 @@ use crate::media::dtmf::{
 };
 use crate::media::jitter::JitterBuffer;
 use crate::media::player::Player;
+use crate::media::playlist::Playlist;
 use crate::media::playout::Playout;
 use crate::media::ports::{PortError, PortLease, PortPool};
 use crate::media::ptime::{Ptime, MAX_FRAME_SAMPLES};
@@ -304,6 +305,16 @@ impl MediaLeg {
     /// Starts playing `sounds` now, replacing any current playback.
     pub fn play(&mut self, sounds: Vec<Arc<Sound>>, now: Instant) {
         self.player = Some(Player::new(sounds, now, self.ptime));
+    }
+
+    /// Starts playing `playlist` now, its last sound looping when it repeats (a tone),
+    /// replacing any current playback.
+    pub fn play_playlist(&mut self, playlist: &Playlist, now: Instant) {
+        let sounds = playlist.sounds.clone();
+        self.player = Some(match playlist.repeat_last {
+            true => Player::repeating_last(sounds, now, self.ptime),
+            false => Player::new(sounds, now, self.ptime),
+        });
     }
 
     /// Starts looping `sounds` now (music on hold) until [`MediaLeg::stop_playback`],

@@ -7,7 +7,6 @@
 //! dialplan's own apps do; commands are carried out between two packets.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::app_recording::AppRecording;
@@ -17,9 +16,10 @@ use super::media_io::MediaEvent;
 use super::task::{rearm, Call};
 use crate::dialplan::Event;
 use crate::events::{PbxEvent, PlaybackSnapshot, PlaybackState};
+use crate::media::media_uri::display;
 use crate::media::player::Player;
-use crate::media::prompts::{media_uri, MUSIC_ON_HOLD};
-use crate::media::wav::Sound;
+use crate::media::playlist::Playlist;
+use crate::media::prompts::MUSIC_ON_HOLD;
 
 /// The application commands a channel in `Stasis` has received and not yet carried out.
 #[derive(Debug, Default)]
@@ -37,7 +37,7 @@ impl AppCommands {
 /// One playback of a channel: the first in the queue plays, the others wait.
 struct Playback {
     snapshot: PlaybackSnapshot,
-    sounds: Vec<Arc<Sound>>,
+    playlist: Playlist,
     /// The player taken out of the media leg while paused.
     paused: Option<Player>,
 }
@@ -349,12 +349,12 @@ impl Call {
         if session.bridge.is_some() {
             return Err(CommandError::InBridge(self.channel.id().clone()));
         }
-        let sounds = self
+        let playlist = self
             .shared
             .prompts
             .media(&media)
             .map_err(CommandError::NoSuchMedia)?;
-        if sounds.is_empty() {
+        if playlist.is_empty() {
             return Err(CommandError::NoSuchMedia(String::new()));
         }
         self.stop_moh(session);
@@ -363,7 +363,7 @@ impl Call {
         }
         let snapshot = PlaybackSnapshot {
             id,
-            media_uri: media.iter().map(|uri| media_uri(uri)).collect(),
+            media_uri: media.iter().map(|uri| display(uri)).collect(),
             target_uri: format!("channel:{}", self.channel.id()),
             state: PlaybackState::Queued,
         };
@@ -377,7 +377,7 @@ impl Call {
         }
         session.playbacks.push_back(Playback {
             snapshot,
-            sounds,
+            playlist,
             paused: None,
         });
         if starts {
@@ -395,7 +395,7 @@ impl Call {
         self.shared
             .playbacks
             .update(&first.snapshot.id, |p| p.state = PlaybackState::Playing);
-        self.media.play(first.sounds.clone(), now);
+        self.media.play_playlist(&first.playlist, now);
         self.channel.events().publish(PbxEvent::PlaybackStarted {
             playback: first.snapshot.clone(),
         });
@@ -479,7 +479,7 @@ impl Call {
                 self.shared
                     .playbacks
                     .update(id, |p| p.state = PlaybackState::Playing);
-                self.media.play(current.sounds.clone(), now);
+                self.media.play_playlist(&current.playlist, now);
             }
         }
         Ok(())

@@ -19,7 +19,7 @@ use crate::bridge::BridgeKind;
 use crate::call::command::ChannelCommand;
 use crate::call::conference::BridgePlayError;
 use crate::events::{random_id, BridgeSnapshot, PlaybackSnapshot, PlaybackState};
-use crate::media::prompts::media_uri;
+use crate::media::media_uri::display;
 
 /// `POST /api/bridges`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,26 +143,22 @@ pub fn play_to_bridge(
     bridge: &str,
     request: PlayRequest,
 ) -> Result<PlaybackSnapshot, (StatusCode, String)> {
-    let sounds = state
+    let playlist = state
         .prompts
         .media(&request.media)
         .map_err(|uri| (StatusCode::CONFLICT, format!("no such media: {uri}")))?;
-    if sounds.is_empty() {
+    if playlist.is_empty() {
         return Err((StatusCode::BAD_REQUEST, "media: nothing to play".into()));
     }
-    let samples: Vec<i16> = sounds
-        .iter()
-        .flat_map(|s| s.samples().iter().copied())
-        .collect();
     let playback = PlaybackSnapshot {
         id: request.playback_id.unwrap_or_else(random_id),
-        media_uri: request.media.iter().map(|uri| media_uri(uri)).collect(),
+        media_uri: request.media.iter().map(|uri| display(uri)).collect(),
         target_uri: format!("bridge:{bridge}"),
         state: PlaybackState::Playing,
     };
     state
         .conferences
-        .play(bridge, playback.clone(), samples.into())
+        .play(bridge, playback.clone(), &playlist)
         .map_err(|error| {
             let status = match error {
                 BridgePlayError::NoSuchBridge(_) => StatusCode::NOT_FOUND,

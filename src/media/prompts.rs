@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use thiserror::Error;
 
 use super::mixer::beeps;
+use super::recordings::RecordingStore;
 use super::wav::{Sound, WavError};
 
 /// The prompts compiled into the binary: name and WAV file.
@@ -98,10 +99,12 @@ pub enum PromptError {
     Wav(#[from] WavError),
 }
 
-/// Resolves prompt names to sounds: the override directory first, then the built-ins.
+/// Resolves prompt names to sounds: the override directory first, then the built-ins; and
+/// the stored recordings that `recording:` media URIs name.
 #[derive(Debug)]
 pub struct PromptLibrary {
     override_dir: Option<PathBuf>,
+    recordings: Option<RecordingStore>,
     cache: Mutex<HashMap<String, Arc<Sound>>>,
 }
 
@@ -110,8 +113,20 @@ impl PromptLibrary {
     pub fn new(override_dir: Option<PathBuf>) -> PromptLibrary {
         PromptLibrary {
             override_dir,
+            recordings: None,
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The library that also plays the recordings of `store` (`recording:NAME`).
+    pub fn with_recordings(mut self, store: RecordingStore) -> PromptLibrary {
+        self.recordings = Some(store);
+        self
+    }
+
+    /// The recordings `recording:` URIs play from, if any.
+    pub fn recordings(&self) -> Option<&RecordingStore> {
+        self.recordings.as_ref()
     }
 
     /// The names of the built-in prompts.
@@ -137,32 +152,10 @@ impl PromptLibrary {
         Ok(Arc::clone(cache.entry(name.to_owned()).or_insert(sound)))
     }
 
-    /// The sounds of media URIs (`sound:NAME`, or a bare `NAME`), in order; the first URI
-    /// that cannot be played is the error.
-    pub fn media(&self, uris: &[String]) -> Result<Vec<Arc<Sound>>, String> {
-        uris.iter()
-            .map(|uri| {
-                let name = uri.strip_prefix("sound:").unwrap_or(uri);
-                self.get(name).map_err(|error| {
-                    tracing::info!(%uri, %error, "media not played");
-                    uri.clone()
-                })
-            })
-            .collect()
-    }
-
     /// The cache; a panic elsewhere while holding it leaves a usable map, so poisoning is
     /// ignored.
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Sound>>> {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// A media URI as events show it: `sound:NAME` for `NAME` or `sound:NAME`.
-pub fn media_uri(uri: &str) -> String {
-    match uri.starts_with("sound:") {
-        true => uri.to_owned(),
-        false => format!("sound:{uri}"),
     }
 }
 

@@ -1,7 +1,8 @@
-//! Which prompts `SAY NUMBER`, `SAY DIGITS` and `SAY ALPHA` play, with Asterisk's English
+//! Which prompts saying digits, numbers and letters takes (AGI's `SAY NUMBER`, `SAY DIGITS`,
+//! `SAY ALPHA`; the `digits:`, `number:` and `characters:` media URIs), with Asterisk's English
 //! file names (`digits/20`, `digits/hundred`, `letters/a`, ...). The built-in prompts hold only
-//! `digits/0`-`digits/9`, so the call task falls back to [`digits`] when a number's words are
-//! not all there (a prompt directory may add them).
+//! `digits/0`-`digits/9`, so a number falls back to [`digits`] when its words are not all
+//! there (a prompt directory may add them; `PromptLibrary::number_prompts`).
 
 /// One prompt per decimal digit of `text` (other characters are skipped).
 pub fn digits(text: &str) -> Vec<String> {

@@ -144,7 +144,7 @@ pub fn remove_channel(state: AriState, request: AriRequest) -> Handled {
 }
 
 async fn play_as(state: AriState, request: AriRequest, id: String) -> Result<Reply, AriError> {
-    let media = super::channels::sound_media(&request)?;
+    let media = super::channels::media_uris(&request)?;
     let bridge = request.path("bridgeId");
     let play = PlayRequest {
         media,

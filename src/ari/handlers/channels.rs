@@ -16,6 +16,7 @@ use crate::call::media_io::MuteDirection;
 use crate::call::originate::{OriginateError, OriginateRequest};
 use crate::call::ControlCommand;
 use crate::channel::{cause_of_reason, NORMAL_CLEARING};
+use crate::media::media_uri::MediaUri;
 use crate::media::recorder::IfExists;
 
 /// `GET /channels`.
@@ -370,23 +371,21 @@ pub fn send_dtmf(state: AriState, request: AriRequest) -> Handled {
     })
 }
 
-/// The request's `media`: 400 when there is none, 501 for a kind of URI other than `sound:`.
-pub(super) fn sound_media(request: &AriRequest) -> Result<Vec<String>, AriError> {
+/// The request's `media`: 400 when there is none or a URI does not parse (an unknown
+/// scheme, `digits:` with letters, an unknown tone zone...).
+pub(super) fn media_uris(request: &AriRequest) -> Result<Vec<String>, AriError> {
     let media = request.list("media");
     if media.is_empty() {
         return Err(AriError::bad_request("Missing parameter media"));
     }
-    if let Some(uri) = media.iter().find(|m| !m.starts_with("sound:")) {
-        return Err(AriError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            format!("pbx plays sound: media only for now, not {uri}"),
-        ));
+    for uri in &media {
+        MediaUri::parse(uri).map_err(|error| AriError::bad_request(error.to_string()))?;
     }
     Ok(media)
 }
 
 async fn play_as(state: AriState, request: AriRequest, id: String) -> Result<Reply, AriError> {
-    let media = sound_media(&request)?;
+    let media = media_uris(&request)?;
     let playback = command(&state, request.path("channelId"), |reply| {
         ChannelCommand::Play {
             playback: id,

@@ -31,6 +31,7 @@ use crate::channel::{ChannelHandle, ChannelId};
 use crate::events::PlaybackSnapshot;
 use crate::media::dtmf::KeyPress;
 use crate::media::mixer::MemberId;
+use crate::media::playlist::Playlist;
 use crate::media::session::SessionStats;
 use crate::sdp::negotiate::Negotiated;
 
@@ -70,10 +71,12 @@ enum RoomCommand {
     },
     /// The bridge is destroyed: hand every member its leg back ([`MemberEnd::Removed`]).
     Dissolve,
-    /// Play `samples` to every member as `playback` (stopping the one playing).
+    /// Play `samples` to every member as `playback` (stopping the one playing), starting
+    /// over at sample `loop_start` after the end when there is one (a repeating tone).
     Play {
         playback: PlaybackSnapshot,
         samples: Arc<[i16]>,
+        loop_start: Option<usize>,
     },
     /// Stop playback `id` if it is the one playing.
     StopPlayback { id: String },
@@ -152,14 +155,15 @@ impl ConferenceRooms {
         }
     }
 
-    /// Plays `samples` to every member of bridge `bridge` as `playback` (its `target_uri`
+    /// Plays `playlist` to every member of bridge `bridge` as `playback` (its `target_uri`
     /// `bridge:<id>`), stopping the bridge's playback before it, if any.
     pub fn play(
         &self,
         bridge: &str,
         playback: PlaybackSnapshot,
-        samples: Arc<[i16]>,
+        playlist: &Playlist,
     ) -> Result<(), BridgePlayError> {
+        let (samples, loop_start) = playlist.flatten();
         let rooms = self.lock();
         let Some(entry) = rooms.by_id.get(bridge).filter(|e| !e.dissolving) else {
             return Err(BridgePlayError::NoSuchBridge(bridge.to_owned()));
@@ -173,7 +177,11 @@ impl ConferenceRooms {
         let id = playback.id.clone();
         if entry
             .commands
-            .try_send(RoomCommand::Play { playback, samples })
+            .try_send(RoomCommand::Play {
+                playback,
+                samples,
+                loop_start,
+            })
             .is_err()
         {
             self.playbacks.remove(&id);

@@ -207,6 +207,7 @@ impl Room {
             RoomCommand::Play {
                 mut playback,
                 samples,
+                loop_start,
             } => {
                 self.finish_playback(PlaybackState::Stopped);
                 playback.state = PlaybackState::Playing;
@@ -215,7 +216,7 @@ impl Room {
                 self.events.publish(PbxEvent::PlaybackStarted {
                     playback: playback.clone(),
                 });
-                self.mixer.announce(samples);
+                self.mixer.announce_looping(samples, loop_start);
                 self.playing = Some(playback);
             }
             RoomCommand::Mute {
