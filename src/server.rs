@@ -291,6 +291,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
                     .collect(),
             ),
             location: location.clone(),
+            conferences: conferences.clone(),
         };
         tasks.spawn(crate::ami::listener::run(
             listener,

@@ -11,8 +11,9 @@
 //! world and a Hangup follows); the npm client asterisk-manager originates with variables the
 //! dialplan reads, and sees the Hangup. During a call in Wait: UserEvent comes back as an
 //! event, PlayDTMF reaches the caller as an RFC 4733 event, Redirect moves it to 8000.
-//! DBPut/DBGet/DBDel on the AstDB; BridgeList, BridgeInfo, ConfbridgeList and ConfbridgeKick
-//! (which ends the call) during a conference call;
+//! DBPut/DBGet/DBDel on the AstDB; BridgeList, BridgeInfo, ConfbridgeList, ConfbridgeMute and
+//! ConfbridgeUnmute (the list's `Muted` follows) and ConfbridgeKick (which ends the call)
+//! during a conference call;
 //! Reload makes a new extension of the edited dialplan file callable; PJSIPShowEndpoints
 //! lists a registered baresip phone with its contact and an unregistered one as unavailable.
 
@@ -632,10 +633,31 @@ fn bridge_and_confbridge_actions_show_a_conference_and_kick_its_member() {
         result["no_room"]["Message"], "No Conference by that name found.",
         "{result}"
     );
+    assert_eq!(member["Muted"], "No", "{result}");
+    assert_eq!(result["muted"]["Message"], "User muted", "{result}");
+    assert_eq!(muted_flag(&result["muted_list"]), "Yes", "{result}");
+    assert_eq!(result["unmuted"]["Message"], "User unmuted", "{result}");
+    assert_eq!(muted_flag(&result["unmuted_list"]), "No", "{result}");
+    assert_eq!(
+        result["stranger"]["Message"], "No Channel by that name found in Conference.",
+        "{result}"
+    );
     assert_eq!(
         result["kicked"]["Message"], "All participants kicked",
         "the kick ended the SIPp call with BYE: {result}"
     );
+}
+
+/// The `Muted` flag of the one member a ConfbridgeList answer lists.
+fn muted_flag(list: &serde_json::Value) -> String {
+    let members: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["Event"] == "ConfbridgeList")
+        .collect();
+    assert_eq!(members.len(), 1, "{list}");
+    members[0]["Muted"].as_str().unwrap_or_default().to_owned()
 }
 
 /// The channel BridgeInfo listed.

@@ -4,20 +4,17 @@
 //! distinct prompts, so the caller's audio shows which status Dial set. Also: the demo IVR's
 //! option 2 rings a baresip phone registered as 6002 and bridges to it.
 //!
-//! SIPp keys every call on its Call-ID, so one SIPp call cannot both REGISTER and receive the
-//! PBX's INVITE (which has a Call-ID of its own). The callee is therefore two SIPp runs on the
-//! same port, one after the other: `register.xml` registers 6002 from that port, then a
-//! server-mode `uas_*.xml` scenario listens on it for the INVITEs the PBX sends there.
+//! The SIPp callee is two runs on one port (`common::callee` says why).
 
 mod common;
 
-use std::thread::{Scope, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
+use common::callee::{dial_6002, register_6002};
 use common::events::EventStream;
 use common::{
-    assert_no_leftovers, call_as_6001 as call, dtmf_pcap, fixture, free_port, music_on_hold_ulaw,
-    sipp, wait_until, Baresip, BaresipOptions, Pbx, PbxOptions, RtpPeer, SippRun, PASSWORD,
+    assert_no_leftovers, call_as_6001 as call, dtmf_pcap, free_port, music_on_hold_ulaw,
+    wait_until, Baresip, BaresipOptions, Pbx, PbxOptions, RtpPeer, SippRun, PASSWORD,
 };
 
 /// 6002 with the ring time as `RING`; BUSY plays all-circuits-busy and NOANSWER goodbye.
@@ -64,72 +61,6 @@ fn assert_succeeded(run: &SippRun, calls: u64, who: &str, pbx: &Pbx) {
         run.stdout,
         pbx.log()
     );
-}
-
-/// Registers 6002 from a fresh port with `register.xml`; the callee SIPp then listens there.
-fn register_6002(pbx: &Pbx) -> u16 {
-    let port = free_port();
-    let port_arg = port.to_string();
-    let args = [
-        "-s", "6002", "-au", "6002", "-ap", PASSWORD, "-m", "1", "-p", &port_arg,
-    ];
-    let run = sipp(&fixture("sipp/register.xml"), pbx.sip, &args);
-    assert_succeeded(&run, 1, "register 6002", pbx);
-    let contact = format!("127.0.0.1:{port}");
-    let registered = pbx
-        .registrations()
-        .iter()
-        .any(|r| r.to_string().contains(&contact));
-    assert!(registered, "{:?}", pbx.registrations());
-    port
-}
-
-/// Whether some socket is bound to UDP `port` on 127.0.0.1 (from /proc, without binding).
-fn udp_bound(port: u16) -> bool {
-    let table = std::fs::read_to_string("/proc/net/udp").unwrap();
-    let local = format!("0100007F:{port:04X}");
-    table
-        .lines()
-        .skip(1)
-        .any(|line| line.split_whitespace().nth(1) == Some(local.as_str()))
-}
-
-/// Runs the callee `scenario` on `port` (where 6002 registered) in a thread, once it listens.
-fn start_callee<'scope>(
-    scope: &'scope Scope<'scope, '_>,
-    pbx: &'scope Pbx,
-    scenario: &str,
-    port: u16,
-    extra: &'scope [&'scope str],
-) -> ScopedJoinHandle<'scope, SippRun> {
-    let scenario = fixture(scenario);
-    let callee = scope.spawn(move || {
-        let port = port.to_string();
-        let mut args = vec!["-p", port.as_str()];
-        args.extend_from_slice(extra);
-        sipp(&scenario, pbx.sip, &args)
-    });
-    assert!(
-        wait_until(Duration::from_secs(10), || udp_bound(port)),
-        "callee SIPp did not bind port {port}"
-    );
-    callee
-}
-
-/// Runs the callee `callee` (SIPp scenario and arguments) on `port`, where 6002 registered,
-/// and meanwhile the caller `caller` (scenario, media port, arguments) dialling 6002 as 6001;
-/// returns both runs, callee first.
-fn dial_6002(
-    pbx: &Pbx,
-    port: u16,
-    callee: (&str, &[&str]),
-    caller: (&str, u16, &[&str]),
-) -> (SippRun, SippRun) {
-    std::thread::scope(|s| {
-        let callee_run = start_callee(s, pbx, callee.0, port, callee.1);
-        let caller_run = call(pbx, caller.0, "6002", caller.1, caller.2);
-        (callee_run.join().unwrap(), caller_run)
-    })
 }
 
 #[test]

@@ -69,13 +69,17 @@ pub enum ActionKind {
     ConfbridgeList,
     /// `ConfbridgeKick`: hangs up a member of a conference (or all of them).
     ConfbridgeKick,
+    /// `ConfbridgeMute`: the others stop hearing a member (or all of them).
+    ConfbridgeMute,
+    /// `ConfbridgeUnmute`: the others hear a muted member again.
+    ConfbridgeUnmute,
     /// `Command`: runs a CLI command and returns its output.
     Command,
 }
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 30] = [
+    pub const ALL: [ActionKind; 32] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -105,6 +109,8 @@ impl ActionKind {
         ActionKind::PjsipShowEndpoints,
         ActionKind::ConfbridgeList,
         ActionKind::ConfbridgeKick,
+        ActionKind::ConfbridgeMute,
+        ActionKind::ConfbridgeUnmute,
         ActionKind::Command,
     ];
 
@@ -140,6 +146,8 @@ impl ActionKind {
             ActionKind::PjsipShowEndpoints => "PJSIPShowEndpoints",
             ActionKind::ConfbridgeList => "ConfbridgeList",
             ActionKind::ConfbridgeKick => "ConfbridgeKick",
+            ActionKind::ConfbridgeMute => "ConfbridgeMute",
+            ActionKind::ConfbridgeUnmute => "ConfbridgeUnmute",
             ActionKind::Command => "Command",
         }
     }
@@ -180,7 +188,9 @@ impl ActionKind {
             ActionKind::Reload => ClassSet::of(&[System, Config]),
             ActionKind::PjsipShowEndpoints => ClassSet::of(&[System]),
             ActionKind::ConfbridgeList => ClassSet::of(&[Reporting]),
-            ActionKind::ConfbridgeKick => ClassSet::of(&[Call]),
+            ActionKind::ConfbridgeKick
+            | ActionKind::ConfbridgeMute
+            | ActionKind::ConfbridgeUnmute => ClassSet::of(&[Call]),
             ActionKind::Command => ClassSet::of(&[Class::Command]),
         }
     }
@@ -223,6 +233,8 @@ impl ActionKind {
             ActionKind::PjsipShowEndpoints => "Lists PJSIP endpoints.",
             ActionKind::ConfbridgeList => "List participants in a conference.",
             ActionKind::ConfbridgeKick => "Kick a Confbridge user.",
+            ActionKind::ConfbridgeMute => "Mute a Confbridge user.",
+            ActionKind::ConfbridgeUnmute => "Unmute a Confbridge user.",
             ActionKind::Command => "Execute Asterisk CLI Command.",
         }
     }
@@ -301,6 +313,15 @@ pub enum Request {
         conference: String,
         /// The member's channel name, or `all`.
         channel: String,
+    },
+    /// ConfbridgeMute / ConfbridgeUnmute `channel` (a name, or `all`) of `conference`.
+    ConfbridgeMute {
+        /// The conference's name.
+        conference: String,
+        /// The member's channel name, or `all`.
+        channel: String,
+        /// Mute (ConfbridgeMute) or unmute.
+        muted: bool,
     },
     /// Command: the CLI command line.
     Command {
@@ -485,6 +506,17 @@ impl Request {
                     channel,
                 }),
             },
+            ActionKind::ConfbridgeMute | ActionKind::ConfbridgeUnmute => {
+                match (header("Conference"), header("Channel")) {
+                    (None, _) => Err(texts::NO_CONFERENCE),
+                    (_, None) => Err(texts::NO_CONFERENCE_CHANNEL),
+                    (Some(conference), Some(channel)) => Ok(Request::ConfbridgeMute {
+                        conference,
+                        channel,
+                        muted: kind == ActionKind::ConfbridgeMute,
+                    }),
+                }
+            }
             ActionKind::Command => match header("Command") {
                 Some(line) => Ok(Request::Command { line }),
                 None => Err(texts::NO_COMMAND),

@@ -17,6 +17,7 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use super::class::Class;
+use super::dialect::BridgeLinks;
 use super::event;
 use super::message::{Decoder, Message};
 use super::perform::{perform, AmiContext};
@@ -98,6 +99,7 @@ async fn run(
     let mut events: Option<Subscription> = None;
     let login_deadline = Instant::now() + context.auth_timeout;
     let mut buf = vec![0u8; READ_CHUNK];
+    let mut links = BridgeLinks::default();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => {
@@ -152,9 +154,12 @@ async fn run(
                 match read {
                     Read::Event(published) => {
                         for rendered in event::render(&published.event) {
-                            let rendered = context.dialect.adapt(rendered);
-                            if session.receives(rendered.class) {
-                                connection.queue(&rendered.message);
+                            let link = context.dialect.bridge_link(&rendered, &mut links);
+                            let adapted = std::iter::once(context.dialect.adapt(rendered));
+                            for rendered in adapted.chain(link) {
+                                if session.receives(rendered.class) {
+                                    connection.queue(&rendered.message);
+                                }
                             }
                         }
                         connection.flush().await?;

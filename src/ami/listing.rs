@@ -173,23 +173,24 @@ pub fn endpoint_list(endpoints: &[EndpointItem], action_id: Option<&str>) -> Opt
 pub fn confbridge_list(
     room: &str,
     members: &[ChannelSnapshot],
+    muted: &[bool],
     action_id: Option<&str>,
 ) -> Vec<Message> {
-    let items = members.iter().map(|c| {
+    let items = members.iter().zip(muted).map(|(c, muted)| {
         let mut m = Message::event("ConfbridgeList").with_action_id(action_id);
         fields::channel(&mut m, Side::Plain, c);
         m.push("Conference", room);
-        for flag in [
-            "Admin",
-            "MarkedUser",
-            "WaitMarked",
-            "EndMarked",
-            "EndMarkedAny",
-            "Waiting",
-            "Muted",
-            "Talking",
+        for (flag, set) in [
+            ("Admin", false),
+            ("MarkedUser", false),
+            ("WaitMarked", false),
+            ("EndMarked", false),
+            ("EndMarkedAny", false),
+            ("Waiting", false),
+            ("Muted", *muted),
+            ("Talking", false),
         ] {
-            m.push(flag, "No");
+            m.push(flag, if set { "Yes" } else { "No" });
         }
         m.push("AnsweredTime", c.duration_secs.to_string());
         m

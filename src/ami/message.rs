@@ -41,6 +41,9 @@ pub type Header = (Cow<'static, str>, String);
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Message {
     headers: Vec<Header>,
+    /// The raw output lines of an Asterisk 11 `Response: Follows`, written after the
+    /// headers and ended by `--END COMMAND--`.
+    follows: Option<Vec<String>>,
 }
 
 impl Message {
@@ -69,6 +72,13 @@ impl Message {
     /// Appends a header, builder style.
     pub fn with(mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
         self.push(name, value);
+        self
+    }
+
+    /// Makes this a `Response: Follows` carrying `lines` of raw output (Asterisk 11's
+    /// `Command` answer).
+    pub fn with_follows(mut self, lines: Vec<String>) -> Self {
+        self.follows = Some(lines);
         self
     }
 
@@ -113,6 +123,13 @@ impl Message {
             out.extend_from_slice(b": ");
             put_single_line(out, value);
             out.extend_from_slice(b"\r\n");
+        }
+        if let Some(lines) = &self.follows {
+            for line in lines {
+                put_single_line(out, line);
+                out.push(b'\n');
+            }
+            out.extend_from_slice(b"--END COMMAND--\r\n");
         }
         out.extend_from_slice(b"\r\n");
     }
@@ -220,7 +237,10 @@ impl Decoder {
         match self.error.take() {
             Some(error) => self.ready.push_back(Err(error)),
             None if headers.is_empty() => {}
-            None => self.ready.push_back(Ok(Message { headers })),
+            None => self.ready.push_back(Ok(Message {
+                headers,
+                follows: None,
+            })),
         }
     }
 }

@@ -35,12 +35,11 @@
 //! - The Events action reads `EventMask` (Asterisk's name) or `Events`.
 //! - CoreStatus dates and times are UTC; CoreReload* is the start time.
 //! - Registry events name the trunk in `Username` and `Domain` (we know no URIs there).
-//! - A conference for ConfbridgeList / ConfbridgeKick is the mixing bridge named after the
-//!   room; members' Admin, MarkedUser, Muted, Talking... flags are all `No`, and a kick hangs
-//!   the member up.
-//! - Originate rings `PJSIP/USER` (an endpoint) or `PJSIP/NUMBER@TRUNK`; Application/Data
-//!   and ChannelId are refused with a message saying so. `Variable`s are set before the
-//!   dialplan runs.
+//! - A conference for ConfbridgeList / Kick / Mute / Unmute is the mixing bridge named after the
+//!   room; members' Admin, MarkedUser, Talking... flags are all `No` (`Muted` follows
+//!   ConfbridgeMute, which mutes what the member says), and a kick hangs the member up.
+//! - Originate rings `PJSIP/USER` (an endpoint) or `PJSIP/NUMBER@TRUNK`. `Variable`s are set
+//!   before the dialplan runs.
 //! - AsyncAGIExec is answered as Asterisk 12+ does; clients that wait for Asterisk 11's
 //!   `Event: AsyncAGI` / `SubEvent: Exec` (panoramisk's `send_agi_command`) set
 //!   `[ami] dialect = "asterisk11"` ([`dialect`] lists all it changes).

@@ -16,6 +16,7 @@ use super::message::Message;
 use super::users::Users;
 use crate::bridge::BridgeRegistry;
 use crate::call::command::{ChannelCommand, CommandError};
+use crate::call::media_io::MuteDirection;
 use crate::call::ControlCommand;
 use crate::channel::ChannelRegistry;
 use crate::events::{EventBus, PbxEvent};
@@ -47,6 +48,10 @@ pub mod texts {
     pub const KICKED: &str = "User kicked";
     /// ConfbridgeKick of `all` worked.
     pub const ALL_KICKED: &str = "All participants kicked";
+    /// ConfbridgeMute worked.
+    pub const MUTED: &str = "User muted";
+    /// ConfbridgeUnmute worked.
+    pub const UNMUTED: &str = "User unmuted";
     /// PJSIPShowEndpoints with no endpoint configured (Asterisk ends it with a newline).
     pub const NO_ENDPOINTS: &str = "No endpoints found";
     /// Reload worked.
@@ -104,6 +109,8 @@ pub struct AmiContext {
     pub endpoints: Arc<Vec<String>>,
     /// Registered contacts, for PJSIPShowEndpoints.
     pub location: crate::location::Location,
+    /// Conference rooms, for who is muted in ConfbridgeList.
+    pub conferences: crate::call::conference::ConferenceRooms,
 }
 
 fn error(action_id: Option<&str>, text: &str) -> Vec<Message> {
@@ -120,14 +127,11 @@ fn run_cli(context: &Arc<AmiContext>, line: &str, action_id: Option<&str>) -> Ve
         Ok(command) => cli_output(context, command),
         Err(text) => Err(text),
     };
-    let (status, lines) = match output {
-        Ok(lines) => ("Success", lines),
-        Err(text) => ("Error", vec![text]),
+    let (success, lines) = match output {
+        Ok(lines) => (true, lines),
+        Err(text) => (false, vec![text]),
     };
-    let reply = Message::response(status, action_id).with("Message", "Command output follows");
-    vec![lines
-        .into_iter()
-        .fold(reply, |reply, line| reply.with("Output", line))]
+    vec![context.dialect.command_reply(success, action_id, lines)]
 }
 
 /// The output lines of `command`, or the CLI's error text.
@@ -295,7 +299,13 @@ pub async fn perform(
             }
         }
         Request::ConfbridgeList { conference } => match conference_members(context, &conference) {
-            Ok(members) => listing::confbridge_list(&conference, &members, action_id),
+            Ok(members) => {
+                let muted: Vec<bool> = members
+                    .iter()
+                    .map(|m| context.conferences.is_muted(&m.id))
+                    .collect();
+                listing::confbridge_list(&conference, &members, &muted, action_id)
+            }
             Err(text) => error(action_id, text),
         },
         Request::ConfbridgeKick {
@@ -328,6 +338,15 @@ pub async fn perform(
                 },
             )
         }
+        Request::ConfbridgeMute {
+            conference,
+            channel,
+            muted,
+        } => match mute_members(context, &conference, &channel, muted).await {
+            Ok(()) if muted => success(action_id, texts::MUTED),
+            Ok(()) => success(action_id, texts::UNMUTED),
+            Err(text) => error(action_id, &text),
+        },
         Request::PjsipShowEndpoints => {
             let now = Instant::now();
             let channels = context.channels.snapshots(now);
@@ -484,6 +503,33 @@ fn conference_members(
         .into_iter()
         .filter(|c| bridge.channels.contains(&c.id))
         .collect())
+}
+
+/// Mutes or unmutes what member `channel` (a name, or `all`) of `conference` says.
+async fn mute_members(
+    context: &AmiContext,
+    conference: &str,
+    channel: &str,
+    muted: bool,
+) -> Result<(), String> {
+    let members = conference_members(context, conference)?;
+    let all = channel.eq_ignore_ascii_case("all");
+    let chosen: Vec<_> = members
+        .iter()
+        .filter(|c| all || c.name == channel)
+        .collect();
+    if chosen.is_empty() {
+        return Err(texts::NOT_IN_CONFERENCE.to_owned());
+    }
+    for member in chosen {
+        command(context, &member.id.0, |reply| ChannelCommand::Mute {
+            direction: MuteDirection::In,
+            muted,
+            reply,
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 /// Sends the command `make` builds to channel `key` and waits for its answer.

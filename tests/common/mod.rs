@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different subset of these helpers
 
 pub mod ari;
+pub mod callee;
 pub mod events;
 pub mod kamailio;
 pub mod python;

@@ -1,7 +1,7 @@
 //! A channel in a room (the call task's side of `ConfBridge` and of an application's bridge):
 //! hand the media leg to the room, keep handling the dialog (BYE, re-INVITE answered locally,
 //! OPTIONS, INFO, 2xx retransmissions, operator commands) while the room mixes, then take the
-//! leg back.
+//! leg back. In `ConfBridge`, a mute command (AMI's ConfbridgeMute) goes to the room.
 //!
 //! `Call::media` is not optional, so while the room owns the real leg the call holds a spare
 //! leg with the same negotiated media on a port of its own, which nothing reads; a
@@ -12,8 +12,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{MemberEnd, RoomCommand, MEMBER_DIGIT_CAPACITY};
-use crate::call::media_io::{open_socket, MediaLeg};
+use crate::call::command::ChannelCommand;
+use crate::call::media_io::{open_socket, MediaLeg, MuteDirection};
 use crate::call::task::{rearm, Call};
+use crate::call::CallEvent;
 use crate::channel::MediaStats;
 use crate::dialplan::Event;
 use crate::media::dtmf::KeyPress;
@@ -206,7 +208,7 @@ impl Call {
     pub(in crate::call) async fn mute_in_room(
         &self,
         membership: &Membership,
-        direction: crate::call::media_io::MuteDirection,
+        direction: MuteDirection,
         muted: bool,
     ) {
         let mute = RoomCommand::Mute {
@@ -214,7 +216,11 @@ impl Call {
             direction,
             muted,
         };
-        let _ = membership.commands.send(mute).await;
+        if membership.commands.send(mute).await.is_ok() && direction != MuteDirection::Out {
+            self.shared
+                .conferences
+                .note_muted(&membership.bridge, self.channel.id(), muted);
+        }
     }
 
     /// Publishes the statistics of the leg the room owns (the call's own leg is a spare now).
@@ -252,6 +258,15 @@ impl Call {
             tokio::select! {
                 event = self.events.recv() => match event {
                     None => self.hung_up = true,
+                    Some(CallEvent::Command(command))
+                        if command.0 == *self.channel.id()
+                            && matches!(command.1, ChannelCommand::Mute { .. }) =>
+                    {
+                        if let (_, ChannelCommand::Mute { direction, muted, reply }) = *command {
+                            self.mute_in_room(membership, direction, muted).await;
+                            let _ = reply.send(Ok(()));
+                        }
+                    }
                     Some(event) => {
                         if let Some(digit) = Box::pin(self.on_sip_event(event)).await {
                             self.publish_digit(digit);

@@ -119,6 +119,8 @@ struct RoomEntry {
     commands: mpsc::Sender<RoomCommand>,
     bridge: BridgeHandle,
     members: Vec<ChannelId>,
+    /// The members whose own audio is muted (the others do not hear them).
+    muted: Vec<ChannelId>,
     /// The `ConfBridge` name it is found by, if any; such a room ends with its last member.
     /// A room made by [`ConferenceRooms::create`] lives until [`ConferenceRooms::destroy`].
     conference: Option<String>,
@@ -226,6 +228,7 @@ impl ConferenceRooms {
             commands,
             bridge,
             members: Vec::new(),
+            muted: Vec::new(),
             conference,
             dissolving: false,
         }
@@ -267,6 +270,24 @@ impl ConferenceRooms {
             rooms.by_name.remove(&name);
         }
         true
+    }
+
+    /// Notes whether member `channel` of bridge `id` is muted (what it says), for listings.
+    pub(in crate::call) fn note_muted(&self, id: &str, channel: &ChannelId, muted: bool) {
+        if let Some(entry) = self.lock().by_id.get_mut(id) {
+            entry.muted.retain(|m| m != channel);
+            if muted {
+                entry.muted.push(channel.clone());
+            }
+        }
+    }
+
+    /// Whether `channel` is a muted member of any room.
+    pub fn is_muted(&self, channel: &ChannelId) -> bool {
+        self.lock()
+            .by_id
+            .values()
+            .any(|entry| entry.muted.contains(channel))
     }
 
     /// Whether bridge `id` is one of these rooms (and not being destroyed).
@@ -317,6 +338,7 @@ impl ConferenceRooms {
         };
         entry.bridge.leave(channel);
         entry.members.retain(|m| m != channel.id());
+        entry.muted.retain(|m| m != channel.id());
         if entry.members.is_empty() && (entry.conference.is_some() || entry.dissolving) {
             if let Some(name) = entry.conference.clone() {
                 rooms.by_name.remove(&name);
