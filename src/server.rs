@@ -523,6 +523,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
             trace.record(false, to, &data);
             transport.send(&data, to);
         }
+        router.publish_transaction_count();
         if drain_until.is_some() && call_tasks.is_empty() && router.trunks_settled() {
             break;
         }
