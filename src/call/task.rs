@@ -605,14 +605,7 @@ impl Call {
         if now >= self.last_stats + Duration::from_secs(1) {
             self.last_stats = now;
             let stats = self.media.stats();
-            self.channel.update(|v| {
-                v.media = MediaStats {
-                    packets_in: stats.packets_received,
-                    packets_out: stats.packets_sent,
-                    lost: stats.lost,
-                    jitter_ms: stats.jitter_ms,
-                }
-            });
+            self.channel.update(|v| v.media = MediaStats::from(&stats));
         }
     }
 
@@ -727,6 +720,8 @@ impl Call {
             self.hangup(None).await;
         }
         let stats = self.media.stats();
+        // The channel ends with its last figures, not those of up to a second ago.
+        self.channel.update(|v| v.media = MediaStats::from(&stats));
         tracing::info!(
             call = self.id,
             packets_in = stats.packets_received,
