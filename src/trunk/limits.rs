@@ -103,6 +103,8 @@ impl TrunkLimits {
 struct Usage {
     active: u32,
     started: VecDeque<Instant>,
+    /// Calls admitted since start.
+    admitted: u64,
 }
 
 /// The live call counts of every trunk, shared by the call tasks.
@@ -168,6 +170,7 @@ impl TrunkUsage {
             usage.started.push_back(now);
         }
         usage.active += 1;
+        usage.admitted += 1;
         drop(all);
         Ok(TrunkCall {
             usage: self.clone(),
@@ -178,6 +181,11 @@ impl TrunkUsage {
     /// Calls up through `trunk`.
     pub fn active(&self, trunk: &str) -> u32 {
         self.lock().get(trunk).map_or(0, |u| u.active)
+    }
+
+    /// Calls admitted out through `trunk` since start.
+    pub fn admitted(&self, trunk: &str) -> u64 {
+        self.lock().get(trunk).map_or(0, |u| u.admitted)
     }
 }
 
@@ -232,6 +240,8 @@ mod tests {
         drop(first);
         assert_eq!(usage.active("p"), 1);
         assert!(usage.admit("p", "1", &l, now).is_ok());
+        assert_eq!(usage.admitted("p"), 3, "refused calls are not admitted");
+        assert_eq!(usage.admitted("other"), 1);
     }
 
     #[test]
