@@ -72,7 +72,7 @@ impl Sources {
     pub fn render(&self, now: Instant) -> String {
         let mut page = Exposition::new();
         self.registrations(&mut page, now);
-        self.channels_and_bridges(&mut page);
+        self.channels_and_bridges(&mut page, now);
         calls(&mut page, &self.tally.lock());
         sip(&mut page, &self.transport.messages);
         self.transport_drops(&mut page);
@@ -106,8 +106,8 @@ impl Sources {
         }
     }
 
-    fn channels_and_bridges(&self, page: &mut Exposition) {
-        let snapshots = self.channels.snapshots(Instant::now());
+    fn channels_and_bridges(&self, page: &mut Exposition, now: Instant) {
+        let snapshots = self.channels.snapshots(now);
         let name = "pbx_channels";
         page.family(name, Kind::Gauge, "Live channels (legs) by state.");
         for state in CHANNEL_STATES {
@@ -371,4 +371,89 @@ fn sip(page: &mut Exposition, counters: &SipCounters) {
         "SIP transactions alive (server and client).",
         counters.transactions(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::security::SecurityConfig;
+    use crate::sip::registrar::{ContactSpec, ExpiryPolicy, RegisterAction, RegisterRequest};
+
+    fn sources() -> Sources {
+        let events = EventBus::new(16);
+        let trunks = Trunks::default();
+        Sources {
+            location: Location::new(),
+            transport: Arc::default(),
+            channels: ChannelRegistry::new(events.clone()),
+            bridges: BridgeRegistry::new(events.clone()),
+            trunk_board: TrunkBoard::new(&trunks, events.clone()),
+            trunks,
+            bans: Bans::new(SecurityConfig::default().policy(), events.clone()),
+            ports: PortPool::new(40000, 40009).unwrap(),
+            tally: SharedTally::default(),
+            started: UNIX_EPOCH,
+            events,
+        }
+    }
+
+    #[test]
+    fn every_family_is_declared_once_and_every_sample_belongs_to_the_family_before_it() {
+        let page = sources().render(Instant::now());
+        let mut declared = std::collections::BTreeSet::new();
+        let mut current = String::new();
+        for line in page.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                current = rest.split(' ').next().unwrap().to_string();
+                assert!(declared.insert(current.clone()), "{current} declared twice");
+            } else if !line.starts_with('#') {
+                let series = line.split(['{', ' ']).next().unwrap();
+                let family = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|s| series.strip_suffix(s).filter(|f| *f == current))
+                    .unwrap_or(series);
+                assert_eq!(family, current, "{line}");
+            }
+        }
+        assert!(declared.len() >= 30, "{page}");
+    }
+
+    #[test]
+    fn a_registration_and_sip_traffic_show_on_the_page() {
+        let sources = sources();
+        let now = Instant::now();
+        let request = RegisterRequest {
+            action: RegisterAction::Update(vec![ContactSpec {
+                uri: "sip:6001@127.0.0.1:5070".into(),
+                expires: None,
+            }]),
+            expires_header: None,
+            call_id: "c".into(),
+            cseq: 1,
+            source: "127.0.0.1:5070".parse().unwrap(),
+            user_agent: None,
+        };
+        let policy = ExpiryPolicy {
+            min: 60,
+            max: 3600,
+            default: 600,
+        };
+        sources
+            .location
+            .register("6001", policy, 3, &request, now)
+            .unwrap();
+        let sip = &sources.transport.messages;
+        sip.request(Direction::Received, crate::sip::method::Method::Register);
+        sip.response(Direction::Sent, 401);
+        let page = sources.render(now);
+        for line in [
+            "pbx_registered_aors 1",
+            "pbx_registered_contacts{reachability=\"unknown\"} 1",
+            "pbx_sip_requests_total{direction=\"received\",method=\"REGISTER\"} 1",
+            "pbx_sip_responses_total{direction=\"sent\",class=\"4xx\"} 1",
+            "pbx_rtp_ports 5",
+        ] {
+            assert!(page.lines().any(|l| l == line), "no {line} in\n{page}");
+        }
+    }
 }
