@@ -251,14 +251,7 @@ fn rtp_from_a_baresip_phone_is_counted_and_its_jitter_observed_when_the_call_end
         value(&scrape(&pbx), jitter) == 1.0
     });
     let page = scrape(&pbx);
-    assert!(
-        ended,
-        "{page}
-{}
-{}",
-        phone.log(),
-        pbx.log()
-    );
+    assert!(ended, "{page}\n{}\n{}", phone.log(), pbx.log());
     assert!(phone.wait_exit(Duration::from_secs(10)), "{}", phone.log());
     let received = value(&page, r#"pbx_rtp_packets_total{direction="received"}"#);
     assert!(received >= 25.0, "half a second of audio at least: {page}");
@@ -267,6 +260,51 @@ fn rtp_from_a_baresip_phone_is_counted_and_its_jitter_observed_when_the_call_end
     // Loopback delivers evenly: the phone's jitter is in the lowest buckets.
     let low = value(&page, r#"pbx_rtp_jitter_seconds_bucket{le="0.02"}"#);
     assert_eq!(low, 1.0, "{page}");
+}
+
+#[test]
+fn a_bridged_call_between_two_phones_counts_the_rtp_of_both_legs() {
+    let pbx = Pbx::start();
+    let phone = |user, account_params, commands, quit_after_secs| {
+        Baresip::start(
+            pbx.sip,
+            BaresipOptions {
+                user,
+                password: PASSWORD,
+                account_params,
+                audio_source: None,
+                commands,
+                quit_after_secs: Some(quit_after_secs),
+            },
+        )
+    };
+    let mut callee = phone("6002", ";answermode=auto", &[], 12);
+    let registered = wait_until(Duration::from_secs(15), || !pbx.registrations().is_empty());
+    assert!(registered, "6002 did not register\n{}", callee.log());
+    let mut caller = phone("6001", "", &["/dial 6002"], 6);
+    let jitter = "pbx_rtp_jitter_seconds_count";
+    let ended = wait_until(Duration::from_secs(20), || {
+        let page = scrape(&pbx);
+        value(&page, jitter) == 2.0 && value(&page, "pbx_calls_active") == 0.0
+    });
+    let page = scrape(&pbx);
+    assert!(ended, "{page}\n{}\n{}", caller.log(), pbx.log());
+    assert!(
+        caller.wait_exit(Duration::from_secs(10)),
+        "{}",
+        caller.log()
+    );
+    assert!(
+        callee.wait_exit(Duration::from_secs(15)),
+        "{}",
+        callee.log()
+    );
+    assert_eq!(value(&page, "pbx_calls_answered_total"), 1.0);
+    // Each packet one phone sends reaches pbx on its leg and leaves on the other's.
+    let received = value(&page, r#"pbx_rtp_packets_total{direction="received"}"#);
+    let sent = value(&page, r#"pbx_rtp_packets_total{direction="sent"}"#);
+    assert!(received >= 100.0, "two phones talking for seconds: {page}");
+    assert!((sent - received).abs() <= 0.1 * received, "{page}");
 }
 
 #[test]
