@@ -213,10 +213,20 @@ impl Sources {
         page.family(
             name,
             Kind::Counter,
-            "Calls admitted out through each trunk.",
+            "Calls through each trunk: placed out through it, or come in from it.",
         );
         for trunk in self.trunks.iter() {
-            page.sample(name, &[("trunk", &trunk.name)], usage.admitted(&trunk.name));
+            let (out, came) = (usage.admitted(&trunk.name), usage.received(&trunk.name));
+            page.sample(
+                name,
+                &[("trunk", &trunk.name), ("direction", "outbound")],
+                out,
+            );
+            page.sample(
+                name,
+                &[("trunk", &trunk.name), ("direction", "inbound")],
+                came,
+            );
         }
     }
 

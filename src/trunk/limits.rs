@@ -103,8 +103,10 @@ impl TrunkLimits {
 struct Usage {
     active: u32,
     started: VecDeque<Instant>,
-    /// Calls admitted since start.
+    /// Calls admitted out through the trunk since start.
     admitted: u64,
+    /// Calls that came in from the trunk since start.
+    received: u64,
 }
 
 /// The live call counts of every trunk, shared by the call tasks.
@@ -187,6 +189,16 @@ impl TrunkUsage {
     pub fn admitted(&self, trunk: &str) -> u64 {
         self.lock().get(trunk).map_or(0, |u| u.admitted)
     }
+
+    /// Counts a call that came in from `trunk`.
+    pub fn receive(&self, trunk: &str) {
+        self.lock().entry(trunk.to_string()).or_default().received += 1;
+    }
+
+    /// Calls that came in from `trunk` since start.
+    pub fn received(&self, trunk: &str) -> u64 {
+        self.lock().get(trunk).map_or(0, |u| u.received)
+    }
 }
 
 #[cfg(test)]
@@ -242,6 +254,10 @@ mod tests {
         assert!(usage.admit("p", "1", &l, now).is_ok());
         assert_eq!(usage.admitted("p"), 3, "refused calls are not admitted");
         assert_eq!(usage.admitted("other"), 1);
+        let active = usage.active("p");
+        usage.receive("p");
+        assert_eq!((usage.received("p"), usage.received("other")), (1, 0));
+        assert_eq!(usage.active("p"), active, "incoming calls are not limited");
     }
 
     #[test]
