@@ -2,7 +2,8 @@
 //! `promtool check metrics` accepts the page; a real Prometheus, started here with a token in
 //! its scrape config, scrapes pbx and a PromQL query over its HTTP API counts the registered
 //! contacts; the call, SIP and RTP counters move as calls happen (SIPp's, and baresip's
-//! audio with its jitter), an unanswered call counts as failed with its cause; without the token the page is refused; and every metric the Grafana
+//! audio with its jitter), an unanswered call counts as failed with its cause, a call from a
+//! trunk on that trunk; without the token the page is refused; and every metric the Grafana
 //! dashboard under `deploy/grafana/` queries is one pbx exports.
 
 mod common;
@@ -334,6 +335,37 @@ fn an_unanswered_call_counts_as_failed_with_its_cause() {
     assert_eq!(value(&page, "pbx_calls_started_total"), 1.0);
     assert_eq!(value(&page, "pbx_calls_answered_total"), 0.0);
     assert_eq!(value(&page, "pbx_call_setup_seconds_count"), 0.0);
+}
+
+#[test]
+fn a_call_from_a_trunk_counts_on_that_trunk_with_its_state() {
+    // An IP-authenticated provider: calls from 127.0.0.2 are the trunk's, nothing registers.
+    let pbx = Pbx::start_with(PbxOptions {
+        extra_config: format!(
+            "[[trunk]]\nname = \"provider\"\nhost = \"127.0.0.1\"\nport = {}\n\
+             register = false\nallow_from = [\"127.0.0.2/32\"]\n",
+            common::free_port()
+        ),
+        ..PbxOptions::default()
+    });
+    let media = RtpPeer::start();
+    let port = media.port.to_string();
+    let run = common::sipp_from(
+        "127.0.0.2",
+        &fixture("sipp/provider_inbound_uac.xml"),
+        pbx.sip,
+        &[
+            "-s", "5550100", "-m", "1", "-d", "700", "-key", "rtp_port", &port,
+        ],
+    );
+    run.assert_succeeded(1, &pbx);
+    let page = scrape(&pbx);
+    let inbound = r#"pbx_trunk_calls_total{trunk="provider",direction="inbound"}"#;
+    assert_eq!(value(&page, inbound), 1.0);
+    let outbound = r#"pbx_trunk_calls_total{trunk="provider",direction="outbound"}"#;
+    assert_eq!(value(&page, outbound), 0.0);
+    let state = r#"pbx_trunk_state{trunk="provider",state="no registration"}"#;
+    assert_eq!(value(&page, state), 1.0);
 }
 
 #[test]
