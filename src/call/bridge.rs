@@ -276,7 +276,6 @@ impl Call {
     }
 }
 
-/// A key press received by SIP INFO on one leg goes on to the other leg `to` as RFC 4733.
 /// Publishes the bridged leg's media statistics on its channel, as the caller's own are.
 fn publish_stats(leg: &Bridged) {
     let stats = leg.media.stats();
@@ -284,6 +283,7 @@ fn publish_stats(leg: &Bridged) {
         .update(|v| v.media = crate::channel::MediaStats::from(&stats));
 }
 
+/// A key press received by SIP INFO on one leg goes on to the other leg `to` as RFC 4733.
 fn pass_digit(call: CallId, key: KeyPress, to: &mut MediaLeg) {
     let digit = key.digit;
     if !to.send_digit(digit, Instant::now()) {
