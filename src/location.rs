@@ -57,6 +57,19 @@ pub struct RegistrationView {
     pub rtt_ms: Option<u64>,
 }
 
+/// Live bindings counted by qualify result ([`Location::census`]), for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ContactCensus {
+    /// Addresses of record with at least one live contact.
+    pub aors: usize,
+    /// Contacts not pinged yet.
+    pub unknown: usize,
+    /// Contacts that answered their last ping.
+    pub reachable: usize,
+    /// Contacts that did not.
+    pub unreachable: usize,
+}
+
 /// Why the bindings file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum LocationError {
@@ -245,6 +258,28 @@ impl Location {
             .collect();
         views.sort_by(|a, b| (&a.aor, &a.contact).cmp(&(&b.aor, &b.contact)));
         views
+    }
+
+    /// How many live bindings there are, by qualify result, and how many AORs hold one.
+    pub fn census(&self, now: Instant) -> ContactCensus {
+        let mut census = ContactCensus::default();
+        for entries in self.lock().values() {
+            let mut live = entries
+                .iter()
+                .filter(|e| e.binding.expires_at > now)
+                .peekable();
+            if live.peek().is_some() {
+                census.aors += 1;
+            }
+            for entry in live {
+                match entry.reachability {
+                    Reachability::Unknown => census.unknown += 1,
+                    Reachability::Reachable { .. } => census.reachable += 1,
+                    Reachability::Unreachable => census.unreachable += 1,
+                }
+            }
+        }
+        census
     }
 
     /// Records a qualify result for the binding of `aor` at `contact`.
@@ -441,6 +476,39 @@ mod tests {
         let removed = register(&with_cseq("sip:6001@127.0.0.1:5072", 4, Some(0)));
         assert!(removed.devices_changed);
         assert_eq!(removed.bindings.len(), 1);
+    }
+
+    #[test]
+    fn the_census_counts_live_contacts_by_reachability_and_their_aors() {
+        let now = Instant::now();
+        let location = Location::new();
+        for (aor, uri) in [
+            ("6001", "sip:6001@127.0.0.1:5070"),
+            ("6001", "sip:6001@127.0.0.1:5072"),
+            ("6002", "sip:6002@127.0.0.1:5074"),
+        ] {
+            location
+                .register(aor, POLICY, 3, &request(uri), now)
+                .unwrap();
+        }
+        location.set_reachability(
+            "6001",
+            "sip:6001@127.0.0.1:5070",
+            Reachability::Reachable { rtt_ms: 3 },
+        );
+        location.set_reachability("6002", "sip:6002@127.0.0.1:5074", Reachability::Unreachable);
+        let census = location.census(now);
+        assert_eq!(
+            census,
+            ContactCensus {
+                aors: 2,
+                unknown: 1,
+                reachable: 1,
+                unreachable: 1
+            }
+        );
+        let lapsed = location.census(now + Duration::from_secs(601));
+        assert_eq!(lapsed, ContactCensus::default());
     }
 
     #[test]

@@ -118,6 +118,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         tracing::info!(bindings = location.len(), "restored saved registrations");
     }
     let events = EventBus::new(config.events.window);
+    // Subscribed before anything is published, so the metrics miss no event.
+    let metrics_events = events.subscribe(None);
     let location = location.with_events(events.clone());
     let stats = Arc::new(TransportStats::default());
     let transport = UdpTransport::bind(config.sip.bind, stats.clone())
@@ -217,6 +219,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     );
     let astdb = crate::astdb::AstDb::open(config.agi.db_file())?;
     let stasis_apps = crate::stasis_apps::StasisApps::default();
+    let metrics_trunks = trunks.clone();
     let call_shared = CallShared {
         commands,
         ports: ports.clone(),
@@ -243,6 +246,20 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         stasis_apps: stasis_apps.clone(),
         tts,
     };
+    let tally = crate::metrics::SharedTally::default();
+    let metrics = crate::metrics::Sources {
+        location: location.clone(),
+        transport: stats.clone(),
+        channels: registry.clone(),
+        bridges: bridges.clone(),
+        events: events.clone(),
+        trunk_board: trunk_board.clone(),
+        trunks: metrics_trunks,
+        bans: bans.clone(),
+        ports: ports.clone(),
+        tally: tally.clone(),
+        started: SystemTime::now(),
+    };
     let qualify_every = Duration::from_secs(config.registrar.qualify_interval_secs);
     let call_runtimes = CallRuntimes::per_core().map_err(ServerError::CallThreads)?;
 
@@ -261,6 +278,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         shutdown.clone(),
     ));
     tasks.spawn(reload_on_sighup(dialplan.clone(), shutdown.clone()));
+    tasks.spawn(crate::metrics::tally::run(
+        metrics_events,
+        tally,
+        shutdown.clone(),
+    ));
     tasks.spawn(sweep_loop(location.clone(), shutdown.clone()));
     if let Some(path) = persist.clone() {
         tasks.spawn(save_loop(location.clone(), path, shutdown.clone()));
@@ -325,6 +347,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         ));
     }
     let api_state = ApiState {
+        metrics,
         location: location.clone(),
         transport: stats,
         started,
@@ -526,6 +549,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
             trace.record(false, to, &data);
             transport.send(&data, to);
         }
+        router.publish_transaction_count();
         if drain_until.is_some() && call_tasks.is_empty() && router.trunks_settled() {
             break;
         }

@@ -25,6 +25,14 @@ pub enum BridgeKind {
 }
 
 impl BridgeKind {
+    /// Every kind.
+    pub const ALL: [BridgeKind; 4] = [
+        BridgeKind::Simple,
+        BridgeKind::Transcoding,
+        BridgeKind::Mixing,
+        BridgeKind::Holding,
+    ];
+
     /// The name listings and events use.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -37,14 +45,9 @@ impl BridgeKind {
 
     /// The kind [`BridgeKind::as_str`] names.
     pub fn parse(name: &str) -> Option<BridgeKind> {
-        [
-            BridgeKind::Simple,
-            BridgeKind::Transcoding,
-            BridgeKind::Mixing,
-            BridgeKind::Holding,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == name)
+        BridgeKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
     }
 }
 

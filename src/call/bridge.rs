@@ -51,6 +51,7 @@ impl Call {
         bridge.enter(&self.channel);
         bridge.enter(&leg.channel);
         let ended = self.relay(&mut leg).await;
+        publish_stats(&leg);
         bridge.leave(&leg.channel);
         bridge.leave(&self.channel);
         drop(bridge);
@@ -101,7 +102,9 @@ impl Call {
                 },
                 _ = &mut timer => {
                     let now = Instant::now();
-                    self.update_stats(now);
+                    if self.update_stats(now) {
+                        publish_stats(leg);
+                    }
                     if self.pending_ack.is_some() {
                         Box::pin(self.retransmit_2xx(now)).await;
                     }
@@ -271,6 +274,13 @@ impl Call {
             Err(_) => self.reply(request, key, 488, source).await,
         }
     }
+}
+
+/// Publishes the bridged leg's media statistics on its channel, as the caller's own are.
+fn publish_stats(leg: &Bridged) {
+    let stats = leg.media.stats();
+    leg.channel
+        .update(|v| v.media = crate::channel::MediaStats::from(&stats));
 }
 
 /// A key press received by SIP INFO on one leg goes on to the other leg `to` as RFC 4733.

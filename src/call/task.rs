@@ -600,20 +600,16 @@ impl Call {
         }
     }
 
-    /// Publishes the media statistics to the registry (for `pbx ctl channels`) once a second.
-    pub(super) fn update_stats(&mut self, now: Instant) {
-        if now >= self.last_stats + Duration::from_secs(1) {
+    /// Publishes the media statistics to the registry (for `pbx ctl channels` and
+    /// `/metrics`) once a second; true when it did now.
+    pub(super) fn update_stats(&mut self, now: Instant) -> bool {
+        let due = now >= self.last_stats + Duration::from_secs(1);
+        if due {
             self.last_stats = now;
             let stats = self.media.stats();
-            self.channel.update(|v| {
-                v.media = MediaStats {
-                    packets_in: stats.packets_received,
-                    packets_out: stats.packets_sent,
-                    lost: stats.lost,
-                    jitter_ms: stats.jitter_ms,
-                }
-            });
+            self.channel.update(|v| v.media = MediaStats::from(&stats));
         }
+        due
     }
 
     /// Retransmits our 2xx until the ACK comes (RFC 3261 §13.3.1.4), or gives up on the call.
@@ -727,6 +723,8 @@ impl Call {
             self.hangup(None).await;
         }
         let stats = self.media.stats();
+        // The channel ends with its last figures, not those of up to a second ago.
+        self.channel.update(|v| v.media = MediaStats::from(&stats));
         tracing::info!(
             call = self.id,
             packets_in = stats.packets_received,

@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use registry::{CallToken, ChannelHandle, ChannelRegistry, NewChannel};
+pub use registry::{CallToken, ChannelHandle, ChannelRegistry, MediaTotals, NewChannel};
 
 /// A channel's unique id, `<creation epoch seconds>.<n>` as Asterisk writes its uniqueid.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -107,6 +107,25 @@ pub struct MediaStats {
     pub lost: i64,
     /// Interarrival jitter in milliseconds (RFC 3550 A.8).
     pub jitter_ms: f64,
+    /// RTP payload octets received.
+    #[serde(default)]
+    pub bytes_in: u64,
+    /// RTP payload octets sent.
+    #[serde(default)]
+    pub bytes_out: u64,
+}
+
+impl From<&crate::media::session::SessionStats> for MediaStats {
+    fn from(stats: &crate::media::session::SessionStats) -> MediaStats {
+        MediaStats {
+            packets_in: stats.packets_received,
+            packets_out: stats.packets_sent,
+            lost: stats.lost,
+            jitter_ms: stats.jitter_ms,
+            bytes_in: stats.bytes_received,
+            bytes_out: stats.bytes_sent,
+        }
+    }
 }
 
 /// Everything known about a channel at one moment: what `GET /api/channels` lists and what

@@ -36,10 +36,34 @@ struct Counters {
     calls_active: AtomicUsize,
 }
 
+/// RTP packet and octet counts summed over channels ([`ChannelRegistry::media_totals`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MediaTotals {
+    /// Packets received.
+    pub packets_in: u64,
+    /// Packets sent.
+    pub packets_out: u64,
+    /// Payload octets received.
+    pub bytes_in: u64,
+    /// Payload octets sent.
+    pub bytes_out: u64,
+}
+
+impl MediaTotals {
+    fn add(&mut self, media: &MediaStats) {
+        self.packets_in += media.packets_in;
+        self.packets_out += media.packets_out;
+        self.bytes_in += media.bytes_in;
+        self.bytes_out += media.bytes_out;
+    }
+}
+
 /// Clonable handle to the live-channel table.
 #[derive(Debug, Clone, Default)]
 pub struct ChannelRegistry {
     channels: Arc<Mutex<BTreeMap<ChannelId, Entry>>>,
+    /// What the channels that ended had counted; locked only while `channels` is.
+    ended_media: Arc<Mutex<MediaTotals>>,
     counters: Arc<Counters>,
     events: EventBus,
 }
@@ -95,6 +119,7 @@ impl ChannelRegistry {
     pub fn new(events: EventBus) -> ChannelRegistry {
         ChannelRegistry {
             channels: Arc::default(),
+            ended_media: Arc::default(),
             counters: Arc::default(),
             events,
         }
@@ -175,6 +200,18 @@ impl ChannelRegistry {
             registry: self.clone(),
             id,
         }
+    }
+
+    /// RTP counts of every channel since start: the ended ones' final figures plus the live
+    /// ones' latest (a channel publishes its figures once a second and when it ends), read
+    /// under the table's lock so a channel that ends is never counted twice or not at all.
+    pub fn media_totals(&self) -> MediaTotals {
+        let channels = self.lock();
+        let mut totals = *self.ended_media.lock().unwrap_or_else(|p| p.into_inner());
+        for entry in channels.values() {
+            totals.add(&entry.snapshot.media);
+        }
+        totals
     }
 
     /// Whether a live channel has id `id`.
@@ -298,7 +335,19 @@ impl ChannelHandle {
 
 impl Drop for ChannelHandle {
     fn drop(&mut self) {
-        let removed = self.registry.lock().remove(&self.id);
+        let removed = {
+            let mut channels = self.registry.lock();
+            let removed = channels.remove(&self.id);
+            if let Some(entry) = &removed {
+                let mut ended = self
+                    .registry
+                    .ended_media
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                ended.add(&entry.snapshot.media);
+            }
+            removed
+        };
         if let Some(entry) = removed {
             let channel = with_duration(&entry, Instant::now());
             self.registry.events.publish(PbxEvent::ChannelDestroyed {
@@ -408,6 +457,35 @@ mod tests {
         assert_eq!(caller.snapshot().unwrap().linkedid, *caller.id());
         assert_eq!(branch.snapshot().unwrap().linkedid, *caller.id());
         assert_ne!(branch.id(), caller.id());
+    }
+
+    #[test]
+    fn media_totals_keep_what_ended_channels_counted() {
+        let registry = ChannelRegistry::new(EventBus::new(16));
+        let now = Instant::now();
+        let counted = |packets: u64| MediaStats {
+            packets_in: packets,
+            packets_out: packets + 1,
+            bytes_in: packets * 160,
+            bytes_out: (packets + 1) * 160,
+            ..MediaStats::default()
+        };
+        let first = registry.create(new_channel("6001"), now, SystemTime::now());
+        let second = registry.create(new_channel("6002"), now, SystemTime::now());
+        first.update(|v| v.media = counted(10));
+        second.update(|v| v.media = counted(5));
+        drop(first);
+        assert_eq!(
+            registry.media_totals(),
+            MediaTotals {
+                packets_in: 15,
+                packets_out: 17,
+                bytes_in: 2400,
+                bytes_out: 2720
+            }
+        );
+        drop(second);
+        assert_eq!(registry.media_totals().packets_in, 15);
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! The admin API routes. JSON in and out; `/api/events` is a WebSocket ([`super::events_ws`]).
+//! The admin API routes. JSON in and out; `/api/events` is a WebSocket ([`super::events_ws`]);
+//! `/metrics` is the Prometheus text format ([`crate::metrics`]).
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,8 @@ use crate::trunk::{TrunkBoard, TrunkView};
 /// What the API handlers read.
 #[derive(Debug, Clone)]
 pub struct ApiState {
+    /// What `GET /metrics` reports.
+    pub metrics: crate::metrics::Sources,
     /// Registered contacts.
     pub location: Location,
     /// SIP transport counters.
@@ -200,6 +204,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/api/dialplan", get(dialplan_show))
         .route("/api/dialplan/reload", post(dialplan_reload))
+        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
@@ -209,6 +214,14 @@ async fn health(State(state): State<ApiState>) -> Json<Health> {
         uptime_secs: state.started.elapsed().as_secs(),
         version: env!("CARGO_PKG_VERSION").into(),
     })
+}
+
+/// `GET /metrics`: the Prometheus text exposition ([`crate::metrics`]).
+async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        state.metrics.render(Instant::now()),
+    )
 }
 
 async fn version() -> Json<serde_json::Value> {

@@ -13,6 +13,7 @@ mod event;
 mod time;
 mod window;
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
@@ -53,6 +54,10 @@ pub struct Published {
 struct Inner {
     window: Mutex<Window>,
     latest: watch::Sender<Seq>,
+    /// Subscriptions alive.
+    subscribers: AtomicUsize,
+    /// Events readers lost by falling behind the window, summed over every reader.
+    lost: AtomicU64,
 }
 
 /// Clonable handle to the event stream: publish from anywhere, subscribe from anywhere.
@@ -74,6 +79,8 @@ impl EventBus {
             inner: Arc::new(Inner {
                 window: Mutex::new(Window::new(window)),
                 latest: watch::Sender::new(Seq(0)),
+                subscribers: AtomicUsize::new(0),
+                lost: AtomicU64::new(0),
             }),
         }
     }
@@ -103,11 +110,22 @@ impl EventBus {
     /// from now on. `Some(Seq(0))` replays the whole window.
     pub fn subscribe(&self, after: Option<Seq>) -> Subscription {
         let changes = self.inner.latest.subscribe();
+        self.inner.subscribers.fetch_add(1, Ordering::Relaxed);
         Subscription {
             after: after.unwrap_or_else(|| self.last()),
             bus: self.clone(),
             changes,
         }
+    }
+
+    /// Subscriptions alive now.
+    pub fn subscribers(&self) -> usize {
+        self.inner.subscribers.load(Ordering::Relaxed)
+    }
+
+    /// Events lost by readers that fell behind the window, summed over all readers since start.
+    pub fn lost(&self) -> u64 {
+        self.inner.lost.load(Ordering::Relaxed)
     }
 }
 
@@ -125,7 +143,13 @@ impl Subscription {
         let read = self.bus.window().read_after(self.after);
         match &read {
             Read::Event(published) => self.after = published.seq,
-            Read::Lost { resume_after, .. } => self.after = *resume_after,
+            Read::Lost {
+                count,
+                resume_after,
+            } => {
+                self.after = *resume_after;
+                self.bus.inner.lost.fetch_add(*count, Ordering::Relaxed);
+            }
             Read::Pending => {}
         }
         read
@@ -144,6 +168,12 @@ impl Subscription {
                 std::future::pending::<()>().await;
             }
         }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.bus.inner.subscribers.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -221,6 +251,19 @@ mod tests {
             }
         );
         assert!(matches!(slow.try_next(), Read::Event(e) if e.seq == Seq(97)));
+        assert_eq!(bus.lost(), 96);
+    }
+
+    #[test]
+    fn subscribers_are_counted_while_they_live() {
+        let bus = EventBus::new(4);
+        let first = bus.subscribe(None);
+        let second = bus.subscribe(Some(Seq(0)));
+        assert_eq!(bus.subscribers(), 2);
+        drop(first);
+        assert_eq!(bus.subscribers(), 1);
+        drop(second);
+        assert_eq!(bus.subscribers(), 0);
     }
 
     #[test]

@@ -55,6 +55,7 @@ impl Router {
                 max_concurrent_calls: 0,
                 allowed_trunks: None,
             };
+            self.trunks.usage().receive(&trunk.name);
             (caller, trunk.name.clone(), profile, did)
         } else {
             let user = match self.registration.authenticate(request, source, true, now) {

@@ -126,7 +126,8 @@ impl Router {
             settings.trunk_board,
         );
         Router {
-            transactions: TransactionTable::new(Reliability::Unreliable, Timers::default()),
+            transactions: TransactionTable::new(Reliability::Unreliable, Timers::default())
+                .with_counters(Arc::clone(&stats.messages)),
             registration,
             location,
             stats,
@@ -556,5 +557,12 @@ impl Router {
     /// Live transactions (for leak checks).
     pub fn transaction_count(&self) -> usize {
         self.transactions.len()
+    }
+
+    /// Publishes how many transactions are alive to the shared counters (`/metrics`).
+    pub fn publish_transaction_count(&self) {
+        self.stats
+            .messages
+            .set_transactions(self.transactions.len());
     }
 }

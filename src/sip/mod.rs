@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bans;
 pub mod cancelled_invites;
+pub mod counters;
 pub mod dialog;
 pub mod header;
 pub mod message;

@@ -5,8 +5,11 @@
 pub mod udp;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use serde::Serialize;
+
+use crate::sip::counters::SipCounters;
 
 /// Counters of what the SIP transport received and refused, for the admin API.
 #[derive(Debug, Default)]
@@ -29,6 +32,8 @@ pub struct TransportStats {
     pub sent: AtomicU64,
     /// Sends that failed at the socket.
     pub send_errors: AtomicU64,
+    /// SIP messages by method and class, counted by the transaction table.
+    pub messages: Arc<SipCounters>,
 }
 
 /// A point-in-time copy of [`TransportStats`].

@@ -103,6 +103,10 @@ impl TrunkLimits {
 struct Usage {
     active: u32,
     started: VecDeque<Instant>,
+    /// Calls admitted out through the trunk since start.
+    admitted: u64,
+    /// Calls that came in from the trunk since start.
+    received: u64,
 }
 
 /// The live call counts of every trunk, shared by the call tasks.
@@ -168,6 +172,7 @@ impl TrunkUsage {
             usage.started.push_back(now);
         }
         usage.active += 1;
+        usage.admitted += 1;
         drop(all);
         Ok(TrunkCall {
             usage: self.clone(),
@@ -178,6 +183,21 @@ impl TrunkUsage {
     /// Calls up through `trunk`.
     pub fn active(&self, trunk: &str) -> u32 {
         self.lock().get(trunk).map_or(0, |u| u.active)
+    }
+
+    /// Calls admitted out through `trunk` since start.
+    pub fn admitted(&self, trunk: &str) -> u64 {
+        self.lock().get(trunk).map_or(0, |u| u.admitted)
+    }
+
+    /// Counts a call that came in from `trunk`.
+    pub fn receive(&self, trunk: &str) {
+        self.lock().entry(trunk.to_string()).or_default().received += 1;
+    }
+
+    /// Calls that came in from `trunk` since start.
+    pub fn received(&self, trunk: &str) -> u64 {
+        self.lock().get(trunk).map_or(0, |u| u.received)
     }
 }
 
@@ -232,6 +252,12 @@ mod tests {
         drop(first);
         assert_eq!(usage.active("p"), 1);
         assert!(usage.admit("p", "1", &l, now).is_ok());
+        assert_eq!(usage.admitted("p"), 3, "refused calls are not admitted");
+        assert_eq!(usage.admitted("other"), 1);
+        let active = usage.active("p");
+        usage.receive("p");
+        assert_eq!((usage.received("p"), usage.received("other")), (1, 0));
+        assert_eq!(usage.active("p"), active, "incoming calls are not limited");
     }
 
     #[test]

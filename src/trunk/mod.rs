@@ -152,6 +152,11 @@ impl Trunks {
     pub fn iter(&self) -> impl Iterator<Item = &Trunk> {
         self.list.iter()
     }
+
+    /// The live and total call counts of every trunk.
+    pub fn usage(&self) -> &limits::TrunkUsage {
+        &self.usage
+    }
 }
 
 /// One trunk as `pbx ctl trunks` shows it (Asterisk's `pjsip show registrations`).

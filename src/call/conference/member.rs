@@ -234,14 +234,7 @@ impl Call {
             return;
         }
         if let Ok(stats) = stats.await {
-            self.channel.update(|v| {
-                v.media = MediaStats {
-                    packets_in: stats.packets_received,
-                    packets_out: stats.packets_sent,
-                    lost: stats.lost,
-                    jitter_ms: stats.jitter_ms,
-                }
-            });
+            self.channel.update(|v| v.media = MediaStats::from(&stats));
         }
     }
 

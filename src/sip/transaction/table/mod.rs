@@ -18,6 +18,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -26,11 +27,12 @@ use super::client::ClientTransaction;
 use super::client_invite::{ClientInviteState, ClientInviteTransaction};
 use super::deadlines::{Deadlines, Scheduled, Side};
 use super::server::ServerTransaction;
-use super::server_invite::ServerInviteTransaction;
+use super::server_invite::{ServerInviteState, ServerInviteTransaction};
 use super::{
     Reliability, ResponseDisposition, Timers, Transaction, TransactionError, TransactionEvent,
     TransactionKey,
 };
+use crate::sip::counters::{Direction, SipCounters};
 use crate::sip::method::Method;
 
 /// How an incoming request relates to the existing server transactions.
@@ -163,6 +165,8 @@ pub struct TransactionTable {
     out: Outputs,
     /// Reused buffer of deadlines due in one [`TransactionTable::handle_timeout`] call.
     due: Vec<Scheduled>,
+    /// Messages counted by method, class and retransmission.
+    counters: Arc<SipCounters>,
 }
 
 impl TransactionTable {
@@ -175,13 +179,41 @@ impl TransactionTable {
             clients: HashMap::new(),
             out: Outputs::default(),
             due: Vec::new(),
+            counters: Arc::default(),
         }
+    }
+
+    /// The same table counting its messages into `counters` (shared with their readers).
+    pub fn with_counters(mut self, counters: Arc<SipCounters>) -> Self {
+        self.counters = counters;
+        self
+    }
+
+    /// Messages counted so far.
+    pub fn counters(&self) -> &SipCounters {
+        &self.counters
     }
 
     /// Matches a request from `remote`. `key` is `TransactionKey::for_request(branch, method)`
     /// (plus sent-by) and `method` the request's own method, which tells an ACK from an INVITE.
     /// A new request (never an ACK) gets its server transaction here.
     pub fn on_request(
+        &mut self,
+        key: &TransactionKey,
+        method: Method,
+        remote: SocketAddr,
+        now: Instant,
+    ) -> RequestMatch {
+        let matched = self.match_request(key, method, remote, now);
+        if matched == RequestMatch::Retransmission {
+            self.counters.retransmissions(Direction::Received, 1);
+        } else {
+            self.counters.request(Direction::Received, method);
+        }
+        matched
+    }
+
+    fn match_request(
         &mut self,
         key: &TransactionKey,
         method: Method,
@@ -207,7 +239,9 @@ impl TransactionTable {
                 Server::Invite(tx) => tx.handle_request(),
                 Server::NonInvite(tx) => tx.handle_request(),
             }
+            let queued = self.out.transmit.len();
             settle(&mut self.servers, &mut self.out, key, Side::Server);
+            self.count_resent(queued);
             return RequestMatch::Retransmission;
         }
         let kind = if key.method == Method::Invite {
@@ -240,9 +274,23 @@ impl TransactionTable {
             .servers
             .get_mut(key)
             .ok_or(TransactionError::NoTransaction)?;
-        match &mut entry.kind {
-            Server::Invite(tx) => tx.send_response(status, response, now)?,
-            Server::NonInvite(tx) => tx.send_response(status, response, now)?,
+        // RFC 6026 §7.1: the TU's retransmissions of a 2xx pass through the Accepted state.
+        let retransmitted_2xx = match &mut entry.kind {
+            Server::Invite(tx) => {
+                let again =
+                    tx.state() == ServerInviteState::Accepted && (200..300).contains(&status);
+                tx.send_response(status, response, now)?;
+                again
+            }
+            Server::NonInvite(tx) => {
+                tx.send_response(status, response, now)?;
+                false
+            }
+        };
+        if retransmitted_2xx {
+            self.counters.retransmissions(Direction::Sent, 1);
+        } else {
+            self.counters.response(Direction::Sent, status);
         }
         settle(&mut self.servers, &mut self.out, key, Side::Server);
         Ok(())
@@ -268,6 +316,7 @@ impl TransactionTable {
             Client::NonInvite(ClientTransaction::new(request, r, t, now))
         };
         self.clients.insert(key.clone(), Entry::new(remote, kind));
+        self.counters.request(Direction::Sent, key.method);
         settle(&mut self.clients, &mut self.out, key, Side::Client);
         Ok(())
     }
@@ -282,6 +331,7 @@ impl TransactionTable {
         status: u16,
         now: Instant,
     ) -> ResponseDisposition {
+        self.counters.response(Direction::Received, status);
         let Some(entry) = self.clients.get_mut(key) else {
             return ResponseDisposition::NoTransaction;
         };
@@ -326,6 +376,7 @@ impl TransactionTable {
             Client::Invite(tx) => tx.send_ack(ack)?,
             Client::NonInvite(_) => return Err(TransactionError::AckNotExpected),
         }
+        self.counters.request(Direction::Sent, Method::Ack);
         settle(&mut self.clients, &mut self.out, key, Side::Client);
         Ok(())
     }
@@ -357,6 +408,8 @@ impl TransactionTable {
     pub fn handle_timeout(&mut self, now: Instant) {
         let mut due = std::mem::take(&mut self.due);
         self.out.deadlines.pop_due(now, &mut due);
+        // Whatever a timer makes a transaction send is a retransmission (timers A, E, G).
+        let queued = self.out.transmit.len();
         for item in due.drain(..) {
             if !self.is_current(&item) {
                 continue;
@@ -377,6 +430,14 @@ impl TransactionTable {
             }
         }
         self.due = due;
+        self.count_resent(queued);
+    }
+
+    /// Counts what was queued for transmit beyond the first `queued` as retransmissions.
+    fn count_resent(&self, queued: usize) {
+        let resent = self.out.transmit.len().saturating_sub(queued);
+        self.counters
+            .retransmissions(Direction::Sent, resent as u64);
     }
 
     /// The next event for the TU.

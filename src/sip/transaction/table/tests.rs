@@ -1,8 +1,9 @@
 //! Unit tests of the transaction table over a simulated clock: retransmission absorption, ACK
 //! matching (RFC 3261 §17.2.3), CANCEL beside its INVITE, client timeouts, looped requests,
-//! reliable transports, and ten thousand transactions draining.
+//! reliable transports, ten thousand transactions draining, and the message counters.
 
 use super::*;
+use crate::sip::counters::Direction;
 use std::time::Duration;
 use RequestMatch as RM;
 use ResponseDisposition as RD;
@@ -269,4 +270,53 @@ fn ten_thousand_transactions_all_drain() {
     assert!(t.is_empty());
     assert_eq!(t.poll_timeout(), None);
     assert_eq!(std::iter::from_fn(|| t.poll_event()).count(), 5000);
+}
+
+#[test]
+fn counters_tell_new_requests_from_retransmissions_each_way() {
+    let (t0, mut t) = (Instant::now(), udp());
+    let k = sk("z9hG4bKcount", REG);
+    req(&mut t, &k, REG, t0);
+    req(&mut t, &k, REG, t0);
+    t.respond(&k, 200, b("200 OK"), t0).unwrap();
+    req(&mut t, &k, REG, t0);
+    assert_eq!(sent(&mut t).len(), 2);
+    let c = t.counters();
+    assert_eq!(c.requests(Direction::Received, REG), 1);
+    assert_eq!(c.retransmitted(Direction::Received), 2);
+    assert_eq!(c.responses(Direction::Sent, 1), 1, "one 2xx sent");
+    assert_eq!(c.retransmitted(Direction::Sent), 1, "the 200 sent again");
+}
+
+#[test]
+fn counters_count_timer_retransmissions_and_responses_received() {
+    let (t0, mut t) = (Instant::now(), udp());
+    let k = ck("z9hG4bKtimers", Method::Options);
+    t.send_request(&k, peer(), b("OPTIONS"), t0).unwrap();
+    assert_eq!(sent(&mut t), [b("OPTIONS")]);
+    assert_eq!(run_all(&mut t), 10);
+    let invite = ck("z9hG4bKbusy", INV);
+    t.send_request(&invite, peer(), b("INVITE"), t0).unwrap();
+    t.on_response(&invite, 180, t0);
+    t.on_response(&invite, 486, t0);
+    t.send_ack(&invite, b("ACK")).unwrap();
+    let c = t.counters();
+    assert_eq!(c.requests(Direction::Sent, Method::Options), 1);
+    assert_eq!(c.requests(Direction::Sent, INV), 1);
+    assert_eq!(c.requests(Direction::Sent, ACK), 1);
+    assert_eq!(c.retransmitted(Direction::Sent), 10);
+    assert_eq!(c.responses(Direction::Received, 0), 1, "the 180");
+    assert_eq!(c.responses(Direction::Received, 3), 1, "the 486");
+}
+
+#[test]
+fn a_2xx_the_tu_sends_again_counts_as_a_retransmission() {
+    let (t0, mut t) = (Instant::now(), udp());
+    let k = sk("z9hG4bKagain", INV);
+    req(&mut t, &k, INV, t0);
+    t.respond(&k, 200, b("200"), t0).unwrap();
+    t.respond(&k, 200, b("200"), t0 + 500 * MS).unwrap();
+    assert_eq!(sent(&mut t).len(), 2);
+    assert_eq!(t.counters().responses(Direction::Sent, 1), 1);
+    assert_eq!(t.counters().retransmitted(Direction::Sent), 1);
 }
