@@ -47,6 +47,9 @@ pub struct RegistrationView {
     pub source: SocketAddr,
     /// The phone's User-Agent.
     pub user_agent: Option<String>,
+    /// Call-ID of the REGISTER that made or last refreshed the binding.
+    #[serde(default)]
+    pub call_id: String,
     /// Seconds until the binding lapses.
     pub expires_in: u32,
     /// Whether the contact differs from the source (phone behind NAT).
@@ -248,6 +251,7 @@ impl Location {
                             contact: e.binding.contact.clone(),
                             source: e.binding.source,
                             user_agent: e.binding.user_agent.clone(),
+                            call_id: e.binding.call_id.clone(),
                             expires_in: e.binding.expires_in(now),
                             natted: e.binding.is_natted(),
                             reachability: reachability.to_string(),

@@ -220,6 +220,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     let astdb = crate::astdb::AstDb::open(config.agi.db_file())?;
     let stasis_apps = crate::stasis_apps::StasisApps::default();
     let metrics_trunks = trunks.clone();
+    let ami_trunks = Arc::new(trunks.clone());
     let call_shared = CallShared {
         commands,
         ports: ports.clone(),
@@ -305,13 +306,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             astdb: astdb.clone(),
             dialect: config.ami.dialect,
             dialplan: dialplan.clone(),
-            endpoints: Arc::new(
-                config
-                    .endpoints
-                    .iter()
-                    .map(|e| e.user.get_ref().clone())
-                    .collect(),
-            ),
+            endpoints: Arc::new(config.endpoints.clone()),
+            trunks: ami_trunks,
+            trunk_board: trunk_board.clone(),
             location: location.clone(),
             conferences: conferences.clone(),
         };

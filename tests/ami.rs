@@ -15,7 +15,9 @@
 //! ConfbridgeUnmute (the list's `Muted` follows) and ConfbridgeKick (which ends the call)
 //! during a conference call;
 //! Reload makes a new extension of the edited dialplan file callable; PJSIPShowEndpoints
-//! lists a registered baresip phone with its contact and an unregistered one as unavailable.
+//! lists a registered baresip phone with its contact and an unregistered one as unavailable;
+//! PJSIPShowEndpoint details it (auth, AOR, contact status), PJSIPShowContacts lists its
+//! contact, and PJSIPShowRegistrationsOutbound shows a trunk registered at a SIPp registrar.
 
 mod common;
 
@@ -47,6 +49,11 @@ fn ami_config(port: u16) -> String {
 
 /// A pbx with AMI on a free port and the test dialplan; returns it and the AMI port.
 fn pbx_with_ami() -> (Pbx, u16) {
+    pbx_with_ami_and("")
+}
+
+/// [`pbx_with_ami`] with `extra` configuration.
+fn pbx_with_ami_and(extra: &str) -> (Pbx, u16) {
     let dir = tempfile::tempdir().unwrap();
     let dialplan = dir.path().join("dialplan.toml");
     std::fs::write(&dialplan, TEST_DIALPLAN).unwrap();
@@ -55,7 +62,7 @@ fn pbx_with_ami() -> (Pbx, u16) {
         dir,
         PbxOptions {
             extra_config: format!(
-                "[dialplan]\nfile = \"{}\"\n\n{}",
+                "[dialplan]\nfile = \"{}\"\n\n{}\n{extra}",
                 dialplan.display(),
                 ami_config(port)
             ),
@@ -805,4 +812,101 @@ fn pjsip_show_endpoints_lists_contacts_and_device_states() {
     let complete = list.last().unwrap();
     assert_eq!(complete["Event"], "EndpointListComplete", "{result}");
     assert_eq!(complete["ListItems"], "2", "{result}");
+}
+
+#[test]
+fn pjsip_details_show_an_endpoint_its_contacts_and_the_trunks_registration() {
+    let registrar_port = common::free_port();
+    let registrar = std::thread::spawn(move || {
+        common::sipp_from(
+            "127.0.0.1",
+            &fixture("sipp/registrar_accept.xml"),
+            "127.0.0.1:5060".parse().unwrap(),
+            &["-p", &registrar_port.to_string(), "-m", "1"],
+        )
+    });
+    assert!(
+        common::wait_until(Duration::from_secs(10), || common::callee::udp_bound(
+            registrar_port
+        )),
+        "the registrar SIPp did not bind"
+    );
+    let (pbx, port) = pbx_with_ami_and(&format!(
+        "[[trunk]]\nname = \"provider\"\nhost = \"127.0.0.1\"\nport = {registrar_port}\n\
+         username = \"pbxuser\"\npassword = \"x\"\nexpiry_secs = 300\n"
+    ));
+    registrar.join().unwrap().assert_succeeded(1, &pbx);
+    let phone = Baresip::answering(&pbx, "6001", "", None, 20);
+    let result = client("pjsip", port).result(&pbx);
+
+    let endpoint = result["endpoint"].as_array().unwrap();
+    let events: Vec<&str> = endpoint
+        .iter()
+        .filter_map(|m| m["Event"].as_str())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "EndpointDetail",
+            "AuthDetail",
+            "AorDetail",
+            "ContactStatusDetail",
+            "EndpointDetailComplete"
+        ],
+        "{result}"
+    );
+    assert_eq!(endpoint[1]["Context"], "internal", "{result}");
+    assert_eq!(endpoint[1]["DeviceState"], "Not in use", "{result}");
+    let status = &endpoint[4];
+    assert!(
+        status["URI"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("sip:6001")),
+        "{result}"
+    );
+    assert!(
+        status["UserAgent"]
+            .as_str()
+            .is_some_and(|u| u.contains("baresip")),
+        "{result}"
+    );
+    assert_eq!(endpoint[3]["Contacts"], status["URI"], "{result}");
+    assert_eq!(
+        result["unknown"][0]["Message"], "Unable to retrieve endpoint 9999",
+        "{result}"
+    );
+
+    let contacts = result["contacts"].as_array().unwrap();
+    let listed: Vec<_> = contacts
+        .iter()
+        .filter(|m| m["Event"] == "ContactList")
+        .collect();
+    assert_eq!(listed.len(), 1, "{result}");
+    assert_eq!(listed[0]["Endpoint"], "6001", "{result}");
+    assert_eq!(listed[0]["Uri"], status["URI"], "{result}");
+    assert_eq!(listed[0]["ObjectName"], status["ID"], "{result}");
+
+    let registrations = result["registrations"].as_array().unwrap();
+    let detail = registrations
+        .iter()
+        .find(|m| m["Event"] == "OutboundRegistrationDetail")
+        .unwrap_or_else(|| panic!("no registration: {result}"));
+    assert_eq!(detail["ObjectName"], "provider", "{result}");
+    assert_eq!(detail["Status"], "Registered", "{result}");
+    assert_eq!(
+        detail["ServerUri"],
+        format!("sip:127.0.0.1:{registrar_port}"),
+        "{result}"
+    );
+    let complete = registrations.last().unwrap();
+    assert_eq!(
+        complete["Event"], "OutboundRegistrationDetailComplete",
+        "{result}"
+    );
+    assert_eq!(
+        (&complete["Registered"], &complete["NotRegistered"]),
+        (&"1".into(), &"0".into()),
+        "{result}"
+    );
+    drop(phone);
 }

@@ -65,6 +65,12 @@ pub enum ActionKind {
     Reload,
     /// `PJSIPShowEndpoints`: the endpoints with their contacts, as an event list.
     PjsipShowEndpoints,
+    /// `PJSIPShowEndpoint`: one endpoint in detail (auth, AOR, contacts).
+    PjsipShowEndpoint,
+    /// `PJSIPShowContacts`: every registered contact.
+    PjsipShowContacts,
+    /// `PJSIPShowRegistrationsOutbound`: the trunks' registrations.
+    PjsipShowRegistrationsOutbound,
     /// `ConfbridgeList`: a conference's members, as an event list.
     ConfbridgeList,
     /// `ConfbridgeKick`: hangs up a member of a conference (or all of them).
@@ -79,7 +85,7 @@ pub enum ActionKind {
 
 impl ActionKind {
     /// Every action, in the order ListCommands shows them.
-    pub const ALL: [ActionKind; 32] = [
+    pub const ALL: [ActionKind; 35] = [
         ActionKind::Login,
         ActionKind::Challenge,
         ActionKind::Logoff,
@@ -107,6 +113,9 @@ impl ActionKind {
         ActionKind::BridgeInfo,
         ActionKind::Reload,
         ActionKind::PjsipShowEndpoints,
+        ActionKind::PjsipShowEndpoint,
+        ActionKind::PjsipShowContacts,
+        ActionKind::PjsipShowRegistrationsOutbound,
         ActionKind::ConfbridgeList,
         ActionKind::ConfbridgeKick,
         ActionKind::ConfbridgeMute,
@@ -144,6 +153,9 @@ impl ActionKind {
             ActionKind::BridgeInfo => "BridgeInfo",
             ActionKind::Reload => "Reload",
             ActionKind::PjsipShowEndpoints => "PJSIPShowEndpoints",
+            ActionKind::PjsipShowEndpoint => "PJSIPShowEndpoint",
+            ActionKind::PjsipShowContacts => "PJSIPShowContacts",
+            ActionKind::PjsipShowRegistrationsOutbound => "PJSIPShowRegistrationsOutbound",
             ActionKind::ConfbridgeList => "ConfbridgeList",
             ActionKind::ConfbridgeKick => "ConfbridgeKick",
             ActionKind::ConfbridgeMute => "ConfbridgeMute",
@@ -186,7 +198,10 @@ impl ActionKind {
             }
             ActionKind::BridgeList | ActionKind::BridgeInfo => ClassSet::of(&[Reporting]),
             ActionKind::Reload => ClassSet::of(&[System, Config]),
-            ActionKind::PjsipShowEndpoints => ClassSet::of(&[System]),
+            ActionKind::PjsipShowEndpoints
+            | ActionKind::PjsipShowEndpoint
+            | ActionKind::PjsipShowContacts
+            | ActionKind::PjsipShowRegistrationsOutbound => ClassSet::of(&[System]),
             ActionKind::ConfbridgeList => ClassSet::of(&[Reporting]),
             ActionKind::ConfbridgeKick
             | ActionKind::ConfbridgeMute
@@ -231,6 +246,9 @@ impl ActionKind {
             ActionKind::BridgeInfo => "Get information about a bridge.",
             ActionKind::Reload => "Send a reload event.",
             ActionKind::PjsipShowEndpoints => "Lists PJSIP endpoints.",
+            ActionKind::PjsipShowEndpoint => "Detail listing of an endpoint and its objects.",
+            ActionKind::PjsipShowContacts => "Lists PJSIP Contacts.",
+            ActionKind::PjsipShowRegistrationsOutbound => "Lists PJSIP outbound registrations.",
             ActionKind::ConfbridgeList => "List participants in a conference.",
             ActionKind::ConfbridgeKick => "Kick a Confbridge user.",
             ActionKind::ConfbridgeMute => "Mute a Confbridge user.",
@@ -302,6 +320,15 @@ pub enum Request {
     },
     /// PJSIPShowEndpoints.
     PjsipShowEndpoints,
+    /// PJSIPShowEndpoint of `endpoint`.
+    PjsipShowEndpoint {
+        /// `Endpoint`.
+        endpoint: String,
+    },
+    /// PJSIPShowContacts.
+    PjsipShowContacts,
+    /// PJSIPShowRegistrationsOutbound.
+    PjsipShowRegistrationsOutbound,
     /// ConfbridgeList of conference `conference`.
     ConfbridgeList {
         /// The conference's name.
@@ -429,6 +456,8 @@ pub mod texts {
     pub const NO_USER_EVENT: &str = "UserEvent header missing";
     /// PlayDTMF without a DTMF `Digit`.
     pub const NO_DIGIT: &str = "No digit specified";
+    /// PJSIPShowEndpoint without `Endpoint`.
+    pub const NO_ENDPOINT: &str = "Endpoint parameter missing.";
 }
 
 impl Request {
@@ -494,6 +523,14 @@ impl Request {
                 }
             }
             ActionKind::PjsipShowEndpoints => Ok(Request::PjsipShowEndpoints),
+            ActionKind::PjsipShowEndpoint => match header("Endpoint") {
+                Some(endpoint) => Ok(Request::PjsipShowEndpoint { endpoint }),
+                None => Err(texts::NO_ENDPOINT),
+            },
+            ActionKind::PjsipShowContacts => Ok(Request::PjsipShowContacts),
+            ActionKind::PjsipShowRegistrationsOutbound => {
+                Ok(Request::PjsipShowRegistrationsOutbound)
+            }
             ActionKind::ConfbridgeList => match header("Conference") {
                 Some(conference) => Ok(Request::ConfbridgeList { conference }),
                 None => Err(texts::NO_CONFERENCE),

@@ -74,7 +74,7 @@ fn bridge_of<'a>(channel: &ChannelSnapshot, bridges: &'a [BridgeSnapshot]) -> &'
         .map_or("", |b| b.id.as_str())
 }
 
-fn list(
+pub(super) fn list(
     action_id: Option<&str>,
     will_follow: &str,
     items: impl Iterator<Item = Message>,

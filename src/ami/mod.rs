@@ -56,5 +56,6 @@ pub mod listing;
 pub mod message;
 pub mod originate;
 pub mod perform;
+pub mod pjsip;
 pub mod session;
 pub mod users;

@@ -13,6 +13,7 @@ use super::action::Request;
 use super::cli::{self, CliCommand};
 use super::listing::{self, CoreFacts};
 use super::message::Message;
+use super::pjsip;
 use super::users::Users;
 use crate::bridge::BridgeRegistry;
 use crate::call::command::{ChannelCommand, CommandError};
@@ -20,6 +21,7 @@ use crate::call::media_io::MuteDirection;
 use crate::call::ControlCommand;
 use crate::channel::ChannelRegistry;
 use crate::events::{EventBus, PbxEvent};
+use crate::media::codec::CodecKind;
 
 /// How long an action waits for the channel's task to answer.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -105,8 +107,12 @@ pub struct AmiContext {
     pub dialect: super::dialect::Dialect,
     /// The dialplan, for Reload.
     pub dialplan: crate::call::dialplan_handle::DialplanHandle,
-    /// The endpoints' names, for PJSIPShowEndpoints.
-    pub endpoints: Arc<Vec<String>>,
+    /// The endpoints as configured, for the PJSIP listings.
+    pub endpoints: Arc<Vec<crate::config::EndpointConfig>>,
+    /// The trunks, for PJSIPShowRegistrationsOutbound.
+    pub trunks: Arc<crate::trunk::Trunks>,
+    /// The trunks' registration status.
+    pub trunk_board: crate::trunk::TrunkBoard,
     /// Registered contacts, for PJSIPShowEndpoints.
     pub location: crate::location::Location,
     /// Conference rooms, for who is muted in ConfbridgeList.
@@ -353,6 +359,7 @@ pub async fn perform(
             let items: Vec<_> = context
                 .endpoints
                 .iter()
+                .map(|e| e.user.get_ref())
                 .map(|name| {
                     let prefix = format!("PJSIP/{name}-");
                     listing::EndpointItem {
@@ -372,6 +379,17 @@ pub async fn perform(
                 .collect();
             listing::endpoint_list(&items, action_id)
                 .unwrap_or_else(|| error(action_id, texts::NO_ENDPOINTS))
+        }
+        Request::PjsipShowEndpoint { endpoint } => match endpoint_facts(context, &endpoint) {
+            Some(facts) => pjsip::endpoint_detail(&facts, action_id),
+            None => error(
+                action_id,
+                &format!("Unable to retrieve endpoint {endpoint}"),
+            ),
+        },
+        Request::PjsipShowContacts => pjsip::contact_list(&contact_facts(context, None), action_id),
+        Request::PjsipShowRegistrationsOutbound => {
+            pjsip::registrations_outbound(&registration_facts(context), action_id)
         }
         Request::Command { line } => run_cli(context, &line, action_id),
         Request::Reload { module } => {
@@ -503,6 +521,94 @@ fn conference_members(
         .into_iter()
         .filter(|c| bridge.channels.contains(&c.id))
         .collect())
+}
+
+/// Endpoint `name` as PJSIPShowEndpoint lists it; `None` when it is not configured.
+fn endpoint_facts(context: &AmiContext, name: &str) -> Option<pjsip::EndpointFacts> {
+    let endpoint = context
+        .endpoints
+        .iter()
+        .find(|e| e.user.get_ref() == name)?;
+    let prefix = format!("PJSIP/{name}-");
+    Some(pjsip::EndpointFacts {
+        name: name.to_owned(),
+        context: endpoint.context.clone(),
+        codecs: endpoint
+            .codecs
+            .iter()
+            .map(|c| match c {
+                CodecKind::Pcmu => "ulaw",
+                CodecKind::Pcma => "alaw",
+            })
+            .collect(),
+        max_contacts: endpoint.max_contacts,
+        active_channels: context
+            .channels
+            .snapshots(Instant::now())
+            .iter()
+            .filter(|c| c.name.starts_with(&prefix))
+            .count(),
+        contacts: contact_facts(context, Some(name)),
+    })
+}
+
+/// The registered contacts (of AOR `aor` only, if given).
+fn contact_facts(context: &AmiContext, aor: Option<&str>) -> Vec<pjsip::ContactFacts> {
+    let unix_now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    context
+        .location
+        .views(Instant::now())
+        .into_iter()
+        .filter(|v| aor.is_none_or(|aor| v.aor == aor))
+        .map(|v| pjsip::ContactFacts {
+            uri: v.contact,
+            user_agent: v.user_agent.unwrap_or_default(),
+            expires_unix: unix_now + u64::from(v.expires_in),
+            via: v.source,
+            call_id: v.call_id,
+            status: match v.reachability.as_str() {
+                "reachable" => "Reachable",
+                "unreachable" => "Unreachable",
+                _ => "Unknown",
+            },
+            rtt_usec: v.rtt_ms.map(|ms| ms * 1_000),
+            aor: v.aor,
+        })
+        .collect()
+}
+
+/// The outbound registrations of the trunks that register.
+fn registration_facts(context: &AmiContext) -> Vec<pjsip::RegistrationFacts> {
+    let views = context.trunk_board.views(Instant::now());
+    context
+        .trunks
+        .iter()
+        .filter(|t| t.register)
+        .map(|trunk| {
+            let view = views.iter().find(|v| v.name == trunk.name);
+            let state = view.map_or("", |v| v.state.as_str());
+            let domain = match trunk.from_domain.is_empty() {
+                true => trunk.host_port.as_str(),
+                false => trunk.from_domain.as_str(),
+            };
+            pjsip::RegistrationFacts {
+                name: trunk.name.clone(),
+                server_uri: format!("sip:{}", trunk.host_port),
+                client_uri: format!("sip:{}@{domain}", trunk.username),
+                registered: state == "registered",
+                status: match state {
+                    "registered" => "Registered",
+                    "rejected" | "unreachable" => "Rejected",
+                    _ => "Unregistered",
+                },
+                next_reg_secs: view.and_then(|v| v.next_in_secs).unwrap_or(0),
+                expiration_secs: trunk.expiry_secs,
+            }
+        })
+        .collect()
 }
 
 /// Mutes or unmutes what member `channel` (a name, or `all`) of `conference` says.
