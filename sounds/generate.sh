@@ -49,6 +49,36 @@ for d in "${!digits[@]}"; do
     say "digits/$d" "${digits[$d]}"
 done
 
+# The words numbers are said in (Asterisk's English file names, as `number:` media, AGI's
+# SAY NUMBER and the dialplan's digit read-outs use them).
+teens=(ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen)
+for i in "${!teens[@]}"; do
+    say "digits/$((10 + i))" "${teens[$i]}"
+done
+tens=(twenty thirty forty fifty sixty seventy eighty ninety)
+for i in "${!tens[@]}"; do
+    say "digits/$((20 + 10 * i))" "${tens[$i]}"
+done
+for word in hundred thousand million billion minus; do
+    say "digits/$word" "$word"
+done
+
+# Letters for SAY ALPHA and `characters:`, and the ICAO spelling alphabet for SAY PHONETIC
+# (Asterisk's names: letters/a, phonetic/a_p).
+phonetic=(alfa bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike
+    november oscar papa quebec romeo sierra tango uniform victor whiskey x-ray yankee zulu)
+i=0
+for letter in a b c d e f g h i j k l m n o p q r s t u v w x y z; do
+    say "letters/$letter" "$letter"
+    say "phonetic/${letter}_p" "${phonetic[$i]}"
+    i=$((i + 1))
+done
+say letters/asterisk "star"
+say letters/pound "pound"
+say letters/dash "dash"
+say letters/dot "dot"
+say letters/at "at"
+
 # note NAME SECONDS VOLUME: a sine note with a soft attack and release into $tmp/NAME.wav
 note() {
     sox -D -n -r 8000 -c 1 -b 16 "$tmp/$1.wav" synth "$2" sine "${1%%_*}" \

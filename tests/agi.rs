@@ -8,8 +8,9 @@
 //! - a FastAGI peer whose caller hangs up during WAIT FOR DIGIT gets result -1, then the
 //!   `HANGUP` line, then 511 for STREAM FILE while GET VARIABLE still works;
 //! - a local program written with pyst2 under `agi_dir` reads the environment and its
-//!   argument, plays hello-world, says 123, puts, reads and deletes an AstDB entry (DATABASE
-//!   PUT / GET / DEL) and hangs up;
+//!   argument, plays hello-world, says 123, spells "ab" (SAY PHONETIC: alfa bravo), says 21
+//!   (twenty one), puts, reads and deletes an AstDB entry (DATABASE PUT / GET / DEL) and
+//!   hangs up;
 //! - a program that ignores its session is killed once the caller has hung up (after the
 //!   grace the pbx gives dead-channel commands).
 //!
@@ -284,6 +285,11 @@ fn a_pyst2_program_under_agi_dir_plays_says_digits_and_hangs_up() {
     assert_eq!(seen["argv"][0], report.display().to_string(), "{seen}");
     assert_eq!(seen["stream"], "", "no key pressed: {seen}");
     assert_eq!(seen["say"], "", "{seen}");
+    assert_eq!(
+        (&seen["phonetic"], &seen["number"]),
+        (&"".into(), &"".into()),
+        "{seen}"
+    );
     assert_eq!(seen["exten"], "8012", "{seen}");
     assert_eq!(seen["db"], "hello there", "{seen}");
     assert_eq!(seen["db_after_del"], "not found", "{seen}");
@@ -301,8 +307,17 @@ fn a_pyst2_program_under_agi_dir_plays_says_digits_and_hangs_up() {
     );
     let heard = media.heard_ulaw();
     let mut at = heard_after(&heard, "hello-world", 0).expect("hello-world heard");
-    for digit in ["digits/1", "digits/2", "digits/3"] {
-        at = heard_after(&heard, digit, at).unwrap_or_else(|| panic!("{digit} said in order"));
+    let said = [
+        "digits/1",
+        "digits/2",
+        "digits/3",
+        "phonetic/a_p",
+        "phonetic/b_p",
+        "digits/20",
+        "digits/1",
+    ];
+    for prompt in said {
+        at = heard_after(&heard, prompt, at).unwrap_or_else(|| panic!("{prompt} said in order"));
     }
 }
 

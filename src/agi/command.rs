@@ -140,6 +140,13 @@ pub enum AgiCommand {
         /// Keys that stop it.
         escape: EscapeDigits,
     },
+    /// `SAY PHONETIC text escape`: letters in the spelling alphabet.
+    SayPhonetic {
+        /// The characters.
+        text: String,
+        /// Keys that stop it.
+        escape: EscapeDigits,
+    },
     /// `WAIT FOR DIGIT timeout-ms` (negative: forever).
     WaitForDigit(Timeout),
     /// `SET VARIABLE name value`.
@@ -398,6 +405,11 @@ impl AgiCommand {
                 escape: EscapeDigits::parse(&words[3]),
             }),
             ["say", "alpha", ..] => Err(ParseError::Usage(SAY_ALPHA)),
+            ["say", "phonetic", _, _] => Ok(AgiCommand::SayPhonetic {
+                text: words[2].clone(),
+                escape: EscapeDigits::parse(&words[3]),
+            }),
+            ["say", "phonetic", ..] => Err(ParseError::Usage(SAY_PHONETIC)),
             ["wait", "for", "digit", ms] => ms
                 .parse::<i64>()
                 .map(|ms| AgiCommand::WaitForDigit(Timeout::from_ms(ms)))
@@ -532,6 +544,7 @@ const GET_OPTION: &str = " Usage: GET OPTION <filename> <escape_digits> [timeout
 const SAY_DIGITS: &str = " Usage: SAY DIGITS <number> <escape digits>";
 const SAY_NUMBER: &str = " Usage: SAY NUMBER <number> <escape digits> [gender]";
 const SAY_ALPHA: &str = " Usage: SAY ALPHA <number> <escape digits>";
+const SAY_PHONETIC: &str = " Usage: SAY PHONETIC <string> <escape digits>";
 const WAIT_FOR_DIGIT: &str = " Usage: WAIT FOR DIGIT <timeout>";
 const SET_VARIABLE: &str = " Usage: SET VARIABLE <variablename> <value>";
 const GET_VARIABLE: &str = " Usage: GET VARIABLE <variablename>";

@@ -99,10 +99,12 @@ impl Call {
                 self.agi_say(say::digits(&digits), &escape).await
             }
             AgiCommand::SayNumber { number, escape } => {
-                let sounds = self.shared.prompts.number_prompts(number);
-                self.agi_say(sounds, &escape).await
+                self.agi_say(say::number(number), &escape).await
             }
             AgiCommand::SayAlpha { text, escape } => self.agi_say(say::alpha(&text), &escape).await,
+            AgiCommand::SayPhonetic { text, escape } => {
+                self.agi_say(say::phonetic(&text), &escape).await
+            }
             AgiCommand::WaitForDigit(timeout) => {
                 let wait = match timeout {
                     Timeout::Forever => Duration::from_secs(86_400),

@@ -5,9 +5,8 @@
 //!
 //! A `tone:` whose cadence repeats (`tone:ring`) plays until the playback is stopped, as
 //! Asterisk plays it: it becomes the playlist's last sound, looping, and URIs after it are
-//! never reached, so they are not resolved. `number:` is said in words when the prompts for
-//! them are there (a sounds directory may add `digits/20`, `digits/hundred`, ...), digit by
-//! digit otherwise.
+//! never reached, so they are not resolved. `digits:`, `number:` and `characters:` play the
+//! built-in prompts [`super::say`] names.
 
 use std::sync::Arc;
 
@@ -16,7 +15,6 @@ use thiserror::Error;
 use super::indications::{self, IndicationError};
 use super::media_uri::{MediaUri, MediaUriError};
 use super::prompts::{PromptError, PromptLibrary};
-use super::say;
 use super::wav::{Sound, WavError};
 
 /// Sounds to play in order; when `repeat_last`, the last one loops until stopped.
@@ -88,25 +86,11 @@ impl PromptLibrary {
         Ok(playlist)
     }
 
-    /// The prompts that say `n`: words when they are all there, digits otherwise.
-    pub fn number_prompts(&self, n: i64) -> Vec<String> {
-        let words = say::number(n);
-        match words.iter().all(|w| self.get(w).is_ok()) {
-            true => words,
-            false => say::digits(&n.to_string()),
-        }
-    }
-
     fn add_media(&self, uri: &str, playlist: &mut Playlist) -> Result<(), MediaError> {
         let sounds = &mut playlist.sounds;
         match MediaUri::parse(uri)? {
             MediaUri::Sound(name) => sounds.push(self.get(&name)?),
             MediaUri::Recording(name) => sounds.push(self.stored_recording(&name)?),
-            MediaUri::Number(n) => {
-                for name in self.number_prompts(n) {
-                    sounds.push(self.get(&name)?);
-                }
-            }
             MediaUri::Tone(indication) => {
                 let tone = indications::render(&indication)?;
                 if !tone.once.is_empty() {
@@ -175,15 +159,14 @@ mod tests {
         let names: Vec<&str> = playlist.sounds.iter().map(|s| s.name()).collect();
         assert_eq!(names.len(), 6, "{names:?}");
         assert!(!playlist.repeat_last);
+        assert_eq!(names[3..], ["digits/3", "digits/hundred", "digits/5"]);
         assert_eq!(
-            library.number_prompts(305),
-            ["digits/3", "digits/0", "digits/5"],
-            "the built-in prompts have no words: digit by digit"
-        );
-        assert_eq!(
-            library.media(&uris(&["characters:a"])).unwrap_err(),
-            "characters:a",
-            "no letter prompts are built in"
+            library
+                .media(&uris(&["characters:a#"]))
+                .unwrap()
+                .sounds
+                .len(),
+            2
         );
     }
 

@@ -22,40 +22,117 @@ use super::mixer::beeps;
 use super::recordings::RecordingStore;
 use super::wav::{Sound, WavError};
 
-/// The prompts compiled into the binary: name and WAV file.
-const EMBEDDED: [(&str, &[u8]); 17] = [
-    (
-        "hello-world",
-        include_bytes!("../../sounds/en/hello-world.wav"),
-    ),
-    ("ivr-menu", include_bytes!("../../sounds/en/ivr-menu.wav")),
-    (
-        "invalid-option",
-        include_bytes!("../../sounds/en/invalid-option.wav"),
-    ),
-    ("goodbye", include_bytes!("../../sounds/en/goodbye.wav")),
-    (
-        "number-not-available",
-        include_bytes!("../../sounds/en/number-not-available.wav"),
-    ),
-    (
-        "all-circuits-busy",
-        include_bytes!("../../sounds/en/all-circuits-busy.wav"),
-    ),
-    ("digits/0", include_bytes!("../../sounds/en/digits/0.wav")),
-    ("digits/1", include_bytes!("../../sounds/en/digits/1.wav")),
-    ("digits/2", include_bytes!("../../sounds/en/digits/2.wav")),
-    ("digits/3", include_bytes!("../../sounds/en/digits/3.wav")),
-    ("digits/4", include_bytes!("../../sounds/en/digits/4.wav")),
-    ("digits/5", include_bytes!("../../sounds/en/digits/5.wav")),
-    ("digits/6", include_bytes!("../../sounds/en/digits/6.wav")),
-    ("digits/7", include_bytes!("../../sounds/en/digits/7.wav")),
-    ("digits/8", include_bytes!("../../sounds/en/digits/8.wav")),
-    ("digits/9", include_bytes!("../../sounds/en/digits/9.wav")),
-    (
-        MUSIC_ON_HOLD,
-        include_bytes!("../../sounds/moh/default.wav"),
-    ),
+/// `(name, WAV file)` for each prompt under `sounds/en/` named, then the music on hold.
+macro_rules! embedded {
+    ($($name:literal),* $(,)?) => {
+        [
+            $(($name, include_bytes!(concat!("../../sounds/en/", $name, ".wav")).as_slice()),)*
+            (MUSIC_ON_HOLD, include_bytes!("../../sounds/moh/default.wav").as_slice()),
+        ]
+    };
+}
+
+/// The prompts compiled into the binary: name and WAV file. Besides the demo's prompts,
+/// the words numbers are said in, the letters and the ICAO spelling alphabet, under
+/// Asterisk's English file names (`digits/20`, `digits/hundred`, `letters/a`,
+/// `phonetic/a_p`), so `number:`, `characters:` and AGI's SAY commands work out of the box.
+const EMBEDDED: [(&str, &[u8]); 97] = embedded![
+    "hello-world",
+    "ivr-menu",
+    "invalid-option",
+    "goodbye",
+    "number-not-available",
+    "all-circuits-busy",
+    "digits/0",
+    "digits/1",
+    "digits/2",
+    "digits/3",
+    "digits/4",
+    "digits/5",
+    "digits/6",
+    "digits/7",
+    "digits/8",
+    "digits/9",
+    "digits/10",
+    "digits/11",
+    "digits/12",
+    "digits/13",
+    "digits/14",
+    "digits/15",
+    "digits/16",
+    "digits/17",
+    "digits/18",
+    "digits/19",
+    "digits/20",
+    "digits/30",
+    "digits/40",
+    "digits/50",
+    "digits/60",
+    "digits/70",
+    "digits/80",
+    "digits/90",
+    "digits/billion",
+    "digits/hundred",
+    "digits/million",
+    "digits/minus",
+    "digits/thousand",
+    "letters/a",
+    "letters/asterisk",
+    "letters/at",
+    "letters/b",
+    "letters/c",
+    "letters/d",
+    "letters/dash",
+    "letters/dot",
+    "letters/e",
+    "letters/f",
+    "letters/g",
+    "letters/h",
+    "letters/i",
+    "letters/j",
+    "letters/k",
+    "letters/l",
+    "letters/m",
+    "letters/n",
+    "letters/o",
+    "letters/p",
+    "letters/pound",
+    "letters/q",
+    "letters/r",
+    "letters/s",
+    "letters/t",
+    "letters/u",
+    "letters/v",
+    "letters/w",
+    "letters/x",
+    "letters/y",
+    "letters/z",
+    "phonetic/a_p",
+    "phonetic/b_p",
+    "phonetic/c_p",
+    "phonetic/d_p",
+    "phonetic/e_p",
+    "phonetic/f_p",
+    "phonetic/g_p",
+    "phonetic/h_p",
+    "phonetic/i_p",
+    "phonetic/j_p",
+    "phonetic/k_p",
+    "phonetic/l_p",
+    "phonetic/m_p",
+    "phonetic/n_p",
+    "phonetic/o_p",
+    "phonetic/p_p",
+    "phonetic/q_p",
+    "phonetic/r_p",
+    "phonetic/s_p",
+    "phonetic/t_p",
+    "phonetic/u_p",
+    "phonetic/v_p",
+    "phonetic/w_p",
+    "phonetic/x_p",
+    "phonetic/y_p",
+    "phonetic/z_p",
 ];
 
 /// The name of the music on hold a held party hears: an 8 s tune synthesised by
@@ -257,7 +334,7 @@ mod tests {
                 "hello-world" => (0.5, 3.0, 20_000..=25_000),
                 "ivr-menu" => (6.0, 20.0, 20_000..=25_000),
                 "goodbye" => (0.3, 2.0, 20_000..=25_000),
-                _ if name.starts_with("digits/") => (0.2, 1.5, 20_000..=25_000),
+                _ if name.contains('/') => (0.2, 1.5, 20_000..=25_000),
                 _ => (1.0, 6.0, 20_000..=25_000),
             };
             let duration = sound.duration();
@@ -273,7 +350,7 @@ mod tests {
                 .unwrap();
             assert!(peak_range.contains(&peak), "{name}: peak {peak}");
         }
-        assert_eq!(PromptLibrary::builtin_names().count(), 18);
+        assert_eq!(PromptLibrary::builtin_names().count(), 98);
     }
 
     #[test]
@@ -341,6 +418,6 @@ mod tests {
             err.to_string(),
             "unknown prompt \"no-such-prompt\": not in the sounds directory nor built in"
         );
-        assert!(library.get("digits/10").is_err());
+        assert!(library.get("digits/100").is_err());
     }
 }

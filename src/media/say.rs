@@ -1,8 +1,7 @@
 //! Which prompts saying digits, numbers and letters takes (AGI's `SAY NUMBER`, `SAY DIGITS`,
 //! `SAY ALPHA`; the `digits:`, `number:` and `characters:` media URIs), with Asterisk's English
-//! file names (`digits/20`, `digits/hundred`, `letters/a`, ...). The built-in prompts hold only
-//! `digits/0`-`digits/9`, so a number falls back to [`digits`] when its words are not all
-//! there (a prompt directory may add them; `PromptLibrary::number_prompts`).
+//! file names (`digits/20`, `digits/hundred`, `letters/a`, `phonetic/a_p`, ...), all built in.
+//! A sounds directory may replace any of them.
 
 /// One prompt per decimal digit of `text` (other characters are skipped).
 pub fn digits(text: &str) -> Vec<String> {
@@ -25,6 +24,17 @@ pub fn alpha(text: &str) -> Vec<String> {
             '.' => Some("letters/dot".to_owned()),
             '@' => Some("letters/at".to_owned()),
             _ => None,
+        })
+        .collect()
+}
+
+/// `SAY PHONETIC`: letters in the ICAO spelling alphabet (`phonetic/a_p` is "alfa"), the
+/// rest as [`alpha`] says it.
+pub fn phonetic(text: &str) -> Vec<String> {
+    text.chars()
+        .flat_map(|c| match c.to_ascii_lowercase() {
+            l @ 'a'..='z' => vec![format!("phonetic/{l}_p")],
+            other => alpha(&other.to_string()),
         })
         .collect()
 }
@@ -100,5 +110,22 @@ mod tests {
     fn digits_and_letters() {
         assert_eq!(digits("1a2"), ["digits/1", "digits/2"]);
         assert_eq!(alpha("B1#"), ["letters/b", "digits/1", "letters/pound"]);
+        assert_eq!(
+            phonetic("Ab1"),
+            ["phonetic/a_p", "phonetic/b_p", "digits/1"]
+        );
+    }
+
+    #[test]
+    fn every_prompt_said_is_built_in() {
+        let library = crate::media::prompts::PromptLibrary::new(None);
+        let text = "abcdefghijklmnopqrstuvwxyz0123456789*#-.@";
+        let names = alpha(text)
+            .into_iter()
+            .chain(phonetic(text))
+            .chain([-1_234_567_891_011, 19, 90].into_iter().flat_map(number));
+        for name in names {
+            assert!(library.get(&name).is_ok(), "{name} is not built in");
+        }
     }
 }
