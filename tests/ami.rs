@@ -641,6 +641,26 @@ fn bridge_and_confbridge_actions_show_a_conference_and_kick_its_member() {
         "{result}"
     );
     assert_eq!(member["Muted"], "No", "{result}");
+    let confbridge: Vec<_> = result["confbridge"].as_array().unwrap().iter().collect();
+    let names: Vec<&str> = confbridge
+        .iter()
+        .filter_map(|e| e["Event"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ConfbridgeStart",
+            "ConfbridgeJoin",
+            "ConfbridgeLeave",
+            "ConfbridgeEnd"
+        ],
+        "{result}"
+    );
+    assert!(
+        confbridge.iter().all(|e| e["Conference"] == "8030"),
+        "{result}"
+    );
+    assert_eq!(confbridge[1]["Channel"], member["Channel"], "{result}");
     assert_eq!(result["muted"]["Message"], "User muted", "{result}");
     assert_eq!(muted_flag(&result["muted_list"]), "Yes", "{result}");
     assert_eq!(result["unmuted"]["Message"], "User unmuted", "{result}");

@@ -18,13 +18,21 @@
 # channel, plays sound:hello-world and hangs up when it has finished; the app's own CPU time
 # and the events per second its WebSocket received are reported after the table.
 #
+# MODE=asyncagi sends the calls to AGI(agi:async): an AMI application
+# (scripts/bench/ami_app.py, raw protocol) answers each channel, sends three NOOPs, streams
+# hello-world and breaks back to the dialplan, which hangs up, while AMI_LISTENERS more AMI
+# connections (default 10) only receive events. Reported after the table: the events per
+# second each connection received and the NOOPs' AsyncAGI round trip (AGI action sent until
+# its AsyncAGIExec arrived), p50/p90/p99.
+#
 # Usage: scripts/bench/calls.sh
 # Environment:
 #   PBX_BIN        pbx binary to measure (default: `cargo build --release`, then its output)
 #   RATES          offered call rates in calls/s (default "5 10 20 40")
 #   STEP_SECS      seconds of new calls per step (default 20)
 #   MEDIA          sink or echo (default sink, see above)
-#   MODE           dialplan (default) or stasis (see above)
+#   MODE           dialplan (default), stasis or asyncagi (see above)
+#   AMI_LISTENERS  AMI connections that only receive events in MODE=asyncagi (default 10)
 #   PBX_LOG_LEVEL  pbx log level during the run (default info, what production runs)
 #   KEEP_TMP=1     keep the temporary directory (kept anyway when something failed)
 set -euo pipefail
@@ -56,13 +64,19 @@ if ! is_count "$step_secs" || [ "$step_secs" -gt 40 ]; then
     die "STEP_SECS must be 1..40, got '$step_secs'"
 fi
 case $media in sink | echo) ;; *) die "MEDIA must be sink or echo, got '$media'" ;; esac
-case $mode in dialplan | stasis) ;; *) die "MODE must be dialplan or stasis, got '$mode'" ;; esac
+case $mode in dialplan | stasis | asyncagi) ;; *) die "MODE must be dialplan, stasis or asyncagi, got '$mode'" ;; esac
+ami_listeners=${AMI_LISTENERS:-10}
+if ! is_count "$ami_listeners" || [ "$ami_listeners" -gt 50 ]; then
+    die "AMI_LISTENERS must be 1..50, got '$ami_listeners'"
+fi
 ari_app="$root/tests/fixtures/ari/bench_app.js"
+if [ "$mode" != dialplan ]; then
+    prompt_secs=$(python3 -c 'import wave,sys; w=wave.open(sys.argv[1]); print(round(w.getnframes()/w.getframerate(), 1))' "$root/sounds/en/hello-world.wav")
+fi
 if [ "$mode" = stasis ]; then
     command -v node >/dev/null 2>&1 || die "'node' is not installed (apt-get install nodejs)"
     [ -d "$root/tests/fixtures/ari/node_modules/ari-client" ] ||
         die "ari-client is not installed: npm ci --prefix tests/fixtures/ari"
-    prompt_secs=$(python3 -c 'import wave,sys; w=wave.open(sys.argv[1]); print(round(w.getnframes()/w.getframerate(), 1))' "$root/sounds/en/hello-world.wav")
 fi
 for tool in sipp python3 curl getconf timeout awk pgrep; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (sipp: apt-get install sip-tester)"
@@ -129,6 +143,7 @@ sipp_counts() {
 read -r -a blocks <<<"$(free_port_runs 6 6)"
 sip_port=${blocks[0]}
 api_port=$((sip_port + 1))
+ami_port=$((sip_port + 2))
 sipp_port=${blocks[1]}
 # SIPp binds its media port and media port + 2; the sink takes the block's last port.
 media_port=$((sipp_port + 2))
@@ -143,6 +158,8 @@ rtp_max=$((rtp_min + 1999))
 dialplan="$work/dialplan.toml"
 if [ "$mode" = stasis ]; then
     printf '[context.internal]\n"%s" = ["Stasis(bench)", "Hangup()"]\n' "$extension" >"$dialplan"
+elif [ "$mode" = asyncagi ]; then
+    printf '[context.internal]\n"%s" = ["AGI(agi:async)", "Hangup()"]\n' "$extension" >"$dialplan"
 else
     printf '[context.internal]\n"%s" = ["Answer()", "Playback(ivr-menu)", "Hangup()"]\n' "$extension" >"$dialplan"
 fi
@@ -155,7 +172,9 @@ config="$work/pbx.toml"
     printf '[api]\nbind = "127.0.0.1:%s"\n\n' "$api_port"
     printf '[dialplan]\nfile = "%s"\n\n' "$dialplan"
     printf '[[endpoint]]\nuser = "6001"\npassword = "%s"\n\n' "$password"
-    printf '[[ari.user]]\nusername = "bench"\npassword = "%s"\n' "$password"
+    printf '[[ari.user]]\nusername = "bench"\npassword = "%s"\n\n' "$password"
+    printf '[ami]\nenabled = %s\nbind = "127.0.0.1:%s"\n\n' "$([ "$mode" = asyncagi ] && echo true || echo false)" "$ami_port"
+    printf '[[ami.user]]\nusername = "bench"\nsecret = "%s"\nread = ["all"]\nwrite = ["all"]\n' "$password"
 } >"$config"
 
 # Samples the pbx every 0.5 s: "unix_time calls_active rtp_ports_in_use rss_kib".
@@ -238,6 +257,18 @@ if [ "$mode" = stasis ]; then
     grep -q READY "$work/app.out" || { keep=1; die "the ARI app did not connect within 20 s"; }
     app_cpu_before=$(awk '{ print $14 + $15 }' "/proc/$app_pid/stat")
     app_t0=$(date +%s.%N)
+elif [ "$mode" = asyncagi ]; then
+    python3 "$root/scripts/bench/ami_app.py" 127.0.0.1 "$ami_port" bench "$password" "$ami_listeners" \
+        >"$work/app.out" 2>"$work/app.err" &
+    app_pid=$!
+    for _ in $(seq 100); do
+        grep -q READY "$work/app.out" 2>/dev/null && break
+        kill -0 "$app_pid" 2>/dev/null || { keep=1; cat "$work/app.err" >&2; die "the AMI app exited at start"; }
+        sleep 0.2
+    done
+    grep -q READY "$work/app.out" || { keep=1; die "the AMI app did not log in within 20 s"; }
+    app_cpu_before=$(awk '{ print $14 + $15 }' "/proc/$app_pid/stat")
+    app_t0=$(date +%s.%N)
 fi
 python3 "$work/monitor.py" "$api" "$pbx_pid" "$work/samples" &
 monitor_pid=$!
@@ -249,6 +280,8 @@ echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /
 echo "pbx: pid $pbx_pid, sip 127.0.0.1:$sip_port, rtp $rtp_min-$rtp_max, log level $log_level, idle RSS $((idle_rss / 1024)) MiB, work dir $work"
 if [ "$mode" = stasis ]; then
     echo "calls: 6001 dials $extension = Stasis(bench): the ari-client app answers, plays sound:hello-world (${prompt_secs} s) and hangs up (BYE from the pbx)"
+elif [ "$mode" = asyncagi ]; then
+    echo "calls: 6001 dials $extension = AGI(agi:async): the AMI app answers, sends 3 NOOPs, streams hello-world (${prompt_secs} s) and breaks to Hangup(); $ami_listeners more AMI clients receive events"
 else
     echo "calls: 6001 dials $extension = Answer(), Playback(ivr-menu) (${prompt_secs} s), Hangup() (BYE from the pbx)"
 fi
@@ -392,6 +425,28 @@ if [ "$mode" = stasis ]; then
         "$(ratio $((app_cpu_after - app_cpu_before)) "$clk_tck" %.2f 1) s," \
         "$(ratio $((app_cpu_after - app_cpu_before)) "$app_answered" %.2f "$((1000 / clk_tck))") ms per call"
     [ "$app_errors" = 0 ] && [ "$app_hung" = "$app_answered" ] || any_failure=1
+fi
+if [ "$mode" = asyncagi ]; then
+    app_cpu_after=$(awk '{ print $14 + $15 }' "/proc/$app_pid/stat")
+    app_t1=$(date +%s.%N)
+    kill -TERM "$app_pid" 2>/dev/null || true
+    wait "$app_pid" || true
+    app_pid=""
+    app_secs=$(awk -v a="$app_t0" -v b="$app_t1" 'BEGIN { printf "%.1f", b - a }')
+    grep '^{' "$work/app.out" | tail -n 1 | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+secs = float(sys.argv[1])
+listeners = c["events"][1:]
+print(f"AMI app: {c[\"calls\"]} AsyncAGI calls driven, {c[\"errors\"]} errors, {c[\"unfinished\"]} unfinished;"
+      f" NOOP round trip p50 {c[\"rtt_ms\"][\"50\"]} ms, p90 {c[\"rtt_ms\"][\"90\"]} ms, p99 {c[\"rtt_ms\"][\"99\"]} ms over {c[\"noops\"]} NOOPs")
+print(f"AMI events over {secs:.1f} s: {len(listeners)} listeners received {min(listeners)}..{max(listeners)} events each"
+      f" ({min(listeners) / secs:.0f}..{max(listeners) / secs:.0f} events/s each, {sum(c[\"events\"]) / secs:.0f} events/s to all"
+      f" {len(c[\"events\"])} connections); {max(listeners) / max(c[\"calls\"], 1):.1f} events per call")
+if c["errors"] or c["unfinished"]:
+    sys.exit(1)
+' "$app_secs" || any_failure=1
+    echo "AMI app CPU $(ratio $((app_cpu_after - app_cpu_before)) "$clk_tck" %.2f 1) s"
 fi
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$any_failure" = 1 ]; then

@@ -11,16 +11,17 @@
 //! | ChannelHangupRequest | HangupRequest (far end, dialplan) or SoftHangupRequest (operator, shutdown, timeout), with Cause | call |
 //! | ChannelDestroyed | Hangup (Cause, Cause-txt) | call |
 //! | ChannelHold / ChannelUnhold | Hold / Unhold | call |
-//! | BridgeCreated / BridgeDestroyed | BridgeCreate / BridgeDestroy | call |
-//! | ChannelEnteredBridge / ChannelLeftBridge | BridgeEnter / BridgeLeave | call |
+//! | BridgeCreated / BridgeDestroyed | BridgeCreate / BridgeDestroy, and ConfbridgeStart / ConfbridgeEnd for a conference | call |
+//! | ChannelEnteredBridge / ChannelLeftBridge | BridgeEnter / BridgeLeave, and ConfbridgeJoin / ConfbridgeLeave for a conference | call |
 //! | DialBegin / DialEnd | DialBegin (DialString) / DialEnd (DialStatus), the peer as Dest* | call |
-//! | ContactStatusChange | ContactStatus | system |
+//! | ContactStatusChange | ContactStatus, and PeerStatus (Reachable when a contact registers or answers, Unreachable when it goes or stops answering) | system |
 //! | TrunkStateChange | Registry | system |
 //! | UserEvent | UserEvent (UserEvent, then the action's other headers) | user |
 //! | OriginateResponse | OriginateResponse (ActionID, Response, Reason, Uniqueid) | call |
 //! | Agi (ExecStart / ExecEnd) | AGIExecStart (CommandId, Command) / AGIExecEnd (+ ResultCode, Result) | agi |
 //! | Agi (AsyncStart / AsyncExec / AsyncEnd) | AsyncAGIStart (Env) / AsyncAGIExec (CommandID, Result) / AsyncAGIEnd | agi |
 //!
+//! A conference is a named mixing bridge (a `ConfBridge` room), as ConfbridgeList has it.
 //! Our key presses are reported once they end, so DTMFBegin and DTMFEnd come together.
 //! Other events (playbacks, Stasis, transfers, losses of the window) have no AMI form here
 //! and are not sent; variants added to [`PbxEvent`] later fall in that arm too.
@@ -43,6 +44,11 @@ pub struct AmiEvent {
 
 fn start(name: &str, class: Class) -> Message {
     Message::event(name).with("Privilege", class.privilege())
+}
+
+/// Whether `bridge` is a conference (a named mixing bridge, as `ConfBridge` makes).
+fn is_conference(bridge: &crate::events::BridgeSnapshot) -> bool {
+    bridge.bridge_type == "mixing" && !bridge.name.is_empty()
 }
 
 fn with_channel(name: &str, class: Class, channel: &ChannelSnapshot) -> Message {
@@ -145,7 +151,17 @@ pub fn render(event: &PbxEvent) -> Vec<AmiEvent> {
             };
             let mut m = start(name, Class::Call);
             fields::bridge(&mut m, bridge);
-            one(Class::Call, m)
+            let mut out = one(Class::Call, m);
+            if is_conference(bridge) {
+                let name = match event {
+                    PbxEvent::BridgeCreated { .. } => "ConfbridgeStart",
+                    _ => "ConfbridgeEnd",
+                };
+                let mut m = start(name, Class::Call).with("Conference", bridge.name.clone());
+                fields::bridge(&mut m, bridge);
+                out.extend(one(Class::Call, m));
+            }
+            out
         }
         PbxEvent::ChannelEnteredBridge { bridge, channel }
         | PbxEvent::ChannelLeftBridge { bridge, channel } => {
@@ -156,7 +172,24 @@ pub fn render(event: &PbxEvent) -> Vec<AmiEvent> {
             let mut m = start(name, Class::Call);
             fields::bridge(&mut m, bridge);
             fields::channel(&mut m, Side::Plain, channel);
-            one(Class::Call, m)
+            let mut out = one(Class::Call, m);
+            if is_conference(bridge) {
+                let joined = matches!(event, PbxEvent::ChannelEnteredBridge { .. });
+                let name = if joined {
+                    "ConfbridgeJoin"
+                } else {
+                    "ConfbridgeLeave"
+                };
+                let mut m = start(name, Class::Call).with("Conference", bridge.name.clone());
+                fields::bridge(&mut m, bridge);
+                fields::channel(&mut m, Side::Plain, channel);
+                m.push("Admin", "No");
+                if joined {
+                    m.push("Muted", "No");
+                }
+                out.extend(one(Class::Call, m));
+            }
+            out
         }
         PbxEvent::DialBegin {
             caller,
@@ -187,7 +220,20 @@ pub fn render(event: &PbxEvent) -> Vec<AmiEvent> {
             if let Some(rtt) = contact.roundtrip_usec {
                 m.push("RoundtripUsec", rtt.to_string());
             }
-            one(Class::System, m)
+            let mut out = one(Class::System, m);
+            let peer_status = match contact.contact_status.as_str() {
+                "Created" | "Reachable" => Some("Reachable"),
+                "Removed" | "Unreachable" => Some("Unreachable"),
+                _ => None,
+            };
+            if let Some(status) = peer_status {
+                let m = start("PeerStatus", Class::System)
+                    .with("ChannelType", "PJSIP")
+                    .with("Peer", format!("PJSIP/{}", contact.aor))
+                    .with("PeerStatus", status);
+                out.extend(one(Class::System, m));
+            }
+            out
         }
         PbxEvent::TrunkStateChange { trunk } => {
             let status = match trunk.state.as_str() {
@@ -373,6 +419,77 @@ mod tests {
         });
         assert_eq!(names(&end), [("AGIExecEnd", Class::Agi)]);
         assert_eq!(end[0].message.get("ResultCode"), Some("510"));
+    }
+
+    #[test]
+    fn a_conference_room_also_gives_confbridge_events_and_a_dial_bridge_does_not() {
+        let room = crate::events::BridgeSnapshot {
+            id: "b1".into(),
+            bridge_type: "mixing".into(),
+            name: "8002".into(),
+            channels: Vec::new(),
+            creationtime: String::new(),
+        };
+        let dial = crate::events::BridgeSnapshot {
+            bridge_type: "simple".into(),
+            name: String::new(),
+            ..room.clone()
+        };
+        let start = render(&PbxEvent::BridgeCreated {
+            bridge: room.clone(),
+        });
+        assert_eq!(
+            names(&start),
+            [
+                ("BridgeCreate", Class::Call),
+                ("ConfbridgeStart", Class::Call)
+            ]
+        );
+        assert_eq!(start[1].message.get("Conference"), Some("8002"));
+        let join = render(&PbxEvent::ChannelEnteredBridge {
+            bridge: room.clone(),
+            channel: snapshot(),
+        });
+        assert_eq!(
+            names(&join),
+            [
+                ("BridgeEnter", Class::Call),
+                ("ConfbridgeJoin", Class::Call)
+            ]
+        );
+        assert_eq!(join[1].message.get("Channel"), Some("PJSIP/6001-00000003"));
+        let leave = render(&PbxEvent::ChannelLeftBridge {
+            bridge: room.clone(),
+            channel: snapshot(),
+        });
+        assert_eq!(names(&leave)[1].0, "ConfbridgeLeave");
+        let end = render(&PbxEvent::BridgeDestroyed { bridge: room });
+        assert_eq!(names(&end)[1].0, "ConfbridgeEnd");
+        assert_eq!(render(&PbxEvent::BridgeCreated { bridge: dial }).len(), 1);
+    }
+
+    #[test]
+    fn contact_changes_also_give_the_peer_status() {
+        let contact = |status: &str| PbxEvent::ContactStatusChange {
+            contact: crate::events::ContactStatus {
+                aor: "6001".into(),
+                uri: "sip:6001@192.0.2.1".into(),
+                contact_status: status.into(),
+                roundtrip_usec: None,
+            },
+        };
+        for (status, peer) in [("Created", "Reachable"), ("Unreachable", "Unreachable")] {
+            let out = render(&contact(status));
+            assert_eq!(
+                names(&out),
+                [
+                    ("ContactStatus", Class::System),
+                    ("PeerStatus", Class::System)
+                ]
+            );
+            assert_eq!(out[1].message.get("Peer"), Some("PJSIP/6001"));
+            assert_eq!(out[1].message.get("PeerStatus"), Some(peer));
+        }
     }
 
     #[test]
