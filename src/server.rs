@@ -26,11 +26,13 @@ use crate::config::Config;
 use crate::control::api::{self, ApiState, EndpointView};
 use crate::control::trace::SipTrace;
 use crate::dialplan::DialplanError;
+use crate::drain::Drain;
 use crate::events::EventBus;
 use crate::location::{Location, LocationError};
 use crate::media::ports::{PortError, PortPool};
 use crate::media::prompts::PromptLibrary;
 use crate::registration::Registration;
+use crate::router::trusted_proxy::TrustedProxies;
 use crate::router::{EndpointProfile, Router, RouterSettings};
 use crate::transport::udp::UdpTransport;
 use crate::transport::TransportStats;
@@ -99,6 +101,9 @@ pub enum ServerError {
     /// `[tts]` names an engine that is not installed, or its cache directory is unusable.
     #[error("[tts]: {0}")]
     Tts(#[from] crate::tts::TtsError),
+    /// `[location] proxy` does not resolve.
+    #[error("{0}")]
+    LocationProxy(#[from] crate::location_proxy::LocationProxyError),
 }
 
 /// Runs the PBX until `shutdown` is cancelled.
@@ -117,7 +122,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     if !location.is_empty() {
         tracing::info!(bindings = location.len(), "restored saved registrations");
     }
-    let events = EventBus::new(config.events.window);
+    let node = config.node.name();
+    let events = EventBus::for_node(config.events.window, node);
     let location = location.with_events(events.clone());
     let stats = Arc::new(TransportStats::default());
     let transport = UdpTransport::bind(config.sip.bind, stats.clone())
@@ -165,9 +171,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         *config.rtp.port_max.get_ref(),
     )?;
     let advertised = SocketAddr::new(advertised_ip(&config), transport.local_addr().port());
-    tracing::info!(sip = %transport.local_addr(), %advertised, api = %config.api.bind.get_ref(), endpoints = config.endpoints.len(), rtp = %format!("{}-{}", config.rtp.port_min.get_ref(), config.rtp.port_max.get_ref()), "pbx started");
+    let location_proxy = crate::location_proxy::LocationProxy::resolve(&config.location).await?;
+    if let Some(proxy) = &location_proxy {
+        tracing::info!(proxy = %proxy.send_to, "endpoints are reached through the location proxy");
+    }
+    let drain = Drain::default();
+    tracing::info!(node = node.unwrap_or(""), sip = %transport.local_addr(), %advertised, api = %config.api.bind.get_ref(), endpoints = config.endpoints.len(), rtp = %format!("{}-{}", config.rtp.port_min.get_ref(), config.rtp.port_max.get_ref()), "pbx started");
 
-    let registry = ChannelRegistry::new(events.clone());
+    let registry = ChannelRegistry::new(events.clone()).with_node(node);
     let bridges = BridgeRegistry::new(events.clone());
     let endpoints: std::collections::HashMap<String, EndpointProfile> = config
         .endpoints
@@ -197,6 +208,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             trunk_board: trunk_board.clone(),
             bans: bans.clone(),
             scanner_user_agents: config.security.scanner_user_agents.clone(),
+            trusted_proxies: TrustedProxies::from_config(&config.trusted_proxies),
+            drain: drain.clone(),
         },
         Registration::new(&config, location.clone(), bans.clone()),
         location.clone(),
@@ -223,6 +236,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         channels: registry.clone(),
         bridges: bridges.clone(),
         location: location.clone(),
+        location_proxy: location_proxy.map(Arc::new),
         endpoints: Arc::new(endpoints),
         trunks: Arc::new(trunks),
         sip_address: advertised,
@@ -255,10 +269,16 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             calls: call_shared,
             call_runtimes,
             qualify_every,
+            drain: drain.clone(),
         },
         shutdown.clone(),
     ));
     tasks.spawn(reload_on_sighup(dialplan.clone(), shutdown.clone()));
+    tasks.spawn(drain_on_sigterm(
+        drain.clone(),
+        Duration::from_secs(config.node.drain_grace_secs),
+        shutdown.clone(),
+    ));
     tasks.spawn(sweep_loop(location.clone(), shutdown.clone()));
     if let Some(path) = persist.clone() {
         tasks.spawn(save_loop(location.clone(), path, shutdown.clone()));
@@ -329,6 +349,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         bridges,
         events,
         shutdown: shutdown.clone(),
+        drain,
         ports,
         dialplan,
         control,
@@ -445,10 +466,12 @@ struct SipLoop {
     calls: CallShared,
     call_runtimes: CallRuntimes,
     qualify_every: Duration,
+    drain: Drain,
 }
 
 /// The SIP task: datagrams, transaction timers, commands from calls, qualify; spawns and reaps
-/// call tasks. On shutdown it asks every call to hang up and lets them finish briefly.
+/// call tasks. While draining it shuts the server down once no call is left, or at the
+/// drain's deadline. On shutdown it asks every call to hang up and lets them finish briefly.
 async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
     let SipLoop {
         transport,
@@ -459,6 +482,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
         calls: shared,
         call_runtimes,
         qualify_every,
+        drain,
     } = state;
     let mut buf = BytesMut::with_capacity(65_536);
     let mut call_tasks = JoinSet::new();
@@ -477,6 +501,13 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
                 drain_until = Some(Instant::now() + CALL_DRAIN);
             }
             _ = sleep_until(drain_until), if drain_until.is_some() => break,
+            _ = drain.started(), if drain_until.is_none() => {
+                tracing::info!(calls = call_tasks.len(), deadline_in_secs = ?drain.deadline().map(|d| d.saturating_duration_since(Instant::now()).as_secs()), "draining: new calls refused, calls in progress go on");
+            }
+            _ = sleep_until(drain.deadline()), if drain_until.is_none() && drain.deadline().is_some() => {
+                tracing::info!(calls = call_tasks.len(), "drain grace period over: hanging up");
+                shutdown.cancel();
+            }
             received = transport.recv(&mut buf) => match received {
                 Ok((data, source)) => {
                     trace.record(true, source, &data);
@@ -526,6 +557,10 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
         if drain_until.is_some() && call_tasks.is_empty() && router.trunks_settled() {
             break;
         }
+        if drain_until.is_none() && drain.is_draining() && call_tasks.is_empty() {
+            tracing::info!("drained: no call left, stopping");
+            shutdown.cancel();
+        }
     }
     while let Some((to, data)) = router.poll_transmit() {
         transport.send(&data, to);
@@ -547,6 +582,29 @@ async fn reload_on_sighup(dialplan: DialplanHandle, shutdown: CancellationToken)
                 Ok(_) => tracing::info!("dialplan reloaded (SIGHUP)"),
                 Err(error) => tracing::error!(%error, "dialplan reload failed; keeping the current dialplan"),
             },
+        }
+    }
+}
+
+/// On SIGTERM, drains with a deadline `grace` away (hanging calls up at once when zero); a
+/// second SIGTERM stops at once.
+async fn drain_on_sigterm(drain: Drain, grace: Duration, shutdown: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut terms) = signal(SignalKind::terminate()) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = terms.recv() => {
+                if grace.is_zero() || drain.is_draining() {
+                    tracing::info!("shutdown requested (SIGTERM)");
+                    shutdown.cancel();
+                    break;
+                }
+                tracing::info!(grace_secs = grace.as_secs(), "drain requested (SIGTERM)");
+                drain.begin(Some(Instant::now() + grace));
+            }
         }
     }
 }

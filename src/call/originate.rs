@@ -254,14 +254,11 @@ async fn ring(
     let chosen = request.channel_id.clone().map(ChannelId);
     let mut targets: Vec<_> = match &target {
         DialTarget::Endpoint(user) => {
-            let mut contacts = shared.location.contacts(user, Instant::now());
+            let mut targets = dialer.endpoint_targets(user, Instant::now());
             if chosen.is_some() {
-                contacts.truncate(1);
+                targets.truncate(1);
             }
-            contacts
-                .iter()
-                .map(|binding| dialer.endpoint_target(user, binding))
-                .collect()
+            targets
         }
         DialTarget::Trunk { trunk, number } => {
             dialer.trunk_target(trunk, number).into_iter().collect()

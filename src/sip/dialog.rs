@@ -119,6 +119,12 @@ impl Dialog {
         }
     }
 
+    /// Pre-loads `route` (an outbound proxy, §8.1.2) as the route set of the initial INVITE
+    /// and its CANCEL; the 2xx's Record-Route replaces it ([`Dialog::confirm_uac`]).
+    pub fn preload_route(&mut self, route: &str) {
+        self.route_set = vec![route.to_string()];
+    }
+
     /// The dialog a 2xx to a cancelled INVITE established, rebuilt from the CANCEL (which
     /// carries the INVITE's Request-URI, From, To, Call-ID and CSeq number, §9.1) and that
     /// 2xx: to ACK and BYE it.
