@@ -659,7 +659,7 @@ impl Config {
                 }
             }
         }
-        cluster::validate(&self.node, &self.trusted_proxies, &self.location, &invalid)?;
+        cluster::validate(&self.node, &self.trusted_proxies, &self.location, invalid)?;
         ami::validate(&self.ami, invalid)?;
         ari::validate(&self.ari, invalid)
     }
