@@ -504,7 +504,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
             _ = drain.started(), if drain_until.is_none() => {
                 tracing::info!(calls = call_tasks.len(), deadline_in_secs = ?drain.deadline().map(|d| d.saturating_duration_since(Instant::now()).as_secs()), "draining: new calls refused, calls in progress go on");
             }
-            _ = sleep_until(drain.deadline()), if drain_until.is_none() && drain.deadline().is_some() => {
+            _ = sleep_until(drain.deadline()), if !shutdown.is_cancelled() && drain.deadline().is_some() => {
                 tracing::info!(calls = call_tasks.len(), "drain grace period over: hanging up");
                 shutdown.cancel();
             }
@@ -557,7 +557,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
         if drain_until.is_some() && call_tasks.is_empty() && router.trunks_settled() {
             break;
         }
-        if drain_until.is_none() && drain.is_draining() && call_tasks.is_empty() {
+        if !shutdown.is_cancelled() && drain.is_draining() && call_tasks.is_empty() {
             tracing::info!("drained: no call left, stopping");
             shutdown.cancel();
         }
