@@ -184,6 +184,16 @@ impl Pbx {
         pbx
     }
 
+    /// Sends the pbx SIGTERM and returns at once (see [`Pbx::wait_exit`]).
+    pub fn sigterm(&self) {
+        let child = self.child.as_ref().expect("the pbx is running");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
     /// Kills the pbx with SIGKILL (a crash: nothing is cleaned up) and waits for it.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
