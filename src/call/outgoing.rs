@@ -48,8 +48,9 @@ pub(super) struct LegTarget {
     from_domain: String,
     /// Where to send the INVITE.
     pub(super) send_to: SocketAddr,
-    /// A pre-loaded Route (the location proxy), `None` to send straight to the target.
-    route: Option<String>,
+    /// Pre-loaded Route values (the location proxy, or the Path a contact registered with);
+    /// empty to send straight to the target.
+    route: Vec<String>,
     /// Codecs the far side may use, by preference.
     codecs: Vec<CodecKind>,
     /// Digest credentials for a provider's 401/407.
@@ -125,13 +126,15 @@ impl Dialer {
         let mut target = self.endpoint_target_to(user, proxy.uri(user), proxy.send_to);
         target.to_header = format!("<{}>", target.uri);
         target.from_domain = proxy.host_port.clone();
-        target.route = Some(proxy.route());
+        target.route = vec![proxy.route()];
         target
     }
 
     /// The target for a registered contact of endpoint `user`.
     fn endpoint_target(&self, user: &str, binding: &Binding) -> LegTarget {
-        self.endpoint_target_to(user, binding.contact.clone(), binding.source)
+        let mut target = self.endpoint_target_to(user, binding.contact.clone(), binding.source);
+        target.route = binding.path.clone();
+        target
     }
 
     /// The target for endpoint `user` at `uri`, sent to `send_to`.
@@ -147,7 +150,7 @@ impl Dialer {
             from_user: self.from.number.clone(),
             from_domain: sip.to_string(),
             send_to,
-            route: None,
+            route: Vec::new(),
             codecs: self
                 .shared
                 .endpoints
@@ -175,7 +178,7 @@ impl Dialer {
             from_user: trunk.from_user.clone(),
             from_domain: trunk.from_domain.clone(),
             send_to,
-            route: None,
+            route: Vec::new(),
             codecs: trunk.codecs.clone(),
             credentials: Some((trunk.auth_user.clone(), trunk.password.clone())),
             channel_id: None,
@@ -213,9 +216,7 @@ impl Dialer {
         );
         let mut dialog =
             Dialog::new_uac(&call_id, &local_tag, &from, &target.to_header, &target.uri);
-        if let Some(route) = &target.route {
-            dialog.preload_route(route);
-        }
+        dialog.preload_route(&target.route);
         let channel = self.shared.channels.create(
             NewChannel {
                 id: target.channel_id.clone(),

@@ -274,6 +274,9 @@ impl Router {
                 self.cancel(request, key, source, now);
                 return;
             }
+            Method::Register if self.proxies.identify(source).is_some() => self
+                .registration
+                .handle_trusted_register(request, source, now),
             Method::Register => self.registration.handle_register(request, source, now),
             Method::Options if self.drain.is_draining() => (
                 503,
@@ -286,7 +289,7 @@ impl Router {
                     .header("Allow", ALLOW)
                     .header("Accept", "application/sdp")
                     .header("Accept-Language", "en")
-                    .header("Supported", "")
+                    .header("Supported", "path")
                     .finish(),
             ),
             Method::Bye => (

@@ -119,10 +119,11 @@ impl Dialog {
         }
     }
 
-    /// Pre-loads `route` (an outbound proxy, §8.1.2) as the route set of the initial INVITE
-    /// and its CANCEL; the 2xx's Record-Route replaces it ([`Dialog::confirm_uac`]).
-    pub fn preload_route(&mut self, route: &str) {
-        self.route_set = vec![route.to_string()];
+    /// Pre-loads `routes` (an outbound proxy, §8.1.2, or a registered Path, RFC 3327 §5.3)
+    /// as the route set of the initial INVITE and its CANCEL; the 2xx's Record-Route
+    /// replaces it ([`Dialog::confirm_uac`]).
+    pub fn preload_route(&mut self, routes: &[String]) {
+        self.route_set = routes.to_vec();
     }
 
     /// The dialog a 2xx to a cancelled INVITE established, rebuilt from the CANCEL (which
