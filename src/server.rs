@@ -562,7 +562,12 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
             shutdown.cancel();
         }
     }
+    // The last calls' final requests (their BYEs) may still be queued behind their end.
+    while let Ok(command) = commands.try_recv() {
+        router.handle_command(command, Instant::now());
+    }
     while let Some((to, data)) = router.poll_transmit() {
+        trace.record(false, to, &data);
         transport.send(&data, to);
     }
     call_tasks.shutdown().await;
