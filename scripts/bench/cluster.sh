@@ -142,24 +142,28 @@ printf 'SEQUENTIAL\n6001;[authentication username=6001 password=%s]\n' "$passwor
 step() {
     local label=$1 target=$2 scenario=$3 rate=$4
     shift 4
-    local before after counts
+    local before after counts started ended
     # shellcheck disable=SC2086 # the process lists are words
     before=$(cpu_secs $*)
+    started=$(date +%s.%N)
     timeout $((step_secs + 40)) sipp "$target" -sf "$scenario" -i 127.0.0.1 -p "$sipp_port" \
         -inf "$inf" -au 6001 -ap "$password" -s 8000 -key rtp_port "$sink_port" \
         -r "$rate" -m $((rate * step_secs)) -l $((rate * 5)) -recv_timeout 5000 \
         -nostdin -trace_stat -fd 1 -stf "$work/stat.csv" >/dev/null 2>&1 || true
+    ended=$(date +%s.%N)
     sleep 1
     # shellcheck disable=SC2086
     after=$(cpu_secs $*)
     counts=$(sipp_counts "$work/stat.csv")
     rm -f "$work/stat.csv"
-    printf '%-36s %6s/s %8s %8s %8s\n' "$label" "$rate" ${counts} \
+    # shellcheck disable=SC2086 # counts is two words
+    printf '%-32s %6s/s %7s %7s %7s %8s\n' "$label" "$rate" ${counts} \
+        "$(awk -v a="$ended" -v b="$started" 'BEGIN { printf "%.1f", a - b }')" \
         "$(awk -v a="$after" -v b="$before" 'BEGIN { printf "%.2f", a - b }')"
 }
 
 echo "pbx cluster benchmark: $pbx_bin, $(nproc) cores, ${step_secs} s per step"
-printf '%-36s %8s %8s %8s %8s\n' "step" "offered" "done" "failed" "CPU s"
+printf '%-32s %8s %7s %7s %7s %8s\n' "step" "offered" "done" "failed" "wall s" "CPU s"
 for rate in $reg_rates; do
     step "REGISTER, one pbx" "127.0.0.1:$single_sip" "$root/tests/fixtures/sipp/register_bench.xml" "$rate" "$single_pid"
     # shellcheck disable=SC2046
@@ -170,4 +174,5 @@ for rate in $call_rates; do
     # shellcheck disable=SC2046
     step "8000 calls, Kamailio + 2 nodes" "127.0.0.10:$front_sip" "$root/tests/fixtures/sipp/proxied_uac_call.xml" "$rate" "${node_pids[@]}" $(kamailio_pids)
 done
+echo "wall s: from the first request to SIPp's end (a call step includes the last calls' prompt)"
 echo "CPU s: the pbx alone; Kamailio's processes for REGISTER; both nodes and Kamailio for calls"
