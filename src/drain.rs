@@ -6,9 +6,10 @@
 //! switch; the router, the admin API and the SIP task read it.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 /// The node's state as health checks report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,10 +86,31 @@ impl Drain {
     }
 }
 
+/// On SIGTERM, drains with a deadline `grace` away (hanging calls up at once when zero); a
+/// second SIGTERM stops at once.
+pub async fn on_sigterm(drain: Drain, grace: Duration, shutdown: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut terms) = signal(SignalKind::terminate()) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = terms.recv() => {
+                if grace.is_zero() || drain.is_draining() {
+                    tracing::info!("shutdown requested (SIGTERM)");
+                    shutdown.cancel();
+                    break;
+                }
+                tracing::info!(grace_secs = grace.as_secs(), "drain requested (SIGTERM)");
+                drain.begin(Some(Instant::now() + grace));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[test]

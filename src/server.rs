@@ -274,7 +274,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         shutdown.clone(),
     ));
     tasks.spawn(reload_on_sighup(dialplan.clone(), shutdown.clone()));
-    tasks.spawn(drain_on_sigterm(
+    tasks.spawn(crate::drain::on_sigterm(
         drain.clone(),
         Duration::from_secs(config.node.drain_grace_secs),
         shutdown.clone(),
@@ -587,29 +587,6 @@ async fn reload_on_sighup(dialplan: DialplanHandle, shutdown: CancellationToken)
                 Ok(_) => tracing::info!("dialplan reloaded (SIGHUP)"),
                 Err(error) => tracing::error!(%error, "dialplan reload failed; keeping the current dialplan"),
             },
-        }
-    }
-}
-
-/// On SIGTERM, drains with a deadline `grace` away (hanging calls up at once when zero); a
-/// second SIGTERM stops at once.
-async fn drain_on_sigterm(drain: Drain, grace: Duration, shutdown: CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut terms) = signal(SignalKind::terminate()) else {
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => break,
-            _ = terms.recv() => {
-                if grace.is_zero() || drain.is_draining() {
-                    tracing::info!("shutdown requested (SIGTERM)");
-                    shutdown.cancel();
-                    break;
-                }
-                tracing::info!(grace_secs = grace.as_secs(), "drain requested (SIGTERM)");
-                drain.begin(Some(Instant::now() + grace));
-            }
         }
     }
 }
