@@ -1,7 +1,8 @@
 //! The shipped scale-out deployment (`deploy/`: Kamailio in front of two pbx nodes, see
 //! `tests/common/cluster.rs`): calls from phones registered with Kamailio are spread over
-//! both nodes, each caller hears the node's prompt, and a call between two phones goes
-//! through a node with audio both ways. Failover is in `cluster_failover.rs`, draining in
+//! both nodes (each node's event stream shows its share, every event and channel id naming
+//! the node), each caller hears the node's prompt, and a call between two phones goes
+//! through a node, both its legs there naming the caller 6001, with audio both ways. Failover is in `cluster_failover.rs`, draining in
 //! `cluster_drain.rs`.
 
 mod common;
@@ -9,6 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::cluster::{calls_hear_hello_world, Cluster};
+use common::events::{count, EventStream};
 use common::{
     heard_recording, read_wav, tone_file, tone_share, wait_until, Baresip, BaresipOptions, PASSWORD,
 };
@@ -29,6 +31,23 @@ fn ten_calls_to_8000_are_spread_over_both_nodes_and_every_caller_hears_the_promp
         "round-robin gave the nodes {shares:?} of 10 calls\n{}",
         cluster.front.log()
     );
+    for (node, share) in cluster.nodes.iter().zip(shares) {
+        let mut events = EventStream::connect(&node.pbx().api, Some(0));
+        let created = |events: &[serde_json::Value]| count(events, "ChannelCreated") as u64;
+        assert!(
+            events.read_until(Duration::from_secs(5), |e| created(e) == share),
+            "{} streamed {} ChannelCreated for its {share} calls",
+            node.name,
+            created(&events.received)
+        );
+        let prefix = format!("{}-", node.name);
+        for event in &events.received {
+            assert_eq!(event["node"], node.name.as_str(), "{event}");
+            if let Some(id) = event["channel"]["id"].as_str() {
+                assert!(id.starts_with(&prefix), "{} published {event}", node.name);
+            }
+        }
+    }
 }
 
 #[test]
@@ -65,6 +84,30 @@ fn a_phone_calls_another_through_a_node_with_audio_both_ways() {
             quit_after_secs: Some(7),
         },
     );
+    let mut legs = Vec::new();
+    wait_until(Duration::from_secs(10), || {
+        legs = cluster
+            .nodes
+            .iter()
+            .flat_map(|n| {
+                n.pbx()
+                    .get("/api/channels")
+                    .unwrap()
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
+        legs.len() == 2
+    });
+    assert_eq!(
+        legs.len(),
+        2,
+        "the call's two legs are not on a node: {legs:?}"
+    );
+    for leg in &legs {
+        assert_eq!(leg["caller"]["number"], "6001", "{leg}");
+    }
     assert!(
         caller.wait_exit(Duration::from_secs(20)),
         "caller did not finish\n{}",
