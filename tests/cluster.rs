@@ -2,8 +2,8 @@
 //! `tests/common/cluster.rs`): calls from phones registered with Kamailio are spread over
 //! both nodes (each node's event stream shows its share, every event and channel id naming
 //! the node), each caller hears the node's prompt, and a call between two phones goes
-//! through a node, both its legs there naming the caller 6001, with audio both ways. Failover is in `cluster_failover.rs`, draining in
-//! `cluster_drain.rs`.
+//! through a node, both its legs there naming the caller 6001, with audio both ways.
+//! Failover is in `cluster_failover.rs`, draining in `cluster_drain.rs`.
 
 mod common;
 
