@@ -528,6 +528,9 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
                 ControlCommand::Channel { call, channel, command } => {
                     router.command(call, channel, command);
                 }
+                ControlCommand::Originate { reply, .. } if drain.is_draining() => {
+                    let _ = reply.send(Err(crate::call::originate::OriginateError::Draining));
+                }
                 ControlCommand::Originate { request, reply } => {
                     let (events, receiver) = mpsc::channel(CALL_EVENT_CAPACITY);
                     let setup = OriginateSetup {

@@ -1,7 +1,8 @@
 //! SIGTERM with `[node] drain_grace_secs`: the pbx drains instead of hanging up at once. A
 //! call in progress (a SIPp caller in conference 8002, which never ends by itself) stays up
-//! while OPTIONS and a new INVITE get 503 and `pbx ctl health` says "draining"; once the
-//! grace period is over the pbx hangs the call up with BYE and exits cleanly.
+//! while OPTIONS, a new INVITE and an originate get 503 and `pbx ctl health` says
+//! "draining"; once the grace period is over the pbx hangs the call up with BYE and exits
+//! cleanly.
 
 mod common;
 
@@ -65,6 +66,14 @@ fn sigterm_keeps_the_call_for_the_grace_period_and_refuses_new_ones() {
         assert!(
             sent.elapsed() < Duration::from_secs(GRACE_SECS),
             "the checks outlasted the grace period"
+        );
+        let originate = pbx.post(
+            "/api/originate",
+            serde_json::json!({"endpoint": "endpoint/6002", "exten": "8000"}),
+        );
+        assert!(
+            originate.as_ref().is_err_and(|e| e.starts_with("503")),
+            "an originate during the drain got {originate:?}"
         );
         assert_eq!(pbx.get("/api/stats").unwrap()["calls_active"], 1);
         let (run, at) = caller.join().unwrap();

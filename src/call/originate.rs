@@ -85,6 +85,9 @@ pub enum OriginateError {
     /// The application the answered channel would go to has no ARI WebSocket holding it.
     #[error("application {0:?} is not registered (no ARI WebSocket holds it)")]
     NoSuchApplication(String),
+    /// The node is draining (`pbx ctl drain`, SIGTERM): it places no new calls.
+    #[error("this node is draining: it places no new calls")]
+    Draining,
 }
 
 /// Everything an originated call task starts with.

@@ -349,7 +349,7 @@ async fn originate(
         Ok(Err(error @ OriginateError::BadEndpoint(_))) => {
             Err((StatusCode::BAD_REQUEST, error.to_string()))
         }
-        Ok(Err(error @ OriginateError::NoPort)) => {
+        Ok(Err(error @ (OriginateError::NoPort | OriginateError::Draining))) => {
             Err((StatusCode::SERVICE_UNAVAILABLE, error.to_string()))
         }
         Ok(Err(error @ OriginateError::ChannelExists(_))) => {
