@@ -340,6 +340,13 @@ fn run(cli: &Cli, config_path: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Every log line of a node names it: the span is the current one of the SIP thread for
+    // good, and the call threads enter it too (`pbx::call::runtimes`).
+    let node = match config.node.name() {
+        Some(name) => tracing::info_span!("node", node = %name),
+        None => tracing::Span::none(),
+    };
+    let _node = node.enter();
     runtime.block_on(async {
         let shutdown = CancellationToken::new();
         let signal_token = shutdown.clone();
