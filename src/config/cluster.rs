@@ -16,8 +16,8 @@ use crate::sip::header::SipUri;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
-    /// The node's name: in events (`node`), in the start-up log, and as the prefix of channel
-    /// ids (`NAME-<epoch>.<n>`, as Asterisk's `systemname`), so ids are unique across nodes.
+    /// The node's name: in events (`node`), in every log line (the `node` span), and as the
+    /// prefix of channel ids (`NAME-<epoch>.<n>`, as Asterisk's `systemname`), so ids are unique across nodes.
     /// Empty: a single box, ids without prefix.
     #[serde(default = "empty")]
     pub name: Spanned<String>,
