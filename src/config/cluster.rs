@@ -17,8 +17,8 @@ use crate::sip::header::SipUri;
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
     /// The node's name: in events (`node`), in every log line (the `node` span), and as the
-    /// prefix of channel ids (`NAME-<epoch>.<n>`, as Asterisk's `systemname`), so ids are unique across nodes.
-    /// Empty: a single box, ids without prefix.
+    /// prefix of channel ids (`NAME-<epoch>.<n>`, as Asterisk's `systemname`), so ids are
+    /// unique across nodes. Empty: a single box, ids without prefix.
     #[serde(default = "empty")]
     pub name: Spanned<String>,
     /// Seconds a SIGTERM drain waits for calls in progress before hanging them up; 0 hangs
