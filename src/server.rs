@@ -176,7 +176,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         tracing::info!(proxy = %proxy.send_to, "endpoints are reached through the location proxy");
     }
     let drain = Drain::default();
-    tracing::info!(node = node.unwrap_or(""), sip = %transport.local_addr(), %advertised, api = %config.api.bind.get_ref(), endpoints = config.endpoints.len(), rtp = %format!("{}-{}", config.rtp.port_min.get_ref(), config.rtp.port_max.get_ref()), "pbx started");
+    tracing::info!(sip = %transport.local_addr(), %advertised, api = %config.api.bind.get_ref(), endpoints = config.endpoints.len(), rtp = %format!("{}-{}", config.rtp.port_min.get_ref(), config.rtp.port_max.get_ref()), "pbx started");
 
     let registry = ChannelRegistry::new(events.clone()).with_node(node);
     let bridges = BridgeRegistry::new(events.clone());

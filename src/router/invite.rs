@@ -1,7 +1,7 @@
 //! The router's handling of INVITE and CANCEL (edge glue): a new INVITE becomes a call task
 //! (trunk and trusted-proxy calls unchallenged, others authenticated as endpoints; 503 while
-//! the node drains), a CANCEL reaches the call
-//! it cancels, and in-dialog requests go to the call that owns the dialog.
+//! the node drains), a CANCEL reaches the call it cancels, and in-dialog requests go to the
+//! call that owns the dialog.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -21,8 +21,8 @@ use crate::sip::transaction::TransactionKey;
 
 impl Router {
     /// An INVITE outside any dialog: refused with 503 while draining; from a trunk's provider
-    /// or a trusted proxy it goes to their context unchallenged; otherwise the caller must authenticate as an endpoint (407). Then it is
-    /// handed to a new call task.
+    /// or a trusted proxy it goes to their context unchallenged; otherwise the caller must
+    /// authenticate as an endpoint (407). Then it is handed to a new call task.
     pub(super) fn new_invite(
         &mut self,
         request: &SipMessage,
