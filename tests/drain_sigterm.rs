@@ -2,7 +2,7 @@
 //! call in progress (a SIPp caller in conference 8002, which never ends by itself) stays up
 //! while OPTIONS, a new INVITE and an originate get 503 and `pbx ctl health` says
 //! "draining"; once the grace period is over the pbx hangs the call up with BYE and exits
-//! cleanly.
+//! cleanly. A second SIGTERM does that at once.
 
 mod common;
 
@@ -97,4 +97,47 @@ fn sigterm_keeps_the_call_for_the_grace_period_and_refuses_new_ones() {
         pbx.log()
     );
     assert!(media.packets().len() > 50, "the call had no media");
+}
+
+#[test]
+fn a_second_sigterm_during_the_drain_stops_at_once() {
+    let mut pbx = Pbx::start_with(PbxOptions {
+        extra_config: "[node]\ndrain_grace_secs = 60\n".into(),
+        ..PbxOptions::default()
+    });
+    let media = RtpPeer::start();
+    let (call, sent) = std::thread::scope(|scope| {
+        let caller = scope
+            .spawn(|| call_as_6001(&pbx, "sipp/uac_call.xml", "8002", media.port, &["-m", "1"]));
+        let up = wait_until(Duration::from_secs(10), || {
+            pbx.get("/api/stats").is_ok_and(|s| s["calls_active"] == 1)
+        });
+        assert!(up, "the call did not come up\n{}", pbx.log());
+        pbx.sigterm();
+        let draining = wait_until(Duration::from_secs(2), || {
+            pbx.get("/api/health")
+                .is_ok_and(|h| h["status"] == "draining")
+        });
+        assert!(draining, "{}", pbx.log());
+        let sent = Instant::now();
+        pbx.sigterm();
+        (caller.join().unwrap(), sent)
+    });
+    let exited = pbx.wait_exit(Duration::from_secs(10));
+    let stopped_after = sent.elapsed();
+    assert!(
+        exited.is_some_and(|s| s.success()),
+        "{exited:?}\n{}",
+        pbx.log()
+    );
+    assert!(
+        stopped_after < Duration::from_secs(5),
+        "the second SIGTERM took {stopped_after:?}"
+    );
+    assert_eq!(
+        (call.successful, call.failed),
+        (1, 0),
+        "the call was not ended with BYE:\n{}",
+        call.stdout
+    );
 }
