@@ -1,8 +1,9 @@
 //! Registrations relayed by a trusted proxy with Path (RFC 3327), the deployment style in
 //! which Kamailio forwards REGISTERs to a node: the node takes them without a challenge (the
 //! proxy authenticated the phone), echoes the Path with `Supported: path` to a UA that
-//! supports it, and sends its requests to that contact along the stored Path: the INVITE of
-//! `pbx ctl originate endpoint/6001` reaches the proxy with the Path as its Route.
+//! supports it, and sends its requests to that contact along the stored Path: the qualify
+//! OPTIONS and the INVITE of `pbx ctl originate endpoint/6001` reach the proxy with the Path
+//! as their Route.
 
 mod common;
 
@@ -65,6 +66,7 @@ fn header<'a>(message: &'a str, name: &str) -> Vec<&'a str> {
 fn a_path_registration_from_a_trusted_proxy_routes_requests_through_the_path() {
     let pbx = Pbx::start_with(PbxOptions {
         extra_config: "[[trusted_proxy]]\nnetworks = [\"127.0.0.20/32\"]\n".into(),
+        registrar: "min_expires = 60\nmax_expires = 3600\ndefault_expires = 600\nqualify_interval_secs = 1\n".into(),
         ..PbxOptions::default()
     });
     let proxy = UdpSocket::bind(("127.0.0.20", free_port())).unwrap();
@@ -90,6 +92,12 @@ fn a_path_registration_from_a_trusted_proxy_routes_requests_through_the_path() {
     assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
     assert_eq!(header(&ok, "Path"), [path.as_str()], "{ok}");
     assert!(header(&ok, "Supported").contains(&"path"), "{ok}");
+    let ping = receive(&proxy, |m| m.starts_with("OPTIONS "));
+    assert!(
+        ping.starts_with("OPTIONS sip:6001@127.0.0.1:5999 SIP/2.0"),
+        "{ping}"
+    );
+    assert_eq!(header(&ping, "Route"), [path.as_str()], "{ping}");
 
     let originate = std::thread::spawn({
         let api = pbx.api.clone();
