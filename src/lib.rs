@@ -10,6 +10,7 @@
 //! - [`bridge`]: edge: bridges (sets of channels exchanging media), listed and published.
 //! - [`call`]: edge: one task per call: the UAS leg, its media and its dialplan run.
 //! - [`channel`]: edge: channels (every leg of a call): ids, names, states, the live registry.
+//! - [`drain`]: edge: the drain switch of a node leaving a cluster (503 to OPTIONS and new calls).
 //! - [`config`]: `pbx.toml` loading, `${VAR}` substitution, validation with file:line:col errors.
 //! - [`sip`]: sans-IO SIP core: message parsing, transactions (RFC 3261 §17), digest auth, registrar rules.
 //! - [`sdp`]: sans-IO SDP offer/answer for audio legs.
@@ -23,6 +24,7 @@
 //!   music on hold, ptime, mixing.
 //! - [`transport`]: edge: UDP sockets carrying SIP.
 //! - [`location`]: edge: address-of-record -> contact bindings store, persisted.
+//! - [`location_proxy`]: edge: `[location] mode = "proxy"`: endpoints reached through the proxy.
 //! - [`qualify`]: edge: OPTIONS pings to registered contacts (NAT keep-alive, reachability).
 //! - [`registration`]: edge: answers REGISTER (digest auth, binding rules, response).
 //! - [`router`]: edge: dispatch of incoming SIP requests to the registrar, OPTIONS and calls.
@@ -46,9 +48,11 @@ pub mod channel;
 pub mod config;
 pub mod control;
 pub mod dialplan;
+pub mod drain;
 pub mod esl;
 pub mod events;
 pub mod location;
+pub mod location_proxy;
 pub mod media;
 pub mod metrics;
 pub mod qualify;

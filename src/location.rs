@@ -103,6 +103,8 @@ struct StoredBinding {
     cseq: u32,
     expires_unix: u64,
     user_agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    path: Vec<String>,
 }
 
 /// What a REGISTER did to an address of record.
@@ -362,6 +364,7 @@ impl Location {
                 call_id: b.call_id,
                 cseq: b.cseq,
                 user_agent: b.user_agent,
+                path: b.path,
             })
             .collect();
         let io_err = |source| LocationError::Io {
@@ -415,6 +418,7 @@ impl Location {
                         cseq: s.cseq,
                         expires_at: now + Duration::from_secs(left),
                         user_agent: s.user_agent,
+                        path: s.path,
                     },
                     reachability: Reachability::Unknown,
                 });
@@ -456,6 +460,7 @@ mod tests {
             cseq: 1,
             source: "127.0.0.1:5070".parse().unwrap(),
             user_agent: None,
+            path: Vec::new(),
         }
     }
 

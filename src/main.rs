@@ -97,8 +97,15 @@ enum BridgeCommand {
 enum CtlCommand {
     /// Registered contacts: AOR, contact, source address, user agent, expiry, reachability.
     Registrations,
-    /// Whether the PBX is up (exit code 0) or not (3).
+    /// Whether the PBX is up (exit code 0) or not (3); says `draining` while it drains.
     Health,
+    /// Refuse new calls (503, so a proxy sends them to another node), let the calls in
+    /// progress end, then exit.
+    Drain {
+        /// Hang up calls still up after this many seconds (default: wait for them).
+        #[arg(long)]
+        grace: Option<u64>,
+    },
     /// Server and client versions.
     Version,
     /// SIP, call and port counters.
@@ -333,13 +340,22 @@ fn run(cli: &Cli, config_path: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Every log line of a node names it: the span is the current one of the SIP thread for
+    // good, and the call threads enter it too (`pbx::call::runtimes`).
+    let node = match config.node.name() {
+        Some(name) => tracing::info_span!("node", node = %name),
+        None => tracing::Span::none(),
+    };
+    let _node = node.enter();
     runtime.block_on(async {
         let shutdown = CancellationToken::new();
         let signal_token = shutdown.clone();
+        // SIGTERM is the server's own (a drain, `[node] drain_grace_secs`); Ctrl-C stops now.
         tokio::spawn(async move {
-            wait_for_signal().await;
-            tracing::info!("shutdown requested");
-            signal_token.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                tracing::info!("shutdown requested");
+                signal_token.cancel();
+            }
         });
         match pbx::server::run(config, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
@@ -349,21 +365,6 @@ fn run(cli: &Cli, config_path: Option<PathBuf>) -> ExitCode {
             }
         }
     })
-}
-
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 fn check_config(file: Option<PathBuf>) -> ExitCode {
@@ -400,6 +401,7 @@ fn ctl(api: &str, token: Option<String>, json: bool, command: CtlCommand) -> Exi
     let result = match command {
         CtlCommand::Registrations => client.registrations(),
         CtlCommand::Health => client.health(),
+        CtlCommand::Drain { grace } => client.drain(grace),
         CtlCommand::Version => client.version(),
         CtlCommand::Stats => client.stats(),
         CtlCommand::Channels => client.channels(),

@@ -1,6 +1,7 @@
 //! Qualify (edge, clock passed in): OPTIONS pings to every registered contact on an interval,
 //! which keep NAT bindings open and tell which phones answer (Asterisk's `qualify_frequency`,
-//! Kamailio's `nathelper` pings). Results go to the [`Location`] store.
+//! Kamailio's `nathelper` pings), along the Path of contacts registered through a proxy.
+//! Results go to the [`Location`] store.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -52,7 +53,12 @@ impl Qualifier {
                 .header("Call-ID", format!("{}@{}", random_tag(), local.ip()))
                 .header("CSeq", "1 OPTIONS")
                 .header("Contact", format!("<sip:pbx@{local}>"))
-                .header("User-Agent", user_agent)
+                .header("User-Agent", user_agent);
+            // A contact registered through proxies is reached along its Path (RFC 3327).
+            let request = binding
+                .path
+                .iter()
+                .fold(request, |request, hop| request.header("Route", hop))
                 .finish();
             let key = TransactionKey::for_request(&branch, Method::Options);
             if transactions

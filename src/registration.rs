@@ -166,6 +166,40 @@ impl Registration {
             AuthOutcome::Challenge(response) => return (401, response),
             AuthOutcome::Authenticated(user) => user,
         };
+        self.register_as(&user, request, source, now)
+    }
+
+    /// Answers a REGISTER a trusted proxy relayed (it authenticated the phone): the To user
+    /// is the address of record, which must be a configured endpoint (404 otherwise, RFC
+    /// 3261 §10.3 step 3).
+    pub fn handle_trusted_register(
+        &mut self,
+        request: &SipMessage,
+        source: SocketAddr,
+        now: Instant,
+    ) -> (u16, Bytes) {
+        let aor = request
+            .to_header()
+            .ok()
+            .and_then(|to| to.sip_uri().ok().and_then(|u| u.user.map(str::to_string)));
+        match aor {
+            Some(user) if self.accounts.contains_key(&user) => {
+                self.register_as(&user, request, source, now)
+            }
+            _ => self.reply(request, source, 404, &[]),
+        }
+    }
+
+    /// Applies a REGISTER of endpoint `user` (authenticated, or vouched for by a trusted
+    /// proxy) to its own address of record.
+    fn register_as(
+        &mut self,
+        user: &str,
+        request: &SipMessage,
+        source: SocketAddr,
+        now: Instant,
+    ) -> (u16, Bytes) {
+        let user = user.to_string();
         let aor = request
             .to_header()
             .ok()
@@ -187,7 +221,7 @@ impl Registration {
                 bindings,
                 devices_changed,
             }) => {
-                let contacts: Vec<(&str, String)> = bindings
+                let mut headers: Vec<(&str, String)> = bindings
                     .iter()
                     .map(|b| {
                         (
@@ -196,12 +230,18 @@ impl Registration {
                         )
                     })
                     .collect();
+                // RFC 3327 §5.3: the stored Path is echoed, with `Supported: path`, to a UA
+                // that said it supports Path.
+                if !register.path.is_empty() && supports_path(request) {
+                    headers.extend(register.path.iter().map(|p| ("Path", p.clone())));
+                    headers.push(("Supported", "path".to_string()));
+                }
                 if devices_changed {
                     tracing::info!(aor = %user, %source, contacts = bindings.len(), "registered");
                 } else {
                     tracing::debug!(aor = %user, %source, contacts = bindings.len(), "registration refreshed");
                 }
-                self.reply(request, source, 200, &contacts)
+                self.reply(request, source, 200, &headers)
             }
             Err(RegisterError::IntervalTooBrief { min }) => {
                 self.reply(request, source, 423, &[("Min-Expires", min.to_string())])
@@ -268,7 +308,18 @@ fn register_request(request: &SipMessage, source: SocketAddr) -> Result<Register
         cseq: cseq.seq,
         source,
         user_agent: request.header(HeaderName::UserAgent).map(str::to_string),
+        path: request
+            .header_values(HeaderName::Path)
+            .map(str::to_string)
+            .collect(),
     })
+}
+
+/// Whether the request's Supported names the `path` option tag (RFC 3327 §4).
+fn supports_path(request: &SipMessage) -> bool {
+    request
+        .header_values(HeaderName::Supported)
+        .any(|tag| tag.trim().eq_ignore_ascii_case("path"))
 }
 
 /// A random token for tags, branches and Call-IDs (64 bits of randomness).

@@ -26,11 +26,13 @@ use crate::config::Config;
 use crate::control::api::{self, ApiState, EndpointView};
 use crate::control::trace::SipTrace;
 use crate::dialplan::DialplanError;
+use crate::drain::Drain;
 use crate::events::EventBus;
 use crate::location::{Location, LocationError};
 use crate::media::ports::{PortError, PortPool};
 use crate::media::prompts::PromptLibrary;
 use crate::registration::Registration;
+use crate::router::trusted_proxy::TrustedProxies;
 use crate::router::{EndpointProfile, Router, RouterSettings};
 use crate::transport::udp::UdpTransport;
 use crate::transport::TransportStats;
@@ -99,6 +101,9 @@ pub enum ServerError {
     /// `[tts]` names an engine that is not installed, or its cache directory is unusable.
     #[error("[tts]: {0}")]
     Tts(#[from] crate::tts::TtsError),
+    /// `[location] proxy` does not resolve.
+    #[error("{0}")]
+    LocationProxy(#[from] crate::location_proxy::LocationProxyError),
 }
 
 /// Runs the PBX until `shutdown` is cancelled.
@@ -117,7 +122,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     if !location.is_empty() {
         tracing::info!(bindings = location.len(), "restored saved registrations");
     }
-    let events = EventBus::new(config.events.window);
+    let node = config.node.name();
+    let events = EventBus::for_node(config.events.window, node);
     // Subscribed before anything is published, so the metrics miss no event.
     let metrics_events = events.subscribe(None);
     let location = location.with_events(events.clone());
@@ -167,9 +173,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         *config.rtp.port_max.get_ref(),
     )?;
     let advertised = SocketAddr::new(advertised_ip(&config), transport.local_addr().port());
+    let location_proxy = crate::location_proxy::LocationProxy::resolve(&config.location).await?;
+    if let Some(proxy) = &location_proxy {
+        tracing::info!(proxy = %proxy.send_to, "endpoints are reached through the location proxy");
+    }
+    let drain = Drain::default();
     tracing::info!(sip = %transport.local_addr(), %advertised, api = %config.api.bind.get_ref(), endpoints = config.endpoints.len(), rtp = %format!("{}-{}", config.rtp.port_min.get_ref(), config.rtp.port_max.get_ref()), "pbx started");
 
-    let registry = ChannelRegistry::new(events.clone());
+    let registry = ChannelRegistry::new(events.clone()).with_node(node);
     let bridges = BridgeRegistry::new(events.clone());
     let endpoints: std::collections::HashMap<String, EndpointProfile> = config
         .endpoints
@@ -199,6 +210,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             trunk_board: trunk_board.clone(),
             bans: bans.clone(),
             scanner_user_agents: config.security.scanner_user_agents.clone(),
+            trusted_proxies: TrustedProxies::from_config(&config.trusted_proxies),
+            drain: drain.clone(),
         },
         Registration::new(&config, location.clone(), bans.clone()),
         location.clone(),
@@ -229,6 +242,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         channels: registry.clone(),
         bridges: bridges.clone(),
         location: location.clone(),
+        location_proxy: location_proxy.map(Arc::new),
         endpoints: Arc::new(endpoints),
         trunks: Arc::new(trunks),
         sip_address: advertised,
@@ -275,6 +289,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
             calls: call_shared,
             call_runtimes,
             qualify_every,
+            drain: drain.clone(),
         },
         shutdown.clone(),
     ));
@@ -282,6 +297,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
     tasks.spawn(crate::metrics::tally::run(
         metrics_events,
         tally,
+        shutdown.clone(),
+    ));
+    tasks.spawn(crate::drain::on_sigterm(
+        drain.clone(),
+        Duration::from_secs(config.node.drain_grace_secs),
         shutdown.clone(),
     ));
     tasks.spawn(sweep_loop(location.clone(), shutdown.clone()));
@@ -352,6 +372,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
         bridges,
         events,
         shutdown: shutdown.clone(),
+        drain,
         ports,
         dialplan,
         control,
@@ -468,10 +489,12 @@ struct SipLoop {
     calls: CallShared,
     call_runtimes: CallRuntimes,
     qualify_every: Duration,
+    drain: Drain,
 }
 
 /// The SIP task: datagrams, transaction timers, commands from calls, qualify; spawns and reaps
-/// call tasks. On shutdown it asks every call to hang up and lets them finish briefly.
+/// call tasks. While draining it shuts the server down once no call is left, or at the
+/// drain's deadline. On shutdown it asks every call to hang up and lets them finish briefly.
 async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
     let SipLoop {
         transport,
@@ -482,6 +505,7 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
         calls: shared,
         call_runtimes,
         qualify_every,
+        drain,
     } = state;
     let mut buf = BytesMut::with_capacity(65_536);
     let mut call_tasks = JoinSet::new();
@@ -500,6 +524,13 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
                 drain_until = Some(Instant::now() + CALL_DRAIN);
             }
             _ = sleep_until(drain_until), if drain_until.is_some() => break,
+            _ = drain.started(), if drain_until.is_none() => {
+                tracing::info!(calls = call_tasks.len(), deadline_in_secs = ?drain.deadline().map(|d| d.saturating_duration_since(Instant::now()).as_secs()), "draining: new calls refused, calls in progress go on");
+            }
+            _ = sleep_until(drain.deadline()), if !shutdown.is_cancelled() && drain.deadline().is_some() => {
+                tracing::info!(calls = call_tasks.len(), "drain grace period over: hanging up");
+                shutdown.cancel();
+            }
             received = transport.recv(&mut buf) => match received {
                 Ok((data, source)) => {
                     trace.record(true, source, &data);
@@ -519,6 +550,9 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
                 }
                 ControlCommand::Channel { call, channel, command } => {
                     router.command(call, channel, command);
+                }
+                ControlCommand::Originate { reply, .. } if drain.is_draining() => {
+                    let _ = reply.send(Err(crate::call::originate::OriginateError::Draining));
                 }
                 ControlCommand::Originate { request, reply } => {
                     let (events, receiver) = mpsc::channel(CALL_EVENT_CAPACITY);
@@ -550,8 +584,17 @@ async fn sip_loop(state: SipLoop, shutdown: CancellationToken) {
         if drain_until.is_some() && call_tasks.is_empty() && router.trunks_settled() {
             break;
         }
+        if !shutdown.is_cancelled() && drain.is_draining() && call_tasks.is_empty() {
+            tracing::info!("drained: no call left, stopping");
+            shutdown.cancel();
+        }
+    }
+    // The last calls' final requests (their BYEs) may still be queued behind their end.
+    while let Ok(command) = commands.try_recv() {
+        router.handle_command(command, Instant::now());
     }
     while let Some((to, data)) = router.poll_transmit() {
+        trace.record(false, to, &data);
         transport.send(&data, to);
     }
     call_tasks.shutdown().await;

@@ -318,6 +318,7 @@ mod tests {
         let published = Published {
             seq: Seq(42),
             timestamp: SystemTime::now(),
+            node: None,
             event: PbxEvent::StasisStart {
                 channel: snapshot(),
                 application: "demo".into(),
@@ -335,6 +336,7 @@ mod tests {
         let lost = Published {
             seq: Seq(43),
             timestamp: SystemTime::now(),
+            node: None,
             event: PbxEvent::EventsLost { count: 1 },
         };
         assert!(translate(&lost, "x").is_none());

@@ -220,6 +220,7 @@ mod tests {
         let published = Published {
             seq: Seq(seq),
             timestamp: SystemTime::now(),
+            node: None,
             event,
         };
         translate(&published, "id").unwrap()

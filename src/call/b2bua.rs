@@ -99,8 +99,7 @@ impl Call {
         for target in targets {
             match target {
                 DialTarget::Endpoint(user) => {
-                    for binding in self.shared.location.contacts(&user, now) {
-                        let target = dialer.endpoint_target(&user, &binding);
+                    for target in dialer.endpoint_targets(&user, now) {
                         legs.extend(Box::pin(dialer.start(target)).await);
                     }
                 }

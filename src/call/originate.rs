@@ -85,6 +85,9 @@ pub enum OriginateError {
     /// The application the answered channel would go to has no ARI WebSocket holding it.
     #[error("application {0:?} is not registered (no ARI WebSocket holds it)")]
     NoSuchApplication(String),
+    /// The node is draining (`pbx ctl drain`, SIGTERM): it places no new calls.
+    #[error("this node is draining: it places no new calls")]
+    Draining,
 }
 
 /// Everything an originated call task starts with.
@@ -254,14 +257,11 @@ async fn ring(
     let chosen = request.channel_id.clone().map(ChannelId);
     let mut targets: Vec<_> = match &target {
         DialTarget::Endpoint(user) => {
-            let mut contacts = shared.location.contacts(user, Instant::now());
+            let mut targets = dialer.endpoint_targets(user, Instant::now());
             if chosen.is_some() {
-                contacts.truncate(1);
+                targets.truncate(1);
             }
-            contacts
-                .iter()
-                .map(|binding| dialer.endpoint_target(user, binding))
-                .collect()
+            targets
         }
         DialTarget::Trunk { trunk, number } => {
             dialer.trunk_target(trunk, number).into_iter().collect()

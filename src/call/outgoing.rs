@@ -15,6 +15,7 @@ use super::{CallId, SipCommand};
 use crate::channel::{cause_of_status, ChannelHandle, ChannelId, ChannelState, NewChannel, Party};
 use crate::dialplan::DialStatus;
 use crate::events::PbxEvent;
+use crate::location_proxy::LocationProxy;
 use crate::media::codec::CodecKind;
 use crate::media::ports::PortLease;
 use crate::registration::random_tag;
@@ -47,6 +48,9 @@ pub(super) struct LegTarget {
     from_domain: String,
     /// Where to send the INVITE.
     pub(super) send_to: SocketAddr,
+    /// Pre-loaded Route values (the location proxy, or the Path a contact registered with);
+    /// empty to send straight to the target.
+    route: Vec<String>,
     /// Codecs the far side may use, by preference.
     codecs: Vec<CodecKind>,
     /// Digest credentials for a provider's 401/407.
@@ -102,19 +106,51 @@ pub(super) struct Bridged {
 }
 
 impl Dialer {
+    /// The targets for endpoint `user`: through the location proxy when there is one, else
+    /// each contact registered here.
+    pub(super) fn endpoint_targets(&self, user: &str, now: Instant) -> Vec<LegTarget> {
+        match &self.shared.location_proxy {
+            Some(proxy) => vec![self.proxy_target(user, proxy)],
+            None => self
+                .shared
+                .location
+                .contacts(user, now)
+                .iter()
+                .map(|binding| self.endpoint_target(user, binding))
+                .collect(),
+        }
+    }
+
+    /// The target for `user` reached through the location proxy.
+    fn proxy_target(&self, user: &str, proxy: &LocationProxy) -> LegTarget {
+        let mut target = self.endpoint_target_to(user, proxy.uri(user), proxy.send_to);
+        target.to_header = format!("<{}>", target.uri);
+        target.from_domain = proxy.host_port.clone();
+        target.route = vec![proxy.route()];
+        target
+    }
+
     /// The target for a registered contact of endpoint `user`.
-    pub(super) fn endpoint_target(&self, user: &str, binding: &Binding) -> LegTarget {
+    fn endpoint_target(&self, user: &str, binding: &Binding) -> LegTarget {
+        let mut target = self.endpoint_target_to(user, binding.contact.clone(), binding.source);
+        target.route = binding.path.clone();
+        target
+    }
+
+    /// The target for endpoint `user` at `uri`, sent to `send_to`.
+    fn endpoint_target_to(&self, user: &str, uri: String, send_to: SocketAddr) -> LegTarget {
         let sip = self.shared.sip_address;
         LegTarget {
             label: user.to_string(),
             dialstring: format!("endpoint/{user}"),
             endpoint: user.to_string(),
             callee: user.to_string(),
-            uri: binding.contact.clone(),
+            uri,
             to_header: format!("<sip:{user}@{sip}>"),
             from_user: self.from.number.clone(),
             from_domain: sip.to_string(),
-            send_to: binding.source,
+            send_to,
+            route: Vec::new(),
             codecs: self
                 .shared
                 .endpoints
@@ -142,6 +178,7 @@ impl Dialer {
             from_user: trunk.from_user.clone(),
             from_domain: trunk.from_domain.clone(),
             send_to,
+            route: Vec::new(),
             codecs: trunk.codecs.clone(),
             credentials: Some((trunk.auth_user.clone(), trunk.password.clone())),
             channel_id: None,
@@ -177,7 +214,9 @@ impl Dialer {
             target.from_user,
             target.from_domain
         );
-        let dialog = Dialog::new_uac(&call_id, &local_tag, &from, &target.to_header, &target.uri);
+        let mut dialog =
+            Dialog::new_uac(&call_id, &local_tag, &from, &target.to_header, &target.uri);
+        dialog.preload_route(&target.route);
         let channel = self.shared.channels.create(
             NewChannel {
                 id: target.channel_id.clone(),

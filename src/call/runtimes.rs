@@ -21,8 +21,11 @@ pub struct CallRuntimes {
 }
 
 impl CallRuntimes {
-    /// Starts `count` (at least one) runtime threads named `pbx-calls-N`.
+    /// Starts `count` (at least one) runtime threads named `pbx-calls-N`. Each thread runs in
+    /// the caller's current tracing span (the node's, `[node] name`), so call logs name the
+    /// node too.
     pub fn start(count: usize) -> std::io::Result<CallRuntimes> {
+        let span = tracing::Span::current();
         let mut runtimes = CallRuntimes {
             handles: Vec::new(),
             next: AtomicUsize::new(0),
@@ -34,10 +37,12 @@ impl CallRuntimes {
             let (stop, stopped) = oneshot::channel::<()>();
             runtimes.handles.push(runtime.handle().clone());
             runtimes.stops.push(stop);
+            let span = span.clone();
             runtimes.threads.push(
                 std::thread::Builder::new()
                     .name(format!("pbx-calls-{index}"))
                     .spawn(move || {
+                        let _node = span.enter();
                         let _ = runtime.block_on(stopped);
                     })?,
             );

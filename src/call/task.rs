@@ -55,6 +55,8 @@ pub struct CallShared {
     pub sip_address: SocketAddr,
     /// Registered contacts, for Dial.
     pub location: crate::location::Location,
+    /// The proxy endpoints are reached through instead (`[location] mode = "proxy"`).
+    pub location_proxy: Option<Arc<crate::location_proxy::LocationProxy>>,
     /// Endpoint profiles, for the codecs offered to a dialled endpoint.
     pub endpoints: Arc<std::collections::HashMap<String, crate::router::EndpointProfile>>,
     /// SIP trunks, for Dial(trunk/...).

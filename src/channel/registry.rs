@@ -66,6 +66,8 @@ pub struct ChannelRegistry {
     ended_media: Arc<Mutex<MediaTotals>>,
     counters: Arc<Counters>,
     events: EventBus,
+    /// `NAME-` of `[node] name`, prefixing generated ids; empty on a single box.
+    id_prefix: Arc<str>,
 }
 
 /// What a new channel starts with.
@@ -122,7 +124,15 @@ impl ChannelRegistry {
             ended_media: Arc::default(),
             counters: Arc::default(),
             events,
+            id_prefix: Arc::from(""),
         }
+    }
+
+    /// The same registry generating ids `NODE-<epoch>.<n>` (Asterisk's `systemname`), unique
+    /// across the nodes of a cluster.
+    pub fn with_node(mut self, node: Option<&str>) -> ChannelRegistry {
+        self.id_prefix = node.map_or_else(|| Arc::from(""), |n| Arc::from(format!("{n}-")));
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<ChannelId, Entry>> {
@@ -154,7 +164,7 @@ impl ChannelRegistry {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or_default();
-        let generated = || ChannelId(format!("{epoch}.{}", n + 1));
+        let generated = || ChannelId(format!("{}{epoch}.{}", self.id_prefix, n + 1));
         let id = match new.id {
             Some(chosen) if !self.lock().contains_key(&chosen) => chosen,
             Some(chosen) => {
@@ -380,6 +390,16 @@ mod tests {
             sip_call_id: "abc@host".into(),
             linked: None,
         }
+    }
+
+    #[test]
+    fn a_node_prefixes_the_ids_it_generates() {
+        let registry = ChannelRegistry::new(EventBus::default()).with_node(Some("pbx-b"));
+        let handle = registry.create(new_channel("6001"), Instant::now(), UNIX_EPOCH);
+        assert_eq!(handle.id().0, "pbx-b-0.1");
+        let single = ChannelRegistry::new(EventBus::default());
+        let handle = single.create(new_channel("6001"), Instant::now(), UNIX_EPOCH);
+        assert_eq!(handle.id().0, "0.1");
     }
 
     fn types(bus: &EventBus) -> Vec<String> {

@@ -8,6 +8,7 @@
 pub mod agi;
 pub mod ami;
 pub mod ari;
+pub mod cluster;
 pub mod env;
 pub mod error;
 pub mod event_socket;
@@ -26,6 +27,7 @@ use crate::media::codec::CodecKind;
 pub use agi::AgiConfig;
 pub use ami::{AmiConfig, AmiUserConfig};
 pub use ari::{AriConfig, AriUserConfig};
+pub use cluster::{LocationConfig, LocationMode, NodeConfig, TrustedProxyConfig};
 pub use error::{ConfigError, Position};
 pub use event_socket::EventSocketConfig;
 pub use security::SecurityConfig;
@@ -76,6 +78,15 @@ pub struct Config {
     /// The FreeSWITCH inbound event socket.
     #[serde(default)]
     pub event_socket: EventSocketConfig,
+    /// This pbx as a node of a scaled-out deployment.
+    #[serde(default)]
+    pub node: NodeConfig,
+    /// Where `Dial(endpoint/USER)` finds users: here, or at a proxy.
+    #[serde(default)]
+    pub location: LocationConfig,
+    /// Proxies whose requests are not challenged (they authenticated the user).
+    #[serde(default, rename = "trusted_proxy")]
+    pub trusted_proxies: Vec<TrustedProxyConfig>,
     /// Local SIP accounts (phones).
     #[serde(default, rename = "endpoint")]
     pub endpoints: Vec<EndpointConfig>,
@@ -204,7 +215,7 @@ impl TrunkConfig {
     }
 }
 
-fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+pub(crate) fn parse_network(text: &str) -> Option<ipnet::IpNet> {
     text.parse::<ipnet::IpNet>()
         .ok()
         .or_else(|| text.parse::<IpAddr>().ok().map(ipnet::IpNet::from))
@@ -414,7 +425,7 @@ fn default_api_bind() -> Spanned<SocketAddr> {
 fn default_context() -> String {
     "internal".into()
 }
-fn default_codecs() -> Vec<CodecKind> {
+pub(crate) fn default_codecs() -> Vec<CodecKind> {
     vec![CodecKind::Pcmu, CodecKind::Pcma]
 }
 fn default_max_contacts() -> usize {
@@ -648,6 +659,7 @@ impl Config {
                 }
             }
         }
+        cluster::validate(&self.node, &self.trusted_proxies, &self.location, invalid)?;
         ami::validate(&self.ami, invalid)?;
         ari::validate(&self.ari, invalid)
     }

@@ -47,6 +47,8 @@ pub struct ApiState {
     pub events: EventBus,
     /// Cancelled at shutdown: event streams close then.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The drain switch (`POST /api/drain`, the health status).
+    pub drain: crate::drain::Drain,
     /// RTP ports.
     pub ports: PortPool,
     /// The current dialplan.
@@ -91,7 +93,7 @@ pub struct EndpointView {
 /// `GET /api/health`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Health {
-    /// Always `ok` when the API answers.
+    /// `ok` while the node takes calls, `draining` while it refuses new ones.
     pub status: String,
     /// Seconds since start.
     pub uptime_secs: u64,
@@ -132,10 +134,19 @@ pub struct TextReply {
     pub text: String,
 }
 
+/// `POST /api/drain`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DrainRequest {
+    /// Seconds calls in progress may go on before they are hung up; `None` waits for them.
+    #[serde(default)]
+    pub grace_secs: Option<u64>,
+}
+
 /// Builds the API router.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/health", get(health))
+        .route("/api/drain", post(drain))
         .route("/api/version", get(version))
         .route("/api/registrations", get(registrations))
         .route("/api/stats", get(stats))
@@ -210,7 +221,7 @@ pub fn router(state: ApiState) -> Router {
 
 async fn health(State(state): State<ApiState>) -> Json<Health> {
     Json(Health {
-        status: "ok".into(),
+        status: state.drain.state().as_str().into(),
         uptime_secs: state.started.elapsed().as_secs(),
         version: env!("CARGO_PKG_VERSION").into(),
     })
@@ -222,6 +233,27 @@ async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         state.metrics.render(Instant::now()),
     )
+}
+
+/// Starts draining: new calls get 503, the calls in progress go on (until `grace_secs`),
+/// and the pbx exits once none is left.
+async fn drain(
+    State(state): State<ApiState>,
+    Json(request): Json<DrainRequest>,
+) -> Json<TextReply> {
+    let deadline = request
+        .grace_secs
+        .map(|secs| Instant::now() + std::time::Duration::from_secs(secs));
+    state.drain.begin(deadline);
+    let calls = state.channels.calls_active();
+    tracing::info!(calls, grace_secs = ?request.grace_secs, "drain requested (API)");
+    let until = match request.grace_secs {
+        Some(secs) => format!("they end or {secs} s have passed"),
+        None => "they end".into(),
+    };
+    Json(TextReply {
+        text: format!("draining: new calls are refused; {calls} call(s) in progress go on until {until}, then pbx exits\n"),
+    })
 }
 
 async fn version() -> Json<serde_json::Value> {
@@ -330,7 +362,7 @@ async fn originate(
         Ok(Err(error @ OriginateError::BadEndpoint(_))) => {
             Err((StatusCode::BAD_REQUEST, error.to_string()))
         }
-        Ok(Err(error @ OriginateError::NoPort)) => {
+        Ok(Err(error @ (OriginateError::NoPort | OriginateError::Draining))) => {
             Err((StatusCode::SERVICE_UNAVAILABLE, error.to_string()))
         }
         Ok(Err(error @ OriginateError::ChannelExists(_))) => {

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 
 use super::api::TextReply;
-use super::api::{EndpointView, Health, Stats};
+use super::api::{DrainRequest, EndpointView, Health, Stats};
 use super::channel_commands::{ContinueRequest, VariableReply};
 use super::table;
 use super::trace::TraceSettings;
@@ -643,6 +643,17 @@ impl CtlClient {
         Ok(Output {
             json,
             text: outcome.text + "\n",
+        })
+    }
+
+    /// `pbx ctl drain`: refuse new calls, exit once the calls in progress end (or after
+    /// `grace_secs`).
+    pub fn drain(&self, grace_secs: Option<u64>) -> Result<Output, CtlError> {
+        let body = serde_json::to_value(DrainRequest { grace_secs }).unwrap_or_default();
+        let (outcome, json): (TextReply, _) = self.post_json("/api/drain", body)?;
+        Ok(Output {
+            json,
+            text: outcome.text,
         })
     }
 

@@ -45,14 +45,25 @@ pub struct Published {
     /// When it was published.
     #[serde(serialize_with = "time::serialize")]
     pub timestamp: SystemTime,
+    /// The node that published it (`[node] name`), absent on a single box.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_node"
+    )]
+    pub node: Option<Arc<str>>,
     /// What happened (its `type` and fields are flattened into the JSON object).
     #[serde(flatten)]
     pub event: PbxEvent,
 }
 
+fn serialize_node<S: serde::Serializer>(node: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+    node.as_deref().serialize(s)
+}
+
 #[derive(Debug)]
 struct Inner {
     window: Mutex<Window>,
+    node: Option<Arc<str>>,
     latest: watch::Sender<Seq>,
     /// Subscriptions alive.
     subscribers: AtomicUsize,
@@ -75,8 +86,14 @@ impl Default for EventBus {
 impl EventBus {
     /// A stream keeping the last `window` events.
     pub fn new(window: usize) -> EventBus {
+        EventBus::for_node(window, None)
+    }
+
+    /// A stream keeping the last `window` events, each marked as published by `node`.
+    pub fn for_node(window: usize, node: Option<&str>) -> EventBus {
         EventBus {
             inner: Arc::new(Inner {
+                node: node.map(Arc::from),
                 window: Mutex::new(Window::new(window)),
                 latest: watch::Sender::new(Seq(0)),
                 subscribers: AtomicUsize::new(0),
@@ -92,9 +109,11 @@ impl EventBus {
     /// Publishes `event` now; returns its sequence number.
     pub fn publish(&self, event: PbxEvent) -> Seq {
         let timestamp = SystemTime::now();
+        let node = self.inner.node.clone();
         let seq = self.window().push(|seq| Published {
             seq,
             timestamp,
+            node,
             event,
         });
         self.inner.latest.send_replace(seq);
@@ -279,5 +298,18 @@ mod tests {
         assert_eq!(json["type"], "EventsLost");
         assert_eq!(json["count"], 7);
         assert!(json["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert!(json.get("node").is_none(), "a single box names no node");
+    }
+
+    #[test]
+    fn a_node_marks_every_event_with_its_name() {
+        let bus = EventBus::for_node(4, Some("pbx-a"));
+        bus.publish(lost(1));
+        let mut sub = bus.subscribe(Some(Seq(0)));
+        let Read::Event(published) = sub.try_next() else {
+            panic!("no event");
+        };
+        let json = serde_json::to_value(&*published).unwrap();
+        assert_eq!(json["node"], "pbx-a");
     }
 }

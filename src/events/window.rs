@@ -93,6 +93,7 @@ mod tests {
             window.push(|seq| Published {
                 seq,
                 timestamp: UNIX_EPOCH + Duration::from_secs(i),
+                node: None,
                 event: PbxEvent::EventsLost { count: i },
             });
         }

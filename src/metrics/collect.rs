@@ -442,6 +442,7 @@ mod tests {
             cseq: 1,
             source: "127.0.0.1:5070".parse().unwrap(),
             user_agent: None,
+            path: Vec::new(),
         };
         let policy = ExpiryPolicy {
             min: 60,

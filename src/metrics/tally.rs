@@ -202,6 +202,7 @@ mod tests {
         Published {
             seq: Seq(1),
             timestamp: SystemTime::UNIX_EPOCH + Duration::from_secs_f64(secs),
+            node: None,
             event,
         }
     }

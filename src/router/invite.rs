@@ -1,6 +1,7 @@
 //! The router's handling of INVITE and CANCEL (edge glue): a new INVITE becomes a call task
-//! (trunk calls unchallenged, others authenticated as endpoints), a CANCEL reaches the call
-//! it cancels, and in-dialog requests go to the call that owns the dialog.
+//! (trunk and trusted-proxy calls unchallenged, others authenticated as endpoints; 503 while
+//! the node drains), a CANCEL reaches the call it cancels, and in-dialog requests go to the
+//! call that owns the dialog.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -19,9 +20,9 @@ use crate::sip::message::{reason_phrase, MessageWriter, SipMessage};
 use crate::sip::transaction::TransactionKey;
 
 impl Router {
-    /// An INVITE outside any dialog: from a trunk's provider it goes to the trunk's context
-    /// unchallenged; otherwise the caller must authenticate as an endpoint (407). Then it is
-    /// handed to a new call task.
+    /// An INVITE outside any dialog: refused with 503 while draining; from a trunk's provider
+    /// or a trusted proxy it goes to their context unchallenged; otherwise the caller must
+    /// authenticate as an endpoint (407). Then it is handed to a new call task.
     pub(super) fn new_invite(
         &mut self,
         request: &SipMessage,
@@ -29,6 +30,14 @@ impl Router {
         source: SocketAddr,
         now: Instant,
     ) {
+        if self.drain.is_draining() {
+            tracing::info!(%source, "new call refused: this node is draining");
+            let response = self
+                .response(request, 503, "Service Unavailable (draining)", source)
+                .finish();
+            self.respond(&key, 503, response, now);
+            return;
+        }
         let request_user = request
             .request_uri()
             .and_then(|u| SipUri::parse(u).ok())
@@ -57,6 +66,16 @@ impl Router {
             };
             self.trunks.usage().receive(&trunk.name);
             (caller, trunk.name.clone(), profile, did)
+        } else if let Some(proxy) = self.proxies.identify(source) {
+            let caller = super::trusted_proxy::asserted_caller(request);
+            tracing::info!(%source, %caller, exten = %request_user, "call from a trusted proxy");
+            let profile = EndpointProfile {
+                context: proxy.context.clone(),
+                codecs: proxy.codecs.clone(),
+                max_concurrent_calls: 0,
+                allowed_trunks: None,
+            };
+            (caller.clone(), caller, profile, request_user)
         } else {
             let user = match self.registration.authenticate(request, source, true, now) {
                 AuthOutcome::Challenge(response) => {

@@ -17,8 +17,10 @@ use tokio::sync::mpsc;
 mod cancel;
 mod endpoint_calls;
 mod invite;
+pub mod trusted_proxy;
 
 use endpoint_calls::EndpointCalls;
+use trusted_proxy::TrustedProxies;
 
 use crate::call::routes::CallRoutes;
 use crate::call::task::CallSetup;
@@ -87,6 +89,8 @@ pub struct Router {
     scanners: Vec<String>,
     /// Live calls placed by each endpoint, for `max_concurrent_calls`.
     endpoint_calls: EndpointCalls,
+    proxies: TrustedProxies,
+    drain: crate::drain::Drain,
 }
 
 /// Settings the router needs besides its collaborators.
@@ -108,6 +112,10 @@ pub struct RouterSettings {
     pub bans: Bans,
     /// User-Agent fragments of scanners whose requests are dropped unanswered.
     pub scanner_user_agents: Vec<String>,
+    /// Proxies whose INVITEs are taken without a challenge.
+    pub trusted_proxies: TrustedProxies,
+    /// The drain switch: while on, OPTIONS and new INVITEs get 503.
+    pub drain: crate::drain::Drain,
 }
 
 impl Router {
@@ -146,6 +154,8 @@ impl Router {
             bans: settings.bans,
             scanners: settings.scanner_user_agents,
             endpoint_calls: EndpointCalls::default(),
+            proxies: settings.trusted_proxies,
+            drain: settings.drain,
         }
     }
 
@@ -265,14 +275,22 @@ impl Router {
                 self.cancel(request, key, source, now);
                 return;
             }
+            Method::Register if self.proxies.identify(source).is_some() => self
+                .registration
+                .handle_trusted_register(request, source, now),
             Method::Register => self.registration.handle_register(request, source, now),
+            Method::Options if self.drain.is_draining() => (
+                503,
+                self.response(request, 503, "Service Unavailable (draining)", source)
+                    .finish(),
+            ),
             Method::Options => (
                 200,
                 self.response(request, 200, "OK", source)
                     .header("Allow", ALLOW)
                     .header("Accept", "application/sdp")
                     .header("Accept-Language", "en")
-                    .header("Supported", "")
+                    .header("Supported", "path")
                     .finish(),
             ),
             Method::Bye => (

@@ -119,6 +119,13 @@ impl Dialog {
         }
     }
 
+    /// Pre-loads `routes` (an outbound proxy, §8.1.2, or a registered Path, RFC 3327 §5.3)
+    /// as the route set of the initial INVITE and its CANCEL; the 2xx's Record-Route
+    /// replaces it ([`Dialog::confirm_uac`]).
+    pub fn preload_route(&mut self, routes: &[String]) {
+        self.route_set = routes.to_vec();
+    }
+
     /// The dialog a 2xx to a cancelled INVITE established, rebuilt from the CANCEL (which
     /// carries the INVITE's Request-URI, From, To, Call-ID and CSeq number, §9.1) and that
     /// 2xx: to ACK and BYE it.

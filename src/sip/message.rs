@@ -62,13 +62,17 @@ pub enum HeaderName {
     ProxyRequire,
     /// Content-Encoding / e
     ContentEncoding,
+    /// P-Asserted-Identity (RFC 3325 §9.1)
+    PAssertedIdentity,
+    /// Path (RFC 3327 §4)
+    Path,
     /// Any other header; look it up by name.
     Other,
 }
 
 impl HeaderName {
     fn classify(name: &str) -> HeaderName {
-        const TABLE: [(&str, Option<&str>, HeaderName); 22] = [
+        const TABLE: [(&str, Option<&str>, HeaderName); 24] = [
             ("Via", Some("v"), HeaderName::Via),
             ("From", Some("f"), HeaderName::From),
             ("To", Some("t"), HeaderName::To),
@@ -91,6 +95,8 @@ impl HeaderName {
             ("Refer-To", Some("r"), HeaderName::ReferTo),
             ("Proxy-Require", None, HeaderName::ProxyRequire),
             ("Content-Encoding", Some("e"), HeaderName::ContentEncoding),
+            ("P-Asserted-Identity", None, HeaderName::PAssertedIdentity),
+            ("Path", None, HeaderName::Path),
         ];
         TABLE
             .iter()

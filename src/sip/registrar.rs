@@ -1,6 +1,8 @@
 //! REGISTER processing rules of RFC 3261 §10.3, as a pure function from the current bindings of
 //! one address-of-record and a request to the new bindings (or the error to answer). Storage,
-//! persistence and authentication live elsewhere ([`crate::location`], [`super::auth`]).
+//! persistence and authentication live elsewhere ([`crate::location`], [`super::auth`]). A
+//! REGISTER's Path (RFC 3327 §5.3) is stored with its bindings: it is the route set of
+//! requests to those contacts.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -53,6 +55,8 @@ pub struct RegisterRequest {
     pub source: SocketAddr,
     /// The User-Agent header, for the operator's view.
     pub user_agent: Option<String>,
+    /// The Path header values, in order (RFC 3327 §5.3); empty without Path.
+    pub path: Vec<String>,
 }
 
 /// One registered contact of an address-of-record.
@@ -71,6 +75,8 @@ pub struct Binding {
     pub expires_at: Instant,
     /// The phone's User-Agent.
     pub user_agent: Option<String>,
+    /// The Path of its REGISTER: the Route headers of requests to it (RFC 3327 §5.3).
+    pub path: Vec<String>,
 }
 
 impl Binding {
@@ -185,6 +191,7 @@ pub fn apply(
             cseq: request.cseq,
             expires_at: now + Duration::from_secs(u64::from(expires)),
             user_agent: request.user_agent.clone(),
+            path: request.path.clone(),
         });
     }
     Ok(bindings)
@@ -225,6 +232,7 @@ mod tests {
             cseq,
             source: "198.51.100.7:40000".parse().unwrap(),
             user_agent: Some("baresip".into()),
+            path: Vec::new(),
         }
     }
 
@@ -254,6 +262,14 @@ mod tests {
         assert_eq!(out[0].expires_in(now), 600);
         assert_eq!(out[0].source.to_string(), "198.51.100.7:40000");
         assert!(out[0].is_natted());
+    }
+
+    #[test]
+    fn the_path_of_a_register_is_kept_with_its_binding() {
+        let mut register = request(update(&[("sip:6001@10.0.0.5:5062", None)]), 1);
+        register.path = vec!["<sip:10.0.0.10;lr>".into(), "<sip:10.0.0.9;lr>".into()];
+        let out = apply(POLICY, 3, &[], &register, Instant::now()).unwrap();
+        assert_eq!(out[0].path, ["<sip:10.0.0.10;lr>", "<sip:10.0.0.9;lr>"]);
     }
 
     #[test]

@@ -35,10 +35,10 @@ pub struct Capabilities {
 }
 
 /// The PBX's capabilities: `sip:` and `tel:` Request-URIs (there is no TLS transport, so no
-/// `sips:`), no SIP extensions, SDP bodies without content coding.
+/// `sips:`), the Path extension (RFC 3327) and no other, SDP bodies without content coding.
 pub const PBX: Capabilities = Capabilities {
     uri_schemes: &["sip", "tel"],
-    option_tags: &[],
+    option_tags: &["path"],
     content_types: &["application/sdp"],
 };
 

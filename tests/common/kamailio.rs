@@ -80,68 +80,13 @@ impl Kamailio {
 
     /// Whether the provider answers an OPTIONS with 200 within `wait`.
     pub fn answers_options(&self, wait: Duration) -> bool {
-        let Ok(socket) = UdpSocket::bind("127.0.0.1:0") else {
-            return false;
-        };
-        let local = socket.local_addr().expect("bound socket has an address");
-        let _ = socket.set_read_timeout(Some(Duration::from_millis(100)));
-        let branch = format!("z9hG4bKprobe{}", rand::random::<u32>());
-        let options = format!(
-            "OPTIONS sip:{sip} SIP/2.0\r\n\
-             Via: SIP/2.0/UDP {local};branch={branch};rport\r\n\
-             From: <sip:probe@{local}>;tag=probe\r\n\
-             To: <sip:{sip}>\r\n\
-             Call-ID: {branch}@{local}\r\n\
-             CSeq: 1 OPTIONS\r\n\
-             Max-Forwards: 70\r\n\
-             Content-Length: 0\r\n\r\n",
-            sip = self.sip
-        );
-        let deadline = Instant::now() + wait;
-        let mut buf = [0u8; 4096];
-        let mut next_send = Instant::now();
-        while Instant::now() < deadline {
-            if Instant::now() >= next_send {
-                let _ = socket.send_to(options.as_bytes(), self.sip);
-                next_send = Instant::now() + Duration::from_millis(500);
-            }
-            if let Ok((n, _)) = socket.recv_from(&mut buf) {
-                let reply = String::from_utf8_lossy(&buf[..n]);
-                if reply.starts_with("SIP/2.0 200") && reply.contains(&branch) {
-                    return true;
-                }
-            }
-        }
-        false
+        options_status(self.sip, wait) == Some(200)
     }
 
     /// The contact URIs registered for the trunk, read with `kamcmd ul.dump`.
     pub fn registered_contacts(&self) -> Vec<String> {
-        let kamcmd = require_program("kamcmd");
-        let out_path = self.dir.path().join("ul.dump");
-        let out = std::fs::File::create(&out_path).expect("kamcmd output file");
-        let mut child = Command::new(kamcmd)
-            .arg("-s")
-            .arg(format!("unixs:{}", self.ctl_socket().display()))
-            .arg("ul.dump")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("kamcmd output file"))
-            .stderr(out)
-            .spawn()
-            .expect("run kamcmd");
-        let finished = wait_for(Duration::from_secs(5), || {
-            matches!(child.try_wait(), Ok(Some(_)))
-        });
-        if !finished {
-            let _ = child.kill();
-        }
-        let status = child.wait().expect("wait for kamcmd");
-        let dump = std::fs::read_to_string(&out_path).unwrap_or_default();
-        assert!(
-            finished && status.success(),
-            "kamcmd ul.dump failed ({status}):\n{dump}\n{}",
-            self.log()
-        );
+        let dump = kamcmd(&self.ctl_socket(), self.dir.path(), "ul.dump")
+            .unwrap_or_else(|error| panic!("{error}\n{}", self.log()));
         dump.lines()
             .filter_map(|line| line.trim().strip_prefix("Address: "))
             .map(str::to_owned)
@@ -230,8 +175,79 @@ impl Drop for Kamailio {
     }
 }
 
+/// Runs `kamcmd COMMAND` on the ctl socket `socket` (output kept in `dir`), bounded to 5 s:
+/// its output, or why it failed.
+pub fn kamcmd(socket: &Path, dir: &Path, command: &str) -> Result<String, String> {
+    let out_path = dir.join("kamcmd.out");
+    let out = std::fs::File::create(&out_path).expect("kamcmd output file");
+    let mut child = Command::new(require_program("kamcmd"))
+        .arg("-s")
+        .arg(format!("unixs:{}", socket.display()))
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("kamcmd output file"))
+        .stderr(out)
+        .spawn()
+        .expect("run kamcmd");
+    let finished = wait_for(Duration::from_secs(5), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    if !finished {
+        let _ = child.kill();
+    }
+    let status = child.wait().expect("wait for kamcmd");
+    let output = std::fs::read_to_string(&out_path).unwrap_or_default();
+    if finished && status.success() {
+        Ok(output)
+    } else {
+        Err(format!("kamcmd {command} failed ({status}):\n{output}"))
+    }
+}
+
+/// The status of the final answer `sip` gives an out-of-dialog OPTIONS within `wait` (sent
+/// again every 500 ms), `None` without one.
+pub fn options_status(sip: SocketAddr, wait: Duration) -> Option<u16> {
+    let socket = UdpSocket::bind("127.0.0.1:0").ok()?;
+    let local = socket.local_addr().expect("bound socket has an address");
+    let _ = socket.set_read_timeout(Some(Duration::from_millis(100)));
+    let branch = format!("z9hG4bKprobe{}", rand::random::<u32>());
+    let options = format!(
+        "OPTIONS sip:{sip} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {local};branch={branch};rport\r\n\
+         From: <sip:probe@{local}>;tag=probe\r\n\
+         To: <sip:{sip}>\r\n\
+         Call-ID: {branch}@{local}\r\n\
+         CSeq: 1 OPTIONS\r\n\
+         Max-Forwards: 70\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    let deadline = Instant::now() + wait;
+    let mut buf = [0u8; 4096];
+    let mut next_send = Instant::now();
+    while Instant::now() < deadline {
+        if Instant::now() >= next_send {
+            let _ = socket.send_to(options.as_bytes(), sip);
+            next_send = Instant::now() + Duration::from_millis(500);
+        }
+        if let Ok((n, _)) = socket.recv_from(&mut buf) {
+            let reply = String::from_utf8_lossy(&buf[..n]);
+            let status = reply
+                .strip_prefix("SIP/2.0 ")
+                .and_then(|rest| rest.get(..3))
+                .and_then(|code| code.parse::<u16>().ok());
+            if let Some(status) = status.filter(|s| *s >= 200) {
+                if reply.contains(&branch) {
+                    return Some(status);
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Finds `name` on PATH or in /usr/sbin; panics with the install command when it is missing.
-fn require_program(name: &str) -> PathBuf {
+/// (Shared with [`super::cluster`].)
+pub fn require_program(name: &str) -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain([PathBuf::from("/usr/sbin")])
@@ -243,7 +259,7 @@ fn require_program(name: &str) -> PathBuf {
 }
 
 /// Whether any process is left in the process group `pgid`.
-fn process_group_alive(pgid: &str) -> bool {
+pub fn process_group_alive(pgid: &str) -> bool {
     Command::new("kill")
         .args(["-0", "--", &format!("-{pgid}")])
         .stderr(Stdio::null())
@@ -252,7 +268,7 @@ fn process_group_alive(pgid: &str) -> bool {
 }
 
 /// Polls `check` every 50 ms until it is true or `timeout` passes.
-fn wait_for(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+pub fn wait_for(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
         if check() {

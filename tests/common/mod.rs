@@ -4,6 +4,7 @@
 
 pub mod ari;
 pub mod callee;
+pub mod cluster;
 pub mod events;
 pub mod kamailio;
 pub mod python;
@@ -141,12 +142,32 @@ impl Pbx {
         );
         let config_path = dir.path().join("pbx.toml");
         std::fs::write(&config_path, config).unwrap();
+        Pbx::launch(
+            dir,
+            config_path,
+            &options.env,
+            SocketAddr::from(([127, 0, 0, 1], sip_port)),
+            format!("http://127.0.0.1:{api_port}"),
+            options.api_token,
+        )
+    }
+
+    /// Starts the pbx on an existing config file (a shipped one, templated by `env`), whose
+    /// SIP is on `sip` and admin API at `api` (`http://HOST:PORT`), and waits until it is up.
+    pub fn launch(
+        dir: tempfile::TempDir,
+        config_path: PathBuf,
+        env: &[(String, String)],
+        sip: SocketAddr,
+        api: String,
+        api_token: Option<String>,
+    ) -> Pbx {
         let log_path = dir.path().join("pbx.log");
         let log = std::fs::File::create(&log_path).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_pbx"))
             .args(["--log-level", "debug", "run", "--config"])
             .arg(&config_path)
-            .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -154,14 +175,49 @@ impl Pbx {
         let mut pbx = Pbx {
             child: Some(child),
             dir,
-            sip: SocketAddr::from(([127, 0, 0, 1], sip_port)),
-            api: format!("http://127.0.0.1:{api_port}"),
-            api_token: options.api_token,
+            sip,
+            api,
+            api_token,
             config_path,
             log_path,
         };
         pbx.wait_ready();
         pbx
+    }
+
+    /// Sends the pbx SIGTERM and returns at once (see [`Pbx::wait_exit`]).
+    pub fn sigterm(&self) {
+        let child = self.child.as_ref().expect("the pbx is running");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Kills the pbx with SIGKILL (a crash: nothing is cleaned up) and waits for it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Waits up to `timeout` for the pbx to exit by itself; its exit status, `None` while it
+    /// still runs.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let child = self.child.as_mut()?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     fn wait_ready(&mut self) {

@@ -108,10 +108,9 @@ pub fn originate(state: AriState, request: AriRequest) -> Handled {
             .map_err(|_| busy())?;
         match answer.await {
             Ok(Ok(channel)) => json(Channel::from(&channel)),
-            Ok(Err(error @ OriginateError::NoPort)) => Err(AriError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                error.to_string(),
-            )),
+            Ok(Err(error @ (OriginateError::NoPort | OriginateError::Draining))) => Err(
+                AriError::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string()),
+            ),
             Ok(Err(OriginateError::ChannelExists(_))) => Err(AriError::conflict(
                 "Channel with given unique ID already exists",
             )),
