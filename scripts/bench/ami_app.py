@@ -9,7 +9,7 @@ the AsyncAGIExec of the one before, and then ASYNCAGI BREAK (the dialplan hangs 
 round trip of each NOOP (AGI action sent until its AsyncAGIExec arrives) is measured. All
 connections count the events they receive. Prints READY once every connection is logged in;
 on SIGTERM prints one JSON line: events per connection, calls driven, NOOP round trips
-(p50/p90/p99 ms), errors.
+(p50/p90/p99 ms), errors, then the same in words.
 """
 
 import asyncio
@@ -134,11 +134,26 @@ async def main():
     tasks = [asyncio.create_task(driver.run())]
     tasks += [asyncio.create_task(count(c)) for c in conns[1:]]
     print("READY", flush=True)
+    started = time.monotonic()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
+    secs = time.monotonic() - started
     for task in tasks:
         task.cancel()
+    listeners = [c.events for c in conns[1:]]
+    rtt = {p: percentile(driver.rtts, p) for p in (50, 90, 99)}
+    print(
+        f"AMI app: {driver.calls} AsyncAGI calls driven, {driver.errors} errors, "
+        f"{len(driver.steps)} unfinished; NOOP round trip p50 {rtt[50]} ms, p90 {rtt[90]} ms, "
+        f"p99 {rtt[99]} ms over {len(driver.rtts)} NOOPs"
+    )
+    print(
+        f"AMI events over {secs:.1f} s: {len(listeners)} listeners received "
+        f"{min(listeners)}..{max(listeners)} events each ({max(listeners) / secs:.0f} events/s each, "
+        f"{sum(c.events for c in conns) / secs:.0f} events/s to all {len(conns)} connections), "
+        f"{max(listeners) / max(driver.calls, 1):.1f} events per call"
+    )
     print(json.dumps({
         "events": [c.events for c in conns],
         "calls": driver.calls,
