@@ -1,8 +1,8 @@
 //! AMI, driven by the real client library panoramisk (PyPI, pinned in scripts/test.sh),
 //! unchanged, from the scenarios in tests/fixtures/ami/client.py: plain and MD5 logins and
 //! Ping; a wrong secret answered "Authentication failed" and the connection closed after the
-//! third; during a SIPp call to 8000, Newchannel and Hangup event callbacks and
-//! CoreShowChannels as an event list; during a call held in Wait, a user without the `call`
+//! third; during a SIPp call to 8000, Newchannel, NewCallerid (its first step sets the
+//! caller's name) and Hangup event callbacks and CoreShowChannels as an event list; during a call held in Wait, a user without the `call`
 //! write class refused Hangup while an admin reads Status, sets and reads a variable and
 //! hangs the call up. A missing python3 or panoramisk fails the test, never skips it. On the
 //! raw wire: a client that does not log in in time is closed, and a logged-in client is told
@@ -32,7 +32,7 @@ use common::{
 
 const TEST_DIALPLAN: &str = r#"
 [context.internal]
-"8000" = ["Answer()", "Playback(hello-world)", "Hangup()"]
+"8000" = ["Set(CALLERID(name)=Robot)", "Answer()", "Playback(hello-world)", "Hangup()"]
 "7100" = ["Answer()", "Wait(20)", "Hangup()"]
 "8030" = ["ConfBridge(8030)"]
 "8020" = ["Set(SEEN=${FOO}/${BAZ})", "Playback(hello-world)", "Hangup()"]
@@ -179,8 +179,23 @@ fn a_call_to_8000_raises_newchannel_and_hangup_and_is_listed_by_core_show_channe
     assert_eq!(complete["EventList"], "Complete", "{result}");
     assert_eq!(complete["ListItems"], items.len().to_string(), "{result}");
 
+    let caller = &result["newcallerid"];
+    assert_eq!(caller["CallerIDName"], "Robot", "{result}");
+    assert_eq!(caller["CallerIDNum"], "6001", "{result}");
+    assert_eq!(
+        caller["CID-CallingPres"], "0 (Presentation Allowed, Not Screened)",
+        "{result}"
+    );
+    assert!(
+        !result["varsets"].to_string().contains("CALLERID"),
+        "CALLERID is a function, not a variable: {result}"
+    );
     let hangup = &result["hangup"];
     assert_eq!(hangup["Uniqueid"], created["Uniqueid"], "{result}");
+    assert_eq!(
+        hangup["CallerIDName"], "Robot",
+        "the snapshot keeps it: {result}"
+    );
     assert_eq!(hangup["Cause"], "16", "{result}");
     assert_eq!(hangup["Cause-txt"], "Normal Clearing", "{result}");
     let events: Vec<&str> = result["events"]

@@ -11,6 +11,7 @@
 //! | ChannelHangupRequest | HangupRequest (far end, dialplan) or SoftHangupRequest (operator, shutdown, timeout), with Cause | call |
 //! | ChannelDestroyed | Hangup (Cause, Cause-txt) | call |
 //! | ChannelHold / ChannelUnhold | Hold / Unhold | call |
+//! | ChannelCallerId | NewCallerid (CID-CallingPres) | call |
 //! | BridgeCreated / BridgeDestroyed | BridgeCreate / BridgeDestroy, and ConfbridgeStart / ConfbridgeEnd for a conference | call |
 //! | ChannelEnteredBridge / ChannelLeftBridge | BridgeEnter / BridgeLeave, and ConfbridgeJoin / ConfbridgeLeave for a conference | call |
 //! | DialBegin / DialEnd | DialBegin (DialString) / DialEnd (DialStatus), the peer as Dest* | call |
@@ -143,6 +144,11 @@ pub fn render(event: &PbxEvent) -> Vec<AmiEvent> {
         }
         PbxEvent::ChannelUnhold { channel } => {
             one(Class::Call, with_channel("Unhold", Class::Call, channel))
+        }
+        PbxEvent::ChannelCallerId { channel } => {
+            let mut m = with_channel("NewCallerid", Class::Call, channel);
+            m.push("CID-CallingPres", "0 (Presentation Allowed, Not Screened)");
+            one(Class::Call, m)
         }
         PbxEvent::BridgeCreated { bridge } | PbxEvent::BridgeDestroyed { bridge } => {
             let name = match event {

@@ -217,6 +217,17 @@ pub fn translate(published: &Published, asterisk_id: &str) -> Option<AriEvent> {
             event.channels.push(c.id.clone());
             ("ChannelHold", json!({ "channel": channel(c) }))
         }
+        PbxEvent::ChannelCallerId { channel: c } => {
+            event.channels.push(c.id.clone());
+            (
+                "ChannelCallerid",
+                json!({
+                    "caller_presentation": 0,
+                    "caller_presentation_txt": "Presentation Allowed, Not Screened",
+                    "channel": channel(c),
+                }),
+            )
+        }
         PbxEvent::ChannelUnhold { channel: c } => {
             event.channels.push(c.id.clone());
             ("ChannelUnhold", json!({ "channel": channel(c) }))
@@ -289,6 +300,7 @@ fn snapshots(event: &PbxEvent) -> Vec<&crate::channel::ChannelSnapshot> {
         | PbxEvent::ChannelDestroyed { channel, .. }
         | PbxEvent::ChannelHold { channel }
         | PbxEvent::ChannelUnhold { channel }
+        | PbxEvent::ChannelCallerId { channel }
         | PbxEvent::ChannelEnteredBridge { channel, .. }
         | PbxEvent::ChannelLeftBridge { channel, .. } => vec![channel],
         PbxEvent::DialBegin { caller, peer, .. } | PbxEvent::DialEnd { caller, peer, .. } => {

@@ -307,6 +307,11 @@ pub const MODELS: &[Model] = &[
     event("ChannelUnhold", "A channel initiated a media unhold.", &[
         req("channel", "Channel", "The channel that initiated the unhold event."),
     ]),
+    event("ChannelCallerid", "Channel changed Caller ID.", &[
+        req("caller_presentation", "int", "The integer representation of the Caller Presentation value."),
+        req("caller_presentation_txt", "string", "The text representation of the Caller Presentation value."),
+        req("channel", "Channel", "The channel that changed Caller ID."),
+    ]),
     event("EndpointStateChange", "Endpoint state changed.", &[
         req("endpoint", "Endpoint", "The endpoint."),
     ]),

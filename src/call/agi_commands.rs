@@ -146,13 +146,9 @@ impl Call {
                 AgiReply::result(0)
             }
             AgiCommand::SetCallerId { name, number } => {
-                self.interpreter.set_var("CALLERID(num)", number.clone());
-                self.interpreter.set_var("CALLERID(name)", name.clone());
+                self.interpreter.set_var("CALLERID(num)", number);
+                self.interpreter.set_var("CALLERID(name)", name);
                 self.publish_notes();
-                self.channel.update(|c| {
-                    c.caller.number = number;
-                    c.caller.name = name;
-                });
                 AgiReply::result(1)
             }
             AgiCommand::SetAutohangup(after) => {

@@ -657,6 +657,14 @@ impl Call {
                         value,
                     })
                 }
+                Note::CallerId { number, value } => {
+                    self.channel.update(|c| match number {
+                        true => c.caller.number = value,
+                        false => c.caller.name = value,
+                    });
+                    self.channel
+                        .publish(|channel| PbxEvent::ChannelCallerId { channel });
+                }
             }
         }
     }

@@ -129,6 +129,13 @@ pub enum Note {
         /// Its value.
         value: String,
     },
+    /// The caller id was set (`Set(CALLERID(num)=...)`, `CALLERID(name)`).
+    CallerId {
+        /// The number (`true`) or the name (`false`).
+        number: bool,
+        /// The new value.
+        value: String,
+    },
 }
 
 /// What happened, as reported by the call task.

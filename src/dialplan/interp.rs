@@ -234,7 +234,11 @@ impl Interpreter {
 
     fn note_var_changes(&mut self) {
         for (name, value) in self.ctx.take_changes() {
-            self.note(Note::VarSet { name, value });
+            let note = match super::vars::callerid_field(&name) {
+                Some(number) => Note::CallerId { number, value },
+                None => Note::VarSet { name, value },
+            };
+            self.note(note);
         }
     }
 

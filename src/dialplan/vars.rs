@@ -151,7 +151,7 @@ pub fn check_settable(name: &str) -> Result<(), VarError> {
 }
 
 /// Which caller id field a `CALLERID(...)` name refers to: `true` for num, `false` for name.
-fn callerid_field(name: &str) -> Option<bool> {
+pub(super) fn callerid_field(name: &str) -> Option<bool> {
     let arg = name.strip_prefix("CALLERID(")?.strip_suffix(')')?;
     match arg.to_ascii_lowercase().as_str() {
         "num" | "number" => Some(true),

@@ -129,6 +129,11 @@ pub enum PbxEvent {
         /// The playback.
         playback: PlaybackSnapshot,
     },
+    /// A channel's caller id changed (`Set(CALLERID(num)=...)`, AGI's SET CALLERID).
+    ChannelCallerId {
+        /// The channel, with its new caller id.
+        channel: ChannelSnapshot,
+    },
     /// A channel put its call on hold (the other party hears music on hold).
     ChannelHold {
         /// The channel that holds.
