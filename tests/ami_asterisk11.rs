@@ -2,7 +2,8 @@
 //! written for Asterisk 11 reads it: the `Command` action is answered `Response: Follows`
 //! with the raw output ended by `--END COMMAND--`, and a call from 6001 (SIPp) bridged to
 //! 6002 (a SIPp callee) gives `Event: Bridge` with `Bridgestate: Link`, then `Unlink`, with
-//! both channels, uniqueids and caller ids.
+//! both channels, uniqueids and caller ids; the caller's `NewConnectedLine` names 6002 (an
+//! event both dialects send).
 
 mod common;
 
@@ -154,6 +155,13 @@ fn command_follows_and_a_bridged_call_links_and_unlinks() {
         assert_eq!(event["Privilege"], "call,all", "{event:?}");
         assert_ne!(event["Uniqueid1"], event["Uniqueid2"], "{event:?}");
     }
+    let connected = events(&seen, "NewConnectedLine");
+    assert!(
+        connected
+            .iter()
+            .any(|e| e["Channel"].starts_with("PJSIP/6001-") && e["ConnectedLineNum"] == "6002"),
+        "the caller's connected line is the callee once it answers: {seen}"
+    );
     let dial = events(&seen, "Dial");
     assert!(
         dial.iter().any(|e| e.get("SubEvent") == Some(&"Begin")),

@@ -12,6 +12,7 @@
 //! | ChannelDestroyed | Hangup (Cause, Cause-txt) | call |
 //! | ChannelHold / ChannelUnhold | Hold / Unhold | call |
 //! | ChannelCallerId | NewCallerid (CID-CallingPres) | call |
+//! | ChannelConnectedLine | NewConnectedLine | call |
 //! | BridgeCreated / BridgeDestroyed | BridgeCreate / BridgeDestroy, and ConfbridgeStart / ConfbridgeEnd for a conference | call |
 //! | ChannelEnteredBridge / ChannelLeftBridge | BridgeEnter / BridgeLeave, and ConfbridgeJoin / ConfbridgeLeave for a conference | call |
 //! | DialBegin / DialEnd | DialBegin (DialString) / DialEnd (DialStatus), the peer as Dest* | call |
@@ -144,6 +145,11 @@ pub fn render(event: &PbxEvent) -> Vec<AmiEvent> {
         }
         PbxEvent::ChannelUnhold { channel } => {
             one(Class::Call, with_channel("Unhold", Class::Call, channel))
+        }
+        PbxEvent::ChannelConnectedLine { channel } => {
+            let mut m = with_channel("NewConnectedLine", Class::Call, channel);
+            m.push("CID-CallingPres", "0 (Presentation Allowed, Not Screened)");
+            one(Class::Call, m)
         }
         PbxEvent::ChannelCallerId { channel } => {
             let mut m = with_channel("NewCallerid", Class::Call, channel);

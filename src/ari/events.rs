@@ -217,6 +217,10 @@ pub fn translate(published: &Published, asterisk_id: &str) -> Option<AriEvent> {
             event.channels.push(c.id.clone());
             ("ChannelHold", json!({ "channel": channel(c) }))
         }
+        PbxEvent::ChannelConnectedLine { channel: c } => {
+            event.channels.push(c.id.clone());
+            ("ChannelConnectedLine", json!({ "channel": channel(c) }))
+        }
         PbxEvent::ChannelCallerId { channel: c } => {
             event.channels.push(c.id.clone());
             (
@@ -301,6 +305,7 @@ fn snapshots(event: &PbxEvent) -> Vec<&crate::channel::ChannelSnapshot> {
         | PbxEvent::ChannelHold { channel }
         | PbxEvent::ChannelUnhold { channel }
         | PbxEvent::ChannelCallerId { channel }
+        | PbxEvent::ChannelConnectedLine { channel }
         | PbxEvent::ChannelEnteredBridge { channel, .. }
         | PbxEvent::ChannelLeftBridge { channel, .. } => vec![channel],
         PbxEvent::DialBegin { caller, peer, .. } | PbxEvent::DialEnd { caller, peer, .. } => {

@@ -307,6 +307,9 @@ pub const MODELS: &[Model] = &[
     event("ChannelUnhold", "A channel initiated a media unhold.", &[
         req("channel", "Channel", "The channel that initiated the unhold event."),
     ]),
+    event("ChannelConnectedLine", "Channel changed Connected Line.", &[
+        req("channel", "Channel", "The channel whose connected line has changed."),
+    ]),
     event("ChannelCallerid", "Channel changed Caller ID.", &[
         req("caller_presentation", "int", "The integer representation of the Caller Presentation value."),
         req("caller_presentation_txt", "string", "The text representation of the Caller Presentation value."),

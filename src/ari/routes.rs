@@ -363,7 +363,7 @@ pub const RESOURCES: &[Resource] = &[
             "ChannelDtmfReceived", "ChannelVarset", "ChannelHangupRequest", "ChannelDestroyed",
             "BridgeCreated", "BridgeDestroyed", "ChannelEnteredBridge", "ChannelLeftBridge",
             "PlaybackStarted", "PlaybackFinished", "Dial", "ApplicationReplaced",
-            "ChannelHold", "ChannelUnhold", "ChannelCallerid", "EndpointStateChange", "Endpoint",
+            "ChannelHold", "ChannelUnhold", "ChannelCallerid", "ChannelConnectedLine", "EndpointStateChange", "Endpoint",
             "RecordingStarted", "RecordingFinished", "RecordingFailed", "LiveRecording",
         ],
         operations: &[

@@ -211,6 +211,8 @@ impl Call {
         self.answer().await;
         let connected = bridged.channel_number();
         self.channel.update(|c| c.connected.number = connected);
+        self.channel
+            .publish(|channel| PbxEvent::ChannelConnectedLine { channel });
         tracing::info!(
             call = self.id,
             codec_in = self.media.negotiated().codec.encoding_name(),

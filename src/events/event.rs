@@ -134,6 +134,11 @@ pub enum PbxEvent {
         /// The channel, with its new caller id.
         channel: ChannelSnapshot,
     },
+    /// A channel's connected party changed (the callee that answered its Dial).
+    ChannelConnectedLine {
+        /// The channel, with its new connected party.
+        channel: ChannelSnapshot,
+    },
     /// A channel put its call on hold (the other party hears music on hold).
     ChannelHold {
         /// The channel that holds.
