@@ -8,23 +8,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::method::Method;
 
 /// Every method a counter is kept for: the known ones, then `Unknown`.
-pub const COUNTED_METHODS: [Method; 15] = [
-    Method::Register,
-    Method::Invite,
-    Method::Ack,
-    Method::Bye,
-    Method::Cancel,
-    Method::Options,
-    Method::Info,
-    Method::Update,
-    Method::Prack,
-    Method::Subscribe,
-    Method::Notify,
-    Method::Refer,
-    Method::Message,
-    Method::Publish,
-    Method::Unknown,
-];
+pub const COUNTED_METHODS: [Method; Method::KNOWN.len() + 1] = {
+    let mut all = [Method::Unknown; Method::KNOWN.len() + 1];
+    let mut i = 0;
+    while i < Method::KNOWN.len() {
+        all[i] = Method::KNOWN[i];
+        i += 1;
+    }
+    all
+};
 
 /// The status classes counted: `1xx` to `6xx` (RFC 3261 §7.2).
 pub const STATUS_CLASSES: [&str; 6] = ["1xx", "2xx", "3xx", "4xx", "5xx", "6xx"];
