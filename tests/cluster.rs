@@ -11,9 +11,7 @@ use std::time::Duration;
 
 use common::cluster::{calls_hear_hello_world, Cluster};
 use common::events::{count, EventStream};
-use common::{
-    heard_recording, read_wav, tone_file, tone_share, wait_until, Baresip, BaresipOptions, PASSWORD,
-};
+use common::{heard_recording, read_wav, tone_file, tone_share, wait_until};
 
 #[test]
 fn ten_calls_to_8000_are_spread_over_both_nodes_and_every_caller_hears_the_prompt() {
@@ -53,37 +51,9 @@ fn ten_calls_to_8000_are_spread_over_both_nodes_and_every_caller_hears_the_promp
 #[test]
 fn a_phone_calls_another_through_a_node_with_audio_both_ways() {
     let cluster = Cluster::start(0);
-    let front = cluster.front.sip;
     let tones = tempfile::tempdir().unwrap();
     let (low, high) = (tone_file(tones.path(), 440), tone_file(tones.path(), 1000));
-    let mut callee = Baresip::start(
-        front,
-        BaresipOptions {
-            user: "6002",
-            password: PASSWORD,
-            account_params: ";answermode=auto",
-            audio_source: Some(&high),
-            commands: &[],
-            quit_after_secs: Some(14),
-        },
-    );
-    assert!(
-        wait_until(Duration::from_secs(15), || cluster.front.registered("6002")),
-        "6002 did not register with Kamailio\n{}\n{}",
-        callee.log(),
-        cluster.front.log()
-    );
-    let mut caller = Baresip::start(
-        front,
-        BaresipOptions {
-            user: "6001",
-            password: PASSWORD,
-            account_params: "",
-            audio_source: Some(&low),
-            commands: &["/dial 6002"],
-            quit_after_secs: Some(7),
-        },
-    );
+    let (mut caller, mut callee) = cluster.phones(&low, &high, (7, 14));
     let mut legs = Vec::new();
     wait_until(Duration::from_secs(10), || {
         legs = cluster

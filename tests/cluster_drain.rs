@@ -8,43 +8,14 @@ mod common;
 use std::time::Duration;
 
 use common::cluster::{calls_hear_hello_world, Cluster};
-use common::{
-    heard_recording, read_wav, tone_file, tone_share, wait_until, Baresip, BaresipOptions, PASSWORD,
-};
+use common::{heard_recording, read_wav, tone_file, tone_share, wait_until};
 
 #[test]
 fn a_draining_node_keeps_its_call_sends_new_ones_away_and_exits_when_idle() {
     let mut cluster = Cluster::start(0);
-    let front = cluster.front.sip;
     let tones = tempfile::tempdir().unwrap();
     let (low, high) = (tone_file(tones.path(), 440), tone_file(tones.path(), 1000));
-    let mut callee = Baresip::start(
-        front,
-        BaresipOptions {
-            user: "6002",
-            password: PASSWORD,
-            account_params: ";answermode=auto",
-            audio_source: Some(&high),
-            commands: &[],
-            quit_after_secs: Some(25),
-        },
-    );
-    assert!(
-        wait_until(Duration::from_secs(15), || cluster.front.registered("6002")),
-        "6002 did not register with Kamailio\n{}",
-        callee.log()
-    );
-    let mut caller = Baresip::start(
-        front,
-        BaresipOptions {
-            user: "6001",
-            password: PASSWORD,
-            account_params: "",
-            audio_source: Some(&low),
-            commands: &["/dial 6002"],
-            quit_after_secs: Some(14),
-        },
-    );
+    let (mut caller, mut callee) = cluster.phones(&low, &high, (14, 25));
     let mut up = None;
     wait_until(Duration::from_secs(10), || {
         up = cluster.nodes.iter().position(|node| {

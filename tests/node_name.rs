@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::events::EventStream;
-use common::{fixture, sipp, Pbx, PbxOptions, RtpPeer, PASSWORD};
+use common::{call_as_6001, Pbx, PbxOptions, RtpPeer};
 
 #[test]
 fn a_named_node_names_itself_in_events_channel_ids_and_logs() {
@@ -17,27 +17,7 @@ fn a_named_node_names_itself_in_events_channel_ids_and_logs() {
     });
     let mut events = EventStream::connect(&pbx.api, None);
     let media = RtpPeer::start();
-    let csv = fixture("sipp/caller_6001.csv");
-    let port = media.port.to_string();
-    let run = sipp(
-        &fixture("sipp/uac_call.xml"),
-        pbx.sip,
-        &[
-            "-s",
-            "8000",
-            "-au",
-            "6001",
-            "-ap",
-            PASSWORD,
-            "-m",
-            "1",
-            "-inf",
-            csv.to_str().unwrap(),
-            "-key",
-            "rtp_port",
-            &port,
-        ],
-    );
+    let run = call_as_6001(&pbx, "sipp/uac_call.xml", "8000", media.port, &["-m", "1"]);
     run.assert_succeeded(1, &pbx);
     assert!(
         events.read_until(Duration::from_secs(5), |e| e

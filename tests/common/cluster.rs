@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use super::kamailio::{kamcmd, options_status, process_group_alive, require_program, wait_for};
 use super::{
-    fixture, free_port, free_rtp_block, free_tcp_port, sipp, Pbx, RtpPeer, SippRun, PASSWORD,
+    call_as_6001_at, free_port, free_rtp_block, free_tcp_port, wait_until, Baresip, BaresipOptions,
+    Pbx, RtpPeer, SippRun, PASSWORD,
 };
 
 /// Seconds between Kamailio's OPTIONS probes of the nodes.
@@ -273,32 +274,58 @@ impl Cluster {
         let front = Front::start(front_sip, [a, b]);
         Cluster { nodes, front }
     }
+
+    /// Two baresip phones registered with Kamailio: 6002 answering at once and playing
+    /// `callee_audio`, then 6001 dialling it while playing `caller_audio`; they quit after
+    /// `quit_after_secs` (caller's, callee's). Returns (caller, callee).
+    pub fn phones(
+        &self,
+        caller_audio: &Path,
+        callee_audio: &Path,
+        quit_after_secs: (u32, u32),
+    ) -> (Baresip, Baresip) {
+        let callee = Baresip::start(
+            self.front.sip,
+            BaresipOptions {
+                user: "6002",
+                password: PASSWORD,
+                account_params: ";answermode=auto",
+                audio_source: Some(callee_audio),
+                commands: &[],
+                quit_after_secs: Some(quit_after_secs.1),
+            },
+        );
+        assert!(
+            wait_until(Duration::from_secs(15), || self.front.registered("6002")),
+            "6002 did not register with Kamailio\n{}\n{}",
+            callee.log(),
+            self.front.log()
+        );
+        let caller = Baresip::start(
+            self.front.sip,
+            BaresipOptions {
+                user: "6001",
+                password: PASSWORD,
+                account_params: "",
+                audio_source: Some(caller_audio),
+                commands: &["/dial 6002"],
+                quit_after_secs: Some(quit_after_secs.0),
+            },
+        );
+        (caller, callee)
+    }
 }
 
 /// One call to `exten` through `front` as 6001 with SIPp (`proxied_uac_call.xml`), its RTP
 /// received by a fresh [`RtpPeer`]: SIPp's result and what the caller heard.
 pub fn call_through(front: SocketAddr, exten: &str) -> (SippRun, RtpPeer) {
     let media = RtpPeer::start();
-    let csv = fixture("sipp/caller_6001.csv");
-    let port = media.port.to_string();
-    let run = sipp(
-        &fixture("sipp/proxied_uac_call.xml"),
+    let run = call_as_6001_at(
         front,
-        &[
-            "-s",
-            exten,
-            "-au",
-            "6001",
-            "-ap",
-            PASSWORD,
-            "-m",
-            "1",
-            "-inf",
-            csv.to_str().unwrap(),
-            "-key",
-            "rtp_port",
-            &port,
-        ],
+        "sipp/proxied_uac_call.xml",
+        exten,
+        media.port,
+        &["-m", "1"],
     );
     (run, media)
 }

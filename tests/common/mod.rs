@@ -1014,6 +1014,17 @@ pub fn call_as_6001(
     media_port: u16,
     extra: &[&str],
 ) -> SippRun {
+    call_as_6001_at(pbx.sip, scenario, exten, media_port, extra)
+}
+
+/// [`call_as_6001`] sent to `target` (a proxy in front of the pbx, say).
+pub fn call_as_6001_at(
+    target: SocketAddr,
+    scenario: &str,
+    exten: &str,
+    media_port: u16,
+    extra: &[&str],
+) -> SippRun {
     let csv = fixture("sipp/caller_6001.csv");
     let port = media_port.to_string();
     let mut args = vec![
@@ -1030,7 +1041,7 @@ pub fn call_as_6001(
         &port,
     ];
     args.extend_from_slice(extra);
-    sipp(&fixture(scenario), pbx.sip, &args)
+    sipp(&fixture(scenario), target, &args)
 }
 
 /// Asserts that no call and no RTP port is left a few seconds after the traffic.
