@@ -264,7 +264,7 @@ pub fn render(event: &PbxEvent) -> Vec<AmiEvent> {
         }
         PbxEvent::Agi { channel, agi } => one(Class::Agi, render_agi(channel, agi)),
         PbxEvent::OriginateResponse(outcome) => one(Class::Call, outcome.render()),
-        PbxEvent::UserEvent { name, headers } => {
+        PbxEvent::UserEvent { name, headers, .. } => {
             let mut m = start("UserEvent", Class::User).with("UserEvent", name.clone());
             for (header, value) in headers {
                 m.push(header.clone(), value.clone());

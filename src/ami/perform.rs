@@ -472,9 +472,13 @@ pub async fn perform(
             }
         },
         Request::UserEvent { name, headers } => {
-            context
-                .events
-                .publish(PbxEvent::UserEvent { name, headers });
+            context.events.publish(PbxEvent::UserEvent {
+                name,
+                headers,
+                application: None,
+                channel: None,
+                bridge: None,
+            });
             success(action_id, texts::EVENT_SENT)
         }
         Request::Originate(action) => {

@@ -263,11 +263,34 @@ pub fn translate(published: &Published, asterisk_id: &str) -> Option<AriEvent> {
             event.channels = target(&recording.target_uri);
             ("RecordingFailed", json!({ "recording": recording }))
         }
+        PbxEvent::UserEvent {
+            name,
+            headers,
+            application: Some(app),
+            channel: source_channel,
+            bridge: source_bridge,
+        } => {
+            event.application = Some(app.clone());
+            let variables: Map<String, Value> = headers
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            let mut fields = json!({ "eventname": name, "userevent": variables });
+            if let Some(c) = source_channel {
+                fields["channel"] = channel(c);
+            }
+            if let Some(b) = source_bridge {
+                fields["bridge"] = bridge(b);
+            }
+            ("ChannelUserevent", fields)
+        }
         PbxEvent::BlindTransfer { .. }
         | PbxEvent::TrunkStateChange { .. }
         | PbxEvent::Agi { .. }
         | PbxEvent::OriginateResponse(_)
-        | PbxEvent::UserEvent { .. }
+        | PbxEvent::UserEvent {
+            application: None, ..
+        }
         | PbxEvent::ChannelMohStart { .. }
         | PbxEvent::ChannelMohStop { .. }
         | PbxEvent::SourceBanned { .. }

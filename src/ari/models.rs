@@ -307,6 +307,13 @@ pub const MODELS: &[Model] = &[
     event("ChannelUnhold", "A channel initiated a media unhold.", &[
         req("channel", "Channel", "The channel that initiated the unhold event."),
     ]),
+    event("ChannelUserevent", "User-generated event with additional user-defined fields in the object.", &[
+        req("eventname", "string", "The name of the user event."),
+        opt("channel", "Channel", "A channel that is signaled with the user event."),
+        opt("bridge", "Bridge", "A bridge that is signaled with the user event."),
+        opt("endpoint", "Endpoint", "A endpoint that is signaled with the user event."),
+        req("userevent", "object", "Custom Userevent data"),
+    ]),
     event("ChannelConnectedLine", "Channel changed Connected Line.", &[
         req("channel", "Channel", "The channel whose connected line has changed."),
     ]),

@@ -363,7 +363,7 @@ pub const RESOURCES: &[Resource] = &[
             "ChannelDtmfReceived", "ChannelVarset", "ChannelHangupRequest", "ChannelDestroyed",
             "BridgeCreated", "BridgeDestroyed", "ChannelEnteredBridge", "ChannelLeftBridge",
             "PlaybackStarted", "PlaybackFinished", "Dial", "ApplicationReplaced",
-            "ChannelHold", "ChannelUnhold", "ChannelCallerid", "ChannelConnectedLine", "EndpointStateChange", "Endpoint",
+            "ChannelHold", "ChannelUnhold", "ChannelCallerid", "ChannelConnectedLine", "ChannelUserevent", "EndpointStateChange", "Endpoint",
             "RecordingStarted", "RecordingFinished", "RecordingFailed", "LiveRecording",
         ],
         operations: &[
@@ -371,8 +371,8 @@ pub const RESOURCES: &[Resource] = &[
                 params: &[query("app", "string", "Applications to subscribe to.").required().multiple(), query("subscribeAll", "boolean", "Subscribe to all events, not only those of the applications' channels."), query("since", "long", "pbx: replay the events after this sequence number first.")],
                 errors: &[], handler: WebSocket },
             Operation { path: "/events/user/{eventName}", method: Post, nickname: "userEvent", summary: "Generate a user event.", response_class: "void",
-                params: &[path("eventName", "Event name"), query("application", "string", "The name of the application that will receive this event").required()],
-                errors: &[(404, "Application does not exist.")], handler: NotImplemented },
+                params: &[path("eventName", "Event name"), query("application", "string", "The name of the application that will receive this event").required(), query("source", "string", "URI for event source (channel:{channelId}, bridge:{bridgeId})").multiple(), query("variables", "containers", "The 'variables' key in the body object holds custom key/value pairs to add to the user event.").in_body()],
+                errors: &[(400, "Invalid event source URI or userevent data."), (404, "Application does not exist."), (422, "Event source not found.")], handler: Rest(system::user_event) },
         ],
     },
     Resource {

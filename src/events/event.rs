@@ -83,8 +83,14 @@ pub enum PbxEvent {
     UserEvent {
         /// Its name.
         name: String,
-        /// Its other headers, in order.
+        /// Its other headers (AMI) or variables (ARI), in order.
         headers: Vec<(String, String)>,
+        /// The ARI application it is addressed to (`None` for AMI's UserEvent action).
+        application: Option<String>,
+        /// The channel it is about (ARI's `source=channel:ID`).
+        channel: Option<Box<ChannelSnapshot>>,
+        /// The bridge it is about (ARI's `source=bridge:ID`).
+        bridge: Option<Box<BridgeSnapshot>>,
     },
     /// A channel ended.
     ChannelDestroyed {

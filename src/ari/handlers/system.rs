@@ -6,10 +6,12 @@ use std::time::Instant;
 
 use serde_json::{json as value, Value};
 
-use super::{json, Handled};
+use super::{json, Handled, Reply};
 use crate::ari::json::timestamp;
 use crate::ari::request::{AriError, AriRequest};
 use crate::ari::AriState;
+use crate::channel::ChannelId;
+use crate::events::PbxEvent;
 use crate::media::prompts::PromptLibrary;
 
 /// `GET /asterisk/info`.
@@ -210,4 +212,45 @@ pub fn sound_get(state: AriState, request: AriRequest) -> Handled {
 /// `GET /deviceStates`, `GET /mailboxes`: pbx has none.
 pub fn empty_list(_: AriState, _: AriRequest) -> Handled {
     Box::pin(async move { json(Vec::<Value>::new()) })
+}
+
+/// `POST /events/user/{eventName}?application=&source=&variables=`: sends
+/// `ChannelUserevent` to the application (and `UserEvent` to AMI); 404 for an application
+/// nobody holds, 400 for a source that is not `channel:ID` or `bridge:ID`, 422 for one that
+/// does not exist.
+pub fn user_event(state: AriState, request: AriRequest) -> Handled {
+    Box::pin(async move {
+        let application = request.required("application")?;
+        if !state.apps.is_registered(&application) {
+            return Err(AriError::not_found("Application not found"));
+        }
+        let (mut channel, mut bridge) = (None, None);
+        for source in request.list("source") {
+            let missing = || AriError::unprocessable(format!("Event source not found: {source}"));
+            match source.split_once(':') {
+                Some(("channel", id)) => {
+                    let found = state.api.channels.snapshot(&ChannelId(id.to_owned()));
+                    channel = Some(Box::new(found.ok_or_else(missing)?));
+                }
+                Some(("bridge", id)) => {
+                    bridge = Some(Box::new(
+                        state.api.bridges.snapshot(id).ok_or_else(missing)?,
+                    ));
+                }
+                _ => {
+                    return Err(AriError::bad_request(format!(
+                        "Invalid event source URI scheme: {source}"
+                    )))
+                }
+            }
+        }
+        state.api.events.publish(PbxEvent::UserEvent {
+            name: request.path("eventName").to_owned(),
+            headers: request.object("variables").into_iter().collect(),
+            application: Some(application),
+            channel,
+            bridge,
+        });
+        Ok(Reply::NoContent)
+    })
 }
