@@ -244,30 +244,30 @@ EOF
 
 wait_for_other_benchmarks
 
+# Starts the application COMMAND... in the background (stdout in app.out) and waits until it
+# prints READY; WHAT names it in errors.
+start_app() {
+    local what=$1
+    shift
+    "$@" >"$work/app.out" 2>"$work/app.err" &
+    app_pid=$!
+    for _ in $(seq 100); do
+        grep -q READY "$work/app.out" 2>/dev/null && break
+        kill -0 "$app_pid" 2>/dev/null || { keep=1; cat "$work/app.err" >&2; die "the $what exited at start"; }
+        sleep 0.2
+    done
+    grep -q READY "$work/app.out" || { keep=1; die "the $what was not ready within 20 s"; }
+    app_cpu_before=$(awk '{ print $14 + $15 }' "/proc/$app_pid/stat")
+}
+
 start_pbx
 if [ "$mode" = stasis ]; then
-    NODE_PATH="$root/tests/fixtures/ari/node_modules" node "$ari_app" "$api" bench "$password" bench \
-        >"$work/app.out" 2>"$work/app.err" &
-    app_pid=$!
-    for _ in $(seq 100); do
-        grep -q READY "$work/app.out" 2>/dev/null && break
-        kill -0 "$app_pid" 2>/dev/null || { keep=1; cat "$work/app.err" >&2; die "the ARI app exited at start"; }
-        sleep 0.2
-    done
-    grep -q READY "$work/app.out" || { keep=1; die "the ARI app did not connect within 20 s"; }
-    app_cpu_before=$(awk '{ print $14 + $15 }' "/proc/$app_pid/stat")
+    start_app "ARI app" env NODE_PATH="$root/tests/fixtures/ari/node_modules" \
+        node "$ari_app" "$api" bench "$password" bench
     app_t0=$(date +%s.%N)
 elif [ "$mode" = asyncagi ]; then
-    python3 "$root/scripts/bench/ami_app.py" 127.0.0.1 "$ami_port" bench "$password" "$ami_listeners" \
-        >"$work/app.out" 2>"$work/app.err" &
-    app_pid=$!
-    for _ in $(seq 100); do
-        grep -q READY "$work/app.out" 2>/dev/null && break
-        kill -0 "$app_pid" 2>/dev/null || { keep=1; cat "$work/app.err" >&2; die "the AMI app exited at start"; }
-        sleep 0.2
-    done
-    grep -q READY "$work/app.out" || { keep=1; die "the AMI app did not log in within 20 s"; }
-    app_cpu_before=$(awk '{ print $14 + $15 }' "/proc/$app_pid/stat")
+    start_app "AMI app" python3 "$root/scripts/bench/ami_app.py" 127.0.0.1 "$ami_port" bench \
+        "$password" "$ami_listeners"
 fi
 python3 "$work/monitor.py" "$api" "$pbx_pid" "$work/samples" &
 monitor_pid=$!
