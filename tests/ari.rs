@@ -12,12 +12,12 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::ari::AppSocket;
 use common::events::EventStream;
 use common::{
     call_as_6001, fixture, require_program, sipp, tone_power, ulaw_rms_dbfs, ulaw_samples, Pbx,
@@ -265,51 +265,6 @@ fn ari_wants_credentials_and_read_only_users_only_read() {
         (status, unknown["message"].as_str()),
         (404, Some("Channel not found"))
     );
-}
-
-/// An application's WebSocket, read with a real WebSocket client.
-struct AppSocket {
-    socket: tungstenite::WebSocket<TcpStream>,
-    received: Vec<Value>,
-}
-
-impl AppSocket {
-    fn connect(pbx: &Pbx, query: &str) -> AppSocket {
-        let host = pbx.api.trim_start_matches("http://");
-        let stream = TcpStream::connect(host).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        let url = format!("ws://{host}/ari/events?api_key=app:secret&{query}");
-        let (socket, _) = tungstenite::client(url.as_str(), stream).expect("ARI WebSocket");
-        AppSocket {
-            socket,
-            received: Vec::new(),
-        }
-    }
-
-    /// Reads until an event satisfies `wanted` (within 15 s); that event.
-    fn expect(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(found) = self.received.iter().find(|e| wanted(e)) {
-                return found.clone();
-            }
-            assert!(Instant::now() < deadline, "no {what}: {:?}", self.received);
-            match self.socket.read() {
-                Ok(tungstenite::Message::Text(text)) => self
-                    .received
-                    .push(serde_json::from_str(text.as_str()).unwrap()),
-                Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) => panic!("ARI WebSocket failed: {e}"),
-            }
-        }
-    }
 }
 
 #[test]

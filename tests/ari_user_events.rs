@@ -5,12 +5,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::ari::{hold_app, ARI_USER};
+use common::ari::{AppSocket, ARI_USER};
 use common::{call_as_6001, Pbx, PbxOptions, RtpPeer};
 use serde_json::{json, Value};
-use tungstenite::Message;
 
 /// POSTs an ARI request as the test's account, with a JSON `body`; the status.
 fn post(pbx: &Pbx, path_and_query: &str, body: Value) -> u16 {
@@ -26,39 +25,13 @@ fn post(pbx: &Pbx, path_and_query: &str, body: Value) -> u16 {
     }
 }
 
-/// Reads the application's WebSocket until an event of type `kind` arrives (10 s at most).
-fn next_event(socket: &mut tungstenite::WebSocket<std::net::TcpStream>, kind: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        assert!(Instant::now() < deadline, "no {kind} event");
-        match socket.read() {
-            Ok(Message::Text(text)) => {
-                let event: Value = serde_json::from_str(text.as_str()).unwrap();
-                if event["type"] == kind {
-                    return event;
-                }
-            }
-            Ok(_) => {}
-            Err(tungstenite::Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(e) => panic!("ARI WebSocket: {e}"),
-        }
-    }
-}
-
 #[test]
 fn a_user_event_reaches_its_application_with_its_variables_and_channel() {
     let pbx = Pbx::start_with(PbxOptions {
         extra_config: ARI_USER.into(),
         ..PbxOptions::default()
     });
-    let mut app = hold_app(&pbx, "demo");
-    app.get_ref()
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .unwrap();
+    let mut app = AppSocket::connect(&pbx, "app=demo");
 
     let sent = post(
         &pbx,
@@ -66,8 +39,9 @@ fn a_user_event_reaches_its_application_with_its_variables_and_channel() {
         json!({"variables": {"order": "42", "who": "test"}}),
     );
     assert_eq!(sent, 204);
-    let event = next_event(&mut app, "ChannelUserevent");
-    assert_eq!(event["eventname"], "Ping", "{event}");
+    let event = app.expect("ChannelUserevent Ping", |e| {
+        e["type"] == "ChannelUserevent" && e["eventname"] == "Ping"
+    });
     assert_eq!(event["application"], "demo", "{event}");
     assert_eq!(
         event["userevent"],
@@ -101,7 +75,7 @@ fn a_user_event_reaches_its_application_with_its_variables_and_channel() {
     let run = std::thread::scope(|s| {
         let caller =
             s.spawn(|| call_as_6001(&pbx, "sipp/uac_call.xml", "8003", media.port, &["-m", "1"]));
-        let start = next_event(&mut app, "StasisStart");
+        let start = app.expect("StasisStart", |e| e["type"] == "StasisStart");
         let channel = start["channel"]["id"].as_str().unwrap().to_owned();
         assert_eq!(
             post(&pbx, &format!("/channels/{channel}/answer"), json!({})),
@@ -109,8 +83,9 @@ fn a_user_event_reaches_its_application_with_its_variables_and_channel() {
         );
         let path = format!("/events/user/Seen?application=demo&source=channel:{channel}");
         assert_eq!(post(&pbx, &path, json!({})), 204);
-        let event = next_event(&mut app, "ChannelUserevent");
-        assert_eq!(event["eventname"], "Seen", "{event}");
+        let event = app.expect("ChannelUserevent Seen", |e| {
+            e["type"] == "ChannelUserevent" && e["eventname"] == "Seen"
+        });
         assert_eq!(event["channel"]["id"], channel.as_str(), "{event}");
         assert_eq!(event["userevent"], json!({}), "{event}");
         pbx.post(&format!("/api/channels/{channel}/hangup"), json!({}))
