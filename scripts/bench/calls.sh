@@ -84,16 +84,7 @@ done
 [ -f "$scenario" ] || die "scenario $scenario is missing"
 [ -f "$caller_csv" ] || die "caller list $caller_csv is missing"
 
-if [ -n "${PBX_BIN:-}" ]; then
-    pbx_bin=$PBX_BIN
-else
-    cd "$root"
-    # shellcheck source=scripts/ensure-rust.sh
-    . ./scripts/ensure-rust.sh
-    cargo build --release >&2 || die "cargo build --release failed"
-    pbx_bin="${CARGO_TARGET_DIR:-$root/target}/release/pbx"
-fi
-[ -x "$pbx_bin" ] || die "pbx binary $pbx_bin is missing or not executable"
+pbx_bin=$(pbx_binary)
 
 clk_tck=$(getconf CLK_TCK)
 work=$(mktemp -d -t pbx-bench-calls.XXXXXX)

@@ -36,16 +36,7 @@ for tool in sipp python3 curl awk; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed"
 done
 
-if [ -n "${PBX_BIN:-}" ]; then
-    pbx_bin=$PBX_BIN
-else
-    cd "$root"
-    # shellcheck source=scripts/ensure-rust.sh
-    . ./scripts/ensure-rust.sh
-    cargo build --release >&2 || die "cargo build --release failed"
-    pbx_bin="${CARGO_TARGET_DIR:-$root/target}/release/pbx"
-fi
-[ -x "$pbx_bin" ] || die "pbx binary $pbx_bin is missing or not executable"
+pbx_bin=$(pbx_binary)
 
 work=$(mktemp -d -t pbx-bench-esl.XXXXXX)
 pbx_pid=""

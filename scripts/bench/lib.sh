@@ -8,6 +8,22 @@ die() {
     exit 1
 }
 
+# Prints the pbx binary to measure: $PBX_BIN, or the release build (made now) of this checkout;
+# dies when it is not an executable.
+pbx_binary() {
+    local bin
+    if [ -n "${PBX_BIN:-}" ]; then
+        bin=$PBX_BIN
+    else
+        # shellcheck source=scripts/ensure-rust.sh
+        (cd "$root" && . ./scripts/ensure-rust.sh >&2 && cargo build --release >&2) ||
+            die "cargo build --release failed"
+        bin="${CARGO_TARGET_DIR:-$root/target}/release/pbx"
+    fi
+    [ -x "$bin" ] || die "pbx binary $bin is missing or not executable"
+    echo "$bin"
+}
+
 is_count() {
     case $1 in '' | *[!0-9]*) return 1 ;; *) [ "$1" -gt 0 ] ;; esac
 }
