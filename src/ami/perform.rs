@@ -318,18 +318,11 @@ pub async fn perform(
             conference,
             channel,
         } => {
-            let members = match conference_members(context, &conference) {
-                Ok(members) => members,
+            let kicked = match chosen_members(context, &conference, &channel) {
+                Ok(kicked) => kicked,
                 Err(text) => return error(action_id, text),
             };
             let all = channel.eq_ignore_ascii_case("all");
-            let kicked: Vec<_> = members
-                .iter()
-                .filter(|c| all || c.name == channel)
-                .collect();
-            if kicked.is_empty() {
-                return error(action_id, texts::NOT_IN_CONFERENCE);
-            }
             for member in kicked {
                 if let Err(text) = hangup(context, &member.id.0).await {
                     return error(action_id, text);
@@ -615,6 +608,24 @@ fn registration_facts(context: &AmiContext) -> Vec<pjsip::RegistrationFacts> {
         .collect()
 }
 
+/// The members of `conference` that `channel` names: the one of that channel name, or every
+/// member for `all` (ConfbridgeKick, Mute, Unmute); an error text when it names none.
+fn chosen_members(
+    context: &AmiContext,
+    conference: &str,
+    channel: &str,
+) -> Result<Vec<crate::channel::ChannelSnapshot>, &'static str> {
+    let all = channel.eq_ignore_ascii_case("all");
+    let chosen: Vec<_> = conference_members(context, conference)?
+        .into_iter()
+        .filter(|c| all || c.name == channel)
+        .collect();
+    match chosen.is_empty() {
+        true => Err(texts::NOT_IN_CONFERENCE),
+        false => Ok(chosen),
+    }
+}
+
 /// Mutes or unmutes what member `channel` (a name, or `all`) of `conference` says.
 async fn mute_members(
     context: &AmiContext,
@@ -622,16 +633,7 @@ async fn mute_members(
     channel: &str,
     muted: bool,
 ) -> Result<(), String> {
-    let members = conference_members(context, conference)?;
-    let all = channel.eq_ignore_ascii_case("all");
-    let chosen: Vec<_> = members
-        .iter()
-        .filter(|c| all || c.name == channel)
-        .collect();
-    if chosen.is_empty() {
-        return Err(texts::NOT_IN_CONFERENCE.to_owned());
-    }
-    for member in chosen {
+    for member in chosen_members(context, conference, channel)? {
         command(context, &member.id.0, |reply| ChannelCommand::Mute {
             direction: MuteDirection::In,
             muted,
